@@ -1,0 +1,185 @@
+// Package config holds the one typed configuration of a Switchyard process.
+// It is filled once at start from flags and environment and passed down;
+// nothing reads the environment after Load returns.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a process needs to know at start. The environment
+// names follow One API's where One API has one.
+type Config struct {
+	// Port is the HTTP listen port (PORT, --port). Zero means 3000.
+	Port int
+	// SQLDSN selects the database (SQL_DSN): empty means SQLite at SQLitePath,
+	// a postgres:// prefix PostgreSQL, anything else a MySQL DSN.
+	SQLDSN string
+	// LogSQLDSN puts the logs table in a separate database (LOG_SQL_DSN).
+	LogSQLDSN string
+	// SQLitePath is the SQLite file when SQLDSN is empty (SQLITE_PATH).
+	SQLitePath string
+	// SQLMaxIdleConns, SQLMaxOpenConns and SQLMaxLifetime size the pool.
+	SQLMaxIdleConns int
+	SQLMaxOpenConns int
+	SQLMaxLifetime  time.Duration
+	// RedisConnString enables Redis (REDIS_CONN_STRING), a redis:// URL.
+	RedisConnString string
+	// SessionSecret signs and encrypts session cookies (SESSION_SECRET).
+	// Empty means a random secret: sessions then end with the process.
+	SessionSecret string
+	// SessionSecretRandom reports that SessionSecret was generated.
+	SessionSecretRandom bool
+	// SyncFrequency is how often caches are fully reloaded (SYNC_FREQUENCY, seconds).
+	SyncFrequency time.Duration
+	// NodeType is "master" (runs migrations and background jobs) or "slave".
+	NodeType string
+	// InitialRootToken creates a relay token for root at first start.
+	InitialRootToken string
+	// InitialRootAccessToken gives root this management access token at first start.
+	InitialRootAccessToken string
+	// InitialRootPassword is root's password at first start. Empty means a
+	// random one, printed once to the log.
+	InitialRootPassword string
+	// CryptoSecret encrypts channel keys at rest when set.
+	CryptoSecret string
+	// TrustedProxies lists peers whose X-Forwarded-For / X-Real-IP is believed.
+	TrustedProxies []netip.Prefix
+	// GlobalAPIRateLimit and GlobalWebRateLimit are requests per IP per three
+	// minutes, as in One API. Zero turns the limit off.
+	GlobalAPIRateLimit int
+	GlobalWebRateLimit int
+	// CriticalRateLimit is requests per IP per twenty minutes on login,
+	// registration and mail routes. Zero turns it off.
+	CriticalRateLimit int
+	// RelayTimeout bounds one upstream attempt up to its response headers
+	// (RELAY_TIMEOUT, seconds). Zero means no bound beyond the client's own.
+	RelayTimeout time.Duration
+	// MaxRequestBodyMB caps request bodies (MAX_REQUEST_BODY_MB).
+	MaxRequestBodyMB int
+	// MetricsEnabled serves Prometheus metrics at /metrics (METRICS_ENABLED).
+	MetricsEnabled bool
+	// TurnstileVerifyURL is Cloudflare's siteverify endpoint; tests point it
+	// at a local stand-in (TURNSTILE_VERIFY_URL).
+	TurnstileVerifyURL string
+	// ShutdownTimeout is how long in-flight requests get after SIGTERM.
+	ShutdownTimeout time.Duration
+	// Debug turns on debug logging (DEBUG).
+	Debug bool
+}
+
+// IsMaster reports whether this node runs migrations and background jobs.
+func (c Config) IsMaster() bool { return c.NodeType != "slave" }
+
+// Load parses args (without the program name) and then the environment;
+// a flag wins over its variable. An invalid value returns an error that
+// names the variable.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	c := Config{}
+	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	port := fs.String("port", "", "listen port (PORT)")
+	logDir := fs.String("log-dir", "", "ignored, accepted for One API compatibility")
+	_ = logDir
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("flags: %w", err)
+	}
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	intVar := func(name string, raw string, min int) int {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < min {
+			errs = append(errs, fmt.Errorf("%s: want a whole number >= %d, got %q", name, min, raw))
+		}
+		return n
+	}
+	boolVar := func(name, raw string) bool {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: want true or false, got %q", name, raw))
+		}
+		return b
+	}
+
+	portRaw := env("PORT", "3000")
+	if *port != "" {
+		portRaw = *port
+	}
+	c.Port = intVar("PORT", portRaw, 0)
+	if c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT: %d is not a TCP port", c.Port))
+	}
+	c.SQLDSN = env("SQL_DSN", "")
+	c.LogSQLDSN = env("LOG_SQL_DSN", "")
+	c.SQLitePath = env("SQLITE_PATH", "switchyard.db")
+	c.SQLMaxIdleConns = intVar("SQL_MAX_IDLE_CONNS", env("SQL_MAX_IDLE_CONNS", "100"), 0)
+	c.SQLMaxOpenConns = intVar("SQL_MAX_OPEN_CONNS", env("SQL_MAX_OPEN_CONNS", "1000"), 1)
+	c.SQLMaxLifetime = time.Duration(intVar("SQL_MAX_LIFETIME", env("SQL_MAX_LIFETIME", "60"), 0)) * time.Second
+	c.RedisConnString = env("REDIS_CONN_STRING", "")
+	c.SessionSecret = env("SESSION_SECRET", "")
+	if c.SessionSecret == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		c.SessionSecret = hex.EncodeToString(b)
+		c.SessionSecretRandom = true
+	}
+	c.SyncFrequency = time.Duration(intVar("SYNC_FREQUENCY", env("SYNC_FREQUENCY", "600"), 1)) * time.Second
+	c.NodeType = env("NODE_TYPE", "master")
+	if c.NodeType != "master" && c.NodeType != "slave" {
+		errs = append(errs, fmt.Errorf("NODE_TYPE: want master or slave, got %q", c.NodeType))
+	}
+	c.InitialRootToken = env("INITIAL_ROOT_TOKEN", "")
+	c.InitialRootAccessToken = env("INITIAL_ROOT_ACCESS_TOKEN", "")
+	c.InitialRootPassword = getenv("INITIAL_ROOT_PASSWORD")
+	if c.InitialRootPassword != "" && (len(c.InitialRootPassword) < 8 || len(c.InitialRootPassword) > 64) {
+		errs = append(errs, errors.New("INITIAL_ROOT_PASSWORD: want 8 to 64 bytes"))
+	}
+	c.CryptoSecret = env("CRYPTO_SECRET", "")
+	if raw := env("TRUSTED_PROXIES", ""); raw != "" {
+		for _, part := range strings.Split(raw, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if !strings.Contains(part, "/") {
+				if a, err := netip.ParseAddr(part); err == nil {
+					c.TrustedProxies = append(c.TrustedProxies, netip.PrefixFrom(a, a.BitLen()))
+					continue
+				}
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP or CIDR", part))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+	}
+	c.GlobalAPIRateLimit = intVar("GLOBAL_API_RATE_LIMIT", env("GLOBAL_API_RATE_LIMIT", "480"), 0)
+	c.GlobalWebRateLimit = intVar("GLOBAL_WEB_RATE_LIMIT", env("GLOBAL_WEB_RATE_LIMIT", "240"), 0)
+	c.CriticalRateLimit = intVar("CRITICAL_RATE_LIMIT", env("CRITICAL_RATE_LIMIT", "20"), 0)
+	c.RelayTimeout = time.Duration(intVar("RELAY_TIMEOUT", env("RELAY_TIMEOUT", "0"), 0)) * time.Second
+	c.MaxRequestBodyMB = intVar("MAX_REQUEST_BODY_MB", env("MAX_REQUEST_BODY_MB", "32"), 1)
+	c.MetricsEnabled = boolVar("METRICS_ENABLED", env("METRICS_ENABLED", "false"))
+	c.TurnstileVerifyURL = env("TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify")
+	c.ShutdownTimeout = time.Duration(intVar("SHUTDOWN_TIMEOUT", env("SHUTDOWN_TIMEOUT", "30"), 0)) * time.Second
+	c.Debug = boolVar("DEBUG", env("DEBUG", "false"))
+	if len(errs) > 0 {
+		return c, errs[0]
+	}
+	return c, nil
+}

@@ -1,0 +1,129 @@
+// Package middleware holds the request chain: request ids, logging,
+// recovery, body limits, error style, authentication, rate limits,
+// Turnstile and CORS.
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/crypto"
+	"switchyard/common/errs"
+)
+
+// Context keys set by the auth middleware.
+const (
+	KeyUserID   = "id"
+	KeyUsername = "username"
+	KeyRole     = "role"
+	KeyGroup    = "group"
+)
+
+// RequestID gives every request an id, taken from a sane incoming
+// X-Request-Id or made fresh, and echoes it on the reply.
+func RequestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-Id")
+		if id == "" || len(id) > 64 || !printableASCII(id) {
+			id = time.Now().UTC().Format("20060102150405") + crypto.RandomString(8)
+		}
+		c.Set(errs.RequestIDKey, id)
+		c.Header("X-Request-Id", id)
+		c.Next()
+	}
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Logger writes one structured line per request.
+func Logger() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		attrs := []any{
+			"request_id", c.GetString(errs.RequestIDKey),
+			"method", c.Request.Method,
+			"path", c.Request.URL.Path,
+			"status", c.Writer.Status(),
+			"latency_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"ip", c.ClientIP(),
+		}
+		if id := c.GetInt(KeyUserID); id != 0 {
+			attrs = append(attrs, "user_id", id)
+		}
+		slog.Info("request", attrs...)
+	}
+}
+
+// Recovery turns a panic into a 500 in the route's own error shape. A
+// deliberate abort (http.ErrAbortHandler) is re-raised so net/http cuts the
+// connection rather than sending a silently truncated answer.
+func Recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			slog.Error("panic", "request_id", c.GetString(errs.RequestIDKey), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if c.Writer.Written() {
+				panic(http.ErrAbortHandler)
+			}
+			errs.Render(c, errs.Internal(fmt.Errorf("panic: %v", r)))
+		}()
+		c.Next()
+	}
+}
+
+// Style sets the error shape for the routes behind it.
+func Style(s errs.Style) gin.HandlerFunc {
+	return func(c *gin.Context) { errs.SetStyle(c, s); c.Next() }
+}
+
+// BodyLimit caps request bodies at maxBytes. A declared length over the cap
+// is refused at once; an undeclared one fails when the reader crosses it.
+func BodyLimit(maxBytes int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > maxBytes {
+			errs.Render(c, errs.New(http.StatusRequestEntityTooLarge, errs.KindTooLarge, "request body is larger than %d MiB", maxBytes>>20))
+			return
+		}
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBytes)
+		}
+		c.Next()
+	}
+}
+
+// CORS answers browsers calling /v1 from other origins, as OpenAI does.
+func CORS() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, Anthropic-Version, Anthropic-Beta, OpenAI-Organization, OpenAI-Project, X-Request-Id, X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-OS, X-Stainless-Arch, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, X-Stainless-Timeout")
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id")
+		h.Set("Access-Control-Max-Age", "86400")
+		if c.Request.Method == http.MethodOptions {
+			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		c.Next()
+	}
+}

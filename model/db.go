@@ -1,0 +1,143 @@
+// Package model holds Switchyard's GORM models and every query, the caches
+// in front of them and their invalidation, and the quota ledger.
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"switchyard/common/config"
+)
+
+// Dialect names the SQL database behind a *gorm.DB.
+type Dialect string
+
+// The three supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	MySQL    Dialect = "mysql"
+	Postgres Dialect = "postgres"
+)
+
+// DialectOf says which database a DSN selects: empty is SQLite, a
+// postgres:// (or postgresql://) prefix PostgreSQL, anything else MySQL.
+func DialectOf(dsn string) Dialect {
+	switch {
+	case dsn == "":
+		return SQLite
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres
+	default:
+		return MySQL
+	}
+}
+
+// openDB opens one database. sqlitePath is used when dsn is empty.
+func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error) {
+	gcfg := &gorm.Config{
+		Logger:                                   logger.Default.LogMode(logger.Silent),
+		PrepareStmt:                              true,
+		DisableForeignKeyConstraintWhenMigrating: true,
+		TranslateError:                           true,
+	}
+	d := DialectOf(dsn)
+	var dial gorm.Dialector
+	switch d {
+	case SQLite:
+		// WAL lets readers run beside the single writer; busy_timeout makes
+		// writers queue instead of failing with SQLITE_BUSY.
+		sep := "?"
+		if strings.Contains(sqlitePath, "?") {
+			sep = "&"
+		}
+		dial = sqlite.Open(sqlitePath + sep + "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=off&_txlock=immediate")
+	case Postgres:
+		dial = postgres.New(postgres.Config{DSN: dsn, PreferSimpleProtocol: false})
+	default:
+		if !strings.Contains(dsn, "parseTime") {
+			if strings.Contains(dsn, "?") {
+				dsn += "&parseTime=true"
+			} else {
+				dsn += "?parseTime=true"
+			}
+		}
+		if !strings.Contains(dsn, "charset") {
+			dsn += "&charset=utf8mb4"
+		}
+		dial = mysql.Open(dsn)
+	}
+	db, err := gorm.Open(dial, gcfg)
+	if err != nil {
+		return nil, d, fmt.Errorf("open %s database: %w", d, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, d, err
+	}
+	if d == SQLite {
+		// One writer at a time is SQLite's rule; a small pool keeps readers
+		// concurrent without piling up writers on the lock.
+		sqlDB.SetMaxOpenConns(8)
+	} else {
+		sqlDB.SetMaxIdleConns(cfg.SQLMaxIdleConns)
+		sqlDB.SetMaxOpenConns(cfg.SQLMaxOpenConns)
+		sqlDB.SetConnMaxLifetime(cfg.SQLMaxLifetime)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, d, fmt.Errorf("reach %s database: %w", d, err)
+	}
+	return db, d, nil
+}
+
+// mainModels are migrated in the main database; logModels in the log one.
+var (
+	mainModels []any
+	logModels  []any
+)
+
+// registerModels adds tables to the migration; each model file calls it
+// from init, so the list lives beside the types.
+func registerModels(models ...any)    { mainModels = append(mainModels, models...) }
+func registerLogModels(models ...any) { logModels = append(logModels, models...) }
+
+func migrate(db *gorm.DB, models []any) error {
+	for _, m := range models {
+		if err := db.AutoMigrate(m); err != nil {
+			return fmt.Errorf("migrate %T: %w", m, err)
+		}
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a duplicate-key error.
+func IsUniqueViolation(err error) bool {
+	return errors.Is(err, gorm.ErrDuplicatedKey) || (err != nil && strings.Contains(strings.ToLower(err.Error()), "unique constraint"))
+}
+
+// notFound reports whether err means no row matched.
+func notFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+// likePattern escapes a user's keyword for a `LIKE ? ESCAPE '!'` match
+// anywhere in the column. '!' is the escape because a backslash means
+// different things in MySQL's and PostgreSQL's string literals.
+func likePattern(keyword string) string {
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+	return "%" + r.Replace(keyword) + "%"
+}
+
+// logStart notes which databases this process uses.
+func logStart(d, ld Dialect, separate bool) {
+	slog.Info("database ready", "dialect", string(d), "log_dialect", string(ld), "separate_log_db", separate)
+}

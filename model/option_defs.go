@@ -1,0 +1,34 @@
+package model
+
+// The options of the foundation: sign-in, mail, Turnstile and site text.
+// Billing, channel and relay options are defined beside their features.
+func init() {
+	defineOptions(map[string]OptionDef{
+		"RegisterEnabled":             {Kind: OptBool, Default: "true"},
+		"PasswordRegisterEnabled":     {Kind: OptBool, Default: "true"},
+		"PasswordLoginEnabled":        {Kind: OptBool, Default: "true"},
+		"EmailVerificationEnabled":    {Kind: OptBool, Default: "false"},
+		"TurnstileCheckEnabled":       {Kind: OptBool, Default: "false"},
+		"TurnstileSiteKey":            {Kind: OptString},
+		"TurnstileSecretKey":          {Kind: OptString, Secret: true},
+		"SMTPServer":                  {Kind: OptString},
+		"SMTPPort":                    {Kind: OptInt, Default: "587", Min: 1},
+		"SMTPAccount":                 {Kind: OptString},
+		"SMTPToken":                   {Kind: OptString, Secret: true},
+		"SMTPFrom":                    {Kind: OptString},
+		"SystemName":                  {Kind: OptString, Default: "Switchyard"},
+		"Logo":                        {Kind: OptString},
+		"Footer":                      {Kind: OptString},
+		"Notice":                      {Kind: OptString},
+		"About":                       {Kind: OptString},
+		"HomePageContent":             {Kind: OptString},
+		"ServerAddress":               {Kind: OptString, Default: "http://localhost:3000"},
+		"TopUpLink":                   {Kind: OptString},
+		"ChatLink":                    {Kind: OptString},
+		"DisplayInCurrencyEnabled":    {Kind: OptBool, Default: "true"},
+		"DisplayTokenStatEnabled":     {Kind: OptBool, Default: "true"},
+		"QuotaPerUnit":                {Kind: OptFloat, Default: "500000", Min: 1},
+		"EmailDomainRestrictionEnabled": {Kind: OptBool, Default: "false"},
+		"EmailDomainWhitelist":        {Kind: OptString, Default: "gmail.com,outlook.com,qq.com,163.com,yahoo.com,icloud.com"},
+	})
+}

@@ -1,0 +1,133 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/go-redis/redis/v8"
+	"gorm.io/gorm"
+
+	"switchyard/common/config"
+	"switchyard/common/crypto"
+)
+
+// Store is the data layer of one process: the databases, Redis when
+// configured, the caches in front of them and the ledger. main builds one
+// and hands it down.
+type Store struct {
+	Cfg     config.Config
+	DB      *gorm.DB
+	LogDB   *gorm.DB
+	Dialect Dialect
+	// LogDialect is LogDB's dialect (equal to Dialect when logs share the DB).
+	LogDialect Dialect
+	// Redis is nil when REDIS_CONN_STRING is empty.
+	Redis *redis.Client
+	// Bus spreads cache invalidations to this node and, with Redis, to all.
+	Bus *Bus
+	// Options is the runtime option snapshot.
+	Options *Options
+	// Sealer encrypts channel keys at rest.
+	Sealer *crypto.Sealer
+	// Users caches user status, role and group for the hot path.
+	Users *UserCache
+
+	closers []func() error
+	closeMu sync.Once
+}
+
+// Open connects to the databases and Redis, migrates the schema (on the
+// master node) and loads the caches.
+func Open(ctx context.Context, cfg config.Config) (*Store, error) {
+	s := &Store{Cfg: cfg, Sealer: crypto.NewSealer(cfg.CryptoSecret)}
+	db, d, err := openDB(cfg, cfg.SQLDSN, cfg.SQLitePath)
+	if err != nil {
+		return nil, err
+	}
+	s.DB, s.Dialect = db, d
+	s.addCloser(func() error { sqlDB, _ := db.DB(); return sqlDB.Close() })
+	s.LogDB, s.LogDialect = db, d
+	if cfg.LogSQLDSN != "" {
+		ldb, ld, err := openDB(cfg, cfg.LogSQLDSN, cfg.SQLitePath+".logs")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("LOG_SQL_DSN: %w", err)
+		}
+		s.LogDB, s.LogDialect = ldb, ld
+		s.addCloser(func() error { sqlDB, _ := ldb.DB(); return sqlDB.Close() })
+	}
+	if cfg.RedisConnString != "" {
+		opt, err := redis.ParseURL(cfg.RedisConnString)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("REDIS_CONN_STRING: %w", err)
+		}
+		s.Redis = redis.NewClient(opt)
+		if err := s.Redis.Ping(ctx).Err(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("REDIS_CONN_STRING: reach redis: %w", err)
+		}
+		s.addCloser(s.Redis.Close)
+	}
+	if cfg.IsMaster() {
+		if err := migrate(s.DB, mainModels); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := migrate(s.LogDB, logModels); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	logStart(s.Dialect, s.LogDialect, cfg.LogSQLDSN != "")
+	s.Bus = newBus(s.Redis)
+	s.addCloser(func() error { s.Bus.Close(); return nil })
+	if s.Options, err = loadOptions(ctx, s.DB, s.Bus); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Users = newUserCache(s.DB, s.Bus)
+	for _, hook := range openHooks {
+		if err := hook(ctx, s); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// openHooks run at the end of Open, in registration order; model files
+// that own a cache or a background worker register one from init.
+var openHooks []func(context.Context, *Store) error
+
+func onOpen(hook func(context.Context, *Store) error) { openHooks = append(openHooks, hook) }
+
+func (s *Store) addCloser(f func() error) { s.closers = append(s.closers, f) }
+
+// Close stops background work and closes connections, last opened first.
+func (s *Store) Close() error {
+	var err error
+	s.closeMu.Do(func() {
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			if e := s.closers[i](); e != nil {
+				err = errors.Join(err, e)
+			}
+		}
+	})
+	return err
+}
+
+// Ping checks that the main database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// logf is a small helper for background workers.
+func logf(msg string, args ...any) { slog.Info(msg, args...) }

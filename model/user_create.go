@@ -1,0 +1,95 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"switchyard/common/crypto"
+	"switchyard/common/errs"
+)
+
+// afterCreateUserHooks run inside the creating transaction, after the row
+// exists: starting quota and invite rewards hang here.
+var afterCreateUserHooks []func(ctx context.Context, s *Store, tx *gorm.DB, u *User) error
+
+// CreateUser inserts u (Password already hashed) with a fresh aff code, and
+// runs the after-create hooks in the same transaction: either all of it is
+// written or nothing is.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	if u.Role == 0 {
+		u.Role = RoleCommon
+	}
+	if u.Status == 0 {
+		u.Status = UserEnabled
+	}
+	if u.Group == "" {
+		u.Group = "default"
+	}
+	if u.DisplayName == "" {
+		u.DisplayName = u.Username
+	}
+	u.AffCode = crypto.RandomString(4) + crypto.RandomString(4)
+	u.CreatedTime = time.Now().Unix()
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(u).Error; err != nil {
+			return err
+		}
+		for _, h := range afterCreateUserHooks {
+			if err := h(ctx, s, tx, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if IsUniqueViolation(err) {
+			return errs.BadRequest("username %q is already taken", u.Username)
+		}
+		return errs.As(err)
+	}
+	return nil
+}
+
+// bootstrapRoot creates the root user at first start. There is no default
+// password: INITIAL_ROOT_PASSWORD, or a random one printed once.
+func bootstrapRoot(ctx context.Context, s *Store) error {
+	if !s.Cfg.IsMaster() {
+		return nil
+	}
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&User{}).Where("role >= ?", RoleRoot).Count(&n).Error; err != nil {
+		return fmt.Errorf("look for root: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	password, printed := s.Cfg.InitialRootPassword, false
+	if password == "" {
+		password, printed = crypto.RandomString(20), true
+	}
+	hash, err := crypto.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	root := &User{Username: "root", Password: hash, Role: RoleRoot, Status: UserEnabled, DisplayName: "Root User"}
+	if s.Cfg.InitialRootAccessToken != "" {
+		h := crypto.HashKey(s.Cfg.InitialRootAccessToken)
+		root.AccessToken = &h
+	}
+	if err := s.CreateUser(ctx, root); err != nil {
+		return fmt.Errorf("create root: %w", err)
+	}
+	if printed {
+		// Printed once, to stderr via the log, and never stored in clear.
+		slog.Warn("created user root with a random password; it is shown only this once", "username", "root", "password", password)
+	} else {
+		slog.Info("created user root with INITIAL_ROOT_PASSWORD")
+	}
+	return nil
+}
+
+func init() { onOpen(bootstrapRoot) }
