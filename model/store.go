@@ -34,6 +34,8 @@ type Store struct {
 	Sealer *crypto.Sealer
 	// Users caches user status, role and group for the hot path.
 	Users *UserCache
+	// Channels is the in-memory abilities index the relay selects from.
+	Channels *ChannelIndex
 
 	closers []func() error
 	closeMu sync.Once
