@@ -69,4 +69,3 @@ func TestClassifyTransport(t *testing.T) {
 		}
 	})
 }
-

@@ -447,6 +447,3 @@ func logContent(c *call, max int) string {
 	}
 	return "request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text)
 }
-
-
-

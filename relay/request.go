@@ -26,8 +26,8 @@ type parsed struct {
 	// images).
 	promptExtra int
 	// speechChars is the input length of a speech call, its billing unit.
-	speechChars int
-	imageN                 int
+	speechChars             int
+	imageN                  int
 	imageSize, imageQuality string
 }
 

@@ -131,4 +131,3 @@ func (r *Relay) firstEvent(rd *sse.Reader, sw *sse.Writer, body io.Closer, inter
 		}
 	}
 }
-
