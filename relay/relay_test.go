@@ -338,7 +338,7 @@ func TestEmbeddingsImagesSpeechAndTranscription(t *testing.T) {
 	h.settledAll()
 	_, _, logs, _ := h.ledger.snapshot()
 	want := map[string]int64{
-		"text-embedding-3-small": 1,    // 9 × 0.01, at least 1
+		"text-embedding-3-small": 1,     // 9 × 0.01, at least 1
 		"dall-e-3":               60000, // 20 × 1000 × 3 (hd, tall)
 		"tts-1":                  83,    // 11 characters × 7.5
 	}
