@@ -2,7 +2,6 @@ package model
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 )
 
@@ -109,19 +108,6 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
-}
-
-func checkRatioMap(v string) error {
-	var m map[string]float64
-	if err := json.Unmarshal([]byte(v), &m); err != nil {
-		return errors.New("want a JSON object of model name to number")
-	}
-	for k, r := range m {
-		if r < 0 || strings.TrimSpace(k) == "" {
-			return errors.New("ratios must be named and not negative")
-		}
-	}
-	return nil
 }
 
 func parseRatioMap(v string) map[string]float64 {

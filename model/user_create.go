@@ -51,6 +51,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		}
 		return errs.As(err)
 	}
+	if err := s.rewardInviter(ctx, u); err != nil {
+		slog.Error("invite reward failed", "user", u.ID, "inviter", u.InviterID, "err", err)
+	}
 	return nil
 }
 

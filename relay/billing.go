@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"encoding/json"
 	"math"
 
 	"switchyard/model"
@@ -19,7 +18,7 @@ type Price struct {
 
 func priceOf(snap *model.OptionSnapshot, modelName, group string) Price {
 	mr, _ := model.ModelRatioOf(snap, modelName)
-	return Price{Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: groupRatio(snap, group)}
+	return Price{Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: model.GroupRatio(snap, group)}
 }
 
 // Quota is (prompt + completion × CompletionRatio) × ModelRatio ×
@@ -58,18 +57,6 @@ func (p Price) imageQuota(modelName, size, quality string, n int) int64 {
 		}
 	}
 	return int64(math.Ceil(p.Model * p.Group * 1000 * f * float64(n)))
-}
-
-// groupRatio is the GroupRatio option's entry for group, 1 when unset.
-func groupRatio(snap *model.OptionSnapshot, group string) float64 {
-	var m map[string]float64
-	if raw := snap.String("GroupRatio"); raw != "" {
-		_ = json.Unmarshal([]byte(raw), &m)
-	}
-	if r, ok := m[group]; ok {
-		return r
-	}
-	return 1
 }
 
 // estimate is the quota reserved before a call goes upstream: the prompt

@@ -34,6 +34,9 @@ type Config struct {
 	SQLMaxLifetime  time.Duration
 	// RedisConnString enables Redis (REDIS_CONN_STRING), a redis:// URL.
 	RedisConnString string
+	// RedisKeyPrefix starts every Redis key and channel name
+	// (REDIS_KEY_PREFIX), so deployments can share one Redis.
+	RedisKeyPrefix string
 	// SessionSecret signs and encrypts session cookies (SESSION_SECRET).
 	// Empty means a random secret: sessions then end with the process.
 	SessionSecret string
@@ -130,6 +133,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.SQLMaxOpenConns = intVar("SQL_MAX_OPEN_CONNS", env("SQL_MAX_OPEN_CONNS", "1000"), 1)
 	c.SQLMaxLifetime = time.Duration(intVar("SQL_MAX_LIFETIME", env("SQL_MAX_LIFETIME", "60"), 0)) * time.Second
 	c.RedisConnString = env("REDIS_CONN_STRING", "")
+	c.RedisKeyPrefix = env("REDIS_KEY_PREFIX", "switchyard:")
 	c.SessionSecret = env("SESSION_SECRET", "")
 	if c.SessionSecret == "" {
 		b := make([]byte, 32)
