@@ -281,8 +281,7 @@ func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 		}
 		ch.Key = s.Sealer.Seal(strings.TrimSpace(ch.Key))
 		ch.CreatedTime = now
-		ch.ID = 0
-		ch.UsedQuota = 0
+		ch.ID, ch.UsedQuota, ch.Balance, ch.BalanceUpdatedTime, ch.TestTime, ch.ResponseTime = 0, 0, 0, 0, 0, 0
 	}
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, ch := range chans {

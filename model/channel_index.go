@@ -255,3 +255,7 @@ func (x *ChannelIndex) AllModels() []string {
 
 // Len is the number of channels in the index (for metrics).
 func (x *ChannelIndex) Len() int { return len(x.cur.Load().byID) }
+
+// AtClose runs f when the store closes, before its connections do: workers
+// built on the store (the relay's channel monitor) stop there.
+func (s *Store) AtClose(f func()) { s.addCloser(func() error { f(); return nil }) }

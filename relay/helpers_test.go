@@ -26,7 +26,7 @@ type fakeLedger struct {
 	balance  map[int]int64 // by user
 	open     int
 	settles  int
-	logs     []Consume
+	logs     []model.Log
 	released int
 }
 
@@ -39,7 +39,7 @@ type fakeRes struct {
 
 func newFakeLedger() *fakeLedger { return &fakeLedger{balance: map[int]int64{}} }
 
-func (l *fakeLedger) Reserve(_ context.Context, a Account, estimate int64) (Reservation, error) {
+func (l *fakeLedger) Reserve(_ context.Context, a model.Account, estimate int64) (Reservation, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	bal := l.balance[a.UserID]
@@ -52,7 +52,7 @@ func (l *fakeLedger) Reserve(_ context.Context, a Account, estimate int64) (Rese
 	return &fakeRes{l: l, user: a.UserID, reserved: take}, nil
 }
 
-func (r *fakeRes) Settle(cost int64, log *Consume) int64 {
+func (r *fakeRes) Settle(cost int64, log *model.Log) int64 {
 	l := r.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -73,10 +73,10 @@ func (r *fakeRes) Settle(cost int64, log *Consume) int64 {
 	return charged
 }
 
-func (l *fakeLedger) snapshot() (open, settles int, logs []Consume, bal int64) {
+func (l *fakeLedger) snapshot() (open, settles int, logs []model.Log, bal int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.open, l.settles, append([]Consume(nil), l.logs...), l.balance[1]
+	return l.open, l.settles, append([]model.Log(nil), l.logs...), l.balance[1]
 }
 
 type harness struct {

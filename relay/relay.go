@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,8 @@ type Relay struct {
 	// tests) runs under it.
 	bg     context.Context
 	cancel context.CancelFunc
+	// testing is set while a test of every channel runs.
+	testing atomic.Bool
 }
 
 // New builds the engine. reg receives the relay's metrics; nil keeps them
@@ -162,7 +165,7 @@ func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mo
 	default:
 		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	}
-	res, err := r.ledger.Reserve(hr.Context(), Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
+	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
 	if err != nil {
 		return err
 	}
@@ -420,7 +423,7 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	default:
 		cost = c.price.Quota(prompt, completion)
 	}
-	log := &Consume{
+	log := &model.Log{
 		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
 		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: prompt, CompletionTokens: completion,
 		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: req.Stream,

@@ -57,6 +57,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	)
 	miscRoutes(api, d)
 	userRoutes(api, d)
+	relayRoutes(r, api, d)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
