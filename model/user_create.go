@@ -74,7 +74,7 @@ func bootstrapRoot(ctx context.Context, s *Store) error {
 	if password == "" {
 		password, printed = crypto.RandomString(20), true
 	}
-	hash, err := crypto.HashPassword(password)
+	hash, err := crypto.HashPassword(password, s.Cfg.BcryptCost)
 	if err != nil {
 		return err
 	}

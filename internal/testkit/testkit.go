@@ -86,6 +86,7 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 		"TURNSTILE_VERIFY_URL":      "http://127.0.0.1:1/unset",
 		"REDIS_KEY_PREFIX":          "sytest:" + crypto.RandomString(8) + ":",
 		"SQLITE_PATH":               "",
+		"BCRYPT_COST":               "4",
 		"SHUTDOWN_TIMEOUT":          "5",
 		"INITIAL_ROOT_ACCESS_TOKEN": "",
 	}
