@@ -201,3 +201,17 @@ func init() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
 }
+
+// Reopen opens a second store on app's databases, as the next start of a
+// process that died would. It is closed by t.Cleanup.
+func Reopen(t testing.TB, app *App) *model.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := model.Open(ctx, app.Cfg)
+	if err != nil {
+		t.Fatalf("testkit: reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
