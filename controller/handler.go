@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"switchyard/common/config"
+	"switchyard/common/crypto"
 	"switchyard/common/errs"
 	"switchyard/model"
 )
@@ -26,6 +28,18 @@ type Handler struct {
 	Store *model.Store
 	// Started is when the process started (shown by /api/status).
 	Started time.Time
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// dummyHash is a bcrypt hash of nothing anyone types, at the configured
+// cost, so a login for an unknown user takes as long as a real check.
+func (h *Handler) dummyHash() string {
+	h.dummyOnce.Do(func() {
+		h.dummy, _ = crypto.HashPassword("switchyard-no-such-user-"+crypto.RandomString(16), h.Cfg.BcryptCost)
+	})
+	return h.dummy
 }
 
 // ok answers {success: true, message: "", data}.

@@ -57,7 +57,7 @@ func (h *Handler) Register(c *gin.Context) {
 		}
 		u.InviterID = inviter.ID
 	}
-	hash, err := crypto.HashPassword(req.Password)
+	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
 		errs.Render(c, errs.Internal(err))
 		return
@@ -108,7 +108,7 @@ func (h *Handler) Login(c *gin.Context) {
 		}
 		// Spend the same bcrypt time as a real check so the answer does
 		// not tell which usernames exist.
-		crypto.CheckPassword(dummyHash, req.Password)
+		crypto.CheckPassword(h.dummyHash(), req.Password)
 		errs.Render(c, errs.Unauthorized("wrong username or password"))
 		return
 	}
@@ -126,10 +126,6 @@ func (h *Handler) Login(c *gin.Context) {
 	}
 	ok(c, gin.H{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "role": u.Role, "status": u.Status, "group": u.Group})
 }
-
-// dummyHash is a bcrypt hash of nothing anyone types, used to even out
-// the time a login for an unknown user takes.
-var dummyHash, _ = crypto.HashPassword("switchyard-no-such-user-" + crypto.RandomString(16))
 
 // Logout ends the session (GET /api/user/logout).
 func (h *Handler) Logout(c *gin.Context) {
@@ -197,7 +193,7 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 			errs.Render(c, errs.BadRequest("original_password is wrong: it is needed to set a new password").WithParam("original_password"))
 			return
 		}
-		hash, err := crypto.HashPassword(*req.Password)
+		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)
 		if err != nil {
 			errs.Render(c, errs.Internal(err))
 			return

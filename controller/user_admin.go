@@ -80,7 +80,7 @@ func (h *Handler) CreateUser(c *gin.Context) {
 		errs.Render(c, errs.Forbidden("you cannot create a user with a role equal to or above your own"))
 		return
 	}
-	hash, err := crypto.HashPassword(req.Password)
+	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
 		errs.Render(c, errs.Internal(err))
 		return
@@ -169,7 +169,7 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 			errs.Render(c, err)
 			return
 		}
-		hash, err := crypto.HashPassword(*req.Password)
+		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)
 		if err != nil {
 			errs.Render(c, errs.Internal(err))
 			return

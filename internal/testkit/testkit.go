@@ -86,6 +86,7 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 		"TURNSTILE_VERIFY_URL":      "http://127.0.0.1:1/unset",
 		"REDIS_KEY_PREFIX":          "sytest:" + crypto.RandomString(8) + ":",
 		"SQLITE_PATH":               "",
+		"BCRYPT_COST":               "4",
 		"SHUTDOWN_TIMEOUT":          "5",
 		"INITIAL_ROOT_ACCESS_TOKEN": "",
 	}
@@ -199,4 +200,18 @@ func init() {
 	if os.Getenv("TEST_LOG") == "" {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
+}
+
+// Reopen opens a second store on app's databases, as the next start of a
+// process that died would. It is closed by t.Cleanup.
+func Reopen(t testing.TB, app *App) *model.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := model.Open(ctx, app.Cfg)
+	if err != nil {
+		t.Fatalf("testkit: reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
