@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"switchyard/cli"
 	"switchyard/common/config"
 	"switchyard/controller"
 	"switchyard/model"
@@ -22,6 +23,9 @@ import (
 )
 
 func main() {
+	if cli.IsCommand(os.Args[1:]) {
+		os.Exit(cli.Run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
