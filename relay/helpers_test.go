@@ -93,6 +93,8 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 	gin.SetMode(gin.TestMode)
 	cfg.SQLitePath = filepath.Join(t.TempDir(), "relay.db")
 	cfg.NodeType = "master"
+	cfg.BcryptCost = 4
+	cfg.InitialRootPassword = "root-password-for-tests"
 	ctx := context.Background()
 	store, err := model.Open(ctx, cfg)
 	if err != nil {
