@@ -351,3 +351,27 @@ func TestEmbeddingsImagesSpeechAndTranscription(t *testing.T) {
 		t.Fatalf("%d logs", len(logs))
 	}
 }
+
+func TestLogContentKeepsRequestAndAnswerCut(t *testing.T) {
+	up := fakeupstream.Start(fakeupstream.Behavior{})
+	defer up.Close()
+	h := newHarness(t, config.Config{})
+	h.addChannel(model.Channel{Name: "a", BaseURL: up.URL, Models: "m"})
+	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
+		t.Fatal(err)
+	}
+	h.setOption("LogContentEnabled", "true")
+	h.setOption("LogContentMaxBytes", "20")
+	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
+		t.Fatal(err)
+	}
+	h.settledAll()
+	_, _, logs, _ := h.ledger.snapshot()
+	if len(logs) != 2 || logs[0].Content != "" {
+		t.Fatalf("content logged while the option was off: %+v", logs)
+	}
+	want := "request: " + `{"messages":[{"conte` + "\nanswer: " + "Hello from the fake "
+	if logs[1].Content != want {
+		t.Fatalf("content %q, want %q", logs[1].Content, want)
+	}
+}
