@@ -6,8 +6,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httputil"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"runtime"
 	"slices"
@@ -154,8 +154,8 @@ func BenchmarkRelay(b *testing.B) {
 		d50, d99 := pct(lat["direct"], .5), pct(lat["direct"], .99)
 		for _, name := range []string{"proxy", "relay"} {
 			p50, p99 := pct(lat[name], .5), pct(lat[name], .99)
-			b.ReportMetric(float64((p50-d50).Microseconds()), name+"-added-p50-µs")
-			b.ReportMetric(float64((p99-d99).Microseconds()), name+"-added-p99-µs")
+			b.ReportMetric(float64((p50 - d50).Microseconds()), name+"-added-p50-µs")
+			b.ReportMetric(float64((p99 - d99).Microseconds()), name+"-added-p99-µs")
 		}
 		b.ReportMetric(float64(d50.Microseconds()), "direct-p50-µs")
 		pa50 := float64(pct(lat["proxy"], .5) - d50)
@@ -203,8 +203,8 @@ func BenchmarkRelay(b *testing.B) {
 		}
 		b.StopTimer()
 		for _, name := range []string{"proxy", "relay"} {
-			b.ReportMetric(float64((pct(ttft[name], .5)-pct(ttft["direct"], .5)).Microseconds()), name+"-added-ttft-p50-µs")
-			b.ReportMetric(float64((pct(gaps[name], .5)-pct(gaps["direct"], .5)).Microseconds()), name+"-added-gap-p50-µs")
+			b.ReportMetric(float64((pct(ttft[name], .5) - pct(ttft["direct"], .5)).Microseconds()), name+"-added-ttft-p50-µs")
+			b.ReportMetric(float64((pct(gaps[name], .5) - pct(gaps["direct"], .5)).Microseconds()), name+"-added-gap-p50-µs")
 		}
 		t.checkLedger(b, int64(b.N))
 	})

@@ -104,4 +104,3 @@ func TestAnthropicClientsReachOpenAIChannels(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
