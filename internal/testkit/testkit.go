@@ -215,3 +215,17 @@ func Reopen(t testing.TB, app *App) *model.Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// Eventually waits until cond holds, checking every few milliseconds, and
+// fails the test naming what did not happen once timeout passes. It waits
+// on state, never on time alone.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting until %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
