@@ -8,7 +8,7 @@ import { normalizeDashboard, type DayPoint, type ModelPoint } from '../dashboard
 // recharts is the heaviest dependency; it loads after the figures are drawn.
 const Charts = lazy(() => import('../components/Charts'));
 
-function Stat({ label, value, testid }: { label: string; value: string; testid?: string }) {
+function Stat({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid?: string }) {
   return (
     <Paper withBorder p="md" radius="md">
       <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
@@ -17,12 +17,20 @@ function Stat({ label, value, testid }: { label: string; value: string; testid?:
       <Text fw={700} size="xl" data-testid={testid}>
         {value}
       </Text>
+      {sub && (
+        <Text size="xs" c="dimmed" data-testid={testid && `${testid}-units`}>
+          {sub}
+        </Text>
+      )}
     </Paper>
   );
 }
 
 export default function Dashboard() {
-  const { user, refreshUser, fmtQuota } = useApp();
+  const { user, status, refreshUser, fmtQuota } = useApp();
+  // In currency, small charges vanish in the rounding; the raw units show them.
+  const units = (q: number | undefined) =>
+    status.display_in_currency ? t('{n} units', { n: (q ?? 0).toLocaleString('en-US') }) : undefined;
   const { t } = useI18n();
   const [notice, setNotice] = useState('');
   const [series, setSeries] = useState<{ days: DayPoint[]; models: ModelPoint[] } | null>(null);
@@ -64,8 +72,8 @@ export default function Dashboard() {
       )}
       {error && <Alert color="red">{error}</Alert>}
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
-        <Stat label={t('Quota left')} value={fmtQuota(user?.quota)} testid="quota-left" />
-        <Stat label={t('Quota used')} value={fmtQuota(user?.used_quota)} testid="quota-used" />
+        <Stat label={t('Quota left')} value={fmtQuota(user?.quota)} sub={units(user?.quota)} testid="quota-left" />
+        <Stat label={t('Quota used')} value={fmtQuota(user?.used_quota)} sub={units(user?.used_quota)} testid="quota-used" />
         <Stat label={t('Requests (period)')} value={totalRequests.toLocaleString('en-US')} />
         <Stat label={t('Tokens (period)')} value={totalTokens.toLocaleString('en-US')} />
       </SimpleGrid>
