@@ -5,7 +5,6 @@
 //   ROOT_PASSWORD  root's password
 //   UPSTREAM_URL   the test upstream's base URL, with or without /v1
 //   SCREENSHOT_DIR where a failed step leaves its screenshot (default ./e2e-screenshots)
-//   DOCS_SCREENSHOT_DIR  if set, the dashboard and channel pages are saved there for the README
 //   CHROMIUM       the browser binary (default /usr/bin/chromium)
 //
 // Each step is named; the first that fails saves a screenshot of every open
@@ -29,7 +28,6 @@ const ROOT_PASSWORD = env('ROOT_PASSWORD');
 // One API keeps a channel's base URL without the /v1 suffix.
 const UPSTREAM_BASE = env('UPSTREAM_URL').replace(/\/+$/, '').replace(/\/v1$/, '');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR', './e2e-screenshots');
-const DOCS_DIR = process.env.DOCS_SCREENSHOT_DIR || '';
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const MODEL = 'gpt-4o-mini';
 const TIMEOUT = 15000;
@@ -264,14 +262,6 @@ await step('see the quota go down on the dashboard', async () => {
     const shown = await shownQuota(userPage);
     return q < quotaBefore && shown !== quotaTextBefore;
   });
-  if (DOCS_DIR) {
-    mkdirSync(DOCS_DIR, { recursive: true });
-    await userPage.waitForTimeout(800); // let the charts finish their first layout
-    await userPage.screenshot({ path: join(DOCS_DIR, 'dashboard.png') });
-    await rootPage.goto(`${BASE_URL}/channel`);
-    await rootPage.getByTestId('channel-row').first().waitFor();
-    await rootPage.screenshot({ path: join(DOCS_DIR, 'channels.png') });
-  }
 });
 
 await step('switch the language and keep it after a reload', async () => {

@@ -159,7 +159,7 @@ async function apiRoute(req, res, url) {
 
   if (p === '/api/status') {
     return ok(res, {
-      system_name: o.SystemName, logo: o.Logo, footer_html: o.Footer, version: 'mock', start_time: started,
+      system_name: o.SystemName, logo: o.Logo, footer_html: o.Footer, version: 'demo', start_time: started,
       turnstile_check: o.TurnstileCheckEnabled === 'true', turnstile_site_key: o.TurnstileSiteKey,
       email_verification: o.EmailVerificationEnabled === 'true', register_enabled: o.RegisterEnabled === 'true',
       password_login_enabled: o.PasswordLoginEnabled === 'true', password_register_enabled: o.PasswordRegisterEnabled === 'true',

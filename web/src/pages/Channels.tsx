@@ -75,6 +75,14 @@ function mappingError(s: string): string | null {
   return null;
 }
 
+/** rtColor grades a test's response time: quick, slow, very slow. */
+function rtColor(ms: number | undefined): string | undefined {
+  if (!ms) return 'dimmed';
+  if (ms < 1000) return 'green';
+  if (ms < 3000) return 'orange';
+  return 'red';
+}
+
 function inFlight(c: Channel): number | undefined {
   return c.in_flight ?? c.inflight;
 }
@@ -310,7 +318,7 @@ export default function Channels() {
             {rows.map((c) => (
               <Table.Tr key={c.id} data-testid="channel-row">
                 <Table.Td>{c.id}</Table.Td>
-                <Table.Td>{c.name}</Table.Td>
+                <Table.Td className="nowrap">{c.name}</Table.Td>
                 <Table.Td className="nowrap">{channelType(c.type).label}</Table.Td>
                 <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
                 <Table.Td>{c.group}</Table.Td>
@@ -318,7 +326,7 @@ export default function Channels() {
                 <Table.Td>{c.weight ?? 0}</Table.Td>
                 <Table.Td className="nowrap" data-testid="channel-response-time">
                   <Tooltip label={t('Tested {time}', { time: fmtTime(c.test_time) })} disabled={!c.test_time}>
-                    <span>{c.response_time ? `${c.response_time} ms` : '—'}</span>
+                    <Text size="sm" c={rtColor(c.response_time)}>{c.response_time ? `${c.response_time} ms` : '—'}</Text>
                   </Tooltip>
                 </Table.Td>
                 <Table.Td>{inFlight(c) ?? '—'}</Table.Td>
