@@ -73,7 +73,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
         autosize
         minRows={isJSON ? 4 : 2}
         maxRows={18}
-        className={isJSON ? 'mono' : undefined}
+        classNames={isJSON ? { input: 'mono' } : undefined}
         value={draft}
         error={err ? t('Invalid JSON: {e}', { e: err }) : undefined}
         onChange={(e) => setDraft(e.currentTarget.value)}

@@ -428,7 +428,7 @@ export default function Channels() {
               description={t('JSON object from requested model to the upstream model, e.g. {"gpt-4o": "gpt-4o-2024-08-06"}')}
               autosize
               minRows={2}
-              className="mono"
+              classNames={{ input: 'mono' }}
               value={form.model_mapping}
               error={mappingError(form.model_mapping)}
               onChange={(e) => setForm({ ...form, model_mapping: e.currentTarget.value })}
@@ -442,7 +442,7 @@ export default function Channels() {
               description={t('Extra provider settings such as region; leave empty when not needed.')}
               autosize
               minRows={1}
-              className="mono"
+              classNames={{ input: 'mono' }}
               value={form.config}
               error={jsonObjectError(form.config)}
               onChange={(e) => setForm({ ...form, config: e.currentTarget.value })}

@@ -192,7 +192,7 @@ export default function Redemptions() {
         {codes && (
           <Stack>
             <Alert color="yellow">{t('Copy these codes now and hand them out; they are listed once here.')}</Alert>
-            <Textarea readOnly autosize minRows={3} maxRows={14} className="mono" value={codes.join('\n')} data-testid="new-codes" />
+            <Textarea readOnly autosize minRows={3} maxRows={14} classNames={{ input: 'mono' }} value={codes.join('\n')} data-testid="new-codes" />
             <Group justify="flex-end">
               <Button variant="default" onClick={copyAll}>{t('Copy all')}</Button>
               <Button onClick={() => setCodes(null)}>{t('Done')}</Button>

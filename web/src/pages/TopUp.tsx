@@ -41,7 +41,7 @@ export default function TopUp() {
       <Paper withBorder p="md" radius="md">
         <form onSubmit={submit}>
           <Stack>
-            <TextInput label={t('Redemption code')} value={key} onChange={(e) => setKey(e.currentTarget.value)} className="mono" />
+            <TextInput label={t('Redemption code')} value={key} onChange={(e) => setKey(e.currentTarget.value)} classNames={{ input: 'mono' }} />
             {error && <Alert color="red">{error}</Alert>}
             <Button type="submit" loading={busy}>{t('Redeem')}</Button>
             {status.top_up_link && (
