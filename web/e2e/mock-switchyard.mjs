@@ -409,6 +409,13 @@ async function apiRoute(req, res, url) {
     const self = p.startsWith('/api/log/self');
     if (self ? !needUser() : !needAdmin()) return;
     const q = url.searchParams;
+    if (m === 'DELETE' && p === '/api/log/') {
+      const before = Number(q.get('target_timestamp'));
+      if (!before) return fail(res, 'target_timestamp is required');
+      const n = db.logs.length;
+      db.logs = db.logs.filter((l) => l.created_at >= before);
+      return ok(res, n - db.logs.length);
+    }
     const rows = db.logs
       .filter((l) => !self || l.user_id === me.id)
       .filter((l) => !q.get('type') || l.type === Number(q.get('type')))

@@ -5,8 +5,9 @@ import {
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, listPage, qs } from '../api';
-import { fmtTime, fromLocalInput, notifyError } from '../util';
+import { fmtTime, fromLocalInput, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
+import ConfirmButton from '../components/ConfirmButton';
 
 interface Log {
   id: number;
@@ -98,6 +99,22 @@ export default function Logs() {
   useEffect(() => {
     load();
   }, [load]);
+
+  const [purgeBefore, setPurgeBefore] = useState('');
+  const purge = async () => {
+    const ts = fromLocalInput(purgeBefore);
+    if (!ts) {
+      notifyError(t('Pick the time before which logs are deleted.'));
+      return;
+    }
+    try {
+      const n = await api<unknown>('DELETE', `/api/log/${qs({ target_timestamp: ts })}`);
+      notifyOk(typeof n === 'number' ? t('Deleted {n} log rows', { n }) : t('Deleted'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
 
   const apply = () => {
     setPage(0);
@@ -212,6 +229,22 @@ export default function Logs() {
         </Table>
       </Paper>
       <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      {isAdmin && (
+        <Paper withBorder p="sm" radius="md">
+          <Group align="flex-end" gap="xs">
+            <TextInput
+              size="xs"
+              type="datetime-local"
+              label={t('Delete every log row before')}
+              value={purgeBefore}
+              onChange={(e) => setPurgeBefore(e.currentTarget.value)}
+            />
+            <ConfirmButton size="xs" color="red" variant="light" disabled={!purgeBefore} question={t('Delete all log rows before this time, for every user?')} onConfirm={purge}>
+              {t('Delete old logs')}
+            </ConfirmButton>
+          </Group>
+        </Paper>
+      )}
     </Stack>
   );
 }
