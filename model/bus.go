@@ -19,14 +19,15 @@ const (
 	TopicChannels = "channels"
 )
 
-const busChannel = "switchyard:invalidate"
+const busChannel = "invalidate"
 
 // Bus delivers cache invalidations: at once to this node's handlers and,
 // with Redis configured, through Redis pub/sub to every other node, which
 // applies them as soon as the message arrives (well under a second).
 type Bus struct {
-	rdb    *redis.Client
-	nodeID string
+	rdb     *redis.Client
+	channel string
+	nodeID  string
 
 	mu       sync.RWMutex
 	handlers map[string][]func(key string)
@@ -35,13 +36,13 @@ type Bus struct {
 	done   chan struct{}
 }
 
-func newBus(rdb *redis.Client) *Bus {
-	b := &Bus{rdb: rdb, nodeID: crypto.RandomString(12), handlers: map[string][]func(string){}}
+func newBus(rdb *redis.Client, prefix string) *Bus {
+	b := &Bus{rdb: rdb, channel: prefix + busChannel, nodeID: crypto.RandomString(12), handlers: map[string][]func(string){}}
 	if rdb != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		b.cancel = cancel
 		b.done = make(chan struct{})
-		sub := rdb.Subscribe(ctx, busChannel)
+		sub := rdb.Subscribe(ctx, b.channel)
 		// Wait for the subscription so no invalidation published after Open
 		// returns is missed.
 		if _, err := sub.Receive(ctx); err != nil {
@@ -65,7 +66,7 @@ func (b *Bus) Publish(ctx context.Context, topic, key string) {
 	b.deliver(topic, key)
 	if b.rdb != nil {
 		msg := b.nodeID + "|" + topic + "|" + key
-		if err := b.rdb.Publish(context.WithoutCancel(ctx), busChannel, msg).Err(); err != nil {
+		if err := b.rdb.Publish(context.WithoutCancel(ctx), b.channel, msg).Err(); err != nil {
 			slog.Warn("publish invalidation failed", "topic", topic, "err", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"switchyard/common/errs"
 	"sync"
 	"sync/atomic"
 
@@ -215,7 +216,7 @@ func (o *Options) Set(ctx context.Context, key, value string) error {
 func (o *Options) SetMany(ctx context.Context, kv map[string]string) error {
 	for k, v := range kv {
 		if err := validateOption(k, v); err != nil {
-			return err
+			return errs.BadRequest("%s", err.Error())
 		}
 	}
 	err := o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

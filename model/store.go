@@ -34,6 +34,12 @@ type Store struct {
 	Sealer *crypto.Sealer
 	// Users caches user status, role and group for the hot path.
 	Users *UserCache
+	// Tokens caches relay tokens by key hash.
+	Tokens *TokenCache
+	// Ledger owns every quota balance (ledger.go).
+	Ledger *Ledger
+	// Codes holds one-time email codes and reset tokens.
+	Codes *Codes
 
 	closers []func() error
 	closeMu sync.Once
@@ -83,13 +89,17 @@ func Open(ctx context.Context, cfg config.Config) (*Store, error) {
 		}
 	}
 	logStart(s.Dialect, s.LogDialect, cfg.LogSQLDSN != "")
-	s.Bus = newBus(s.Redis)
+	s.Bus = newBus(s.Redis, cfg.RedisKeyPrefix)
 	s.addCloser(func() error { s.Bus.Close(); return nil })
 	if s.Options, err = loadOptions(ctx, s.DB, s.Bus); err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.Users = newUserCache(s.DB, s.Bus)
+	s.Codes = newCodes(s.Redis, cfg.RedisKeyPrefix)
+	s.Tokens = newTokenCache(s.DB, s.Bus)
+	s.Ledger = newLedger(s)
+	s.addCloser(s.Ledger.close)
 	for _, hook := range openHooks {
 		if err := hook(ctx, s); err != nil {
 			s.Close()

@@ -31,23 +31,23 @@ const (
 // serialised. Quota is what is left to spend and UsedQuota what was spent;
 // both are kept by the ledger, whose figures win over a stale row.
 type User struct {
-	ID           int    `gorm:"primaryKey" json:"id"`
-	Username     string `gorm:"uniqueIndex;size:64;not null" json:"username"`
-	Password     string `gorm:"size:128;not null" json:"-"`
-	DisplayName  string `gorm:"index;size:64" json:"display_name"`
-	Role         int    `gorm:"not null;default:1" json:"role"`
-	Status       int    `gorm:"not null;default:1" json:"status"`
-	Email        string `gorm:"index;size:128" json:"email"`
-	GitHubID     string `gorm:"column:github_id;index;size:64" json:"github_id"`
-	WeChatID     string `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
+	ID           int     `gorm:"primaryKey" json:"id"`
+	Username     string  `gorm:"uniqueIndex;size:64;not null" json:"username"`
+	Password     string  `gorm:"size:128;not null" json:"-"`
+	DisplayName  string  `gorm:"index;size:64" json:"display_name"`
+	Role         int     `gorm:"not null;default:1" json:"role"`
+	Status       int     `gorm:"not null;default:1" json:"status"`
+	Email        string  `gorm:"index;size:128" json:"email"`
+	GitHubID     string  `gorm:"column:github_id;index;size:64" json:"github_id"`
+	WeChatID     string  `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
 	AccessToken  *string `gorm:"uniqueIndex;size:64" json:"-"`
-	Quota        int64  `gorm:"not null;default:0" json:"quota"`
-	UsedQuota    int64  `gorm:"not null;default:0" json:"used_quota"`
-	RequestCount int64  `gorm:"not null;default:0" json:"request_count"`
-	Group        string `gorm:"size:32;not null;default:default" json:"group"`
-	AffCode      string `gorm:"uniqueIndex;size:32" json:"aff_code"`
-	InviterID    int    `gorm:"index" json:"inviter_id"`
-	CreatedTime  int64  `json:"created_time"`
+	Quota        int64   `gorm:"not null;default:0" json:"quota"`
+	UsedQuota    int64   `gorm:"not null;default:0" json:"used_quota"`
+	RequestCount int64   `gorm:"not null;default:0" json:"request_count"`
+	Group        string  `gorm:"size:32;not null;default:default" json:"group"`
+	AffCode      string  `gorm:"uniqueIndex;size:32" json:"aff_code"`
+	InviterID    int     `gorm:"index" json:"inviter_id"`
+	CreatedTime  int64   `json:"created_time"`
 }
 
 func init() { registerModels(&User{}) }
@@ -56,7 +56,18 @@ func init() { registerModels(&User{}) }
 var ErrUserNotFound = errs.NotFound("user not found")
 
 // UserByID reads one user from the database.
+// Quota figures are the ledger's current ones.
 func (s *Store) UserByID(ctx context.Context, id int) (*User, error) {
+	u, err := s.userRow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.Ledger.overlayUser(u)
+	return u, nil
+}
+
+// userRow reads the users row as stored.
+func (s *Store) userRow(ctx context.Context, id int) (*User, error) {
 	var u User
 	if err := s.DB.WithContext(ctx).First(&u, id).Error; err != nil {
 		if notFound(err) {
@@ -120,6 +131,9 @@ func (s *Store) ListUsers(ctx context.Context, offset, limit int) ([]User, int64
 	if err := q.Order("id desc").Offset(offset).Limit(limit).Find(&users).Error; err != nil {
 		return nil, 0, errs.Internal(err)
 	}
+	for i := range users {
+		s.Ledger.overlayUser(&users[i])
+	}
 	return users, total, nil
 }
 
@@ -133,6 +147,9 @@ func (s *Store) SearchUsers(ctx context.Context, keyword string, offset, limit i
 	}
 	if err := q.Order("id desc").Offset(offset).Limit(limit).Find(&users).Error; err != nil {
 		return nil, errs.Internal(err)
+	}
+	for i := range users {
+		s.Ledger.overlayUser(&users[i])
 	}
 	return users, nil
 }
@@ -196,7 +213,9 @@ func (s *Store) DeleteUser(ctx context.Context, id int) error {
 		}
 		return errs.Internal(err)
 	}
+	s.Ledger.forget(id)
 	s.Bus.Publish(ctx, TopicUser, strconv.Itoa(id))
+	s.Bus.Publish(ctx, TopicToken, "*")
 	return nil
 }
 

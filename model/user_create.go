@@ -51,6 +51,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		}
 		return errs.As(err)
 	}
+	if err := s.rewardInviter(ctx, u); err != nil {
+		slog.Error("invite reward failed", "user", u.ID, "inviter", u.InviterID, "err", err)
+	}
 	return nil
 }
 
@@ -71,7 +74,7 @@ func bootstrapRoot(ctx context.Context, s *Store) error {
 	if password == "" {
 		password, printed = crypto.RandomString(20), true
 	}
-	hash, err := crypto.HashPassword(password)
+	hash, err := crypto.HashPassword(password, s.Cfg.BcryptCost)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	SQLMaxLifetime  time.Duration
 	// RedisConnString enables Redis (REDIS_CONN_STRING), a redis:// URL.
 	RedisConnString string
+	// RedisKeyPrefix starts every Redis key and channel name
+	// (REDIS_KEY_PREFIX), so deployments can share one Redis.
+	RedisKeyPrefix string
 	// SessionSecret signs and encrypts session cookies (SESSION_SECRET).
 	// Empty means a random secret: sessions then end with the process.
 	SessionSecret string
@@ -50,6 +53,8 @@ type Config struct {
 	// InitialRootPassword is root's password at first start. Empty means a
 	// random one, printed once to the log.
 	InitialRootPassword string
+	// BcryptCost is the bcrypt work factor for passwords (BCRYPT_COST, 4-31).
+	BcryptCost int
 	// CryptoSecret encrypts channel keys at rest when set.
 	CryptoSecret string
 	// TrustedProxies lists peers whose X-Forwarded-For / X-Real-IP is believed.
@@ -130,6 +135,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.SQLMaxOpenConns = intVar("SQL_MAX_OPEN_CONNS", env("SQL_MAX_OPEN_CONNS", "1000"), 1)
 	c.SQLMaxLifetime = time.Duration(intVar("SQL_MAX_LIFETIME", env("SQL_MAX_LIFETIME", "60"), 0)) * time.Second
 	c.RedisConnString = env("REDIS_CONN_STRING", "")
+	c.RedisKeyPrefix = env("REDIS_KEY_PREFIX", "switchyard:")
 	c.SessionSecret = env("SESSION_SECRET", "")
 	if c.SessionSecret == "" {
 		b := make([]byte, 32)
@@ -147,6 +153,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.InitialRootPassword = getenv("INITIAL_ROOT_PASSWORD")
 	if c.InitialRootPassword != "" && (len(c.InitialRootPassword) < 8 || len(c.InitialRootPassword) > 64) {
 		errs = append(errs, errors.New("INITIAL_ROOT_PASSWORD: want 8 to 64 bytes"))
+	}
+	c.BcryptCost = intVar("BCRYPT_COST", env("BCRYPT_COST", "10"), 4)
+	if c.BcryptCost > 31 {
+		errs = append(errs, fmt.Errorf("BCRYPT_COST: want 4 to 31, got %d", c.BcryptCost))
 	}
 	c.CryptoSecret = env("CRYPTO_SECRET", "")
 	if raw := env("TRUSTED_PROXIES", ""); raw != "" {

@@ -43,9 +43,9 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// HashPassword hashes a password with bcrypt at the default cost.
-func HashPassword(password string) (string, error) {
-	b, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+// HashPassword hashes a password with bcrypt at cost (config BCRYPT_COST).
+func HashPassword(password string, cost int) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(b), err
 }
 

@@ -1,0 +1,75 @@
+package controller
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+)
+
+// Status tells a console what it needs before sign-in (GET /api/status).
+func (h *Handler) Status(c *gin.Context) {
+	snap := h.Store.Options.Get()
+	ok(c, gin.H{
+		"version":                   Version,
+		"start_time":                h.Started.Unix(),
+		"system_name":               snap.String("SystemName"),
+		"logo":                      snap.String("Logo"),
+		"footer_html":               snap.String("Footer"),
+		"server_address":            snap.String("ServerAddress"),
+		"top_up_link":               snap.String("TopUpLink"),
+		"chat_link":                 snap.String("ChatLink"),
+		"register_enabled":          snap.Bool("RegisterEnabled"),
+		"password_login_enabled":    snap.Bool("PasswordLoginEnabled"),
+		"password_register_enabled": snap.Bool("PasswordRegisterEnabled"),
+		"email_verification":        snap.Bool("EmailVerificationEnabled"),
+		"turnstile_check":           snap.Bool("TurnstileCheckEnabled"),
+		"turnstile_site_key":        snap.String("TurnstileSiteKey"),
+		"quota_per_unit":            snap.Float("QuotaPerUnit"),
+		"display_in_currency":       snap.Bool("DisplayInCurrencyEnabled"),
+		"display_token_stat":        snap.Bool("DisplayTokenStatEnabled"),
+		"github_oauth":              false,
+		"wechat_login":              false,
+	})
+}
+
+// Notice returns the Notice option (GET /api/notice).
+func (h *Handler) Notice(c *gin.Context) { ok(c, h.Store.Options.Get().String("Notice")) }
+
+// About returns the About option (GET /api/about).
+func (h *Handler) About(c *gin.Context) { ok(c, h.Store.Options.Get().String("About")) }
+
+// HomePageContent returns the HomePageContent option (GET /api/home_page_content).
+func (h *Handler) HomePageContent(c *gin.Context) {
+	ok(c, h.Store.Options.Get().String("HomePageContent"))
+}
+
+// Healthz answers while the process is up (GET /healthz).
+func (h *Handler) Healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// Readyz answers 200 when the database is reachable, 503 otherwise
+// (GET /readyz), so a load balancer stops sending traffic to a node that
+// lost its database.
+func (h *Handler) Readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	if err := h.Store.Ping(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
+		return
+	}
+	if h.Store.Redis != nil {
+		if err := h.Store.Redis.Ping(ctx).Err(); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "redis unreachable"})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// notFoundAPI answers unknown /api paths in the management shape.
+func (h *Handler) NotFoundAPI(c *gin.Context) {
+	errs.Render(c, errs.NotFound("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+}

@@ -1,0 +1,564 @@
+package model
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+
+	"switchyard/common/errs"
+)
+
+// The ledger keeps every balance that a relayed request touches in memory
+// and is the only writer of the quota columns, so reservations are atomic
+// operations on the one copy of a balance and no relayed request waits
+// for the database (ARCHITECTURE.md, "The quota ledger").
+//
+// In memory, for each user and token: remain is what may still be
+// reserved, reserved what in-flight requests hold, used what was charged.
+// The database row's quota (remain_quota for tokens) equals remain +
+// reserved once the flusher has caught up, and used_quota equals used.
+//
+// Reservations live only in memory, so a crash leaves none behind in the
+// database: at the next start every balance is read back from its row,
+// which only settled charges have touched. What a crash can lose is the
+// unflushed window of settlements, which under-charges and never
+// over-charges.
+//
+// This is the single-node ledger: one process owns the balances. Several
+// nodes writing one database need the Redis-script or conditional-UPDATE
+// reservations that ARCHITECTURE.md describes (not built yet; README).
+
+// Account names the balances one request draws on.
+type Account struct {
+	UserID  int
+	TokenID int
+	// UnlimitedToken skips the token's balance (the user's still counts).
+	UnlimitedToken bool
+}
+
+// Flush tuning: a batch is written at least every FlushInterval or when it
+// reaches FlushBatch settlements.
+const (
+	FlushInterval = 100 * time.Millisecond
+	FlushBatch    = 500
+)
+
+type balance struct {
+	mu       sync.Mutex
+	loaded   bool
+	remain   int64
+	reserved int64
+	used     int64
+}
+
+type settlement struct {
+	acct    Account
+	charged int64
+	log     *Log
+}
+
+// Ledger reserves and settles quota. Store.Ledger is the one instance.
+type Ledger struct {
+	store *Store
+
+	mu     sync.Mutex
+	users  map[int]*balance
+	tokens map[int]*balance
+
+	qmu           sync.Mutex
+	queue         []settlement
+	kick          chan struct{}
+	flushed       chan struct{} // closed and replaced after each flush
+	open          atomic.Int64
+	fmu           sync.Mutex // one flush at a time
+	channelsTable atomic.Bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLedger(s *Store) *Ledger {
+	l := &Ledger{store: s, users: map[int]*balance{}, tokens: map[int]*balance{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+func (l *Ledger) entry(m map[int]*balance, id int) *balance {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := m[id]
+	if b == nil {
+		b = &balance{}
+		m[id] = b
+	}
+	return b
+}
+
+// loadUser fills b from the users row; b.mu must be held.
+func (l *Ledger) loadUser(ctx context.Context, b *balance, id int) error {
+	if b.loaded {
+		return nil
+	}
+	var row User
+	if err := l.store.DB.WithContext(ctx).Select("id", "quota", "used_quota").First(&row, id).Error; err != nil {
+		if notFound(err) {
+			return ErrUserNotFound
+		}
+		return errs.Internal(err)
+	}
+	b.remain, b.used, b.loaded = row.Quota, row.UsedQuota, true
+	return nil
+}
+
+// loadToken fills b from the tokens row; b.mu must be held.
+func (l *Ledger) loadToken(ctx context.Context, b *balance, id int) error {
+	if b.loaded {
+		return nil
+	}
+	var row Token
+	if err := l.store.DB.WithContext(ctx).Select("id", "remain_quota", "used_quota").First(&row, id).Error; err != nil {
+		if notFound(err) {
+			return ErrTokenNotFound
+		}
+		return errs.Internal(err)
+	}
+	b.remain, b.used, b.loaded = row.RemainQuota, row.UsedQuota, true
+	return nil
+}
+
+// lockAccount locks the user's balance and then the token's (always in
+// that order, so two requests never wait on each other crosswise) and
+// loads them on first use.
+func (l *Ledger) lockAccount(ctx context.Context, acct Account) (u, t *balance, unlock func(), err error) {
+	u = l.entry(l.users, acct.UserID)
+	u.mu.Lock()
+	if err = l.loadUser(ctx, u, acct.UserID); err != nil {
+		u.mu.Unlock()
+		return nil, nil, nil, err
+	}
+	if acct.TokenID == 0 {
+		return u, nil, u.mu.Unlock, nil
+	}
+	t = l.entry(l.tokens, acct.TokenID)
+	t.mu.Lock()
+	if err = l.loadToken(ctx, t, acct.TokenID); err != nil {
+		t.mu.Unlock()
+		u.mu.Unlock()
+		return nil, nil, nil, err
+	}
+	return u, t, func() { t.mu.Unlock(); u.mu.Unlock() }, nil
+}
+
+// ErrUserQuotaExhausted and ErrTokenQuotaExhausted refuse a request whose
+// balance is zero.
+var (
+	ErrUserQuotaExhausted  = errs.New(http.StatusForbidden, errs.KindInsufficientQuota, "your quota is used up: top up to continue")
+	ErrTokenQuotaExhausted = errs.New(http.StatusForbidden, errs.KindInsufficientQuota, "this token's quota is used up")
+)
+
+// Reservation is quota held for one request until Settle.
+type Reservation struct {
+	l      *Ledger
+	acct   Account
+	amount int64
+	once   sync.Once
+}
+
+// Reserved is the amount held.
+func (r *Reservation) Reserved() int64 { return r.amount }
+
+// Reserve holds up to estimate on the user's and the token's balances. A
+// balance above zero but below the estimate is held whole, so a nearly
+// empty token still serves one request at a time; a zero balance refuses.
+func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Reservation, error) {
+	if estimate < 0 {
+		estimate = 0
+	}
+	u, t, unlock, err := l.lockAccount(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if u.remain <= 0 {
+		return nil, ErrUserQuotaExhausted
+	}
+	amount := min(estimate, u.remain)
+	limited := t != nil && !acct.UnlimitedToken
+	if limited {
+		if t.remain <= 0 {
+			return nil, ErrTokenQuotaExhausted
+		}
+		amount = min(amount, t.remain)
+	}
+	u.remain -= amount
+	u.reserved += amount
+	if limited {
+		t.remain -= amount
+		t.reserved += amount
+	}
+	l.open.Add(1)
+	return &Reservation{l: l, acct: acct, amount: amount}, nil
+}
+
+// Settle ends the reservation exactly once: it charges cost, taking any
+// excess over the reservation from the balances but never below zero,
+// releases the rest, and queues log (when not nil) as the consume record
+// with Quota set to what was charged. Settle(0, nil) releases a failed
+// request at no cost. It returns what was charged; later calls return 0.
+func (r *Reservation) Settle(cost int64, log *Log) (charged int64) {
+	r.once.Do(func() { charged = r.l.settle(r, cost, log) })
+	return charged
+}
+
+func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
+	defer l.open.Add(-1)
+	if cost < 0 {
+		cost = 0
+	}
+	// The balances were loaded by Reserve and are never evicted, so no
+	// database read (and no context) is needed here.
+	u, t, unlock, err := l.lockAccount(context.Background(), r.acct)
+	if err != nil {
+		slog.Error("ledger: settle on a vanished account", "user", r.acct.UserID, "token", r.acct.TokenID, "err", err)
+		return 0
+	}
+	limited := t != nil && !r.acct.UnlimitedToken
+	charged := cost
+	if extra := cost - r.amount; extra > 0 {
+		avail := u.remain
+		if limited {
+			avail = min(avail, t.remain)
+		}
+		charged = r.amount + min(extra, avail)
+	}
+	u.remain += r.amount - charged
+	u.reserved -= r.amount
+	u.used += charged
+	if t != nil {
+		if limited {
+			t.remain += r.amount - charged
+			t.reserved -= r.amount
+		}
+		t.used += charged
+	}
+	unlock()
+	if charged == 0 && log == nil {
+		return 0
+	}
+	if log != nil {
+		log.Quota = charged
+		log.Type = LogConsume
+		log.UserID, log.TokenID = r.acct.UserID, r.acct.TokenID
+		if log.CreatedAt == 0 {
+			log.CreatedAt = time.Now().Unix()
+		}
+	}
+	l.enqueue(settlement{acct: r.acct, charged: charged, log: log})
+	return charged
+}
+
+func (l *Ledger) enqueue(s settlement) {
+	l.qmu.Lock()
+	l.queue = append(l.queue, s)
+	n := len(l.queue)
+	l.qmu.Unlock()
+	if n >= FlushBatch {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Credit adds delta (negative to take away, never below zero) to a user's
+// quota, or to a token's remain_quota when tokenID is set, and returns the
+// delta actually applied. The row, the log (when not nil; its Quota is set
+// to the delta) and within (when not nil: a redemption marks its code used
+// there) are written in one transaction before Credit returns, and memory
+// follows only after the commit. Top-ups, rewards and admin edits all come
+// here, so the in-memory figure and the row never disagree.
+func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+	var b *balance
+	if tokenID != 0 {
+		b = l.entry(l.tokens, tokenID)
+	} else {
+		b = l.entry(l.users, userID)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var err error
+	if tokenID != 0 {
+		err = l.loadToken(ctx, b, tokenID)
+	} else {
+		err = l.loadUser(ctx, b, userID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if b.remain+delta < 0 {
+		delta = -b.remain
+	}
+	sameDB := l.store.LogDB == l.store.DB
+	if log != nil {
+		log.Quota = delta
+		if log.CreatedAt == 0 {
+			log.CreatedAt = time.Now().Unix()
+		}
+	}
+	err = l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if within != nil {
+			if err := within(tx); err != nil {
+				return err
+			}
+		}
+		var res *gorm.DB
+		if tokenID != 0 {
+			res = tx.Model(&Token{}).Where("id = ?", tokenID).Update("remain_quota", gorm.Expr("remain_quota + ?", delta))
+		} else {
+			res = tx.Model(&User{}).Where("id = ?", userID).Update("quota", gorm.Expr("quota + ?", delta))
+		}
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			if tokenID != 0 {
+				return ErrTokenNotFound
+			}
+			return ErrUserNotFound
+		}
+		if log != nil && sameDB {
+			return tx.Create(log).Error
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, errs.As(err)
+	}
+	b.remain += delta
+	if log != nil && !sameDB {
+		if err := l.store.RecordLog(ctx, log); err != nil {
+			slog.Error("ledger: credit applied but its log row failed", "user", userID, "delta", delta, "err", err)
+		}
+	}
+	return delta, nil
+}
+
+// UserFigures returns a user's quota (not yet spent, in-flight holds
+// included) and used quota as the ledger sees them now, and whether the
+// ledger holds the user at all.
+func (l *Ledger) UserFigures(id int) (quota, used int64, ok bool) {
+	return l.figures(l.users, id)
+}
+
+// TokenFigures is UserFigures for a token's remain_quota and used_quota.
+func (l *Ledger) TokenFigures(id int) (remain, used int64, ok bool) {
+	return l.figures(l.tokens, id)
+}
+
+func (l *Ledger) figures(m map[int]*balance, id int) (int64, int64, bool) {
+	l.mu.Lock()
+	b := m[id]
+	l.mu.Unlock()
+	if b == nil {
+		return 0, 0, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.loaded {
+		return 0, 0, false
+	}
+	return b.remain + b.reserved, b.used, true
+}
+
+// Remaining is what a token may still reserve now (for auth checks);
+// ok is false when the ledger has not loaded the token yet.
+func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
+	l.mu.Lock()
+	b := l.tokens[tokenID]
+	l.mu.Unlock()
+	if b == nil {
+		return 0, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.remain, b.loaded
+}
+
+func (l *Ledger) overlayToken(t *Token) {
+	if remain, used, ok := l.TokenFigures(t.ID); ok {
+		t.RemainQuota, t.UsedQuota = remain, used
+	}
+}
+
+func (l *Ledger) overlayUser(u *User) {
+	if quota, used, ok := l.UserFigures(u.ID); ok {
+		u.Quota, u.UsedQuota = quota, used
+	}
+}
+
+// forget drops a deleted account's balance.
+func (l *Ledger) forget(userID int) {
+	l.mu.Lock()
+	delete(l.users, userID)
+	l.mu.Unlock()
+}
+
+// OpenReservations is how many reservations are not yet settled.
+func (l *Ledger) OpenReservations() int64 { return l.open.Load() }
+
+// Backlog is how many settlements wait for the next flush.
+func (l *Ledger) Backlog() int {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return len(l.queue)
+}
+
+func (l *Ledger) run() {
+	defer close(l.done)
+	tick := time.NewTicker(FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		case <-l.kick:
+		}
+		if err := l.Flush(context.Background()); err != nil {
+			slog.Error("ledger: flush failed; the batch is kept and retried", "err", err)
+		}
+	}
+}
+
+// close stops the flusher and writes what is queued.
+func (l *Ledger) close() error {
+	close(l.stop)
+	<-l.done
+	return l.Flush(context.Background())
+}
+
+type userDelta struct{ charged, requests int64 }
+type tokenDelta struct {
+	charged, remain int64
+	limited         bool
+}
+
+// Flush writes every queued settlement now: the balance increments and
+// their consume logs in one transaction (two when logs have their own
+// database). On failure the batch goes back to the head of the queue.
+func (l *Ledger) Flush(ctx context.Context) error {
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
+	l.qmu.Lock()
+	batch := l.queue
+	l.queue = nil
+	l.qmu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	users := map[int]*userDelta{}
+	tokens := map[int]*tokenDelta{}
+	channels := map[int]int64{}
+	logs := make([]*Log, 0, len(batch))
+	for _, s := range batch {
+		ud := users[s.acct.UserID]
+		if ud == nil {
+			ud = &userDelta{}
+			users[s.acct.UserID] = ud
+		}
+		ud.charged += s.charged
+		ud.requests++
+		if s.acct.TokenID != 0 {
+			td := tokens[s.acct.TokenID]
+			if td == nil {
+				td = &tokenDelta{}
+				tokens[s.acct.TokenID] = td
+			}
+			td.charged += s.charged
+			if !s.acct.UnlimitedToken {
+				td.remain += s.charged
+				td.limited = true
+			}
+		}
+		if s.log != nil {
+			logs = append(logs, s.log)
+			if s.log.ChannelID != 0 {
+				channels[s.log.ChannelID] += s.charged
+			}
+		}
+	}
+	sameDB := l.store.LogDB == l.store.DB
+	now := time.Now().Unix()
+	var exhausted []int
+	err := l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for id, d := range users {
+			if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+				"quota":         gorm.Expr("quota - ?", d.charged),
+				"used_quota":    gorm.Expr("used_quota + ?", d.charged),
+				"request_count": gorm.Expr("request_count + ?", d.requests),
+			}).Error; err != nil {
+				return err
+			}
+		}
+		for id, d := range tokens {
+			if err := tx.Model(&Token{}).Where("id = ?", id).Updates(map[string]any{
+				"remain_quota":  gorm.Expr("remain_quota - ?", d.remain),
+				"used_quota":    gorm.Expr("used_quota + ?", d.charged),
+				"accessed_time": now,
+			}).Error; err != nil {
+				return err
+			}
+			if d.limited {
+				exhausted = append(exhausted, id)
+			}
+		}
+		if len(channels) > 0 && l.hasChannels(tx) {
+			for id, q := range channels {
+				if err := tx.Table("channels").Where("id = ?", id).Update("used_quota", gorm.Expr("used_quota + ?", q)).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if len(exhausted) > 0 {
+			// A limited token whose balance reached zero shows as exhausted.
+			if err := tx.Model(&Token{}).Where("id IN ? AND status = ? AND unlimited_quota = ? AND remain_quota <= 0", exhausted, TokenEnabled, false).
+				Update("status", TokenExhausted).Error; err != nil {
+				return err
+			}
+		}
+		if sameDB && len(logs) > 0 {
+			return tx.CreateInBatches(logs, 200).Error
+		}
+		return nil
+	})
+	if err == nil && !sameDB && len(logs) > 0 {
+		if lerr := l.store.LogDB.WithContext(ctx).CreateInBatches(logs, 200).Error; lerr != nil {
+			// The balances are written; losing log rows beats charging twice.
+			slog.Error("ledger: balances flushed but consume logs failed", "rows", len(logs), "err", lerr)
+		}
+	}
+	if err != nil {
+		l.qmu.Lock()
+		l.queue = append(batch, l.queue...)
+		l.qmu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// hasChannels reports whether the channels table exists yet (it belongs
+// to the relay and may be migrated after the ledger starts).
+func (l *Ledger) hasChannels(tx *gorm.DB) bool {
+	if l.channelsTable.Load() {
+		return true
+	}
+	ok := tx.Migrator().HasTable("channels")
+	l.channelsTable.Store(ok)
+	return ok
+}

@@ -1,0 +1,55 @@
+package model
+
+import (
+	"context"
+	"time"
+
+	"switchyard/common/errs"
+)
+
+// Log types, as in One API.
+const (
+	LogTopUp   = 1
+	LogConsume = 2
+	LogManage  = 3
+	LogSystem  = 4
+)
+
+// Log is one row of the logs table: a consume record written by the
+// ledger for each billed call, or a top-up, manage or system event.
+// Quota is what the event moved: charged for consume rows, credited (or,
+// for a manage row lowering a balance, negative) for the others.
+type Log struct {
+	ID               int    `gorm:"primaryKey" json:"id"`
+	UserID           int    `gorm:"index:idx_logs_user_time,priority:1" json:"user_id"`
+	CreatedAt        int64  `gorm:"index:idx_logs_user_time,priority:2;index:idx_logs_type_time,priority:2;index" json:"created_at"`
+	Type             int    `gorm:"index:idx_logs_type_time,priority:1" json:"type"`
+	Content          string `gorm:"type:text" json:"content"`
+	Username         string `gorm:"index;size:64;default:''" json:"username"`
+	TokenName        string `gorm:"index;size:64;default:''" json:"token_name"`
+	TokenID          int    `gorm:"index;default:0" json:"token_id"`
+	ModelName        string `gorm:"index;size:128;default:''" json:"model_name"`
+	Quota            int64  `gorm:"default:0" json:"quota"`
+	PromptTokens     int    `gorm:"default:0" json:"prompt_tokens"`
+	CompletionTokens int    `gorm:"default:0" json:"completion_tokens"`
+	ChannelID        int    `gorm:"column:channel_id;index;default:0" json:"channel"`
+	ElapsedMs        int64  `gorm:"default:0" json:"elapsed_ms"`
+	FirstTokenMs     int64  `gorm:"default:0" json:"first_token_ms"`
+	IsStream         bool   `gorm:"default:false" json:"is_stream"`
+	RequestID        string `gorm:"size:64;default:''" json:"request_id"`
+	IP               string `gorm:"column:ip;size:64;default:''" json:"ip"`
+}
+
+func init() { registerLogModels(&Log{}) }
+
+// RecordLog writes one non-consume log row at once (top-ups, admin
+// actions, system events are rare and must not wait for a flush).
+func (s *Store) RecordLog(ctx context.Context, l *Log) error {
+	if l.CreatedAt == 0 {
+		l.CreatedAt = time.Now().Unix()
+	}
+	if err := s.LogDB.WithContext(ctx).Create(l).Error; err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package router says which URL goes to which handler behind which
+// middleware. It holds no logic.
+package router
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/config"
+	"switchyard/common/errs"
+	"switchyard/controller"
+	"switchyard/middleware"
+	"switchyard/model"
+)
+
+// deps is what the route files share.
+type deps struct {
+	cfg       config.Config
+	store     *model.Store
+	h         *controller.Handler
+	auth      middleware.Auth
+	limiter   middleware.Limiter
+	turnstile gin.HandlerFunc
+	critical  gin.HandlerFunc
+}
+
+// New builds the whole HTTP surface.
+func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = false
+	// The client IP comes from the socket unless the peer is a trusted proxy.
+	proxies := make([]string, len(cfg.TrustedProxies))
+	for i, p := range cfg.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	_ = r.SetTrustedProxies(proxies)
+	r.ForwardedByClientIP = len(proxies) > 0
+	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+
+	d := &deps{cfg: cfg, store: store, h: h, auth: middleware.Auth{Store: store}, limiter: middleware.NewLimiter(store.Redis, cfg.RedisKeyPrefix)}
+	d.turnstile = middleware.Turnstile{Options: store.Options, VerifyURL: cfg.TurnstileVerifyURL}.Check()
+	d.critical = middleware.RateLimit(d.limiter, "critical", cfg.CriticalRateLimit, 20*time.Minute)
+
+	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery())
+	r.GET("/healthz", h.Healthz)
+	r.GET("/readyz", h.Readyz)
+
+	api := r.Group("/api",
+		middleware.Style(errs.StyleManagement),
+		middleware.BodyLimit(int64(cfg.MaxRequestBodyMB)<<20),
+		middleware.RateLimit(d.limiter, "api", cfg.GlobalAPIRateLimit, 3*time.Minute),
+		middleware.Sessions(cfg),
+	)
+	miscRoutes(api, d)
+	userRoutes(api, d)
+
+	r.NoRoute(func(c *gin.Context) {
+		p := c.Request.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/api/") || p == "/api":
+			errs.SetStyle(c, errs.StyleManagement)
+			h.NotFoundAPI(c)
+		case strings.HasPrefix(p, "/v1/") || p == "/v1":
+			errs.SetStyle(c, errs.StyleOpenAI)
+			errs.Render(c, errs.NotFound("unknown URL %s %s", c.Request.Method, p))
+		default:
+			c.String(http.StatusNotFound, "404 page not found")
+		}
+	})
+	return r
+}
+
+func miscRoutes(api *gin.RouterGroup, d *deps) {
+	api.GET("/status", d.h.Status)
+	api.GET("/notice", d.h.Notice)
+	api.GET("/about", d.h.About)
+	api.GET("/home_page_content", d.h.HomePageContent)
+	api.GET("/group/", d.auth.Admin(), d.h.ListGroups)
+	api.GET("/option/", d.auth.Root(), d.h.GetOptions)
+	api.PUT("/option/", d.auth.Root(), d.h.UpdateOption)
+}
