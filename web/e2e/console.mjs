@@ -123,6 +123,20 @@ async function shownQuota(page) {
   return `${main} ${sub}`.trim();
 }
 
+/**
+ * appears waits for target, and fails at once with the form's error message
+ * when the console shows one instead (the API's message, verbatim).
+ */
+async function appears(page, target, what) {
+  const err = page.getByTestId('form-error').first();
+  await Promise.race([
+    target.waitFor(),
+    err.waitFor().then(async () => {
+      throw new Error(`${what}: ${(await err.textContent()) || 'error shown'}`);
+    }),
+  ]);
+}
+
 /** notification waits for a toast containing text, failing fast with an error toast's message. */
 async function expectToast(page, text) {
   const ok = page.locator('.mantine-Notification-root', { hasText: text }).first();
@@ -157,7 +171,7 @@ await step('create a token and read its key once', async () => {
   await userPage.getByLabel('Unlimited quota').check();
   await userPage.getByTestId('token-save').click();
   const keyEl = userPage.getByTestId('new-token-key');
-  await keyEl.waitFor();
+  await appears(userPage, keyEl, 'token not created');
   tokenKey = ((await keyEl.textContent()) || '').trim();
   if (!/^sk-\S{16,}$/.test(tokenKey)) throw new Error(`unexpected key ${JSON.stringify(tokenKey)}`);
   await userPage.getByText('It will not be shown again').waitFor();
@@ -184,14 +198,7 @@ await step('add an OpenAI channel to the test upstream', async () => {
   await models.press('Enter');
   await rootPage.keyboard.press('Escape').catch(() => {});
   await rootPage.getByTestId('channel-save').click();
-  const err = rootPage.getByTestId('form-error');
-  const row = rootPage.getByTestId('channel-row').filter({ hasText: channelName });
-  await Promise.race([
-    row.waitFor(),
-    err.waitFor().then(async () => {
-      throw new Error(`save refused: ${await err.textContent()}`);
-    }),
-  ]);
+  await appears(rootPage, rootPage.getByTestId('channel-row').filter({ hasText: channelName }), 'channel not saved');
 });
 
 await step('test the channel', async () => {
@@ -212,7 +219,7 @@ await step('create a redemption code as root', async () => {
   await dialog.getByLabel('Quota per code').fill('1000000');
   await dialog.getByRole('button', { name: 'Create' }).click();
   const codes = rootPage.getByTestId('new-codes');
-  await codes.waitFor();
+  await appears(rootPage, codes, 'codes not created');
   redemptionCode = ((await codes.inputValue()) || '').trim().split('\n')[0];
   if (!redemptionCode) throw new Error('no code shown');
   await rootPage.getByRole('button', { name: 'Done' }).click();
@@ -223,7 +230,11 @@ await step('top up the user with the code', async () => {
   await userPage.goto(`${BASE_URL}/topup`);
   await userPage.getByLabel('Redemption code').fill(redemptionCode);
   await userPage.getByRole('button', { name: 'Redeem' }).click();
-  await until('the quota to grow by the code', async () => (await selfQuota(userPage)) > before);
+  await until('the quota to grow by the code', async () => {
+    const err = userPage.getByTestId('form-error');
+    if (await err.count()) throw new Error(`top-up refused: ${await err.textContent()}`);
+    return (await selfQuota(userPage)) > before;
+  });
 });
 
 await step('read the quota on the dashboard', async () => {

@@ -179,7 +179,7 @@ export default function Redemptions() {
             <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
             <QuotaInput label={t('Quota per code')} value={form.quota} onChange={(n) => setForm({ ...form, quota: n })} />
             <NumberInput label={t('How many')} min={1} max={100} allowDecimal={false} value={form.count} onChange={(v) => setForm({ ...form, count: Number(v) || 0 })} />
-            {formError && <Alert color="red">{formError}</Alert>}
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
               <Button onClick={create} loading={saving}>{t('Create')}</Button>

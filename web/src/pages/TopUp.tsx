@@ -42,7 +42,7 @@ export default function TopUp() {
         <form onSubmit={submit}>
           <Stack>
             <TextInput label={t('Redemption code')} value={key} onChange={(e) => setKey(e.currentTarget.value)} classNames={{ input: 'mono' }} />
-            {error && <Alert color="red">{error}</Alert>}
+            {error && <Alert color="red" data-testid="form-error">{error}</Alert>}
             <Button type="submit" loading={busy}>{t('Redeem')}</Button>
             {status.top_up_link && (
               <Anchor href={status.top_up_link} target="_blank" rel="noreferrer" size="sm">

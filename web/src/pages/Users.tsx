@@ -231,7 +231,7 @@ export default function Users() {
             <TextInput label={t('Username')} value={create.username} onChange={(e) => setCreate({ ...create, username: e.currentTarget.value })} />
             <TextInput label={t('Display name')} value={create.display_name} onChange={(e) => setCreate({ ...create, display_name: e.currentTarget.value })} />
             <PasswordInput label={t('Password')} value={create.password} onChange={(e) => setCreate({ ...create, password: e.currentTarget.value })} />
-            {formError && <Alert color="red">{formError}</Alert>}
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setCreate(null)}>{t('Cancel')}</Button>
               <Button onClick={saveCreate} loading={saving}>{t('Create')}</Button>
@@ -249,7 +249,7 @@ export default function Users() {
             <TextInput label={t('Email')} value={edit.email} onChange={(e) => setEdit({ ...edit, email: e.currentTarget.value })} />
             <Select label={t('Group')} data={[...new Set([...groups, edit.group])]} value={edit.group} allowDeselect={false} onChange={(v) => v && setEdit({ ...edit, group: v })} />
             <QuotaInput label={t('Quota left')} value={edit.quota} onChange={(n) => setEdit({ ...edit, quota: n })} />
-            {formError && <Alert color="red">{formError}</Alert>}
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setEdit(null)}>{t('Cancel')}</Button>
               <Button onClick={saveEdit} loading={saving}>{t('Save')}</Button>
