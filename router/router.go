@@ -61,6 +61,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	tokenRoutes(api, d)
 	redemptionRoutes(api, d)
 	logRoutes(api, d)
+	relayRoutes(r, api, d)
 
 	// The console answers every other GET; its own rate limit applies.
 	console := web.Handler()
