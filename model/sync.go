@@ -17,7 +17,11 @@ func startBackground(ctx context.Context, s *Store) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		reload := time.NewTicker(s.Cfg.SyncFrequency)
+		every := s.Cfg.SyncFrequency
+		if every <= 0 {
+			every = 10 * time.Minute
+		}
+		reload := time.NewTicker(every)
 		defer reload.Stop()
 		sweep := time.NewTicker(TokenSweepInterval)
 		defer sweep.Stop()
