@@ -87,6 +87,8 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 		"REDIS_KEY_PREFIX":          "sytest:" + crypto.RandomString(8) + ":",
 		"SQLITE_PATH":               "",
 		"BCRYPT_COST":               "4",
+		"SQL_MAX_OPEN_CONNS":        "10",
+		"SQL_MAX_IDLE_CONNS":        "10",
 		"SHUTDOWN_TIMEOUT":          "5",
 		"INITIAL_ROOT_ACCESS_TOKEN": "",
 	}
@@ -214,4 +216,18 @@ func Reopen(t testing.TB, app *App) *model.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// Eventually waits until cond holds, checking every few milliseconds, and
+// fails the test naming what did not happen once timeout passes. It waits
+// on state, never on time alone.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting until %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
