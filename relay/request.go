@@ -61,6 +61,7 @@ func parseRequest(hr *http.Request, mode adaptor.Mode) (*parsed, error) {
 	if err := json.Unmarshal(raw, &p.req.Fields); err != nil || p.req.Fields == nil {
 		return nil, errs.BadRequest("the body is not a JSON object")
 	}
+	p.req.Raw = raw
 	f := p.req.Fields
 	if err := str(f, "model", &p.req.Model); err != nil || p.req.Model == "" {
 		return nil, badParam("model", "model is required and must be a string")

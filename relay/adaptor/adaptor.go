@@ -79,6 +79,9 @@ type Request struct {
 	// Fields are the top-level fields of a JSON body, kept raw so unknown
 	// fields reach the upstream untouched.
 	Fields map[string]json.RawMessage
+	// Raw is the client's JSON body as received, when Fields came from it
+	// unchanged; an adaptor may send it as is when it changes nothing.
+	Raw []byte
 	// Form is the parsed body of a multipart call.
 	Form *multipart.Form
 }

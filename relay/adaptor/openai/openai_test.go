@@ -65,3 +65,17 @@ func TestParseChunk(t *testing.T) {
 		t.Fatal("an unknown event was not passed on as it came")
 	}
 }
+
+func TestNewRequestSendsUnchangedBodiesAsTheyCame(t *testing.T) {
+	raw := []byte(`{"model":"m",  "messages":[{"role":"user","content":"hi"}], "n": 1}`)
+	req := &adaptor.Request{Mode: adaptor.ModeChat, Model: "m", UpstreamModel: "m", Raw: raw,
+		Fields: map[string]json.RawMessage{"model": json.RawMessage(`"m"`)}}
+	hr, err := Adaptor{}.NewRequest(context.Background(), &model.RelayChannel{BaseURL: "http://up", Key: "k"}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(hr.Body)
+	if string(body) != string(raw) {
+		t.Fatalf("body %s", body)
+	}
+}
