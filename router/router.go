@@ -79,6 +79,8 @@ func miscRoutes(api *gin.RouterGroup, d *deps) {
 	api.GET("/notice", d.h.Notice)
 	api.GET("/about", d.h.About)
 	api.GET("/home_page_content", d.h.HomePageContent)
+	api.GET("/verification", d.critical, d.turnstile, d.h.SendEmailVerification)
+	api.GET("/reset_password", d.critical, d.turnstile, d.h.SendPasswordResetEmail)
 	api.GET("/group/", d.auth.Admin(), d.h.ListGroups)
 	api.GET("/option/", d.auth.Root(), d.h.GetOptions)
 	api.PUT("/option/", d.auth.Root(), d.h.UpdateOption)
