@@ -132,9 +132,11 @@ func notFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
 // likePattern escapes a user's keyword for a `LIKE ? ESCAPE '!'` match
 // anywhere in the column. '!' is the escape because a backslash means
 // different things in MySQL's and PostgreSQL's string literals.
-func likePattern(keyword string) string {
-	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
-	return "%" + r.Replace(keyword) + "%"
+func likePattern(keyword string) string { return "%" + escapeLike(keyword) + "%" }
+
+// escapeLike escapes LIKE's wildcards with '!'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
 }
 
 // logStart notes which databases this process uses.

@@ -303,3 +303,12 @@ func SplitList(s string) []string {
 	}
 	return out
 }
+
+// MarkTokenStatus sets a token's status (expiry and exhaustion flip it on
+// their own) only if it is still enabled, and invalidates its cache entry.
+func (s *Store) MarkTokenStatus(ctx context.Context, id, status int) {
+	res := s.DB.WithContext(ctx).Model(&Token{}).Where("id = ? AND status = ?", id, TokenEnabled).Update("status", status)
+	if res.Error == nil && res.RowsAffected > 0 {
+		s.Bus.Publish(ctx, TopicToken, strconv.Itoa(id))
+	}
+}

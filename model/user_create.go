@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -85,6 +86,16 @@ func bootstrapRoot(ctx context.Context, s *Store) error {
 	}
 	if err := s.CreateUser(ctx, root); err != nil {
 		return fmt.Errorf("create root: %w", err)
+	}
+	if key := s.Cfg.InitialRootToken; key != "" {
+		if !strings.HasPrefix(key, "sk-") {
+			key = "sk-" + key
+		}
+		t := &Token{UserID: root.ID, Name: "Initial Root Token", UnlimitedQuota: true, ExpiredTime: -1,
+			KeyHash: crypto.HashKey(key), KeyPrefix: key[:min(7, len(key))], KeySuffix: key[max(0, len(key)-4):]}
+		if err := s.CreateToken(ctx, t); err != nil {
+			return fmt.Errorf("create INITIAL_ROOT_TOKEN: %w", err)
+		}
 	}
 	if printed {
 		// Printed once, to stderr via the log, and never stored in clear.

@@ -57,6 +57,9 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	)
 	miscRoutes(api, d)
 	userRoutes(api, d)
+	tokenRoutes(api, d)
+	redemptionRoutes(api, d)
+	logRoutes(api, d)
 
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path

@@ -18,6 +18,8 @@ func userRoutes(api *gin.RouterGroup, d *deps) {
 	self.DELETE("/self", h.DeleteSelf)
 	self.GET("/token", h.GenerateAccessToken)
 	self.GET("/aff", h.GetAffCode)
+	self.POST("/topup", d.critical, h.TopUp)
+	self.GET("/dashboard", h.Dashboard)
 
 	admin := user.Group("", d.auth.Admin())
 	admin.GET("/", h.ListUsers)

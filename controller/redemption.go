@@ -1,0 +1,211 @@
+package controller
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/middleware"
+	"switchyard/model"
+)
+
+// maxRedemptionCount caps codes made in one request, as One API does.
+const maxRedemptionCount = 100
+
+// ListRedemptions pages through all codes (GET /api/redemption/).
+func (h *Handler) ListRedemptions(c *gin.Context) {
+	offset, limit := page(c)
+	rows, total, err := h.Store.ListRedemptions(c.Request.Context(), offset, limit)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	okPage(c, rows, total)
+}
+
+// SearchRedemptions matches codes by id or name (GET /api/redemption/search).
+func (h *Handler) SearchRedemptions(c *gin.Context) {
+	keyword := c.Query("keyword")
+	if len(keyword) > 256 {
+		errs.Render(c, errs.BadRequest("keyword is too long").WithParam("keyword"))
+		return
+	}
+	offset, limit := page(c)
+	rows, err := h.Store.SearchRedemptions(c.Request.Context(), keyword, offset, limit)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, rows)
+}
+
+// GetRedemption returns one code (GET /api/redemption/:id).
+func (h *Handler) GetRedemption(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	r, err := h.Store.RedemptionByID(c.Request.Context(), id)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, r)
+}
+
+type redemptionRequest struct {
+	ID     int     `json:"id"`
+	Name   *string `json:"name"`
+	Quota  *int64  `json:"quota"`
+	Count  int     `json:"count"`
+	Status *int    `json:"status"`
+}
+
+func checkRedemptionName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > maxTokenName || !utf8.ValidString(name) {
+		return "", errs.BadRequest("name must be 1 to %d characters", maxTokenName).WithParam("name")
+	}
+	return name, nil
+}
+
+// CreateRedemptions makes up to 100 codes (POST /api/redemption/); data is
+// the array of new codes.
+func (h *Handler) CreateRedemptions(c *gin.Context) {
+	var req redemptionRequest
+	if err := bindJSON(c, &req); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if req.Name == nil {
+		errs.Render(c, errs.BadRequest("name is required").WithParam("name"))
+		return
+	}
+	name, err := checkRedemptionName(*req.Name)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if req.Quota == nil || *req.Quota <= 0 {
+		errs.Render(c, errs.BadRequest("quota must be a positive whole number").WithParam("quota"))
+		return
+	}
+	if req.Count == 0 {
+		req.Count = 1
+	}
+	if req.Count < 1 || req.Count > maxRedemptionCount {
+		errs.Render(c, errs.BadRequest("count must be 1 to %d", maxRedemptionCount).WithParam("count"))
+		return
+	}
+	rows, err := h.Store.CreateRedemptions(c.Request.Context(), c.GetInt(middleware.KeyUserID), name, *req.Quota, req.Count)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = r.Key
+	}
+	ok(c, keys)
+}
+
+// UpdateRedemption edits an unused code (PUT /api/redemption/, id in the
+// body; ?status_only=1 changes only the status).
+func (h *Handler) UpdateRedemption(c *gin.Context) {
+	var req redemptionRequest
+	if err := bindJSON(c, &req); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if req.ID <= 0 {
+		errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
+		return
+	}
+	f := map[string]any{}
+	if req.Status != nil {
+		if *req.Status != model.RedemptionEnabled && *req.Status != model.RedemptionDisabled {
+			errs.Render(c, errs.BadRequest("status must be 1 (enabled) or 2 (disabled)").WithParam("status"))
+			return
+		}
+		f["status"] = *req.Status
+	}
+	if c.Query("status_only") == "" {
+		if req.Name != nil {
+			name, err := checkRedemptionName(*req.Name)
+			if err != nil {
+				errs.Render(c, err)
+				return
+			}
+			f["name"] = name
+		}
+		if req.Quota != nil {
+			if *req.Quota <= 0 {
+				errs.Render(c, errs.BadRequest("quota must be a positive whole number").WithParam("quota"))
+				return
+			}
+			f["quota"] = *req.Quota
+		}
+	} else if req.Status == nil {
+		errs.Render(c, errs.BadRequest("status is required").WithParam("status"))
+		return
+	}
+	ctx := c.Request.Context()
+	if len(f) > 0 {
+		if err := h.Store.UpdateRedemption(ctx, req.ID, f); err != nil {
+			errs.Render(c, err)
+			return
+		}
+	}
+	r, err := h.Store.RedemptionByID(ctx, req.ID)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, r)
+}
+
+// DeleteRedemption removes a code (DELETE /api/redemption/:id).
+func (h *Handler) DeleteRedemption(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if err := h.Store.DeleteRedemption(c.Request.Context(), id); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	okMsg(c, "")
+}
+
+type topUpRequest struct {
+	Key string `json:"key"`
+}
+
+// TopUp redeems a code for the caller (POST /api/user/topup); data is the
+// quota credited.
+func (h *Handler) TopUp(c *gin.Context) {
+	var req topUpRequest
+	if err := bindJSON(c, &req); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	key := strings.TrimSpace(req.Key)
+	if key == "" {
+		errs.Render(c, errs.BadRequest("key is required").WithParam("key"))
+		return
+	}
+	if len(key) != model.RedemptionKeyLen {
+		errs.Render(c, model.ErrRedemptionInvalid)
+		return
+	}
+	q, err := h.Store.Redeem(c.Request.Context(), c.GetInt(middleware.KeyUserID), c.GetString(middleware.KeyUsername), key)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, q)
+}

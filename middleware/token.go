@@ -1,0 +1,138 @@
+package middleware
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/model"
+)
+
+// Context keys set by TokenAuth (besides KeyUserID, KeyUsername, KeyRole
+// and KeyGroup, where KeyGroup is the token's group override or else the
+// owner's group).
+const (
+	KeyToken         = "switchyard.token"
+	KeyPinnedChannel = "switchyard.pinned_channel"
+)
+
+// TokenOf returns the relay token TokenAuth accepted.
+func TokenOf(c *gin.Context) *model.CachedToken {
+	t, _ := c.Get(KeyToken)
+	tok, _ := t.(*model.CachedToken)
+	return tok
+}
+
+// TokenAuth authenticates /v1 requests by relay token, from the cache
+// only in the steady state (ARCHITECTURE.md, step 1).
+type TokenAuth struct {
+	Store *model.Store
+}
+
+// Check is the middleware. The key comes from "Authorization: Bearer
+// sk-…" or "x-api-key" (Anthropic's header). An admin's key may end in
+// "-<channel id>" to pin a channel, as in One API.
+func (a TokenAuth) Check() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := strings.TrimSpace(c.GetHeader("Authorization"))
+		if len(key) > 7 && strings.EqualFold(key[:7], "bearer ") {
+			key = strings.TrimSpace(key[7:])
+		}
+		if key == "" {
+			key = strings.TrimSpace(c.GetHeader("x-api-key"))
+		}
+		if key == "" {
+			errs.Render(c, errs.Unauthorized("no API key: send Authorization: Bearer sk-…").WithCode("invalid_api_key"))
+			return
+		}
+		key, pinned := splitPinned(key)
+		if !strings.HasPrefix(key, "sk-") {
+			key = "sk-" + key
+		}
+		ctx := c.Request.Context()
+		tok, err := a.Store.Tokens.ByKey(ctx, key)
+		if err != nil {
+			if errs.As(err).Status >= 500 {
+				errs.Render(c, err)
+				return
+			}
+			errs.Render(c, errs.Unauthorized("invalid API key").WithCode("invalid_api_key"))
+			return
+		}
+		if err := a.usable(ctx, tok, c.ClientIP()); err != nil {
+			errs.Render(c, err)
+			return
+		}
+		owner, err := a.Store.Users.Get(ctx, tok.UserID)
+		if err != nil {
+			errs.Render(c, errs.Unauthorized("invalid API key").WithCode("invalid_api_key"))
+			return
+		}
+		if owner.Status != model.UserEnabled {
+			errs.Render(c, errs.Forbidden("the owner of this API key is disabled"))
+			return
+		}
+		if pinned > 0 {
+			if owner.Role < model.RoleAdmin {
+				errs.Render(c, errs.Forbidden("only admins may pin a channel with a key suffix"))
+				return
+			}
+			c.Set(KeyPinnedChannel, pinned)
+		}
+		group := owner.Group
+		if tok.Group != "" {
+			group = tok.Group
+		}
+		c.Set(KeyToken, tok)
+		c.Set(KeyUserID, owner.ID)
+		c.Set(KeyUsername, owner.Username)
+		c.Set(KeyRole, owner.Role)
+		c.Set(KeyGroup, group)
+		c.Next()
+	}
+}
+
+// usable checks status, expiry, balance and client network.
+func (a TokenAuth) usable(ctx context.Context, tok *model.CachedToken, ip string) error {
+	switch tok.Status {
+	case model.TokenEnabled:
+	case model.TokenExpired:
+		return errs.Unauthorized("this API key has expired").WithCode("token_expired")
+	case model.TokenExhausted:
+		return model.ErrTokenQuotaExhausted
+	default:
+		return errs.Unauthorized("this API key is disabled").WithCode("token_disabled")
+	}
+	if tok.Expired(time.Now().Unix()) {
+		// Flip the row so lists show it; the refusal does not wait for it.
+		go a.Store.MarkTokenStatus(context.WithoutCancel(ctx), tok.ID, model.TokenExpired)
+		return errs.Unauthorized("this API key has expired").WithCode("token_expired")
+	}
+	if !tok.UnlimitedQuota {
+		if remain, ok := a.Store.Ledger.Remaining(tok.ID); ok && remain <= 0 {
+			return model.ErrTokenQuotaExhausted
+		}
+	}
+	if !tok.AllowsIP(ip) {
+		return errs.Forbidden("this API key may not be used from %s", ip)
+	}
+	return nil
+}
+
+// splitPinned separates a "-<channel id>" suffix from a key. Keys are
+// alphanumeric after "sk-", so a dash later than that starts the suffix.
+func splitPinned(key string) (string, int) {
+	i := strings.LastIndexByte(key, '-')
+	if i <= 2 || i == len(key)-1 {
+		return key, 0
+	}
+	id, err := strconv.Atoi(key[i+1:])
+	if err != nil || id <= 0 {
+		return key, 0
+	}
+	return key[:i], id
+}

@@ -1,0 +1,162 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"switchyard/common/crypto"
+	"switchyard/common/errs"
+)
+
+// Redemption statuses, as in One API.
+const (
+	RedemptionEnabled  = 1
+	RedemptionDisabled = 2
+	RedemptionUsed     = 3
+)
+
+// RedemptionKeyLen is the length of a redemption code.
+const RedemptionKeyLen = 32
+
+// Redemption is a code worth Quota, redeemable once. Codes are kept in
+// clear, as in One API, because admins copy them out of the list to hand
+// them over.
+type Redemption struct {
+	ID           int    `gorm:"primaryKey" json:"id"`
+	UserID       int    `gorm:"index" json:"user_id"`
+	Key          string `gorm:"column:key;uniqueIndex;size:32;not null" json:"key"`
+	Status       int    `gorm:"not null;default:1" json:"status"`
+	Name         string `gorm:"index;size:64" json:"name"`
+	Quota        int64  `gorm:"not null;default:0" json:"quota"`
+	CreatedTime  int64  `json:"created_time"`
+	RedeemedTime int64  `json:"redeemed_time"`
+	UsedUserID   int    `json:"used_user_id"`
+}
+
+func init() { registerModels(&Redemption{}) }
+
+// ErrRedemptionNotFound answers for unknown redemption ids.
+var ErrRedemptionNotFound = errs.NotFound("redemption code not found")
+
+// CreateRedemptions makes count codes named name worth quota each, all in
+// one transaction, and returns them.
+func (s *Store) CreateRedemptions(ctx context.Context, creatorID int, name string, quota int64, count int) ([]Redemption, error) {
+	now := time.Now().Unix()
+	rows := make([]Redemption, count)
+	for i := range rows {
+		rows[i] = Redemption{UserID: creatorID, Key: crypto.RandomString(RedemptionKeyLen), Status: RedemptionEnabled, Name: name, Quota: quota, CreatedTime: now}
+	}
+	if err := s.DB.WithContext(ctx).Create(&rows).Error; err != nil {
+		return nil, errs.Internal(err)
+	}
+	return rows, nil
+}
+
+// ListRedemptions pages through all codes, newest first, with the total.
+func (s *Store) ListRedemptions(ctx context.Context, offset, limit int) ([]Redemption, int64, error) {
+	var out []Redemption
+	var total int64
+	q := s.DB.WithContext(ctx).Model(&Redemption{})
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, errs.Internal(err)
+	}
+	if err := q.Order("id desc").Offset(offset).Limit(limit).Find(&out).Error; err != nil {
+		return nil, 0, errs.Internal(err)
+	}
+	return out, total, nil
+}
+
+// SearchRedemptions matches codes by id or name.
+func (s *Store) SearchRedemptions(ctx context.Context, keyword string, offset, limit int) ([]Redemption, error) {
+	var out []Redemption
+	q := s.DB.WithContext(ctx).Where("name LIKE ? ESCAPE '!'", likePattern(keyword))
+	if id, err := strconv.Atoi(keyword); err == nil {
+		q = s.DB.WithContext(ctx).Where("id = ?", id).Or(q)
+	}
+	if err := q.Order("id desc").Offset(offset).Limit(limit).Find(&out).Error; err != nil {
+		return nil, errs.Internal(err)
+	}
+	return out, nil
+}
+
+// RedemptionByID reads one code.
+func (s *Store) RedemptionByID(ctx context.Context, id int) (*Redemption, error) {
+	var r Redemption
+	if err := s.DB.WithContext(ctx).First(&r, id).Error; err != nil {
+		if notFound(err) {
+			return nil, ErrRedemptionNotFound
+		}
+		return nil, errs.Internal(err)
+	}
+	return &r, nil
+}
+
+// UpdateRedemption writes fields of an unused code; a used code is final.
+func (s *Store) UpdateRedemption(ctx context.Context, id int, fields map[string]any) error {
+	res := s.DB.WithContext(ctx).Model(&Redemption{}).Where("id = ? AND status <> ?", id, RedemptionUsed).Updates(fields)
+	if res.Error != nil {
+		return errs.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		r, err := s.RedemptionByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status == RedemptionUsed {
+			return errs.BadRequest("this code was already redeemed and can no longer change")
+		}
+	}
+	return nil
+}
+
+// DeleteRedemption removes a code.
+func (s *Store) DeleteRedemption(ctx context.Context, id int) error {
+	res := s.DB.WithContext(ctx).Delete(&Redemption{}, id)
+	if res.Error != nil {
+		return errs.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrRedemptionNotFound
+	}
+	return nil
+}
+
+// ErrRedemptionInvalid answers for unknown, disabled and used codes alike,
+// so guessing tells nothing.
+var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used")
+
+// Redeem credits the code's quota to userID exactly once: the code is
+// marked used by a conditional update inside the crediting transaction, so
+// of many racing requests exactly one wins and the rest change nothing.
+func (s *Store) Redeem(ctx context.Context, userID int, username, key string) (int64, error) {
+	var r Redemption
+	if err := s.DB.WithContext(ctx).Where(map[string]any{"key": key, "status": RedemptionEnabled}).First(&r).Error; err != nil {
+		if notFound(err) {
+			return 0, ErrRedemptionInvalid
+		}
+		return 0, errs.Internal(err)
+	}
+	now := time.Now().Unix()
+	_, err := s.Ledger.Credit(ctx, userID, 0, r.Quota, &Log{
+		UserID: userID, Username: username, Type: LogTopUp,
+		Content: fmt.Sprintf("redeemed code #%d (%s)", r.ID, r.Name),
+	}, func(tx *gorm.DB) error {
+		res := tx.Model(&Redemption{}).Where("id = ? AND status = ?", r.ID, RedemptionEnabled).
+			Updates(map[string]any{"status": RedemptionUsed, "redeemed_time": now, "used_user_id": userID})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrRedemptionInvalid
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return r.Quota, nil
+}

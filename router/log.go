@@ -1,0 +1,15 @@
+package router
+
+import "github.com/gin-gonic/gin"
+
+func logRoutes(api *gin.RouterGroup, d *deps) {
+	h := d.h
+	l := api.Group("/log")
+	l.GET("/self", d.auth.User(), h.ListSelfLogs)
+	l.GET("/self/search", d.auth.User(), h.ListSelfLogs)
+	l.GET("/self/stat", d.auth.User(), h.StatSelfLogs)
+	l.GET("/", d.auth.Admin(), h.ListAllLogs)
+	l.GET("/search", d.auth.Admin(), h.ListAllLogs)
+	l.GET("/stat", d.auth.Admin(), h.StatAllLogs)
+	l.DELETE("/", d.auth.Admin(), h.DeleteLogs)
+}
