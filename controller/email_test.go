@@ -13,37 +13,13 @@ import (
 	"switchyard/model"
 )
 
-const smtpAccount, smtpPassword = "bot@mail.example.com", "smtp-app-password"
-
-// withMail starts an SMTP server in the test and points the app's SMTP
-// options at it through root.
-func withMail(t *testing.T, root *testkit.Client) *smtptest.Server {
-	t.Helper()
-	srv := smtptest.Start(t, smtptest.Options{Username: smtpAccount, Password: smtpPassword})
-	for k, v := range map[string]string{
-		"SMTPServer":  srv.Host,
-		"SMTPPort":    strconv.Itoa(srv.Port),
-		"SMTPAccount": smtpAccount,
-		"SMTPToken":   smtpPassword,
-		"SMTPFrom":    "Switchyard <noreply@mail.example.com>",
-	} {
-		root.Do("PUT", "/api/option/", map[string]string{"key": k, "value": v}).Want(t, 200, true)
-	}
-	return srv
-}
-
-func setOption(t *testing.T, root *testkit.Client, key, value string) {
-	t.Helper()
-	root.Do("PUT", "/api/option/", map[string]string{"key": key, "value": value}).Want(t, 200, true)
-}
-
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
 // mailedCode reads the verification code out of the next mail to addr.
 func mailedCode(t *testing.T, srv *smtptest.Server, addr string) string {
 	t.Helper()
 	m := srv.Next(t)
-	if len(m.To) != 1 || m.To[0] != addr || m.AuthUser != smtpAccount {
+	if len(m.To) != 1 || m.To[0] != addr || m.AuthUser != testkit.MailAccount {
 		t.Fatalf("mail envelope = from %s to %v auth %q", m.From, m.To, m.AuthUser)
 	}
 	code := sixDigits.FindString(m.Text())
@@ -56,8 +32,8 @@ func mailedCode(t *testing.T, srv *smtptest.Server, addr string) string {
 func TestEmailVerificationRegisters(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		root := app.Root(t)
-		srv := withMail(t, root)
-		setOption(t, root, "EmailVerificationEnabled", "true")
+		srv := root.StartMail()
+		root.SetOption("EmailVerificationEnabled", "true")
 		anon := app.Anon(t)
 		addr := testkit.Name("v") + "@example.com"
 
@@ -96,7 +72,7 @@ func TestEmailVerificationBadInput(t *testing.T) {
 		anon := app.Anon(t)
 		// Before SMTP is set up the endpoint says so.
 		anon.Do("GET", "/api/verification?email=a@example.com", nil).WantFail(t, 503, "SMTPServer")
-		srv := withMail(t, root)
+		srv := root.StartMail()
 		for _, tc := range []struct{ query, msg string }{
 			{"", "email must be"},
 			{"?email=", "email must be"},
@@ -108,8 +84,8 @@ func TestEmailVerificationBadInput(t *testing.T) {
 		} {
 			anon.Do("GET", "/api/verification"+tc.query, nil).WantFail(t, 400, tc.msg)
 		}
-		setOption(t, root, "EmailDomainRestrictionEnabled", "true")
-		setOption(t, root, "EmailDomainWhitelist", "example.com, corp.example")
+		root.SetOption("EmailDomainRestrictionEnabled", "true")
+		root.SetOption("EmailDomainWhitelist", "example.com, corp.example")
 		anon.Do("GET", "/api/verification?email=someone@elsewhere.org", nil).WantFail(t, 400, "not accepted")
 		anon.Do("GET", "/api/verification?email=someone@corp.example", nil).Want(t, 200, true)
 		mailedCode(t, srv, "someone@corp.example")
@@ -124,14 +100,14 @@ func TestEmailVerificationBadInput(t *testing.T) {
 func TestEmailVerificationMailFailureKeepsOldCode(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		root := app.Root(t)
-		srv := withMail(t, root)
-		setOption(t, root, "EmailVerificationEnabled", "true")
+		srv := root.StartMail()
+		root.SetOption("EmailVerificationEnabled", "true")
 		anon := app.Anon(t)
 		addr := testkit.Name("f") + "@example.com"
 		anon.Do("GET", "/api/verification?email="+addr, nil).Want(t, 200, true)
 		code := mailedCode(t, srv, addr)
 
-		setOption(t, root, "SMTPToken", "wrong-password")
+		root.SetOption("SMTPToken", "wrong-password")
 		r := anon.Do("GET", "/api/verification?email="+addr, nil).WantFail(t, 502, "could not send")
 		if strings.Contains(string(r.Raw), "wrong-password") || strings.Contains(string(r.Raw), "535") {
 			t.Fatalf("failure leaks SMTP details: %s", r.Raw)
@@ -163,8 +139,8 @@ func mailedResetLink(t *testing.T, srv *smtptest.Server, addr string) *url.URL {
 func TestPasswordReset(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		root := app.Root(t)
-		srv := withMail(t, root)
-		setOption(t, root, "ServerAddress", "https://yard.example.com/")
+		srv := root.StartMail()
+		root.SetOption("ServerAddress", "https://yard.example.com/")
 		anon := app.Anon(t)
 		name, addr := testkit.Name("r"), testkit.Name("r")+"@example.com"
 		anon.Do("POST", "/api/user/register", map[string]string{"username": name, "password": "old-password", "email": addr}).Want(t, 200, true)
@@ -216,16 +192,16 @@ func TestPasswordReset(t *testing.T) {
 func TestPasswordResetMailFailureKeepsOldLink(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		root := app.Root(t)
-		srv := withMail(t, root)
+		srv := root.StartMail()
 		anon := app.Anon(t)
 		name, addr := testkit.Name("m"), testkit.Name("m")+"@example.com"
 		anon.Do("POST", "/api/user/register", map[string]string{"username": name, "password": "old-password", "email": addr}).Want(t, 200, true)
 		anon.Do("GET", "/api/reset_password?email="+addr, nil).Want(t, 200, true)
 		token := mailedResetLink(t, srv, addr).Query().Get("token")
 
-		setOption(t, root, "SMTPPort", strconv.Itoa(closedPort(t)))
+		root.SetOption("SMTPPort", strconv.Itoa(closedPort(t)))
 		anon.Do("GET", "/api/reset_password?email="+addr, nil).WantFail(t, 502, "could not send")
-		setOption(t, root, "SMTPServer", "")
+		root.SetOption("SMTPServer", "")
 		anon.Do("GET", "/api/reset_password?email="+addr, nil).WantFail(t, 503, "not set up")
 		anon.Do("GET", "/api/reset_password?email=nobody@example.com", nil).WantFail(t, 503, "not set up")
 

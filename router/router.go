@@ -4,6 +4,7 @@ package router
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -32,20 +33,13 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	// The client IP comes from the socket unless the peer is a trusted proxy.
-	proxies := make([]string, len(cfg.TrustedProxies))
-	for i, p := range cfg.TrustedProxies {
-		proxies[i] = p.String()
-	}
-	_ = r.SetTrustedProxies(proxies)
-	r.ForwardedByClientIP = len(proxies) > 0
-	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+	trustProxies(r, cfg.TrustedProxies)
 
 	d := &deps{cfg: cfg, store: store, h: h, auth: middleware.Auth{Store: store}, limiter: middleware.NewLimiter(store.Redis, cfg.RedisKeyPrefix)}
 	d.turnstile = middleware.Turnstile{Options: store.Options, VerifyURL: cfg.TurnstileVerifyURL}.Check()
 	d.critical = middleware.RateLimit(d.limiter, "critical", cfg.CriticalRateLimit, 20*time.Minute)
 
-	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery())
+	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery(), middleware.CORS("/v1"))
 	r.GET("/healthz", h.Healthz)
 	r.GET("/readyz", h.Readyz)
 
@@ -75,6 +69,19 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 		}
 	})
 	return r
+}
+
+// trustProxies makes the client IP the socket's peer unless that peer is
+// one of proxies; only then are X-Forwarded-For and X-Real-IP believed.
+func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
+	list := make([]string, len(proxies))
+	for i, p := range proxies {
+		list[i] = p.String()
+	}
+	// Every entry was parsed by config.Load, so this cannot fail.
+	_ = r.SetTrustedProxies(list)
+	r.ForwardedByClientIP = len(list) > 0
+	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
 }
 
 func miscRoutes(api *gin.RouterGroup, d *deps) {
