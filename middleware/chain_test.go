@@ -133,13 +133,13 @@ func TestTurnstile(t *testing.T) {
 			t.Fatalf("refused registrations wrote users: %d, want %d", n, users)
 		}
 		good := "good-" + testkit.Name("r")
-		register("?turnstile=" + good).Want(t, 200, true)
+		register("?turnstile="+good).Want(t, 200, true)
 		form := sv.call(good)
 		if form.Get("secret") != turnstileSecret || form.Get("response") != good || form.Get("remoteip") != "127.0.0.1" {
 			t.Fatalf("siteverify got %v", form)
 		}
 		// Cloudflare accepts a token once.
-		register("?turnstile=" + good).WantFail(t, 403, "timeout-or-duplicate")
+		register("?turnstile="+good).WantFail(t, 403, "timeout-or-duplicate")
 
 		addr := testkit.Name("t") + "@example.com"
 		anon.Do("GET", "/api/verification?email="+addr, nil).WantFail(t, 400, "Turnstile token is missing")
@@ -154,7 +154,7 @@ func TestTurnstile(t *testing.T) {
 
 		// A wrong secret in the options is reported, not waved through.
 		root.SetOption("TurnstileSecretKey", "stale-secret")
-		register("?turnstile=good-" + testkit.Name("s")).WantFail(t, 403, "invalid-input-secret")
+		register("?turnstile=good-"+testkit.Name("s")).WantFail(t, 403, "invalid-input-secret")
 	})
 }
 
