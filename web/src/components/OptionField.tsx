@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'react';
+import { Group, Switch, TextInput, Textarea, Button, Text, Stack, PasswordInput } from '@mantine/core';
+import { useI18n } from '../i18n';
+import { isJSONOption, LONG_TEXT } from '../optionGroups';
+
+interface Props {
+  name: string;
+  value: string;
+  secret?: boolean;
+  onSave: (key: string, value: string) => Promise<boolean>;
+}
+
+function jsonError(s: string): string | null {
+  if (!s.trim()) return null;
+  try {
+    JSON.parse(s);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** OptionField edits one runtime option with the editor its value calls for, and saves it alone. */
+export default function OptionField({ name, value, secret, onSave }: Props) {
+  const { t } = useI18n();
+  const [draft, setDraft] = useState(value);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setDraft(value), [value]);
+
+  const isBool = value === 'true' || value === 'false';
+  const isJSON = !secret && isJSONOption(name, value);
+  const err = isJSON ? jsonError(draft) : null;
+  const dirty = draft !== value;
+
+  const save = async (v: string) => {
+    setBusy(true);
+    const ok = await onSave(name, v);
+    setBusy(false);
+    if (!ok) setDraft(value);
+    else if (secret) setDraft('');
+  };
+
+  if (isBool) {
+    return (
+      <Switch
+        label={<Text size="sm" className="mono">{name}</Text>}
+        checked={draft === 'true'}
+        disabled={busy}
+        onChange={(e) => {
+          const v = e.currentTarget.checked ? 'true' : 'false';
+          setDraft(v);
+          save(v);
+        }}
+      />
+    );
+  }
+
+  const label = <Text size="sm" fw={500} className="mono">{name}</Text>;
+  let input;
+  if (secret) {
+    input = (
+      <PasswordInput
+        label={label}
+        placeholder={t('Not shown; type a new value to replace it')}
+        value={draft}
+        onChange={(e) => setDraft(e.currentTarget.value)}
+      />
+    );
+  } else if (isJSON || LONG_TEXT.has(name) || value.includes('\n') || value.length > 80) {
+    input = (
+      <Textarea
+        label={label}
+        autosize
+        minRows={isJSON ? 4 : 2}
+        maxRows={18}
+        classNames={isJSON ? { input: 'mono' } : undefined}
+        value={draft}
+        error={err ? t('Invalid JSON: {e}', { e: err }) : undefined}
+        onChange={(e) => setDraft(e.currentTarget.value)}
+      />
+    );
+  } else {
+    input = <TextInput label={label} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} />;
+  }
+
+  return (
+    <Stack gap={4}>
+      {input}
+      <Group gap="xs" justify="flex-end">
+        {isJSON && (
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            disabled={!!err || !draft.trim()}
+            onClick={() => setDraft(JSON.stringify(JSON.parse(draft), null, 2))}
+          >
+            {t('Format')}
+          </Button>
+        )}
+        {dirty && !secret && (
+          <Button size="compact-xs" variant="subtle" onClick={() => setDraft(value)}>
+            {t('Undo')}
+          </Button>
+        )}
+        <Button size="compact-xs" disabled={!dirty || !!err} loading={busy} onClick={() => save(draft)}>
+          {t('Save')}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}

@@ -1,0 +1,460 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import {
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip,
+} from '@mantine/core';
+import { useApp } from '../state';
+import { useI18n } from '../i18n';
+import { api, listPage, qs, request } from '../api';
+import { fmtTime, jsonObjectError, notifyError, notifyOk } from '../util';
+import { modelNames, modelsByType, splitList } from '../models';
+import { CHANNEL_TYPES, channelType } from '../channelTypes';
+import Pager from '../components/Pager';
+import StatusBadge from '../components/StatusBadge';
+import ConfirmButton from '../components/ConfirmButton';
+
+export interface Channel {
+  id: number;
+  type: number;
+  name: string;
+  key?: string;
+  status: number;
+  priority?: number;
+  weight?: number;
+  base_url?: string | null;
+  models?: string;
+  group?: string;
+  model_mapping?: string | null;
+  config?: string | null;
+  other?: string | null;
+  used_quota?: number;
+  response_time?: number;
+  test_time?: number;
+  balance?: number;
+  balance_updated_time?: number;
+  created_time?: number;
+  in_flight?: number;
+  inflight?: number;
+}
+
+interface Form {
+  id?: number;
+  type: number;
+  name: string;
+  key: string;
+  base_url: string;
+  other: string;
+  models: string[];
+  group: string[];
+  model_mapping: string;
+  config: string;
+  priority: number;
+  weight: number;
+}
+
+const emptyForm: Form = {
+  type: 1,
+  name: '',
+  key: '',
+  base_url: '',
+  other: '',
+  models: [],
+  group: ['default'],
+  model_mapping: '',
+  config: '',
+  priority: 0,
+  weight: 0,
+};
+
+/** mappingError checks a model mapping: a JSON object whose values are model names. */
+function mappingError(s: string): string | null {
+  const e = jsonObjectError(s);
+  if (e) return e;
+  if (!s.trim()) return null;
+  const o = JSON.parse(s) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) if (typeof v !== 'string') return `"${k}" must map to a string`;
+  return null;
+}
+
+/** rtColor grades a test's response time: quick, slow, very slow. */
+function rtColor(ms: number | undefined): string | undefined {
+  if (!ms) return 'dimmed';
+  if (ms < 1000) return 'green';
+  if (ms < 3000) return 'orange';
+  return 'red';
+}
+
+function inFlight(c: Channel): number | undefined {
+  return c.in_flight ?? c.inflight;
+}
+
+export default function Channels() {
+  const { fmtQuota } = useApp();
+  const { t } = useI18n();
+  const [rows, setRows] = useState<Channel[]>([]);
+  const [total, setTotal] = useState<number | undefined>();
+  const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState(20);
+  const [keyword, setKeyword] = useState('');
+  const [searching, setSearching] = useState('');
+  const [loading, setLoading] = useState(false);
+  const [form, setForm] = useState<Form | null>(null);
+  const [formError, setFormError] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [testing, setTesting] = useState<number | null>(null);
+  const [byType, setByType] = useState<Record<string, string[]>>({});
+  const [allModels, setAllModels] = useState<string[]>([]);
+  const [groups, setGroups] = useState<string[]>(['default']);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const path = searching
+        ? `/api/channel/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
+        : `/api/channel/${qs({ p: page, page_size: pageSize })}`;
+      const r = await listPage<Channel>(path);
+      setRows(r.items);
+      setTotal(r.total);
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [page, pageSize, searching]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  useEffect(() => {
+    // Suggestions for the form; a failure here is shown but does not block editing.
+    modelsByType().then(setByType).catch(notifyError);
+    api<unknown>('GET', '/api/channel/models').then((d) => setAllModels(modelNames(d))).catch(notifyError);
+    api<unknown>('GET', '/api/group/')
+      .then((d) => Array.isArray(d) && setGroups(d.map(String)))
+      .catch(notifyError);
+  }, []);
+
+  const typeModels = useMemo(() => (form ? byType[String(form.type)] ?? [] : []), [form, byType]);
+  const modelChoices = useMemo(() => [...new Set([...typeModels, ...allModels])], [typeModels, allModels]);
+
+  const openCreate = () => {
+    setFormError('');
+    setForm({ ...emptyForm });
+  };
+
+  const openEdit = async (c: Channel) => {
+    setFormError('');
+    try {
+      const full = await api<Channel>('GET', `/api/channel/${c.id}`);
+      setForm({
+        id: full.id,
+        type: full.type,
+        name: full.name,
+        key: '',
+        base_url: full.base_url ?? '',
+        other: full.other ?? '',
+        models: splitList(full.models),
+        group: splitList(full.group),
+        model_mapping: full.model_mapping ?? '',
+        config: full.config ?? '',
+        priority: full.priority ?? 0,
+        weight: full.weight ?? 0,
+      });
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const save = async () => {
+    if (!form) return;
+    setFormError('');
+    const ct = channelType(form.type);
+    if (!form.name.trim()) return setFormError(t('Name is required.'));
+    if (!form.id && !form.key.trim()) return setFormError(t('Key is required.'));
+    if (ct.baseUrlRequired && !form.base_url.trim()) return setFormError(t('This channel type needs a base URL.'));
+    if (!form.models.length) return setFormError(t('Pick at least one model.'));
+    const me = mappingError(form.model_mapping);
+    if (me) return setFormError(t('Model mapping is not valid: {e}', { e: me }));
+    const ce = jsonObjectError(form.config);
+    if (ce) return setFormError(t('Config is not valid JSON: {e}', { e: ce }));
+    const body: Record<string, unknown> = {
+      type: form.type,
+      name: form.name.trim(),
+      base_url: form.base_url.trim(),
+      other: form.other.trim(),
+      models: form.models.join(','),
+      group: (form.group.length ? form.group : ['default']).join(','),
+      model_mapping: form.model_mapping.trim(),
+      config: form.config.trim(),
+      priority: form.priority,
+      weight: form.weight,
+    };
+    if (form.key.trim()) body.key = form.key.trim();
+    setSaving(true);
+    try {
+      if (form.id) await api('PUT', '/api/channel/', { id: form.id, ...body });
+      else await api('POST', '/api/channel/', body);
+      notifyOk(t('Saved'));
+      setForm(null);
+      load();
+    } catch (e) {
+      setFormError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const setStatus = async (c: Channel, status: number) => {
+    try {
+      // Send the whole channel back (without its key) so that the update is
+      // right whether the server merges fields or replaces the row.
+      const full = await api<Channel>('GET', `/api/channel/${c.id}`);
+      const rest: Record<string, unknown> = { ...full };
+      delete rest.key;
+      await api('PUT', '/api/channel/', { ...rest, id: c.id, status });
+      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const test = async (c: Channel) => {
+    setTesting(c.id);
+    try {
+      const env = await request<unknown>('GET', `/api/channel/test/${c.id}`);
+      const secs = typeof env.time === 'number' ? env.time : undefined;
+      notifyOk(secs !== undefined ? t('{name}: test passed in {s} s', { name: c.name, s: secs.toFixed(2) }) : t('{name}: test passed', { name: c.name }));
+    } catch (e) {
+      notifyError(new Error(`${c.name}: ${(e as Error).message}`));
+    } finally {
+      setTesting(null);
+      load();
+    }
+  };
+
+  const testAll = async () => {
+    try {
+      await api('GET', '/api/channel/test');
+      notifyOk(t('Testing all channels in the background; refresh to see the results.'));
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const updateBalance = async (c: Channel) => {
+    try {
+      await request('GET', `/api/channel/update_balance/${c.id}`);
+      notifyOk(t('Balance updated'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const remove = async (c: Channel) => {
+    try {
+      await api('DELETE', `/api/channel/${c.id}`);
+      notifyOk(t('Deleted'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const removeDisabled = async () => {
+    try {
+      const n = await api<number>('DELETE', '/api/channel/disabled');
+      notifyOk(t('Deleted {n} disabled channels', { n: typeof n === 'number' ? n : 0 }));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const ct = form ? channelType(form.type) : null;
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={3}>{t('Channels')}</Title>
+        <Group gap="xs">
+          <TextInput
+            size="xs"
+            placeholder={t('Search by name, id or key')}
+            value={keyword}
+            onChange={(e) => setKeyword(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+            }}
+          />
+          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" variant="default" onClick={testAll}>{t('Test all')}</Button>
+          <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every disabled channel?')} onConfirm={removeDisabled}>
+            {t('Delete disabled')}
+          </ConfirmButton>
+          <Button size="xs" onClick={openCreate} data-testid="channel-create">{t('New channel')}</Button>
+        </Group>
+      </Group>
+      <Paper withBorder radius="md" className="table-scroll">
+        <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>ID</Table.Th>
+              <Table.Th>{t('Name')}</Table.Th>
+              <Table.Th>{t('Type')}</Table.Th>
+              <Table.Th>{t('Status')}</Table.Th>
+              <Table.Th>{t('Group')}</Table.Th>
+              <Table.Th>{t('Priority')}</Table.Th>
+              <Table.Th>{t('Weight')}</Table.Th>
+              <Table.Th>{t('Response time')}</Table.Th>
+              <Table.Th>{t('In flight')}</Table.Th>
+              <Table.Th>{t('Used')}</Table.Th>
+              <Table.Th>{t('Balance')}</Table.Th>
+              <Table.Th>{t('Actions')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((c) => (
+              <Table.Tr key={c.id} data-testid="channel-row">
+                <Table.Td>{c.id}</Table.Td>
+                <Table.Td className="nowrap">{c.name}</Table.Td>
+                <Table.Td className="nowrap">{channelType(c.type).label}</Table.Td>
+                <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
+                <Table.Td>{c.group}</Table.Td>
+                <Table.Td>{c.priority ?? 0}</Table.Td>
+                <Table.Td>{c.weight ?? 0}</Table.Td>
+                <Table.Td className="nowrap" data-testid="channel-response-time">
+                  <Tooltip label={t('Tested {time}', { time: fmtTime(c.test_time) })} disabled={!c.test_time}>
+                    <Text size="sm" c={rtColor(c.response_time)}>{c.response_time ? `${c.response_time} ms` : '—'}</Text>
+                  </Tooltip>
+                </Table.Td>
+                <Table.Td>{inFlight(c) ?? '—'}</Table.Td>
+                <Table.Td className="nowrap">{fmtQuota(c.used_quota)}</Table.Td>
+                <Table.Td className="nowrap">
+                  <Tooltip label={t('Click to update')}>
+                    <Button size="compact-xs" variant="subtle" onClick={() => updateBalance(c)}>
+                      {c.balance ? `$${c.balance.toFixed(2)}` : '—'}
+                    </Button>
+                  </Tooltip>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    <Button size="compact-xs" variant="default" loading={testing === c.id} onClick={() => test(c)} data-testid="channel-test">{t('Test')}</Button>
+                    {c.status === 1 ? (
+                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 2)}>{t('Disable')}</Button>
+                    ) : (
+                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 1)}>{t('Enable')}</Button>
+                    )}
+                    <Button size="compact-xs" variant="default" onClick={() => openEdit(c)}>{t('Edit')}</Button>
+                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete channel {name}?', { name: c.name })} onConfirm={() => remove(c)}>
+                      {t('Delete')}
+                    </ConfirmButton>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+            {!rows.length && (
+              <Table.Tr>
+                <Table.Td colSpan={12}>
+                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No channels yet.')}</Text>
+                </Table.Td>
+              </Table.Tr>
+            )}
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+
+      <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit channel') : t('New channel')} size="lg">
+        {form && ct && (
+          <Stack>
+            <Select
+              label={t('Type')}
+              searchable
+              allowDeselect={false}
+              data={CHANNEL_TYPES.map((c) => ({ value: String(c.value), label: c.label }))}
+              value={String(form.type)}
+              onChange={(v) => {
+                const next = channelType(Number(v));
+                setForm({ ...form, type: Number(v), other: next.apiVersion && !form.other ? next.apiVersion : next.apiVersion ? form.other : '' });
+              }}
+              data-testid="channel-type"
+            />
+            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="channel-name" />
+            <TextInput
+              label={t('Base URL')}
+              description={ct.baseUrlRequired ? t('Required for this type.') : t('Optional; leave empty for the provider default.')}
+              placeholder={ct.baseUrlHint}
+              value={form.base_url}
+              onChange={(e) => setForm({ ...form, base_url: e.currentTarget.value })}
+              data-testid="channel-base-url"
+            />
+            {ct.apiVersion && (
+              <TextInput
+                label={t('API version')}
+                placeholder={ct.apiVersion}
+                value={form.other}
+                onChange={(e) => setForm({ ...form, other: e.currentTarget.value })}
+              />
+            )}
+            <Textarea
+              label={t('Key')}
+              description={form.id ? t('Leave empty to keep the current key.') : t('One key per line creates one channel per key.')}
+              autosize
+              minRows={2}
+              value={form.key}
+              onChange={(e) => setForm({ ...form, key: e.currentTarget.value })}
+              data-testid="channel-key"
+            />
+            <TagsInput label={t('Groups')} data={groups} value={form.group} onChange={(v) => setForm({ ...form, group: v })} />
+            <TagsInput
+              label={t('Models')}
+              data={modelChoices}
+              value={form.models}
+              onChange={(v) => setForm({ ...form, models: v })}
+              clearable
+              maxDropdownHeight={240}
+              data-testid="channel-models"
+            />
+            <Group gap="xs">
+              <Button size="xs" variant="default" disabled={!typeModels.length} onClick={() => setForm({ ...form, models: [...new Set([...form.models, ...typeModels])] })}>
+                {t('Add the type’s default models')}
+              </Button>
+              <Button size="xs" variant="default" onClick={() => setForm({ ...form, models: [] })}>{t('Clear models')}</Button>
+            </Group>
+            <Textarea
+              label={t('Model mapping')}
+              description={t('JSON object from requested model to the upstream model, e.g. {"gpt-4o": "gpt-4o-2024-08-06"}')}
+              autosize
+              minRows={2}
+              classNames={{ input: 'mono' }}
+              value={form.model_mapping}
+              error={mappingError(form.model_mapping)}
+              onChange={(e) => setForm({ ...form, model_mapping: e.currentTarget.value })}
+            />
+            <Group grow>
+              <NumberInput label={t('Priority')} description={t('Higher is tried first')} value={form.priority} allowDecimal={false} onChange={(v) => setForm({ ...form, priority: Number(v) || 0 })} />
+              <NumberInput label={t('Weight')} description={t('Share inside a priority tier')} value={form.weight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, weight: Number(v) || 0 })} />
+            </Group>
+            <Textarea
+              label={t('Config (JSON)')}
+              description={t('Extra provider settings such as region; leave empty when not needed.')}
+              autosize
+              minRows={1}
+              classNames={{ input: 'mono' }}
+              value={form.config}
+              error={jsonObjectError(form.config)}
+              onChange={(e) => setForm({ ...form, config: e.currentTarget.value })}
+            />
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
+              <Button onClick={save} loading={saving} data-testid="channel-save">{t('Save')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+    </Stack>
+  );
+}

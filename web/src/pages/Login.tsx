@@ -1,0 +1,96 @@
+import { useState, type FormEvent } from 'react';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router-dom';
+import { TextInput, PasswordInput, Button, Stack, Alert, Group, Anchor } from '@mantine/core';
+import AuthCard from '../components/AuthCard';
+import Turnstile from '../components/Turnstile';
+import { useApp } from '../state';
+import { useI18n } from '../i18n';
+import { api, qs } from '../api';
+
+export default function Login() {
+  const { status, user, refreshUser } = useApp();
+  const { t } = useI18n();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [turnstile, setTurnstile] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const next = params.get('next') || '/';
+  const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+
+  if (user) return <Navigate to={safeNext} replace />;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError('');
+    if (!username || !password) {
+      setError(t('Enter your username and password.'));
+      return;
+    }
+    if (status.turnstile_check && !turnstile) {
+      setError(t('Please complete the human check.'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api('POST', `/api/user/login${qs({ turnstile })}`, { username, password });
+      await refreshUser();
+      navigate(safeNext, { replace: true });
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard title={t('Sign in')}>
+      <form onSubmit={submit}>
+        <Stack>
+          {status.password_login_enabled === false && (
+            <Alert color="yellow">{t('Password sign-in is turned off by the administrator.')}</Alert>
+          )}
+          <TextInput
+            label={t('Username')}
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.currentTarget.value)}
+          />
+          <PasswordInput
+            label={t('Password')}
+            name="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.currentTarget.value)}
+          />
+          {status.turnstile_check && status.turnstile_site_key && (
+            <Turnstile siteKey={status.turnstile_site_key} onToken={setTurnstile} onError={setError} />
+          )}
+          {error && (
+            <Alert color="red" data-testid="form-error">
+              {error}
+            </Alert>
+          )}
+          <Button type="submit" loading={busy}>
+            {t('Sign in')}
+          </Button>
+          <Group justify="space-between">
+            {status.register_enabled !== false ? (
+              <Anchor component={Link} to="/register" size="sm">
+                {t('Create an account')}
+              </Anchor>
+            ) : (
+              <span />
+            )}
+            <Anchor component={Link} to="/reset" size="sm">
+              {t('Forgot password?')}
+            </Anchor>
+          </Group>
+        </Stack>
+      </form>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,205 @@
+import { useCallback, useEffect, useState } from 'react';
+import {
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, NumberInput, Textarea,
+} from '@mantine/core';
+import { useApp } from '../state';
+import { useI18n } from '../i18n';
+import { api, listPage, qs } from '../api';
+import { copyText, fmtTime, notifyError, notifyOk } from '../util';
+import Pager from '../components/Pager';
+import StatusBadge from '../components/StatusBadge';
+import ConfirmButton from '../components/ConfirmButton';
+import QuotaInput from '../components/QuotaInput';
+
+interface Redemption {
+  id: number;
+  name: string;
+  key?: string;
+  status: number;
+  quota: number;
+  created_time?: number;
+  redeemed_time?: number;
+  used_user_id?: number;
+}
+
+export default function Redemptions() {
+  const { fmtQuota } = useApp();
+  const { t } = useI18n();
+  const [rows, setRows] = useState<Redemption[]>([]);
+  const [total, setTotal] = useState<number | undefined>();
+  const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState(20);
+  const [keyword, setKeyword] = useState('');
+  const [searching, setSearching] = useState('');
+  const [loading, setLoading] = useState(false);
+  const [form, setForm] = useState<{ name: string; quota: number; count: number } | null>(null);
+  const [formError, setFormError] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [codes, setCodes] = useState<string[] | null>(null);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const path = searching
+        ? `/api/redemption/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
+        : `/api/redemption/${qs({ p: page, page_size: pageSize })}`;
+      const r = await listPage<Redemption>(path);
+      setRows(r.items);
+      setTotal(r.total);
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [page, pageSize, searching]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const create = async () => {
+    if (!form) return;
+    setFormError('');
+    if (!form.name.trim()) return setFormError(t('Name is required.'));
+    if (form.count < 1 || form.count > 100) return setFormError(t('Count must be between 1 and 100.'));
+    if (form.quota <= 0) return setFormError(t('Quota must be above zero.'));
+    setSaving(true);
+    try {
+      const data = await api<unknown>('POST', '/api/redemption/', { name: form.name.trim(), quota: form.quota, count: form.count });
+      setCodes(Array.isArray(data) ? data.map(String) : typeof data === 'string' ? [data] : []);
+      setForm(null);
+      load();
+    } catch (e) {
+      setFormError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const setStatus = async (r: Redemption, status: number) => {
+    try {
+      await api('PUT', '/api/redemption/?status_only=1', { id: r.id, status });
+      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const remove = async (r: Redemption) => {
+    try {
+      await api('DELETE', `/api/redemption/${r.id}`);
+      notifyOk(t('Deleted'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const copyAll = async () => {
+    if (!codes) return;
+    const ok = await copyText(codes.join('\n'));
+    if (ok) notifyOk(t('Copied {n} codes', { n: codes.length }));
+    else notifyError(t('Copy failed; select the codes and copy them by hand.'));
+  };
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={3}>{t('Redemption codes')}</Title>
+        <Group gap="xs">
+          <TextInput
+            size="xs"
+            placeholder={t('Search by id or name')}
+            value={keyword}
+            onChange={(e) => setKeyword(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+            }}
+          />
+          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" onClick={() => { setFormError(''); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
+        </Group>
+      </Group>
+      <Paper withBorder radius="md" className="table-scroll">
+        <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>ID</Table.Th>
+              <Table.Th>{t('Name')}</Table.Th>
+              <Table.Th>{t('Code')}</Table.Th>
+              <Table.Th>{t('Status')}</Table.Th>
+              <Table.Th>{t('Quota')}</Table.Th>
+              <Table.Th>{t('Created')}</Table.Th>
+              <Table.Th>{t('Redeemed')}</Table.Th>
+              <Table.Th>{t('Actions')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((r) => (
+              <Table.Tr key={r.id}>
+                <Table.Td>{r.id}</Table.Td>
+                <Table.Td>{r.name}</Table.Td>
+                <Table.Td className="mono nowrap">{r.key ?? ''}</Table.Td>
+                <Table.Td><StatusBadge kind="redemption" status={r.status} /></Table.Td>
+                <Table.Td className="nowrap">{fmtQuota(r.quota)}</Table.Td>
+                <Table.Td className="nowrap">{fmtTime(r.created_time)}</Table.Td>
+                <Table.Td className="nowrap">{fmtTime(r.redeemed_time)}</Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    {r.status === 1 && <Button size="compact-xs" variant="default" onClick={() => setStatus(r, 2)}>{t('Disable')}</Button>}
+                    {r.status === 2 && <Button size="compact-xs" variant="default" onClick={() => setStatus(r, 1)}>{t('Enable')}</Button>}
+                    {r.key && (
+                      <Button size="compact-xs" variant="default" onClick={() => copyText(r.key!).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed'))))}>
+                        {t('Copy')}
+                      </Button>
+                    )}
+                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete code {name}?', { name: r.name })} onConfirm={() => remove(r)}>
+                      {t('Delete')}
+                    </ConfirmButton>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+            {!rows.length && (
+              <Table.Tr>
+                <Table.Td colSpan={8}>
+                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No redemption codes yet.')}</Text>
+                </Table.Td>
+              </Table.Tr>
+            )}
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+
+      <Modal opened={!!form} onClose={() => setForm(null)} title={t('New codes')}>
+        {form && (
+          <Stack>
+            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+            <QuotaInput label={t('Quota per code')} value={form.quota} onChange={(n) => setForm({ ...form, quota: n })} />
+            <NumberInput label={t('How many')} min={1} max={100} allowDecimal={false} value={form.count} onChange={(v) => setForm({ ...form, count: Number(v) || 0 })} />
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
+              <Button onClick={create} loading={saving}>{t('Create')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+
+      <Modal opened={codes !== null} onClose={() => setCodes(null)} title={t('New codes')} closeOnClickOutside={false}>
+        {codes && (
+          <Stack>
+            <Alert color="yellow">{t('Copy these codes now and hand them out; they are listed once here.')}</Alert>
+            <Textarea readOnly autosize minRows={3} maxRows={14} classNames={{ input: 'mono' }} value={codes.join('\n')} data-testid="new-codes" />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={copyAll}>{t('Copy all')}</Button>
+              <Button onClick={() => setCodes(null)}>{t('Done')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+    </Stack>
+  );
+}

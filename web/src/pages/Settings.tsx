@@ -1,0 +1,223 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Title, Tabs, Stack, Paper, TextInput, PasswordInput, Button, Group, Alert, Code, Text, Loader, Center } from '@mantine/core';
+import { useApp } from '../state';
+import { useI18n } from '../i18n';
+import { api } from '../api';
+import { copyText, notifyError, notifyOk } from '../util';
+import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
+import OptionField from '../components/OptionField';
+
+interface Option {
+  key: string;
+  value: string;
+}
+
+function Account() {
+  const { user, status, refreshUser } = useApp();
+  const { t } = useI18n();
+  const [displayName, setDisplayName] = useState(user?.display_name ?? '');
+  const [password, setPassword] = useState('');
+  const [password2, setPassword2] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [accessToken, setAccessToken] = useState('');
+  const [aff, setAff] = useState('');
+
+  const save = async () => {
+    setError('');
+    if (password && password !== password2) return setError(t('The two passwords differ.'));
+    setBusy(true);
+    try {
+      const body: Record<string, string> = { username: user?.username ?? '', display_name: displayName };
+      if (password) body.password = password;
+      await api('PUT', '/api/user/self', body);
+      notifyOk(t('Saved'));
+      setPassword('');
+      setPassword2('');
+      await refreshUser();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const genToken = async () => {
+    try {
+      const tok = await api<string>('GET', '/api/user/token');
+      setAccessToken(String(tok));
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const loadAff = async () => {
+    try {
+      const code = await api<string>('GET', '/api/user/aff');
+      const origin = status.server_address || window.location.origin;
+      setAff(`${origin.replace(/\/$/, '')}/register?aff=${encodeURIComponent(String(code))}`);
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const copy = (s: string) => copyText(s).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed'))));
+
+  return (
+    <Stack maw={560}>
+      <Paper withBorder p="md" radius="md">
+        <Stack>
+          <Text fw={600}>{t('Profile')}</Text>
+          <TextInput label={t('Username')} value={user?.username ?? ''} disabled />
+          <TextInput label={t('Display name')} value={displayName} onChange={(e) => setDisplayName(e.currentTarget.value)} />
+          <PasswordInput label={t('New password')} description={t('Leave empty to keep the current password.')} value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+          <PasswordInput label={t('Confirm password')} value={password2} onChange={(e) => setPassword2(e.currentTarget.value)} />
+          {error && <Alert color="red">{error}</Alert>}
+          <Group justify="flex-end">
+            <Button onClick={save} loading={busy}>{t('Save')}</Button>
+          </Group>
+        </Stack>
+      </Paper>
+      <Paper withBorder p="md" radius="md">
+        <Stack>
+          <Text fw={600}>{t('Access token')}</Text>
+          <Text size="sm" c="dimmed">{t('An access token signs scripts in to the management API. Generating one replaces the previous one.')}</Text>
+          {accessToken && (
+            <>
+              <Alert color="yellow">{t('Copy this token now. It will not be shown again.')}</Alert>
+              <Group wrap="nowrap">
+                <Code block style={{ flex: 1, wordBreak: 'break-all' }}>{accessToken}</Code>
+                <Button size="xs" variant="default" onClick={() => copy(accessToken)}>{t('Copy')}</Button>
+              </Group>
+            </>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={genToken}>{t('Generate access token')}</Button>
+          </Group>
+        </Stack>
+      </Paper>
+      <Paper withBorder p="md" radius="md">
+        <Stack>
+          <Text fw={600}>{t('Invite link')}</Text>
+          {aff ? (
+            <Group wrap="nowrap">
+              <Code block style={{ flex: 1, wordBreak: 'break-all' }}>{aff}</Code>
+              <Button size="xs" variant="default" onClick={() => copy(aff)}>{t('Copy')}</Button>
+            </Group>
+          ) : (
+            <Group justify="flex-end">
+              <Button variant="default" onClick={loadAff}>{t('Show my invite link')}</Button>
+            </Group>
+          )}
+        </Stack>
+      </Paper>
+    </Stack>
+  );
+}
+
+function SystemOptions() {
+  const { refreshStatus } = useApp();
+  const { t } = useI18n();
+  const [options, setOptions] = useState<Option[] | null>(null);
+  const [error, setError] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      const d = await api<Option[]>('GET', '/api/option/');
+      setOptions(Array.isArray(d) ? d.map((o) => ({ key: o.key, value: String(o.value ?? '') })) : []);
+      setError('');
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const save = useCallback(
+    async (key: string, value: string) => {
+      try {
+        await api('PUT', '/api/option/', { key, value });
+        notifyOk(t('{key} saved', { key }));
+        setOptions((os) => os && os.map((o) => (o.key === key ? { ...o, value } : o)));
+        refreshStatus();
+        return true;
+      } catch (e) {
+        notifyError(e);
+        return false;
+      }
+    },
+    [refreshStatus, t],
+  );
+
+  const grouped = useMemo(() => {
+    const g = new Map<GroupName, { key: string; value: string; secret?: boolean }[]>();
+    for (const name of GROUPS) g.set(name, []);
+    const keys = new Set<string>();
+    for (const o of options ?? []) {
+      keys.add(o.key);
+      g.get(groupOf(o.key))!.push(o);
+    }
+    if (options) for (const k of SECRET_KEYS) if (!keys.has(k)) g.get(groupOf(k))!.push({ key: k, value: '', secret: true });
+    for (const list of g.values()) list.sort((a, b) => a.key.localeCompare(b.key));
+    return g;
+  }, [options]);
+
+  if (error) return <Alert color="red">{error}</Alert>;
+  if (!options)
+    return (
+      <Center h={200}>
+        <Loader />
+      </Center>
+    );
+  const groups = GROUPS.filter((g) => grouped.get(g)!.length);
+  return (
+    <Tabs defaultValue={groups[0]} variant="pills" orientation="horizontal">
+      <Tabs.List mb="md">
+        {groups.map((g) => (
+          <Tabs.Tab key={g} value={g}>
+            {t(g)}
+          </Tabs.Tab>
+        ))}
+      </Tabs.List>
+      {groups.map((g) => (
+        <Tabs.Panel key={g} value={g}>
+          <Paper withBorder p="md" radius="md" maw={900}>
+            <Stack gap="lg">
+              {grouped.get(g)!.map((o) => (
+                <OptionField key={o.key} name={o.key} value={o.value} secret={o.secret} onSave={save} />
+              ))}
+            </Stack>
+          </Paper>
+        </Tabs.Panel>
+      ))}
+    </Tabs>
+  );
+}
+
+export default function Settings() {
+  const { isRoot } = useApp();
+  const { t } = useI18n();
+  return (
+    <Stack>
+      <Title order={3}>{t('Settings')}</Title>
+      {isRoot ? (
+        <Tabs defaultValue="system">
+          <Tabs.List mb="md">
+            <Tabs.Tab value="system">{t('System')}</Tabs.Tab>
+            <Tabs.Tab value="account">{t('My account')}</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="system">
+            <SystemOptions />
+          </Tabs.Panel>
+          <Tabs.Panel value="account">
+            <Account />
+          </Tabs.Panel>
+        </Tabs>
+      ) : (
+        <Account />
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,305 @@
+import { useCallback, useEffect, useState } from 'react';
+import {
+  Title, Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper,
+} from '@mantine/core';
+import { useApp } from '../state';
+import { useI18n } from '../i18n';
+import { api, listPage, qs } from '../api';
+import { copyText, fmtTime, fromLocalInput, notifyError, notifyOk, toLocalInput } from '../util';
+import { modelNames, splitList } from '../models';
+import Pager from '../components/Pager';
+import StatusBadge from '../components/StatusBadge';
+import ConfirmButton from '../components/ConfirmButton';
+import QuotaInput from '../components/QuotaInput';
+
+export interface Token {
+  id: number;
+  name: string;
+  key?: string;
+  status: number;
+  remain_quota: number;
+  used_quota?: number;
+  unlimited_quota: boolean;
+  expired_time: number;
+  created_time?: number;
+  accessed_time?: number;
+  models?: string | null;
+  subnet?: string | null;
+  group?: string;
+}
+
+interface Form {
+  id?: number;
+  name: string;
+  remain_quota: number;
+  unlimited_quota: boolean;
+  never_expires: boolean;
+  expires: string;
+  models: string[];
+  subnet: string;
+}
+
+const empty: Form = {
+  name: '',
+  remain_quota: 500000,
+  unlimited_quota: false,
+  never_expires: true,
+  expires: '',
+  models: [],
+  subnet: '',
+};
+
+export default function Tokens() {
+  const { fmtQuota } = useApp();
+  const { t } = useI18n();
+  const [rows, setRows] = useState<Token[]>([]);
+  const [total, setTotal] = useState<number | undefined>();
+  const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState(20);
+  const [keyword, setKeyword] = useState('');
+  const [searching, setSearching] = useState('');
+  const [loading, setLoading] = useState(false);
+  const [form, setForm] = useState<Form | null>(null);
+  const [formError, setFormError] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [newKey, setNewKey] = useState<string | null>(null);
+  const [models, setModels] = useState<string[]>([]);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const path = searching
+        ? `/api/token/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
+        : `/api/token/${qs({ p: page, page_size: pageSize })}`;
+      const r = await listPage<Token>(path);
+      setRows(r.items);
+      setTotal(r.total);
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [page, pageSize, searching]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  useEffect(() => {
+    api<unknown>('GET', '/api/models')
+      .then((d) => setModels(modelNames(d)))
+      .catch(() => setModels([])); // suggestions only; the field still takes any name
+  }, []);
+
+  const openCreate = () => {
+    setFormError('');
+    setForm({ ...empty });
+  };
+  const openEdit = (tk: Token) => {
+    setFormError('');
+    setForm({
+      id: tk.id,
+      name: tk.name,
+      remain_quota: tk.remain_quota,
+      unlimited_quota: tk.unlimited_quota,
+      never_expires: tk.expired_time === -1 || !tk.expired_time,
+      expires: tk.expired_time > 0 ? toLocalInput(tk.expired_time) : '',
+      models: splitList(tk.models),
+      subnet: tk.subnet ?? '',
+    });
+  };
+
+  const save = async () => {
+    if (!form) return;
+    setFormError('');
+    if (!form.name.trim()) {
+      setFormError(t('Name is required.'));
+      return;
+    }
+    let expired_time = -1;
+    if (!form.never_expires) {
+      expired_time = fromLocalInput(form.expires);
+      if (!expired_time) {
+        setFormError(t('Pick an expiry time, or choose never.'));
+        return;
+      }
+    }
+    const body = {
+      name: form.name.trim(),
+      remain_quota: form.remain_quota,
+      unlimited_quota: form.unlimited_quota,
+      expired_time,
+      models: form.models.join(','),
+      subnet: form.subnet.trim(),
+    };
+    setSaving(true);
+    try {
+      if (form.id) {
+        await api('PUT', '/api/token/', { id: form.id, ...body });
+        notifyOk(t('Saved'));
+      } else {
+        const data = await api<unknown>('POST', '/api/token/', body);
+        const key =
+          typeof data === 'string' ? data : data && typeof data === 'object' ? (data as { key?: string }).key ?? '' : '';
+        setNewKey(key);
+      }
+      setForm(null);
+      load();
+    } catch (e) {
+      setFormError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const setStatus = async (tk: Token, status: number) => {
+    try {
+      await api('PUT', '/api/token/?status_only=1', { id: tk.id, status });
+      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const remove = async (tk: Token) => {
+    try {
+      await api('DELETE', `/api/token/${tk.id}`);
+      notifyOk(t('Deleted'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={3}>{t('Tokens')}</Title>
+        <Group gap="xs">
+          <TextInput
+            size="xs"
+            placeholder={t('Search by name')}
+            value={keyword}
+            onChange={(e) => setKeyword(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                setPage(0);
+                setSearching(keyword.trim());
+              }
+            }}
+          />
+          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>
+            {t('Search')}
+          </Button>
+          <Button size="xs" onClick={openCreate} data-testid="token-create">
+            {t('New token')}
+          </Button>
+        </Group>
+      </Group>
+      <Paper withBorder radius="md" className="table-scroll">
+        <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('Name')}</Table.Th>
+              <Table.Th>{t('Key')}</Table.Th>
+              <Table.Th>{t('Status')}</Table.Th>
+              <Table.Th>{t('Used')}</Table.Th>
+              <Table.Th>{t('Remaining')}</Table.Th>
+              <Table.Th>{t('Created')}</Table.Th>
+              <Table.Th>{t('Expires')}</Table.Th>
+              <Table.Th>{t('Actions')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((tk) => (
+              <Table.Tr key={tk.id} data-testid="token-row">
+                <Table.Td>{tk.name}</Table.Td>
+                <Table.Td className="mono nowrap">{tk.key ?? ''}</Table.Td>
+                <Table.Td><StatusBadge kind="token" status={tk.status} /></Table.Td>
+                <Table.Td className="nowrap">{fmtQuota(tk.used_quota)}</Table.Td>
+                <Table.Td className="nowrap">{tk.unlimited_quota ? t('Unlimited') : fmtQuota(tk.remain_quota)}</Table.Td>
+                <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
+                <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    {tk.status === 1 ? (
+                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 2)}>{t('Disable')}</Button>
+                    ) : (
+                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 1)}>{t('Enable')}</Button>
+                    )}
+                    <Button size="compact-xs" variant="default" onClick={() => openEdit(tk)}>{t('Edit')}</Button>
+                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete token {name}?', { name: tk.name })} onConfirm={() => remove(tk)}>
+                      {t('Delete')}
+                    </ConfirmButton>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+            {!rows.length && (
+              <Table.Tr>
+                <Table.Td colSpan={8}>
+                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No tokens yet.')}</Text>
+                </Table.Td>
+              </Table.Tr>
+            )}
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+
+      <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit token') : t('New token')}>
+        {form && (
+          <Stack>
+            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="token-name" />
+            <Checkbox label={t('Unlimited quota')} checked={form.unlimited_quota} onChange={(e) => setForm({ ...form, unlimited_quota: e.currentTarget.checked })} />
+            <QuotaInput label={t('Quota')} value={form.remain_quota} disabled={form.unlimited_quota} onChange={(n) => setForm({ ...form, remain_quota: n })} />
+            <Checkbox label={t('Never expires')} checked={form.never_expires} onChange={(e) => setForm({ ...form, never_expires: e.currentTarget.checked })} />
+            {!form.never_expires && (
+              <TextInput type="datetime-local" label={t('Expires at')} value={form.expires} onChange={(e) => setForm({ ...form, expires: e.currentTarget.value })} />
+            )}
+            <TagsInput
+              label={t('Allowed models')}
+              description={t('Empty allows every model.')}
+              data={models}
+              value={form.models}
+              onChange={(v) => setForm({ ...form, models: v })}
+              clearable
+            />
+            <TextInput
+              label={t('Allowed subnets')}
+              description={t('Comma-separated CIDRs, e.g. 10.0.0.0/8,192.168.1.0/24. Empty allows any address.')}
+              value={form.subnet}
+              onChange={(e) => setForm({ ...form, subnet: e.currentTarget.value })}
+            />
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
+              <Button onClick={save} loading={saving} data-testid="token-save">{t('Save')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+
+      <Modal opened={newKey !== null} onClose={() => setNewKey(null)} title={t('Your new token')} closeOnClickOutside={false}>
+        <Stack>
+          <Alert color="yellow">{t('Copy this key now. It will not be shown again.')}</Alert>
+          <Group wrap="nowrap" gap="xs">
+            <Code block style={{ flex: 1, wordBreak: 'break-all' }} data-testid="new-token-key">{newKey}</Code>
+            <ActionIcon
+              variant="default"
+              size="lg"
+              aria-label={t('Copy')}
+              onClick={() => newKey && copyText(newKey).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed; select the key and copy it by hand.'))))}
+            >
+              ⧉
+            </ActionIcon>
+          </Group>
+          <Group justify="flex-end">
+            <Button onClick={() => setNewKey(null)}>{t('I have saved it')}</Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}

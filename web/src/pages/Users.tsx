@@ -1,0 +1,262 @@
+import { useCallback, useEffect, useState } from 'react';
+import {
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, Select, PasswordInput, Badge,
+} from '@mantine/core';
+import { useApp, ROLE_ADMIN, ROLE_ROOT, type User } from '../state';
+import { useI18n } from '../i18n';
+import { api, listPage, qs } from '../api';
+import { notifyError, notifyOk } from '../util';
+import Pager from '../components/Pager';
+import StatusBadge from '../components/StatusBadge';
+import ConfirmButton from '../components/ConfirmButton';
+import QuotaInput from '../components/QuotaInput';
+
+function RoleBadge({ role }: { role: number }) {
+  const { t } = useI18n();
+  if (role >= ROLE_ROOT) return <Badge color="red" variant="light">{t('Root')}</Badge>;
+  if (role >= ROLE_ADMIN) return <Badge color="orange" variant="light">{t('Admin')}</Badge>;
+  return <Badge color="gray" variant="light">{t('User')}</Badge>;
+}
+
+interface EditForm {
+  id: number;
+  username: string;
+  display_name: string;
+  password: string;
+  email: string;
+  group: string;
+  quota: number;
+}
+
+export default function Users() {
+  const { user: me, isRoot, fmtQuota } = useApp();
+  const { t } = useI18n();
+  const [rows, setRows] = useState<User[]>([]);
+  const [total, setTotal] = useState<number | undefined>();
+  const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState(20);
+  const [keyword, setKeyword] = useState('');
+  const [searching, setSearching] = useState('');
+  const [loading, setLoading] = useState(false);
+  const [groups, setGroups] = useState<string[]>(['default']);
+  const [create, setCreate] = useState<{ username: string; password: string; display_name: string } | null>(null);
+  const [edit, setEdit] = useState<EditForm | null>(null);
+  const [formError, setFormError] = useState('');
+  const [saving, setSaving] = useState(false);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const path = searching
+        ? `/api/user/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
+        : `/api/user/${qs({ p: page, page_size: pageSize })}`;
+      const r = await listPage<User>(path);
+      setRows(r.items);
+      setTotal(r.total);
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [page, pageSize, searching]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  useEffect(() => {
+    api<unknown>('GET', '/api/group/')
+      .then((d) => Array.isArray(d) && setGroups(d.map(String)))
+      .catch(notifyError);
+  }, []);
+
+  const manage = async (u: User, action: string) => {
+    try {
+      await api('POST', '/api/user/manage', { username: u.username, action });
+      notifyOk(t('Done'));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const openEdit = async (u: User) => {
+    setFormError('');
+    try {
+      const full = await api<User>('GET', `/api/user/${u.id}`);
+      setEdit({
+        id: full.id,
+        username: full.username,
+        display_name: full.display_name ?? '',
+        password: '',
+        email: full.email ?? '',
+        group: full.group || 'default',
+        quota: full.quota,
+      });
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
+  const saveCreate = async () => {
+    if (!create) return;
+    setFormError('');
+    if (!create.username.trim() || !create.password) return setFormError(t('Enter a username and a password.'));
+    setSaving(true);
+    try {
+      await api('POST', '/api/user/', { ...create, username: create.username.trim() });
+      notifyOk(t('User created'));
+      setCreate(null);
+      load();
+    } catch (e) {
+      setFormError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const saveEdit = async () => {
+    if (!edit) return;
+    setFormError('');
+    setSaving(true);
+    try {
+      const body: Record<string, unknown> = {
+        id: edit.id,
+        username: edit.username.trim(),
+        display_name: edit.display_name,
+        email: edit.email,
+        group: edit.group,
+        quota: edit.quota,
+      };
+      if (edit.password) body.password = edit.password;
+      await api('PUT', '/api/user/', body);
+      notifyOk(t('Saved'));
+      setEdit(null);
+      load();
+    } catch (e) {
+      setFormError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  // An admin acts only on users below their own role; root on everyone but root.
+  const canManage = (u: User) => u.id !== me?.id && u.role < (me?.role ?? 0);
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={3}>{t('Users')}</Title>
+        <Group gap="xs">
+          <TextInput
+            size="xs"
+            placeholder={t('Search by id, name or email')}
+            value={keyword}
+            onChange={(e) => setKeyword(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+            }}
+          />
+          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" onClick={() => { setFormError(''); setCreate({ username: '', password: '', display_name: '' }); }}>{t('New user')}</Button>
+        </Group>
+      </Group>
+      <Paper withBorder radius="md" className="table-scroll">
+        <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>ID</Table.Th>
+              <Table.Th>{t('Username')}</Table.Th>
+              <Table.Th>{t('Group')}</Table.Th>
+              <Table.Th>{t('Role')}</Table.Th>
+              <Table.Th>{t('Status')}</Table.Th>
+              <Table.Th>{t('Remaining')}</Table.Th>
+              <Table.Th>{t('Used')}</Table.Th>
+              <Table.Th>{t('Requests')}</Table.Th>
+              <Table.Th>{t('Actions')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((u) => (
+              <Table.Tr key={u.id}>
+                <Table.Td>{u.id}</Table.Td>
+                <Table.Td>
+                  <div>{u.username}</div>
+                  {(u.display_name || u.email) && <Text size="xs" c="dimmed">{[u.display_name, u.email].filter(Boolean).join(' · ')}</Text>}
+                </Table.Td>
+                <Table.Td>{u.group}</Table.Td>
+                <Table.Td><RoleBadge role={u.role} /></Table.Td>
+                <Table.Td><StatusBadge kind="user" status={u.status} /></Table.Td>
+                <Table.Td className="nowrap">{fmtQuota(u.quota)}</Table.Td>
+                <Table.Td className="nowrap">{fmtQuota(u.used_quota)}</Table.Td>
+                <Table.Td>{u.request_count ?? 0}</Table.Td>
+                <Table.Td>
+                  {canManage(u) && (
+                    <Group gap={4} wrap="nowrap">
+                      {u.status === 1 ? (
+                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'disable')}>{t('Disable')}</Button>
+                      ) : (
+                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'enable')}>{t('Enable')}</Button>
+                      )}
+                      {isRoot && u.role < ROLE_ADMIN && (
+                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'promote')}>{t('Make admin')}</Button>
+                      )}
+                      {isRoot && u.role >= ROLE_ADMIN && u.role < ROLE_ROOT && (
+                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'demote')}>{t('Revoke admin')}</Button>
+                      )}
+                      <Button size="compact-xs" variant="default" onClick={() => openEdit(u)}>{t('Edit')}</Button>
+                      <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete user {name}?', { name: u.username })} onConfirm={() => manage(u, 'delete')}>
+                        {t('Delete')}
+                      </ConfirmButton>
+                    </Group>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+            {!rows.length && (
+              <Table.Tr>
+                <Table.Td colSpan={9}>
+                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No users found.')}</Text>
+                </Table.Td>
+              </Table.Tr>
+            )}
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+
+      <Modal opened={!!create} onClose={() => setCreate(null)} title={t('New user')}>
+        {create && (
+          <Stack>
+            <TextInput label={t('Username')} value={create.username} onChange={(e) => setCreate({ ...create, username: e.currentTarget.value })} />
+            <TextInput label={t('Display name')} value={create.display_name} onChange={(e) => setCreate({ ...create, display_name: e.currentTarget.value })} />
+            <PasswordInput label={t('Password')} value={create.password} onChange={(e) => setCreate({ ...create, password: e.currentTarget.value })} />
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setCreate(null)}>{t('Cancel')}</Button>
+              <Button onClick={saveCreate} loading={saving}>{t('Create')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+
+      <Modal opened={!!edit} onClose={() => setEdit(null)} title={t('Edit user')}>
+        {edit && (
+          <Stack>
+            <TextInput label={t('Username')} value={edit.username} onChange={(e) => setEdit({ ...edit, username: e.currentTarget.value })} />
+            <TextInput label={t('Display name')} value={edit.display_name} onChange={(e) => setEdit({ ...edit, display_name: e.currentTarget.value })} />
+            <PasswordInput label={t('New password')} description={t('Leave empty to keep the current password.')} value={edit.password} onChange={(e) => setEdit({ ...edit, password: e.currentTarget.value })} />
+            <TextInput label={t('Email')} value={edit.email} onChange={(e) => setEdit({ ...edit, email: e.currentTarget.value })} />
+            <Select label={t('Group')} data={[...new Set([...groups, edit.group])]} value={edit.group} allowDeselect={false} onChange={(v) => v && setEdit({ ...edit, group: v })} />
+            <QuotaInput label={t('Quota left')} value={edit.quota} onChange={(n) => setEdit({ ...edit, quota: n })} />
+            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setEdit(null)}>{t('Cancel')}</Button>
+              <Button onClick={saveEdit} loading={saving}>{t('Save')}</Button>
+            </Group>
+          </Stack>
+        )}
+      </Modal>
+    </Stack>
+  );
+}
