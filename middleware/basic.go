@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -113,23 +112,8 @@ func BodyLimit(maxBytes int64) gin.HandlerFunc {
 }
 
 // CORS answers browsers calling /v1 from other origins, as OpenAI does.
-// With prefixes it acts only on paths under one of them, so it can sit in
-// the engine's global chain and answer preflights for paths no route
-// handles under OPTIONS; with none it acts on every path.
-func CORS(prefixes ...string) gin.HandlerFunc {
-	under := func(p string) bool {
-		for _, pre := range prefixes {
-			if p == pre || strings.HasPrefix(p, pre+"/") {
-				return true
-			}
-		}
-		return len(prefixes) == 0
-	}
+func CORS() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !under(c.Request.URL.Path) {
-			c.Next()
-			return
-		}
 		h := c.Writer.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")

@@ -40,7 +40,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	d.turnstile = middleware.Turnstile{Options: store.Options, VerifyURL: cfg.TurnstileVerifyURL}.Check()
 	d.critical = middleware.RateLimit(d.limiter, "critical", cfg.CriticalRateLimit, 20*time.Minute)
 
-	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery(), middleware.CORS("/v1"))
+	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery())
 	r.GET("/healthz", h.Healthz)
 	r.GET("/readyz", h.Readyz)
 
