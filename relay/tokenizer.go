@@ -61,3 +61,13 @@ func (t *Tokenizer) Count(model, text string) int {
 	}
 	return len(enc.EncodeOrdinary(text))
 }
+
+// ApproxTokens estimates a text's token count from its length without
+// tokenizing: about three bytes per token, which is on the high side for
+// English (about four) and close for CJK text (three bytes a character).
+func ApproxTokens(text string) int {
+	if text == "" {
+		return 0
+	}
+	return (len(text) + 2) / 3
+}
