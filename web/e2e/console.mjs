@@ -183,6 +183,32 @@ await step('sign in as root', async () => {
   await signIn(rootPage, 'root', ROOT_PASSWORD);
 });
 
+await step('create a redemption code as root', async () => {
+  await rootPage.goto(`${BASE_URL}/redemption`);
+  await rootPage.getByRole('button', { name: 'New codes' }).click();
+  const dialog = rootPage.getByRole('dialog');
+  await dialog.getByLabel('Name').fill(`e2e-${suffix}`.slice(0, 20));
+  await dialog.getByLabel('Quota per code').fill('1000000');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  const codes = rootPage.getByTestId('new-codes');
+  await appears(rootPage, codes, 'codes not created');
+  redemptionCode = ((await codes.inputValue()) || '').trim().split('\n')[0];
+  if (!redemptionCode) throw new Error('no code shown');
+  await rootPage.getByRole('button', { name: 'Done' }).click();
+});
+
+await step('top up the user with the code', async () => {
+  const before = await selfQuota(userPage);
+  await userPage.goto(`${BASE_URL}/topup`);
+  await userPage.getByLabel('Redemption code').fill(redemptionCode);
+  await userPage.getByRole('button', { name: 'Redeem' }).click();
+  await until('the quota to grow by the code', async () => {
+    const err = userPage.getByTestId('form-error');
+    if (await err.count()) throw new Error(`top-up refused: ${await err.textContent()}`);
+    return (await selfQuota(userPage)) > before;
+  });
+});
+
 await step('add an OpenAI channel to the test upstream', async () => {
   await rootPage.goto(`${BASE_URL}/channel`);
   await rootPage.getByTestId('channel-create').click();
@@ -208,32 +234,6 @@ await step('test the channel', async () => {
   await until('a response time in the channel list', async () => {
     const txt = await row.getByTestId('channel-response-time').textContent();
     return /\d+ ms/.test(txt || '');
-  });
-});
-
-await step('create a redemption code as root', async () => {
-  await rootPage.goto(`${BASE_URL}/redemption`);
-  await rootPage.getByRole('button', { name: 'New codes' }).click();
-  const dialog = rootPage.getByRole('dialog');
-  await dialog.getByLabel('Name').fill(`e2e-${suffix}`.slice(0, 20));
-  await dialog.getByLabel('Quota per code').fill('1000000');
-  await dialog.getByRole('button', { name: 'Create' }).click();
-  const codes = rootPage.getByTestId('new-codes');
-  await appears(rootPage, codes, 'codes not created');
-  redemptionCode = ((await codes.inputValue()) || '').trim().split('\n')[0];
-  if (!redemptionCode) throw new Error('no code shown');
-  await rootPage.getByRole('button', { name: 'Done' }).click();
-});
-
-await step('top up the user with the code', async () => {
-  const before = await selfQuota(userPage);
-  await userPage.goto(`${BASE_URL}/topup`);
-  await userPage.getByLabel('Redemption code').fill(redemptionCode);
-  await userPage.getByRole('button', { name: 'Redeem' }).click();
-  await until('the quota to grow by the code', async () => {
-    const err = userPage.getByTestId('form-error');
-    if (await err.count()) throw new Error(`top-up refused: ${await err.textContent()}`);
-    return (await selfQuota(userPage)) > before;
   });
 });
 

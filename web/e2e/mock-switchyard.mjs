@@ -197,17 +197,21 @@ async function apiRoute(req, res, url) {
   if (p === '/api/user/aff') return needUser() && ok(res, me.aff_code);
   if (p === '/api/user/dashboard') {
     if (!needUser()) return;
-    const since = now() - 7 * 86400;
+    const all = url.searchParams.get('scope') === 'all';
+    if (all && me.role < 10) return fail(res, 'only admins may see everyone\'s usage', 403);
+    const days = Number(url.searchParams.get('days') ?? 7);
+    const today = Math.floor(now() / 86400) * 86400;
+    const since = today - (days - 1) * 86400;
     const agg = new Map();
     for (const l of db.logs) {
-      if (l.type !== 2 || l.user_id !== me.id || l.created_at < since) continue;
-      const d = new Date(l.created_at * 1000).toISOString().slice(0, 10);
-      const k = `${d}|${l.model_name}`;
-      const a = agg.get(k) ?? { Day: d, ModelName: l.model_name, RequestCount: 0, Quota: 0, PromptTokens: 0, CompletionTokens: 0 };
-      a.RequestCount++;
-      a.Quota += l.quota;
-      a.PromptTokens += l.prompt_tokens;
-      a.CompletionTokens += l.completion_tokens;
+      if (l.type !== 2 || (!all && l.user_id !== me.id) || l.created_at < since) continue;
+      const day = l.created_at - (l.created_at % 86400);
+      const k = `${day}|${l.model_name}`;
+      const a = agg.get(k) ?? { day, model_name: l.model_name, requests: 0, quota: 0, prompt_tokens: 0, completion_tokens: 0 };
+      a.requests++;
+      a.quota += l.quota;
+      a.prompt_tokens += l.prompt_tokens;
+      a.completion_tokens += l.completion_tokens;
       agg.set(k, a);
     }
     return ok(res, [...agg.values()]);
@@ -425,7 +429,11 @@ async function apiRoute(req, res, url) {
       .filter((l) => !q.get('start_timestamp') || l.created_at >= Number(q.get('start_timestamp')))
       .filter((l) => !q.get('end_timestamp') || l.created_at <= Number(q.get('end_timestamp')))
       .sort((a, b) => b.created_at - a.created_at || b.id - a.id);
-    if (p.endsWith('/stat')) return ok(res, { quota: rows.filter((l) => l.type === 2).reduce((s, l) => s + l.quota, 0) });
+    if (p.endsWith('/stat')) {
+      const c = rows.filter((l) => l.type === 2);
+      const sum = (f) => c.reduce((s, l) => s + f(l), 0);
+      return ok(res, { quota: sum((l) => l.quota), token: sum((l) => l.prompt_tokens + l.completion_tokens), count: c.length });
+    }
     const { rows: pageRows, total } = page(url, rows);
     return ok(res, pageRows, { total });
   }

@@ -63,7 +63,7 @@ export default function Logs() {
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState(20);
   const [loading, setLoading] = useState(false);
-  const [stat, setStat] = useState<{ quota?: number; tokens?: number } | null>(null);
+  const [stat, setStat] = useState<{ quota?: number; tokens?: number; count?: number } | null>(null);
 
   const all = isAdmin && scope === 'all';
 
@@ -91,7 +91,7 @@ export default function Logs() {
     if (st.status === 'fulfilled' && st.value && typeof st.value === 'object') {
       const v = st.value;
       const tokens = typeof v.tokens === 'number' ? v.tokens : typeof v.token === 'number' ? v.token : undefined;
-      setStat({ quota: typeof v.quota === 'number' ? v.quota : undefined, tokens });
+      setStat({ quota: typeof v.quota === 'number' ? v.quota : undefined, tokens, count: typeof v.count === 'number' ? v.count : undefined });
     } else if (st.status === 'rejected') notifyError(st.reason);
     setLoading(false);
   }, [all, filters, page, pageSize]);
@@ -162,6 +162,7 @@ export default function Logs() {
           <Text size="sm" c="dimmed" data-testid="log-stat">
             {stat?.quota !== undefined && t('Quota used in range: {q}', { q: fmtQuota(stat.quota) })}
             {stat?.tokens !== undefined && ` · ${t('Tokens: {n}', { n: stat.tokens.toLocaleString('en-US') })}`}
+            {stat?.count !== undefined && ` · ${t('Requests: {n}', { n: stat.count.toLocaleString('en-US') })}`}
           </Text>
           <Group gap="xs">
             <Button size="xs" variant="default" onClick={() => { setDraft(noFilters); setPage(0); setFilters(noFilters); }}>{t('Reset')}</Button>
