@@ -100,6 +100,8 @@ export const zh: Record<string, string> = {
   'Generate access token': '生成访问令牌',
   Group: '分组',
   Groups: '分组',
+  'Empty uses the owner’s group.': '留空则使用所属用户的分组。',
+  'Owner’s group': '用户所在分组',
   'Higher is tried first': '数值越大越优先',
   'How many': '数量',
   'I have saved it': '我已保存',
