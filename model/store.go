@@ -40,6 +40,8 @@ type Store struct {
 	Ledger *Ledger
 	// Codes holds one-time email codes and reset tokens.
 	Codes *Codes
+	// Channels is the in-memory abilities index the relay selects from.
+	Channels *ChannelIndex
 
 	closers []func() error
 	closeMu sync.Once

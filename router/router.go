@@ -14,6 +14,7 @@ import (
 	"switchyard/controller"
 	"switchyard/middleware"
 	"switchyard/model"
+	"switchyard/web"
 )
 
 // deps is what the route files share.
@@ -60,7 +61,11 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	tokenRoutes(api, d)
 	redemptionRoutes(api, d)
 	logRoutes(api, d)
+	relayRoutes(r, api, d)
 
+	// The console answers every other GET; its own rate limit applies.
+	console := web.Handler()
+	webLimit := middleware.RateLimit(d.limiter, "web", cfg.GlobalWebRateLimit, 3*time.Minute)
 	r.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path
 		switch {
@@ -70,6 +75,11 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 		case strings.HasPrefix(p, "/v1/") || p == "/v1":
 			errs.SetStyle(c, errs.StyleOpenAI)
 			errs.Render(c, errs.NotFound("unknown URL %s %s", c.Request.Method, p))
+		case c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead:
+			webLimit(c)
+			if !c.IsAborted() {
+				console.ServeHTTP(c.Writer, c.Request)
+			}
 		default:
 			c.String(http.StatusNotFound, "404 page not found")
 		}

@@ -201,3 +201,31 @@ func init() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
 }
+
+// Reopen opens a second store on app's databases, as the next start of a
+// process that died would. It is closed by t.Cleanup.
+func Reopen(t testing.TB, app *App) *model.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := model.Open(ctx, app.Cfg)
+	if err != nil {
+		t.Fatalf("testkit: reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Eventually waits until cond holds, checking every few milliseconds, and
+// fails the test naming what did not happen once timeout passes. It waits
+// on state, never on time alone.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting until %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

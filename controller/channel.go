@@ -1,0 +1,288 @@
+package controller
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/model"
+)
+
+// maxChannelsPerCreate caps the keys one POST may turn into channels.
+const maxChannelsPerCreate = 1000
+
+func (h *Relay) views(chans []model.Channel) []model.ChannelView {
+	out := make([]model.ChannelView, len(chans))
+	for i := range chans {
+		out[i] = h.Store.View(&chans[i])
+	}
+	return out
+}
+
+// ListChannels pages through channels (GET /api/channel/?p=&page_size=).
+func (h *Relay) ListChannels(c *gin.Context) {
+	offset, limit := page(c)
+	chans, total, err := h.Store.ListChannels(c.Request.Context(), offset, limit)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	okPage(c, h.views(chans), total)
+}
+
+// SearchChannels matches id, name or base URL (GET /api/channel/search?keyword=).
+func (h *Relay) SearchChannels(c *gin.Context) {
+	keyword := strings.TrimSpace(c.Query("keyword"))
+	if len(keyword) > 128 {
+		errs.Render(c, errs.BadRequest("keyword must be at most 128 bytes").WithParam("keyword"))
+		return
+	}
+	chans, err := h.Store.SearchChannels(c.Request.Context(), keyword, 100)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, h.views(chans))
+}
+
+// GetChannel shows one channel, its key masked (GET /api/channel/:id).
+func (h *Relay) GetChannel(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ch, err := h.Store.ChannelByID(c.Request.Context(), id)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, h.Store.View(ch))
+}
+
+// CreateChannel adds channels (POST /api/channel/): a key of several lines
+// makes one channel per line, as in One API.
+func (h *Relay) CreateChannel(c *gin.Context) {
+	var in model.Channel
+	if err := bindJSON(c, &in); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	var keys []string
+	for _, k := range strings.Split(in.Key, "\n") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		errs.Render(c, errs.BadRequest("key is required").WithParam("key"))
+		return
+	}
+	if len(keys) > maxChannelsPerCreate {
+		errs.Render(c, errs.BadRequest("at most %d keys at once", maxChannelsPerCreate).WithParam("key"))
+		return
+	}
+	chans := make([]*model.Channel, len(keys))
+	for i, k := range keys {
+		ch := in
+		ch.Key = k
+		chans[i] = &ch
+	}
+	if err := h.Store.CreateChannels(c.Request.Context(), chans); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	out := make([]model.ChannelView, len(chans))
+	for i, ch := range chans {
+		out[i] = h.Store.View(ch)
+	}
+	ok(c, out)
+}
+
+// UpdateChannel edits a channel (PUT /api/channel/, id in the body). Only
+// the fields sent change; an empty or missing key keeps the stored one.
+func (h *Relay) UpdateChannel(c *gin.Context) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		errs.Render(c, decodeError(err))
+		return
+	}
+	var head struct {
+		ID int `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		errs.Render(c, decodeError(err))
+		return
+	}
+	if head.ID <= 0 {
+		errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
+		return
+	}
+	cur, err := h.Store.ChannelByID(c.Request.Context(), head.ID)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	next := *cur
+	next.Key = ""
+	if err := json.Unmarshal(raw, &next); err != nil {
+		errs.Render(c, decodeError(err))
+		return
+	}
+	next.ID = head.ID
+	saved, err := h.Store.UpdateChannel(c.Request.Context(), &next)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, h.Store.View(saved))
+}
+
+// DeleteChannel removes a channel (DELETE /api/channel/:id).
+func (h *Relay) DeleteChannel(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if err := h.Store.DeleteChannel(c.Request.Context(), id); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	okMsg(c, "")
+}
+
+// DeleteDisabledChannels removes every disabled channel and says how many
+// (DELETE /api/channel/disabled).
+func (h *Relay) DeleteDisabledChannels(c *gin.Context) {
+	n, err := h.Store.DeleteDisabledChannels(c.Request.Context())
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, n)
+}
+
+// TestChannel tests one channel now (GET /api/channel/test/:id?model=) and
+// answers One API's {success, message, time} with time in seconds.
+func (h *Relay) TestChannel(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	modelName := strings.TrimSpace(c.Query("model"))
+	if len(modelName) > 255 {
+		errs.Render(c, errs.BadRequest("model is too long").WithParam("model"))
+		return
+	}
+	elapsed, err := h.Engine.TestChannel(c.Request.Context(), id, modelName)
+	if err != nil {
+		e := errs.As(err)
+		if e.Status == http.StatusNotFound || e.Status == http.StatusBadRequest {
+			errs.Render(c, e)
+			return
+		}
+		// The test ran and the channel failed it: that is a result, not a
+		// failed API call, and One API answers it with 200.
+		c.JSON(http.StatusOK, gin.H{"success": false, "message": e.PublicMessage(), "time": elapsed.Seconds()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "time": elapsed.Seconds()})
+}
+
+// TestAllChannels tests every channel in the background (GET /api/channel/test).
+func (h *Relay) TestAllChannels(c *gin.Context) {
+	if err := h.Engine.TestAllChannels(); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	okMsg(c, "testing every channel in the background")
+}
+
+// UpdateChannelBalance reads one channel's balance from its provider
+// (GET /api/channel/update_balance/:id).
+func (h *Relay) UpdateChannelBalance(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	bal, err := h.Engine.UpdateBalance(c.Request.Context(), id)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "balance": bal})
+}
+
+// UpdateAllBalances refreshes every balance in the background
+// (GET /api/channel/update_balance).
+func (h *Relay) UpdateAllBalances(c *gin.Context) {
+	h.Engine.UpdateAllBalances()
+	okMsg(c, "updating balances in the background")
+}
+
+// ChannelModels lists the models a channel can be set to serve: every model
+// with a price and every model a channel serves now, in OpenAI's model
+// shape (GET /api/channel/models).
+func (h *Relay) ChannelModels(c *gin.Context) {
+	ok(c, modelObjects(h.knownModels()))
+}
+
+func (h *Relay) knownModels() []string {
+	seen := map[string]bool{}
+	for _, m := range h.Store.Channels.AllModels() {
+		seen[m] = true
+	}
+	ratios, _ := h.Store.Options.Get().Derived("ModelRatio").(map[string]float64)
+	for m := range ratios {
+		seen[m] = true
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// modelObject is a model in OpenAI's list shape.
+type modelObject struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// modelsCreated is the fixed "created" time reported for every model: the
+// relay does not know when a provider made one.
+var modelsCreated = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+
+func modelObjects(names []string) []modelObject {
+	out := make([]modelObject, len(names))
+	for i, n := range names {
+		out[i] = modelObject{ID: n, Object: "model", Created: modelsCreated, OwnedBy: ownerOf(n)}
+	}
+	return out
+}
+
+func ownerOf(name string) string {
+	switch {
+	case strings.HasPrefix(name, "claude"):
+		return "anthropic"
+	case strings.HasPrefix(name, "gemini"):
+		return "google"
+	case strings.HasPrefix(name, "gpt"), strings.HasPrefix(name, "o1"), strings.HasPrefix(name, "o3"),
+		strings.HasPrefix(name, "text-"), strings.HasPrefix(name, "dall-e"), strings.HasPrefix(name, "whisper"),
+		strings.HasPrefix(name, "tts"), strings.HasPrefix(name, "omni-"):
+		return "openai"
+	}
+	return "switchyard"
+}

@@ -1,0 +1,41 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/middleware"
+)
+
+// ConsoleModels lists the model names the signed-in user's group can
+// reach, sorted (GET /api/models): what the console offers in its model
+// pickers.
+func (h *Relay) ConsoleModels(c *gin.Context) {
+	ok(c, h.Store.Channels.Models(c.GetString(middleware.KeyGroup)))
+}
+
+// ListModels answers GET /v1/models in OpenAI's list shape: the models the
+// token's group can reach, narrowed by the token's own allow-list.
+func (h *Relay) ListModels(c *gin.Context) {
+	group, allows := h.callerScope(c)
+	names := h.Store.Channels.Models(group)
+	out := names[:0:0]
+	for _, n := range names {
+		if allows(n) {
+			out = append(out, n)
+		}
+	}
+	c.JSON(200, gin.H{"object": "list", "data": modelObjects(out)})
+}
+
+// GetModel answers GET /v1/models/:model: the model if the caller can
+// reach it, else OpenAI's 404.
+func (h *Relay) GetModel(c *gin.Context) {
+	name := c.Param("model")
+	group, allows := h.callerScope(c)
+	if allows(name) && len(h.Store.Channels.Tiers(group, name)) > 0 {
+		c.JSON(200, modelObjects([]string{name})[0])
+		return
+	}
+	errs.Render(c, errs.NotFound("the model '%s' does not exist or you do not have access to it", name).WithCode("model_not_found").WithParam("model"))
+}

@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/middleware"
+	"switchyard/model"
+	"switchyard/relay"
+	"switchyard/relay/adaptor"
+)
+
+// Relay carries what the channel, model and /v1 handlers need: the store
+// and the relay engine. The router builds one.
+type Relay struct {
+	Store  *model.Store
+	Engine *relay.Relay
+}
+
+// caller describes who is calling, from what TokenAuth found.
+func caller(c *gin.Context) relay.Caller {
+	tok := middleware.TokenOf(c)
+	return relay.Caller{
+		UserID:         c.GetInt(middleware.KeyUserID),
+		Username:       c.GetString(middleware.KeyUsername),
+		TokenID:        tok.ID,
+		TokenName:      tok.Name,
+		Group:          c.GetString(middleware.KeyGroup),
+		UnlimitedQuota: tok.UnlimitedQuota,
+		AllowsModel:    tok.AllowsModel,
+		PinnedChannel:  c.GetInt(middleware.KeyPinnedChannel),
+		IP:             c.ClientIP(),
+		RequestID:      c.GetString(errs.RequestIDKey),
+	}
+}
+
+func (h *Relay) serve(c *gin.Context, mode adaptor.Mode) {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), mode); err != nil {
+		errs.Render(c, err)
+	}
+}
+
+// ChatCompletions relays POST /v1/chat/completions.
+func (h *Relay) ChatCompletions(c *gin.Context) { h.serve(c, adaptor.ModeChat) }
+
+// Completions relays POST /v1/completions.
+func (h *Relay) Completions(c *gin.Context) { h.serve(c, adaptor.ModeCompletions) }
+
+// Embeddings relays POST /v1/embeddings.
+func (h *Relay) Embeddings(c *gin.Context) { h.serve(c, adaptor.ModeEmbeddings) }
+
+// Moderations relays POST /v1/moderations.
+func (h *Relay) Moderations(c *gin.Context) { h.serve(c, adaptor.ModeModerations) }
+
+// ImageGenerations relays POST /v1/images/generations.
+func (h *Relay) ImageGenerations(c *gin.Context) { h.serve(c, adaptor.ModeImages) }
+
+// AudioSpeech relays POST /v1/audio/speech.
+func (h *Relay) AudioSpeech(c *gin.Context) { h.serve(c, adaptor.ModeSpeech) }
+
+// AudioTranscriptions relays POST /v1/audio/transcriptions (multipart).
+func (h *Relay) AudioTranscriptions(c *gin.Context) { h.serve(c, adaptor.ModeTranscription) }
+
+// AudioTranslations relays POST /v1/audio/translations (multipart).
+func (h *Relay) AudioTranslations(c *gin.Context) { h.serve(c, adaptor.ModeTranslation) }
+
+// callerScope is the group a /v1 caller reaches and its token's allow-list.
+func (h *Relay) callerScope(c *gin.Context) (string, func(string) bool) {
+	return c.GetString(middleware.KeyGroup), middleware.TokenOf(c).AllowsModel
+}

@@ -1,0 +1,381 @@
+// Package fakeupstream is a test upstream that speaks OpenAI's wire format
+// exactly: JSON bodies, SSE framing with a final "data: [DONE]", tool-call
+// deltas, the usage chunk when stream_options.include_usage asks for it,
+// and OpenAI's error bodies. Its behaviour (keys, failures, slowness,
+// dropped connections) can be changed while it runs, and it counts calls.
+package fakeupstream
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Behavior is how the server answers. The zero value answers every call
+// at once, accepting any key.
+type Behavior struct {
+	// Key, when set, is the only API key accepted; others get 401
+	// invalid_api_key as OpenAI sends it.
+	Key string
+	// FailStatus, when set, answers every call with this status and an
+	// OpenAI error body (429 rate_limit_exceeded, 500 server_error, ...).
+	FailStatus int
+	// FailCode overrides the error code of FailStatus (for example
+	// "insufficient_quota" with 429).
+	FailCode string
+	// Delay waits before the response headers.
+	Delay time.Duration
+	// FirstChunkDelay waits after a stream's headers, before its first event.
+	FirstChunkDelay time.Duration
+	// ChunkDelay waits between stream events.
+	ChunkDelay time.Duration
+	// Chunks is how many content pieces an answer has (default 3).
+	Chunks int
+	// DropAfter cuts the connection after this many content events of a
+	// stream (or, for a whole answer, after half its body) when > 0.
+	DropAfter int
+	// NoUsage leaves usage out of answers, as some compatible upstreams do.
+	NoUsage bool
+	// NoDone ends streams without "data: [DONE]".
+	NoDone bool
+	// PromptTokens is the prompt_tokens reported (default 9).
+	PromptTokens int
+	// Reply is the text answered, split into Chunks pieces (default
+	// "Hello from the fake upstream").
+	Reply string
+}
+
+// Server is a running fake upstream.
+type Server struct {
+	*httptest.Server
+	mu       sync.RWMutex
+	behavior Behavior
+
+	calls   atomic.Int64
+	byPath  sync.Map // path → *atomic.Int64
+	cancels atomic.Int64
+	// LastBody is the last request body received.
+	lastBody atomic.Value
+}
+
+// Start runs a fake upstream on a loopback port.
+func Start(b Behavior) *Server {
+	s := &Server{behavior: b}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Set replaces the behaviour for calls that arrive from now on.
+func (s *Server) Set(b Behavior) {
+	s.mu.Lock()
+	s.behavior = b
+	s.mu.Unlock()
+}
+
+// Behavior returns the current behaviour.
+func (s *Server) Behavior() Behavior {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.behavior
+}
+
+// Calls is the number of calls received (any path).
+func (s *Server) Calls() int64 { return s.calls.Load() }
+
+// CallsTo is the number of calls received on path.
+func (s *Server) CallsTo(path string) int64 {
+	if v, ok := s.byPath.Load(path); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// Cancelled is the number of calls whose client went away mid-answer.
+func (s *Server) Cancelled() int64 { return s.cancels.Load() }
+
+// LastBody is the body of the last call, as received.
+func (s *Server) LastBody() []byte {
+	b, _ := s.lastBody.Load().([]byte)
+	return b
+}
+
+func (s *Server) count(path string) {
+	s.calls.Add(1)
+	v, _ := s.byPath.LoadOrStore(path, &atomic.Int64{})
+	v.(*atomic.Int64).Add(1)
+}
+
+// Error writes OpenAI's error body.
+func Error(w http.ResponseWriter, status int, typ, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	var c any
+	if code != "" {
+		c = code
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	b := s.Behavior()
+	s.count(r.URL.Path)
+	body, _ := io.ReadAll(r.Body)
+	s.lastBody.Store(body)
+	if b.Key != "" {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if got != b.Key {
+			masked := got
+			if len(masked) > 8 {
+				masked = masked[:3] + "***" + masked[len(masked)-4:]
+			}
+			Error(w, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided: "+masked+". You can find your API key at https://platform.openai.com/account/api-keys.")
+			return
+		}
+	}
+	if b.Delay > 0 && !sleep(r, b.Delay) {
+		s.cancels.Add(1)
+		return
+	}
+	if b.FailStatus != 0 {
+		typ, code, msg := "server_error", "", "The server had an error while processing your request."
+		switch b.FailStatus {
+		case 429:
+			typ, code, msg = "requests", "rate_limit_exceeded", "Rate limit reached for requests"
+		case 400:
+			typ, msg = "invalid_request_error", "Invalid request"
+		case 401:
+			typ, code, msg = "invalid_request_error", "invalid_api_key", "Incorrect API key provided."
+		}
+		if b.FailCode != "" {
+			code = b.FailCode
+			if code == "insufficient_quota" {
+				typ, msg = "insufficient_quota", "You exceeded your current quota, please check your plan and billing details."
+			}
+		}
+		Error(w, b.FailStatus, typ, code, msg)
+		return
+	}
+	if b.Chunks <= 0 {
+		b.Chunks = 3
+	}
+	if b.PromptTokens <= 0 {
+		b.PromptTokens = 9
+	}
+	if b.Reply == "" {
+		b.Reply = "Hello from the fake upstream"
+	}
+	var req map[string]json.RawMessage
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(body, &req); err != nil {
+			Error(w, 400, "invalid_request_error", "", "We could not parse the JSON body of your request.")
+			return
+		}
+	}
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		s.chat(w, r, b, req, false)
+	case "/v1/completions":
+		s.chat(w, r, b, req, true)
+	case "/v1/embeddings":
+		s.embeddings(w, b, req)
+	case "/v1/moderations":
+		writeJSON(w, map[string]any{"id": "modr-fake", "model": str(req["model"]), "results": []any{map[string]any{"flagged": false, "categories": map[string]bool{}, "category_scores": map[string]float64{}}}})
+	case "/v1/images/generations":
+		writeJSON(w, map[string]any{"created": time.Now().Unix(), "data": []any{map[string]any{"url": "https://example.invalid/image.png", "revised_prompt": "a picture"}}})
+	case "/v1/audio/speech":
+		w.Header().Set("Content-Type", "audio/mpeg")
+		_, _ = w.Write([]byte("ID3fake-mp3-bytes"))
+	case "/v1/audio/transcriptions", "/v1/audio/translations":
+		if err := r.ParseMultipartForm(8 << 20); err != nil && !strings.Contains(r.Header.Get("Content-Type"), "multipart") {
+			Error(w, 400, "invalid_request_error", "", "multipart form expected")
+			return
+		}
+		writeJSON(w, map[string]any{"text": b.Reply})
+	case "/v1/models":
+		writeJSON(w, map[string]any{"object": "list", "data": []any{map[string]any{"id": "gpt-4o-mini", "object": "model", "created": 1, "owned_by": "openai"}}})
+	case "/v1/dashboard/billing/subscription", "/dashboard/billing/subscription":
+		writeJSON(w, map[string]any{"object": "billing_subscription", "has_payment_method": true, "hard_limit_usd": 100.0, "access_until": time.Now().Add(24 * time.Hour).Unix()})
+	case "/v1/dashboard/billing/usage", "/dashboard/billing/usage":
+		writeJSON(w, map[string]any{"object": "list", "total_usage": 1234.0})
+	default:
+		Error(w, 404, "invalid_request_error", "", "Invalid URL ("+r.Method+" "+r.URL.Path+")")
+	}
+}
+
+func sleep(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func str(raw json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// pieces splits reply into n parts that join back to it.
+func pieces(reply string, n int) []string {
+	words := strings.SplitAfter(reply, " ")
+	out := make([]string, n)
+	for i, w := range words {
+		out[i*n/len(words)] += w
+	}
+	for i := range out {
+		if out[i] == "" {
+			out[i] = "."
+		}
+	}
+	return out
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, b Behavior, req map[string]json.RawMessage, legacy bool) {
+	model := str(req["model"])
+	var stream bool
+	_ = json.Unmarshal(req["stream"], &stream)
+	var so struct {
+		IncludeUsage bool `json:"include_usage"`
+	}
+	_ = json.Unmarshal(req["stream_options"], &so)
+	_, wantTools := req["tools"]
+	parts := pieces(b.Reply, b.Chunks)
+	usage := map[string]int{"prompt_tokens": b.PromptTokens, "completion_tokens": b.Chunks, "total_tokens": b.PromptTokens + b.Chunks}
+	id, created := "chatcmpl-fake", time.Now().Unix()
+	object := "chat.completion"
+	if legacy {
+		id, object = "cmpl-fake", "text_completion"
+	}
+	if !stream {
+		var choice map[string]any
+		switch {
+		case legacy:
+			choice = map[string]any{"index": 0, "text": b.Reply, "logprobs": nil, "finish_reason": "stop"}
+		case wantTools:
+			choice = map[string]any{"index": 0, "finish_reason": "tool_calls", "logprobs": nil, "message": map[string]any{
+				"role": "assistant", "content": nil, "refusal": nil,
+				"tool_calls": []any{map[string]any{"id": "call_fake", "type": "function", "function": map[string]any{"name": "get_weather", "arguments": `{"city":"Paris"}`}}},
+			}}
+		default:
+			choice = map[string]any{"index": 0, "finish_reason": "stop", "logprobs": nil, "message": map[string]any{"role": "assistant", "content": b.Reply, "refusal": nil}}
+		}
+		out := map[string]any{"id": id, "object": object, "created": created, "model": model, "choices": []any{choice}, "system_fingerprint": "fp_fake"}
+		if !b.NoUsage {
+			out["usage"] = usage
+		}
+		if b.DropAfter > 0 {
+			raw, _ := json.Marshal(out)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", fmt.Sprint(len(raw)))
+			w.WriteHeader(200)
+			_, _ = w.Write(raw[:len(raw)/2])
+			http.NewResponseController(w).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		writeJSON(w, out)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(200)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	if b.FirstChunkDelay > 0 && !sleep(r, b.FirstChunkDelay) {
+		s.cancels.Add(1)
+		return
+	}
+	object += ".chunk"
+	if legacy {
+		object = "text_completion"
+	}
+	send := func(v map[string]any) bool {
+		v["id"], v["object"], v["created"], v["model"], v["system_fingerprint"] = id, object, created, model, "fp_fake"
+		if so.IncludeUsage && !b.NoUsage {
+			if _, ok := v["usage"]; !ok {
+				v["usage"] = nil
+			}
+		}
+		raw, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", raw); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	events := make([]map[string]any, 0, b.Chunks+2)
+	switch {
+	case legacy:
+		for _, p := range parts {
+			events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "text": p, "logprobs": nil, "finish_reason": nil}}})
+		}
+		events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "text": "", "logprobs": nil, "finish_reason": "stop"}}})
+	case wantTools:
+		events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "content": nil,
+			"tool_calls": []any{map[string]any{"index": 0, "id": "call_fake", "type": "function", "function": map[string]any{"name": "get_weather", "arguments": ""}}}}, "logprobs": nil, "finish_reason": nil}}})
+		for _, a := range pieces(`{"city": "Paris"}`, b.Chunks) {
+			events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{
+				"tool_calls": []any{map[string]any{"index": 0, "function": map[string]any{"arguments": a}}}}, "logprobs": nil, "finish_reason": nil}}})
+		}
+		events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "logprobs": nil, "finish_reason": "tool_calls"}}})
+	default:
+		events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "content": "", "refusal": nil}, "logprobs": nil, "finish_reason": nil}}})
+		for _, p := range parts {
+			events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": p}, "logprobs": nil, "finish_reason": nil}}})
+		}
+		events = append(events, map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "logprobs": nil, "finish_reason": "stop"}}})
+	}
+	for i, ev := range events {
+		if b.DropAfter > 0 && i >= b.DropAfter {
+			// Cut the connection without ending the chunked body.
+			panic(http.ErrAbortHandler)
+		}
+		if i > 0 && b.ChunkDelay > 0 && !sleep(r, b.ChunkDelay) {
+			s.cancels.Add(1)
+			return
+		}
+		if !send(ev) {
+			s.cancels.Add(1)
+			return
+		}
+	}
+	if so.IncludeUsage && !b.NoUsage {
+		if !send(map[string]any{"choices": []any{}, "usage": usage}) {
+			return
+		}
+	}
+	if !b.NoDone {
+		_, _ = io.WriteString(w, "data: [DONE]\n\n")
+		_ = rc.Flush()
+	}
+}
+
+func (s *Server) embeddings(w http.ResponseWriter, b Behavior, req map[string]json.RawMessage) {
+	n := 1
+	var many []json.RawMessage
+	if json.Unmarshal(req["input"], &many) == nil && len(many) > 0 && many[0][0] == '"' {
+		n = len(many)
+	}
+	data := make([]any, n)
+	for i := range data {
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": []float64{0.1, -0.2, 0.3}}
+	}
+	out := map[string]any{"object": "list", "data": data, "model": str(req["model"])}
+	if !b.NoUsage {
+		out["usage"] = map[string]int{"prompt_tokens": b.PromptTokens, "total_tokens": b.PromptTokens}
+	}
+	writeJSON(w, out)
+}

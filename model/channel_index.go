@@ -1,0 +1,261 @@
+package model
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RelayChannel is what the relay needs of an enabled channel: the plain key,
+// the parsed mapping and its health. It is immutable once built; a channel
+// change builds a new one.
+type RelayChannel struct {
+	ID           int
+	Type         int
+	Name         string
+	Key          string
+	BaseURL      string
+	Priority     int64
+	Weight       int
+	Status       int
+	MaxInflight  int
+	Models       []string
+	ModelMapping map[string]string
+	Config       string
+	// Health is shared by every RelayChannel built for this channel id, so
+	// in-flight counts and cooldowns survive reloads.
+	Health *ChannelHealth
+}
+
+// UpstreamModel is the name to send upstream for model.
+func (c *RelayChannel) UpstreamModel(model string) string {
+	if m, ok := c.ModelMapping[model]; ok && m != "" {
+		return m
+	}
+	return model
+}
+
+// ChannelHealth is a channel's live state on this node, all in atomics:
+// requests in flight, consecutive failures and the end of a cooldown.
+type ChannelHealth struct {
+	inflight  atomic.Int64
+	failures  atomic.Int64
+	coolUntil atomic.Int64 // unix nanoseconds
+}
+
+// Inflight is the number of requests on the channel now.
+func (h *ChannelHealth) Inflight() int64 { return h.inflight.Load() }
+
+// Cooling reports whether the channel rests after failures at now.
+func (h *ChannelHealth) Cooling(now time.Time) bool { return h.coolUntil.Load() > now.UnixNano() }
+
+// Acquire takes one in-flight slot unless max (>0) are taken.
+func (h *ChannelHealth) Acquire(max int) bool {
+	for {
+		n := h.inflight.Load()
+		if max > 0 && n >= int64(max) {
+			return false
+		}
+		if h.inflight.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// Release gives back a slot taken by Acquire.
+func (h *ChannelHealth) Release() { h.inflight.Add(-1) }
+
+// Succeeded clears the failure count.
+func (h *ChannelHealth) Succeeded() {
+	if h.failures.Load() != 0 {
+		h.failures.Store(0)
+	}
+}
+
+// Failed counts a failure; the threshold-th in a row starts a cooldown.
+func (h *ChannelHealth) Failed(now time.Time, threshold int64, cooldown time.Duration) {
+	if threshold <= 0 || cooldown <= 0 {
+		return
+	}
+	if h.failures.Add(1) >= threshold {
+		h.failures.Store(0)
+		h.coolUntil.Store(now.Add(cooldown).UnixNano())
+	}
+}
+
+// Tier is the channels serving one (group, model) at one priority.
+type Tier struct {
+	Priority int64
+	Channels []*RelayChannel
+}
+
+type channelSnapshot struct {
+	byID map[int]*RelayChannel
+	// tiers maps group → model → tiers, highest priority first.
+	tiers map[string]map[string][]Tier
+}
+
+// ChannelIndex is the in-memory abilities index: (group, model) → priority
+// tiers of enabled channels. The relay reads it without locks; a channel
+// change (here or, through the bus, on another node) rebuilds it whole.
+type ChannelIndex struct {
+	s   *Store
+	cur atomic.Pointer[channelSnapshot]
+
+	healthMu sync.Mutex
+	health   map[int]*ChannelHealth
+
+	reloadMu sync.Mutex
+	pending  atomic.Bool
+}
+
+func init() {
+	onOpen(func(ctx context.Context, s *Store) error {
+		idx := &ChannelIndex{s: s, health: map[int]*ChannelHealth{}}
+		idx.cur.Store(&channelSnapshot{byID: map[int]*RelayChannel{}, tiers: map[string]map[string][]Tier{}})
+		if err := idx.Reload(ctx); err != nil {
+			return err
+		}
+		s.Channels = idx
+		s.Bus.Subscribe(TopicChannels, func(string) { idx.reloadSoon() })
+		return nil
+	})
+}
+
+// reloadSoon reloads in the background, folding bursts of invalidations
+// into one reload (bus handlers must not block).
+func (x *ChannelIndex) reloadSoon() {
+	if !x.pending.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		x.pending.Store(false)
+		if err := x.Reload(context.Background()); err != nil {
+			logf("channel index reload failed", "err", err)
+		}
+	}()
+}
+
+// Health returns the live state of channel id (created on first use).
+func (x *ChannelIndex) Health(id int) *ChannelHealth {
+	x.healthMu.Lock()
+	defer x.healthMu.Unlock()
+	h := x.health[id]
+	if h == nil {
+		h = &ChannelHealth{}
+		x.health[id] = h
+	}
+	return h
+}
+
+// Reload reads every channel and swaps in a new index.
+func (x *ChannelIndex) Reload(ctx context.Context) error {
+	x.reloadMu.Lock()
+	defer x.reloadMu.Unlock()
+	rows, err := x.s.AllChannels(ctx)
+	if err != nil {
+		return err
+	}
+	snap := &channelSnapshot{byID: make(map[int]*RelayChannel, len(rows)), tiers: map[string]map[string][]Tier{}}
+	for i := range rows {
+		ch := &rows[i]
+		key, err := x.s.Sealer.Open(ch.Key)
+		if err != nil {
+			logf("channel key does not open; channel skipped", "channel_id", ch.ID, "err", err)
+			continue
+		}
+		mapping, _ := ch.Mapping()
+		rc := &RelayChannel{
+			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, BaseURL: ch.EffectiveBaseURL(),
+			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
+			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, Health: x.Health(ch.ID),
+		}
+		snap.byID[ch.ID] = rc
+		if ch.Status != ChannelEnabled {
+			continue
+		}
+		for _, a := range abilitiesOf(ch) {
+			byModel := snap.tiers[a.Group]
+			if byModel == nil {
+				byModel = map[string][]Tier{}
+				snap.tiers[a.Group] = byModel
+			}
+			tiers := byModel[a.Model]
+			placed := false
+			for t := range tiers {
+				if tiers[t].Priority == a.Priority {
+					tiers[t].Channels = append(tiers[t].Channels, rc)
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				tiers = append(tiers, Tier{Priority: a.Priority, Channels: []*RelayChannel{rc}})
+			}
+			byModel[a.Model] = tiers
+		}
+	}
+	for _, byModel := range snap.tiers {
+		for _, tiers := range byModel {
+			sort.Slice(tiers, func(i, j int) bool { return tiers[i].Priority > tiers[j].Priority })
+		}
+	}
+	x.cur.Store(snap)
+	return nil
+}
+
+// Tiers returns the tiers serving model to group, highest priority first.
+// The slice is shared: callers must not modify it.
+func (x *ChannelIndex) Tiers(group, model string) []Tier {
+	return x.cur.Load().tiers[group][model]
+}
+
+// ByID returns the channel with id, enabled or not, or nil.
+func (x *ChannelIndex) ByID(id int) *RelayChannel { return x.cur.Load().byID[id] }
+
+// All returns every channel in the index, by id.
+func (x *ChannelIndex) All() []*RelayChannel {
+	snap := x.cur.Load()
+	out := make([]*RelayChannel, 0, len(snap.byID))
+	for _, c := range snap.byID {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Models lists the models group can reach, sorted.
+func (x *ChannelIndex) Models(group string) []string {
+	byModel := x.cur.Load().tiers[group]
+	out := make([]string, 0, len(byModel))
+	for m := range byModel {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AllModels lists every model any enabled channel serves, sorted.
+func (x *ChannelIndex) AllModels() []string {
+	seen := map[string]bool{}
+	for _, byModel := range x.cur.Load().tiers {
+		for m := range byModel {
+			seen[m] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Len is the number of channels in the index (for metrics).
+func (x *ChannelIndex) Len() int { return len(x.cur.Load().byID) }
+
+// AtClose runs f when the store closes, before its connections do: workers
+// built on the store (the relay's channel monitor) stop there.
+func (s *Store) AtClose(f func()) { s.addCloser(func() error { f(); return nil }) }

@@ -1,0 +1,38 @@
+package relay
+
+import (
+	"context"
+
+	"switchyard/model"
+)
+
+// Ledger reserves quota before a call goes upstream. *model.Ledger is the
+// one implementation (through StoreLedger); tests use a fake.
+type Ledger interface {
+	// Reserve holds estimate quota (or what is left, if less) on acct. It
+	// fails with an *errs.Error when a balance is empty.
+	Reserve(ctx context.Context, acct model.Account, estimate int64) (Reservation, error)
+}
+
+// Reservation is held quota, settled exactly once.
+type Reservation interface {
+	// Settle charges cost and queues log as the consume record; cost 0 with
+	// a nil log releases the reservation (the call failed). It returns
+	// what was charged.
+	Settle(cost int64, log *model.Log) int64
+}
+
+// StoreLedger adapts the store's ledger to the relay's interface.
+type StoreLedger struct{ L *model.Ledger }
+
+// Reserve implements Ledger.
+func (s StoreLedger) Reserve(ctx context.Context, acct model.Account, estimate int64) (Reservation, error) {
+	r, err := s.L.Reserve(ctx, acct, estimate)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Backlog implements Backlogger.
+func (s StoreLedger) Backlog() int { return s.L.Backlog() }

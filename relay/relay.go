@@ -1,0 +1,452 @@
+// Package relay is the /v1 engine: it picks a channel, reserves quota,
+// sends the call upstream through the channel's adaptor with the client's
+// context, fails over before the first byte, streams the answer event by
+// event and settles the exact cost once.
+package relay
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchyard/common/config"
+	"switchyard/common/errs"
+	"switchyard/model"
+	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/openai"
+)
+
+// maxAnswerBytes caps a whole (non-streamed) answer read into memory.
+const maxAnswerBytes = 256 << 20
+
+// Relay is the engine. Build one with New and share it.
+type Relay struct {
+	store   *model.Store
+	ledger  Ledger
+	client  *http.Client
+	timeout time.Duration
+	metrics *Metrics
+	tok     *Tokenizer
+	// intn draws the weighted pick; tests may replace it.
+	intn func(int) int
+	// bg is cancelled by Close; background work (channel disabling,
+	// tests) runs under it.
+	bg     context.Context
+	cancel context.CancelFunc
+	// testing is set while a test of every channel runs.
+	testing atomic.Bool
+}
+
+// New builds the engine. reg receives the relay's metrics; nil keeps them
+// unexported.
+func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Registerer) *Relay {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	r := &Relay{
+		store:   store,
+		ledger:  ledger,
+		client:  &http.Client{Transport: tr},
+		timeout: cfg.RelayTimeout,
+		metrics: NewMetrics(reg, store, ledger),
+		tok:     &Tokenizer{},
+		intn:    rand.IntN,
+		bg:      bg,
+		cancel:  cancel,
+	}
+	go r.tok.Warm()
+	return r
+}
+
+// Close stops background work started by the relay.
+func (r *Relay) Close() { r.cancel() }
+
+// adaptorFor returns the adaptor speaking ch's wire format.
+func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
+	// Every type Switchyard accepts today speaks OpenAI's format;
+	// model.ChannelTypes refuses the others when a channel is saved.
+	return openai.Adaptor{}
+}
+
+// Caller is who makes a call, as token auth found them.
+type Caller struct {
+	UserID         int
+	Username       string
+	TokenID        int
+	TokenName      string
+	Group          string
+	UnlimitedQuota bool
+	// AllowsModel reports whether the token may use a model; nil allows all.
+	AllowsModel func(string) bool
+	// PinnedChannel is the channel an admin named with sk-…-<id>; 0 none.
+	PinnedChannel int
+	IP            string
+	RequestID     string
+}
+
+// call is the state of one relayed call across its attempts.
+type call struct {
+	caller Caller
+	p      *parsed
+	price  Price
+	prompt int
+	start  time.Time
+
+	// Filled by the attempt that answered (or broke off mid-answer).
+	channel    *model.RelayChannel
+	usage      *adaptor.Usage
+	text       []byte
+	firstToken time.Time
+	// wrote is set once any byte reached the client: no retry after it.
+	wrote bool
+	// served is set when the call produced an answer to bill.
+	served bool
+	// abort is set when the answer was cut after bytes went out: the
+	// connection is then aborted rather than closed cleanly.
+	abort bool
+}
+
+// Serve relays one call of mode. It returns an error only when nothing was
+// written to w, for the caller to render in its API style.
+func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mode adaptor.Mode) error {
+	c := &call{caller: caller, start: time.Now()}
+	p, err := parseRequest(hr, mode)
+	if err != nil {
+		return err
+	}
+	if p.req.Form != nil {
+		defer p.req.Form.RemoveAll()
+	}
+	c.p = p
+	req := p.req
+	if caller.AllowsModel != nil && !caller.AllowsModel(req.Model) {
+		return errs.Forbidden("this token may not use model %s", req.Model).WithCode("model_not_allowed")
+	}
+	snap := r.store.Options.Get()
+	var tiers []model.Tier
+	var pinned *model.RelayChannel
+	if caller.PinnedChannel > 0 {
+		pinned = r.store.Channels.ByID(caller.PinnedChannel)
+		if pinned == nil {
+			return errs.NotFound("channel %d does not exist", caller.PinnedChannel)
+		}
+		if pinned.Status != model.ChannelEnabled {
+			return errs.Forbidden("channel %d is disabled", caller.PinnedChannel)
+		}
+	} else {
+		tiers = r.store.Channels.Tiers(caller.Group, req.Model)
+		if len(tiers) == 0 {
+			return errs.NotFound("no channel serves model %s to group %s", req.Model, caller.Group).WithCode("model_not_found").WithParam("model")
+		}
+	}
+	c.price = priceOf(snap, req.Model, caller.Group)
+	c.prompt = r.tok.Count(req.Model, p.promptText) + p.promptExtra
+	var estimate int64
+	switch mode {
+	case adaptor.ModeImages:
+		estimate = c.price.imageQuota(req.Model, p.imageSize, p.imageQuality, p.imageN)
+	case adaptor.ModeSpeech:
+		estimate = c.price.Quota(p.speechChars, 0)
+	default:
+		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
+	}
+	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
+	if err != nil {
+		return err
+	}
+	settled := false
+	defer func() {
+		// A panic in an adaptor must not leave quota held.
+		if !settled {
+			res.Settle(0, nil)
+		}
+	}()
+
+	lastErr := r.attempts(hr.Context(), w, c, snap, tiers, pinned)
+	settled = true
+	charged := r.settle(c, res, snap)
+	status := http.StatusOK
+	if lastErr != nil {
+		status = lastErr.err.Status
+	}
+	chID := 0
+	if c.channel != nil {
+		chID = c.channel.ID
+	}
+	var ttft time.Duration
+	if !c.firstToken.IsZero() {
+		ttft = c.firstToken.Sub(c.start)
+	}
+	r.metrics.observe(req.Model, chID, status, time.Since(c.start), ttft)
+	if lastErr != nil && c.served {
+		slog.Warn("relayed answer cut short", "request_id", caller.RequestID, "channel_id", chID, "charged", charged, "err", lastErr.err.Error())
+	}
+	if c.abort {
+		// The client got part of an answer: cut the connection so it
+		// cannot take the part for the whole (see net/http/httputil).
+		panic(http.ErrAbortHandler)
+	}
+	if lastErr != nil && !c.wrote {
+		return lastErr.err
+	}
+	return nil
+}
+
+// attempts tries channels until one answers, a failure is the request's
+// own, bytes reached the client, or RetryTimes other channels were tried.
+func (r *Relay) attempts(ctx context.Context, w http.ResponseWriter, c *call, snap *model.OptionSnapshot, tiers []model.Tier, pinned *model.RelayChannel) *failure {
+	retries := int(snap.Int("RetryTimes"))
+	tried := make([]int, 0, 4)
+	var last *failure
+	for attempt := 0; ; attempt++ {
+		var ch *model.RelayChannel
+		if pinned != nil {
+			if attempt > 0 {
+				break
+			}
+			pinned.Health.Acquire(0)
+			ch = pinned
+		} else {
+			ch = pick(tiers, tried, time.Now(), r.intn)
+		}
+		if ch == nil {
+			if last == nil {
+				return &failure{err: errs.New(http.StatusServiceUnavailable, errs.KindUnavailable, "every channel serving model %s is busy; try again shortly", c.p.req.Model).WithCode("channels_busy")}
+			}
+			break
+		}
+		tried = append(tried, ch.ID)
+		f := r.try(ctx, w, c, ch)
+		ch.Health.Release()
+		if f == nil {
+			ch.Health.Succeeded()
+			return nil
+		}
+		last = f
+		r.judge(ch, f, snap)
+		if !f.retry || c.wrote || attempt >= retries {
+			break
+		}
+		slog.Info("relay failing over", "request_id", c.caller.RequestID, "channel_id", ch.ID, "err", f.err.Error())
+	}
+	return last
+}
+
+// judge records what a failure says about the channel.
+func (r *Relay) judge(ch *model.RelayChannel, f *failure, snap *model.OptionSnapshot) {
+	if f.clientGone {
+		return
+	}
+	if f.penalize {
+		ch.Health.Failed(time.Now(), snap.Int("ChannelCooldownFailures"), time.Duration(snap.Int("ChannelCooldownSeconds"))*time.Second)
+	}
+	if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
+		id := ch.ID
+		reason := f.err.Error()
+		// Off the request path: no relayed call waits for a database write.
+		go r.disableChannel(id, reason)
+	}
+}
+
+func (r *Relay) disableChannel(id int, reason string) {
+	ctx, cancel := context.WithTimeout(r.bg, 10*time.Second)
+	defer cancel()
+	changed, err := r.store.SetChannelStatus(ctx, id, model.ChannelAutoDisabled)
+	if err != nil {
+		slog.Error("automatic channel disable failed", "channel_id", id, "err", err)
+		return
+	}
+	if changed {
+		slog.Warn("channel disabled automatically", "channel_id", id, "reason", reason)
+	}
+}
+
+// try makes one attempt on ch.
+func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *model.RelayChannel) *failure {
+	ad := adaptorFor(ch)
+	req := c.p.req
+	// Nothing from an earlier failed attempt counts.
+	c.usage, c.text, c.firstToken, c.served = nil, c.text[:0], time.Time{}, false
+	req.UpstreamModel = ch.UpstreamModel(req.Model)
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	hreq, err := ad.NewRequest(actx, ch, req)
+	if err != nil {
+		return &failure{err: errs.Internal(err)}
+	}
+	var timer *time.Timer
+	if r.timeout > 0 {
+		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })
+	}
+	resp, err := r.client.Do(hreq)
+	if timer != nil {
+		timer.Stop()
+	}
+	if err != nil {
+		return classifyTransport(ctx, actx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if ctx.Err() != nil {
+			return clientGone()
+		}
+		return classifyUpstream(ad.ParseError(resp.StatusCode, body))
+	}
+	c.channel = ch
+	switch {
+	case req.Stream && isEventStream(resp):
+		return r.stream(ctx, w, c, ad, resp)
+	case req.Mode == adaptor.ModeSpeech:
+		return r.passBinary(ctx, w, c, resp)
+	default:
+		return r.whole(ctx, w, c, ad, resp)
+	}
+}
+
+func isEventStream(resp *http.Response) bool {
+	ct := resp.Header.Get("Content-Type")
+	return len(ct) >= 17 && ct[:17] == "text/event-stream"
+}
+
+// whole relays a non-streamed answer: read it all (so a cut answer can
+// still fail over), then write it.
+func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response) *failure {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		if ctx.Err() != nil {
+			return clientGone()
+		}
+		return streamCut(err)
+	}
+	req := c.p.req
+	if req.Mode == adaptor.ModeTranscription || req.Mode == adaptor.ModeTranslation {
+		c.text = body
+	} else if req.Mode != adaptor.ModeImages {
+		res := ad.ParseResult(req, body)
+		c.usage = res.Usage
+		c.text = append(c.text[:0], res.Text...)
+	}
+	c.served = true
+	c.firstToken = time.Now()
+	h := w.Header()
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	w.WriteHeader(resp.StatusCode)
+	c.wrote = true
+	if _, err := w.Write(body); err != nil {
+		return clientGone()
+	}
+	return nil
+}
+
+// passBinary streams a binary answer (speech audio) through as it comes.
+func (r *Relay) passBinary(ctx context.Context, w http.ResponseWriter, c *call, resp *http.Response) *failure {
+	h := w.Header()
+	for _, k := range []string{"Content-Type", "Content-Length"} {
+		if v := resp.Header.Get(k); v != "" {
+			h.Set(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	c.wrote, c.served = true, true
+	c.firstToken = time.Now()
+	rc := http.NewResponseController(w)
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	for {
+		n, err := resp.Body.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return clientGone()
+			}
+			_ = rc.Flush()
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return clientGone()
+			}
+			c.abort = true
+			return streamCut(err)
+		}
+	}
+}
+
+// settle charges what the call produced, exactly once, and writes its
+// consume log. A call that produced nothing costs nothing.
+func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int64 {
+	if !c.served {
+		return res.Settle(0, nil)
+	}
+	req := c.p.req
+	prompt, completion := c.prompt, 0
+	if c.usage != nil {
+		prompt, completion = c.usage.PromptTokens, c.usage.CompletionTokens
+		if prompt == 0 && completion == 0 && c.usage.TotalTokens > 0 {
+			prompt = c.usage.TotalTokens
+		}
+	} else if req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+		completion = r.tok.Count(req.Model, string(c.text))
+	}
+	var cost int64
+	switch req.Mode {
+	case adaptor.ModeImages:
+		cost = c.price.imageQuota(req.Model, c.p.imageSize, c.p.imageQuality, c.p.imageN)
+		prompt, completion = 0, 0
+	case adaptor.ModeSpeech:
+		prompt, completion = c.p.speechChars, 0
+		cost = c.price.Quota(prompt, 0)
+	case adaptor.ModeTranscription, adaptor.ModeTranslation:
+		if c.usage == nil {
+			prompt = 0
+		}
+		cost = c.price.Quota(prompt, completion)
+	default:
+		cost = c.price.Quota(prompt, completion)
+	}
+	log := &model.Log{
+		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
+		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: prompt, CompletionTokens: completion,
+		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: req.Stream,
+		RequestID: c.caller.RequestID, IP: c.caller.IP,
+	}
+	if !c.firstToken.IsZero() {
+		log.FirstTokenMs = c.firstToken.Sub(c.start).Milliseconds()
+	}
+	if snap.Bool("LogContentEnabled") {
+		log.Content = logContent(c, int(snap.Int("LogContentMaxBytes")))
+	}
+	charged := res.Settle(cost, log)
+	return charged
+}
+
+// logContent keeps the request and the answer for debugging, each cut to
+// max bytes.
+func logContent(c *call, max int) string {
+	cut := func(b []byte) string {
+		if len(b) > max {
+			b = b[:max]
+		}
+		return string(b)
+	}
+	return "request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text)
+}

@@ -1,0 +1,217 @@
+// Package sse is the relay's one server-sent-events reader and writer.
+package sse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// Event is one server-sent event. Data is the event's data lines joined by
+// "\n"; it is valid only until the next call to Reader.Next.
+type Event struct {
+	Name string
+	Data []byte
+	// Done marks OpenAI's terminating "data: [DONE]".
+	Done bool
+}
+
+// ErrStreamCut means the upstream closed the stream in the middle of an
+// event, or before sending its end marker.
+var ErrStreamCut = errors.New("upstream stream ended before its end marker")
+
+// ErrEventTooLarge means one SSE line was longer than the reader's limit.
+var ErrEventTooLarge = errors.New("upstream SSE line exceeds the size limit")
+
+// DefaultMaxLine bounds one SSE line. Tool-call arguments and base64
+// images can make long lines; 8 MiB is well above anything real and still
+// stops a broken upstream from growing memory without end.
+const DefaultMaxLine = 8 << 20
+
+var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+
+// Reader reads server-sent events with an explicit line limit.
+type Reader struct {
+	br      *bufio.Reader
+	maxLine int
+	line    []byte // spill buffer for lines longer than br's buffer
+	data    []byte
+	name    string
+}
+
+// NewReader reads events from r. maxLine <= 0 means DefaultMaxLine.
+// Call Close to return the pooled buffer; it does not close r.
+func NewReader(r io.Reader, maxLine int) *Reader {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
+	br := bufReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &Reader{br: br, maxLine: maxLine}
+}
+
+// Close releases the reader's buffer.
+func (r *Reader) Close() {
+	if r.br != nil {
+		r.br.Reset(nil)
+		bufReaders.Put(r.br)
+		r.br = nil
+	}
+}
+
+// readLine returns one line without its line ending.
+func (r *Reader) readLine() ([]byte, error) {
+	s, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		r.line = append(r.line[:0], s...)
+		for err == bufio.ErrBufferFull {
+			if len(r.line) > r.maxLine {
+				return nil, ErrEventTooLarge
+			}
+			s, err = r.br.ReadSlice('\n')
+			r.line = append(r.line, s...)
+		}
+		s = r.line
+	}
+	if len(s) > r.maxLine {
+		return nil, ErrEventTooLarge
+	}
+	if err != nil {
+		if err == io.EOF && len(s) > 0 {
+			// A last line without its newline: the stream was cut.
+			return nil, ErrStreamCut
+		}
+		return nil, err
+	}
+	s = bytes.TrimSuffix(s, []byte{'\n'})
+	s = bytes.TrimSuffix(s, []byte{'\r'})
+	return s, nil
+}
+
+// Next returns the next event. At the end of the stream it returns io.EOF
+// when the stream ended between events, and ErrStreamCut when it ended in
+// the middle of one. "data: [DONE]" comes back as an Event with Done set.
+func (r *Reader) Next() (Event, error) {
+	r.data = r.data[:0]
+	r.name = ""
+	have, lines := false, 0
+	for {
+		line, err := r.readLine()
+		if err != nil {
+			if err == io.EOF && have {
+				return Event{}, ErrStreamCut
+			}
+			return Event{}, err
+		}
+		if len(line) == 0 {
+			if !have {
+				continue
+			}
+			if bytes.Equal(r.data, []byte("[DONE]")) {
+				return Event{Done: true}, nil
+			}
+			return Event{Name: r.name, Data: r.data}, nil
+		}
+		if line[0] == ':' {
+			continue // comment
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if lines > 0 {
+				r.data = append(r.data, '\n')
+			}
+			r.data = append(r.data, value...)
+			lines++
+			have = true
+		case "event":
+			r.name = string(value)
+			have = true
+		}
+	}
+}
+
+// Writer writes events to a client and flushes each one at once.
+type Writer struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+	// started reports whether anything was written.
+	started bool
+}
+
+// NewWriter writes to w.
+func NewWriter(w http.ResponseWriter) *Writer {
+	return &Writer{w: w, rc: http.NewResponseController(w)}
+}
+
+// Start sends the stream's headers.
+func (s *Writer) Start() error {
+	h := s.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	// Tell nginx not to buffer the stream.
+	h.Set("X-Accel-Buffering", "no")
+	s.w.WriteHeader(http.StatusOK)
+	s.started = true
+	return s.rc.Flush()
+}
+
+// Started reports whether headers went out.
+func (s *Writer) Started() bool { return s.started }
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+	keepAlive  = []byte(": keep-alive\n\n")
+	doneEvent  = []byte("data: [DONE]\n\n")
+)
+
+// Data writes one "data:" event (data must be a single line, as JSON is).
+func (s *Writer) Data(data []byte) error {
+	if _, err := s.w.Write(dataPrefix); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(data); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(eventEnd); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// Named writes an event with an "event:" line (Anthropic's framing).
+func (s *Writer) Named(name string, data []byte) error {
+	if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
+		return err
+	}
+	return s.Data(data)
+}
+
+// KeepAlive writes an SSE comment that clients ignore and proxies see as
+// traffic.
+func (s *Writer) KeepAlive() error {
+	if _, err := s.w.Write(keepAlive); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// Done writes OpenAI's end marker.
+func (s *Writer) Done() error {
+	if _, err := s.w.Write(doneEvent); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}

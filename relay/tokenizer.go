@@ -1,0 +1,58 @@
+package relay
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/pkoukk/tiktoken-go"
+	tiktokenloader "github.com/pkoukk/tiktoken-go-loader"
+)
+
+// Tokenizer counts tokens locally, the way OpenAI's models do, for the
+// reservation estimate and for answers whose upstream reports no usage.
+// Its encodings are built into the binary: counting never needs the
+// network. They load on first use.
+type Tokenizer struct {
+	once   sync.Once
+	cl100k *tiktoken.Tiktoken
+	o200k  *tiktoken.Tiktoken
+}
+
+func init() {
+	// The loader is a registry filled at init: it makes tiktoken read its
+	// encodings from the embedded files instead of downloading them.
+	tiktoken.SetBpeLoader(tiktokenloader.NewOfflineLoader())
+}
+
+func (t *Tokenizer) load() {
+	t.once.Do(func() {
+		t.cl100k, _ = tiktoken.GetEncoding(tiktoken.MODEL_CL100K_BASE)
+		t.o200k, _ = tiktoken.GetEncoding(tiktoken.MODEL_O200K_BASE)
+	})
+}
+
+// Warm loads the encodings now rather than on the first request.
+func (t *Tokenizer) Warm() { t.load() }
+
+func (t *Tokenizer) encodingFor(model string) *tiktoken.Tiktoken {
+	t.load()
+	for _, p := range []string{"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"} {
+		if strings.HasPrefix(model, p) {
+			return t.o200k
+		}
+	}
+	return t.cl100k
+}
+
+// Count is the number of tokens in text for model.
+func (t *Tokenizer) Count(model, text string) int {
+	if text == "" {
+		return 0
+	}
+	enc := t.encodingFor(model)
+	if enc == nil {
+		// The embedded encodings failed to load: a rough count beats none.
+		return (len(text) + 3) / 4
+	}
+	return len(enc.EncodeOrdinary(text))
+}

@@ -1,0 +1,52 @@
+package router
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"switchyard/common/errs"
+	"switchyard/controller"
+	"switchyard/middleware"
+	"switchyard/relay"
+)
+
+// relayRoutes builds the relay engine and mounts the channel and model
+// endpoints, the /v1 relay and, when METRICS_ENABLED is set, /metrics.
+func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
+	// A registry of our own, not the global one: two apps in one test
+	// process must not collide.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	engine := relay.New(d.cfg, d.store, relay.StoreLedger{L: d.store.Ledger}, reg)
+	d.store.AtClose(engine.Close)
+	if d.cfg.IsMaster() {
+		engine.StartMonitor()
+	}
+	rh := &controller.Relay{Store: d.store, Engine: engine}
+	channelRoutes(api, d, rh)
+	api.GET("/models", d.auth.User(), rh.ConsoleModels)
+	v1 := r.Group("/v1",
+		middleware.Style(errs.StyleOpenAI),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+	)
+	// Browsers preflight cross-origin calls; CORS answers them before
+	// TokenAuth asks for a key.
+	v1.OPTIONS("/*path", func(*gin.Context) {})
+	v1.GET("/models", rh.ListModels)
+	v1.GET("/models/:model", rh.GetModel)
+	v1.POST("/chat/completions", rh.ChatCompletions)
+	v1.POST("/completions", rh.Completions)
+	v1.POST("/embeddings", rh.Embeddings)
+	v1.POST("/moderations", rh.Moderations)
+	v1.POST("/images/generations", rh.ImageGenerations)
+	v1.POST("/audio/speech", rh.AudioSpeech)
+	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
+	v1.POST("/audio/translations", rh.AudioTranslations)
+	if d.cfg.MetricsEnabled {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	}
+}
