@@ -38,7 +38,7 @@ export function groupOf(key: string): GroupName {
   if (key.startsWith('SMTP')) return 'Mail';
   if (key.endsWith('Ratio')) return 'Ratios';
   if (key.includes('Quota')) return 'Quota & billing';
-  if (key.includes('Channel') || key.includes('Relay') || key.includes('Retry') || key.includes('Log')) return 'Channels & relay';
+  if (['Channel', 'Relay', 'Retry', 'Log', 'Stream', 'Inflight'].some((w) => key.includes(w))) return 'Channels & relay';
   if (key.includes('GitHub') || key.includes('WeChat') || key.includes('Lark') || key.includes('OIDC') || key.includes('Register') || key.includes('Login')) return 'Sign-in';
   return 'Other';
 }
@@ -51,7 +51,8 @@ export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer'
 
 /** isJSONOption says whether a value is edited as JSON. */
 export function isJSONOption(key: string, value: string): boolean {
-  if (key.endsWith('Ratio') || key.endsWith('Mapping')) return true;
   const v = value.trim();
-  return (v.startsWith('{') && v.endsWith('}')) || (v.startsWith('[') && v.endsWith(']'));
+  const structured = (v.startsWith('{') && v.endsWith('}')) || (v.startsWith('[') && v.endsWith(']'));
+  // A ratio table may be empty; a single ratio such as UnknownModelRatio is a number.
+  return structured || (v === '' && (key.endsWith('Ratio') || key.endsWith('Mapping')));
 }

@@ -36,7 +36,6 @@ export const zh: Record<string, string> = {
   'Code redeemed': '兑换成功',
   'Comma-separated CIDRs, e.g. 10.0.0.0/8,192.168.1.0/24. Empty allows any address.':
     '以逗号分隔的 CIDR,例如 10.0.0.0/8,192.168.1.0/24。留空表示不限制。',
-  Completion: '补全',
   'Config (JSON)': '配置 (JSON)',
   'Config is not valid JSON: {e}': '配置不是合法的 JSON:{e}',
   Confirm: '确定',
@@ -159,7 +158,7 @@ export const zh: Record<string, string> = {
   Previous: '上一页',
   Priority: '优先级',
   Profile: '个人资料',
-  Prompt: '提示',
+  'Tokens (prompt + completion)': 'Tokens(提示 + 补全)',
   Quota: '额度',
   'Quota & billing': '额度与计费',
   'Quota left': '剩余额度',

@@ -180,8 +180,7 @@ export default function Logs() {
               <Table.Th>{t('Token')}</Table.Th>
               <Table.Th>{t('Model')}</Table.Th>
               {all && <Table.Th>{t('Channel')}</Table.Th>}
-              <Table.Th>{t('Prompt')}</Table.Th>
-              <Table.Th>{t('Completion')}</Table.Th>
+              <Table.Th>{t('Tokens (prompt + completion)')}</Table.Th>
               <Table.Th>{t('Quota')}</Table.Th>
               <Table.Th>{t('Latency')}</Table.Th>
               <Table.Th>{t('Details')}</Table.Th>
@@ -197,21 +196,24 @@ export default function Logs() {
                 <Table.Tr key={l.id} data-testid="log-row">
                   <Table.Td className="nowrap">{fmtTime(l.created_at ?? l.created_time)}</Table.Td>
                   <Table.Td><Badge color={color} variant="light">{t(label)}</Badge></Table.Td>
-                  {all && <Table.Td>{l.username}</Table.Td>}
-                  <Table.Td>{l.token_name}</Table.Td>
-                  <Table.Td>
+                  {all && <Table.Td className="nowrap">{l.username}</Table.Td>}
+                  <Table.Td className="nowrap">{l.token_name}</Table.Td>
+                  <Table.Td className="nowrap">
                     {l.model_name}
                     {stream ? <Badge ml={4} size="xs" variant="outline">{t('stream')}</Badge> : null}
                   </Table.Td>
-                  {all && <Table.Td>{l.channel ?? l.channel_id ?? ''}</Table.Td>}
-                  <Table.Td>{l.prompt_tokens ?? ''}</Table.Td>
-                  <Table.Td>{l.completion_tokens ?? ''}</Table.Td>
+                  {all && <Table.Td>{(l.channel ?? l.channel_id) || ''}</Table.Td>}
+                  <Table.Td className="nowrap">{l.type === 2 ? `${l.prompt_tokens ?? 0} + ${l.completion_tokens ?? 0}` : ''}</Table.Td>
                   <Table.Td className="nowrap">{l.quota !== undefined ? fmtQuota(l.quota) : ''}</Table.Td>
                   <Table.Td className="nowrap">
                     {elapsed !== undefined && elapsed > 0 ? `${elapsed} ms` : ''}
-                    {first !== undefined && first > 0 ? ` (${t('first token {n} ms', { n: first })})` : ''}
+                    {first !== undefined && first > 0 && (
+                      <Text size="xs" c="dimmed">
+                        {t('first token {n} ms', { n: first })}
+                      </Text>
+                    )}
                   </Table.Td>
-                  <Table.Td maw={360}>
+                  <Table.Td miw={200} maw={360}>
                     <Tooltip label={[l.request_id, l.ip].filter(Boolean).join(' · ')} disabled={!l.request_id && !l.ip} multiline maw={360}>
                       <Text size="xs" className="pre-wrap" lineClamp={3}>{l.content}</Text>
                     </Tooltip>
@@ -221,7 +223,7 @@ export default function Logs() {
             })}
             {!rows.length && (
               <Table.Tr>
-                <Table.Td colSpan={11}>
+                <Table.Td colSpan={10}>
                   <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No logs match.')}</Text>
                 </Table.Td>
               </Table.Tr>
