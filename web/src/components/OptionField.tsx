@@ -21,22 +21,33 @@ function jsonError(s: string): string | null {
 }
 
 /** OptionField edits one runtime option with the editor its value calls for, and saves it alone. */
+/** pretty indents a JSON value for editing; what does not parse is left as it is. */
+function pretty(s: string): string {
+  try {
+    return JSON.stringify(JSON.parse(s), null, 2);
+  } catch {
+    return s;
+  }
+}
+
 export default function OptionField({ name, value, secret, onSave }: Props) {
   const { t } = useI18n();
-  const [draft, setDraft] = useState(value);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => setDraft(value), [value]);
-
   const isBool = value === 'true' || value === 'false';
   const isJSON = !secret && isJSONOption(name, value);
+  // Ratio tables arrive on one line; they are edited indented.
+  const shown = isJSON && value.trim() ? pretty(value) : value;
+  const [draft, setDraft] = useState(shown);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setDraft(shown), [shown]);
+
   const err = isJSON ? jsonError(draft) : null;
-  const dirty = draft !== value;
+  const dirty = draft !== shown;
 
   const save = async (v: string) => {
     setBusy(true);
     const ok = await onSave(name, v);
     setBusy(false);
-    if (!ok) setDraft(value);
+    if (!ok) setDraft(shown);
     else if (secret) setDraft('');
   };
 
@@ -98,7 +109,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
           </Button>
         )}
         {dirty && !secret && (
-          <Button size="compact-xs" variant="subtle" onClick={() => setDraft(value)}>
+          <Button size="compact-xs" variant="subtle" onClick={() => setDraft(shown)}>
             {t('Undo')}
           </Button>
         )}
