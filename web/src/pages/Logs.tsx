@@ -60,6 +60,7 @@ export default function Logs() {
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [rows, setRows] = useState<Log[]>([]);
   const [total, setTotal] = useState<number | undefined>();
+  const [hasMore, setHasMore] = useState<boolean | undefined>();
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState(20);
   const [loading, setLoading] = useState(false);
@@ -87,6 +88,7 @@ export default function Logs() {
     if (list.status === 'fulfilled') {
       setRows(list.value.items);
       setTotal(list.value.total);
+      setHasMore(list.value.hasMore);
     } else notifyError(list.reason);
     if (st.status === 'fulfilled' && st.value && typeof st.value === 'object') {
       const v = st.value;
@@ -231,7 +233,7 @@ export default function Logs() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} hasMore={hasMore} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
       {isAdmin && (
         <Paper withBorder p="sm" radius="md">
           <Group align="flex-end" gap="xs">
