@@ -435,8 +435,11 @@ async function apiRoute(req, res, url) {
       const sum = (f) => c.reduce((s, l) => s + f(l), 0);
       return ok(res, { quota: sum((l) => l.quota), token: sum((l) => l.prompt_tokens + l.completion_tokens), count: c.length });
     }
+    // Like Switchyard, the logs are not counted: has_more says whether a page follows.
     const { rows: pageRows, total } = page(url, rows);
-    return ok(res, pageRows, { total });
+    const pn = Number(q.get('p') ?? 0);
+    const size = Number(q.get('page_size') ?? 10);
+    return ok(res, pageRows, { has_more: (pn + 1) * size < total });
   }
 
   // options
