@@ -262,4 +262,8 @@ export const zh: Record<string, string> = {
   '{name}: test passed in {s} s': '{name}:测试通过,耗时 {s} 秒',
   '{n} in all': '共 {n} 条',
   '{n} units': '{n} 点',
+  '{n} models': '{n} 个模型',
+  '1 model': '1 个模型',
+  'This page failed': '页面出错',
+  Reload: '重新加载',
 };

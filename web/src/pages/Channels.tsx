@@ -324,7 +324,14 @@ export default function Channels() {
             {rows.map((c) => (
               <Table.Tr key={c.id} data-testid="channel-row">
                 <Table.Td>{c.id}</Table.Td>
-                <Table.Td className="nowrap">{c.name}</Table.Td>
+                <Table.Td className="nowrap">
+                  <Tooltip label={splitList(c.models).join(', ')} multiline maw={420} disabled={!c.models}>
+                    <span>{c.name}</span>
+                  </Tooltip>
+                  <Text size="xs" c="dimmed">
+                    {splitList(c.models).length === 1 ? t('1 model') : t('{n} models', { n: splitList(c.models).length })}
+                  </Text>
+                </Table.Td>
                 <Table.Td className="nowrap">{channelType(c.type).label}</Table.Td>
                 <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
                 <Table.Td>{c.group}</Table.Td>
