@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"switchyard/common/config"
 	"switchyard/controller"
 	"switchyard/model"
@@ -22,14 +25,34 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, hooks{})
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
-	cfg, err := config.Load(args, os.Getenv)
+// hooks are run's seams for tests; main passes the zero value.
+type hooks struct {
+	// logOut receives the structured log; nil means os.Stderr.
+	logOut io.Writer
+	// ready, when set, is called with the listen address once the server
+	// accepts connections.
+	ready func(addr string)
+	// routes, when set, adds routes to the engine before serving.
+	routes func(*gin.Engine)
+	// shutdown, when set, is called once shutdown has begun and the
+	// listener is closed.
+	shutdown func()
+}
+
+// run serves until ctx ends, then stops accepting, lets in-flight
+// requests finish for up to SHUTDOWN_TIMEOUT, cuts what is left and closes
+// the stores.
+func run(ctx context.Context, args []string, getenv func(string) string, hk hooks) error {
+	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -37,13 +60,14 @@ func run(args []string) error {
 	if cfg.Debug {
 		level = slog.LevelDebug
 	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	logOut := hk.logOut
+	if logOut == nil {
+		logOut = os.Stderr
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
 	if cfg.SessionSecretRandom {
 		slog.Warn("SESSION_SECRET is not set: sessions end when the process does, and several nodes cannot share them")
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 
 	store, err := model.Open(ctx, cfg)
 	if err != nil {
@@ -52,10 +76,17 @@ func run(args []string) error {
 	defer store.Close()
 
 	h := &controller.Handler{Cfg: cfg, Store: store, Started: time.Now()}
+	engine := router.New(cfg, store, h)
+	if hk.routes != nil {
+		hk.routes(engine)
+	}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           router.New(cfg, store, h),
+		Handler:           engine,
 		ReadHeaderTimeout: 30 * time.Second,
+	}
+	if hk.shutdown != nil {
+		srv.RegisterOnShutdown(hk.shutdown)
 	}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
@@ -64,6 +95,9 @@ func run(args []string) error {
 	slog.Info("switchyard listening", "addr", ln.Addr().String(), "version", controller.Version)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if hk.ready != nil {
+		hk.ready(ln.Addr().String())
+	}
 
 	select {
 	case err := <-serveErr:
@@ -73,8 +107,14 @@ func run(args []string) error {
 	slog.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	if err := srv.Shutdown(sctx); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		// Connections still busy past the deadline are closed: their
+		// clients learn at once and their handlers' contexts end.
+		slog.Warn("shutdown deadline passed: closing the connections still open")
+		_ = srv.Close()
 	}
 	// store.Close (deferred) flushes the ledger and closes the databases.
 	return nil

@@ -30,10 +30,11 @@ const (
 )
 
 // DialectOf says which database a DSN selects: empty is SQLite, a
-// postgres:// (or postgresql://) prefix PostgreSQL, anything else MySQL.
+// postgres:// (or postgresql://) prefix PostgreSQL, a sqlite: prefix
+// SQLite at the path after it, anything else MySQL.
 func DialectOf(dsn string) Dialect {
 	switch {
-	case dsn == "":
+	case dsn == "", strings.HasPrefix(dsn, "sqlite:"):
 		return SQLite
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return Postgres
@@ -42,8 +43,24 @@ func DialectOf(dsn string) Dialect {
 	}
 }
 
+// sqlitePathOf is the file a "sqlite:" DSN names: "sqlite:logs.db",
+// "sqlite:///var/lib/yard/logs.db" and "sqlite://logs.db" all work, so a
+// single-node install can keep LOG_SQL_DSN's logs in a second file.
+func sqlitePathOf(dsn string) string {
+	if p, ok := strings.CutPrefix(dsn, "sqlite://"); ok {
+		return p
+	}
+	return strings.TrimPrefix(dsn, "sqlite:")
+}
+
 // openDB opens one database. sqlitePath is used when dsn is empty.
 func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error) {
+	if dsn != "" && DialectOf(dsn) == SQLite {
+		sqlitePath = sqlitePathOf(dsn)
+		if sqlitePath == "" {
+			return nil, SQLite, errors.New(`a "sqlite:" DSN needs a file path after it`)
+		}
+	}
 	gcfg := &gorm.Config{
 		Logger:                                   logger.Default.LogMode(logger.Silent),
 		PrepareStmt:                              true,

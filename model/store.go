@@ -59,7 +59,7 @@ func Open(ctx context.Context, cfg config.Config) (*Store, error) {
 	s.addCloser(func() error { sqlDB, _ := db.DB(); return sqlDB.Close() })
 	s.LogDB, s.LogDialect = db, d
 	if cfg.LogSQLDSN != "" {
-		ldb, ld, err := openDB(cfg, cfg.LogSQLDSN, cfg.SQLitePath+".logs")
+		ldb, ld, err := openDB(cfg, cfg.LogSQLDSN, "")
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("LOG_SQL_DSN: %w", err)

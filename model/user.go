@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gorm.io/gorm"
@@ -140,8 +141,11 @@ func (s *Store) ListUsers(ctx context.Context, offset, limit int) ([]User, int64
 // SearchUsers matches keyword against id, username, display name and email.
 func (s *Store) SearchUsers(ctx context.Context, keyword string, offset, limit int) ([]User, error) {
 	var users []User
-	like := likePattern(keyword)
-	q := s.DB.WithContext(ctx).Where("username LIKE ? ESCAPE '!' OR display_name LIKE ? ESCAPE '!' OR email LIKE ? ESCAPE '!'", like, like, like)
+	// LOWER on both sides: PostgreSQL's LIKE is case-sensitive where
+	// SQLite's and MySQL's are not, and an admin's search should find the
+	// same users on every database.
+	like := strings.ToLower(likePattern(keyword))
+	q := s.DB.WithContext(ctx).Where("LOWER(username) LIKE ? ESCAPE '!' OR LOWER(display_name) LIKE ? ESCAPE '!' OR LOWER(email) LIKE ? ESCAPE '!'", like, like, like)
 	if id, err := strconv.Atoi(keyword); err == nil {
 		q = s.DB.WithContext(ctx).Where("id = ?", id).Or(q)
 	}

@@ -4,6 +4,7 @@ package router
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -33,14 +34,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
-	// The client IP comes from the socket unless the peer is a trusted proxy.
-	proxies := make([]string, len(cfg.TrustedProxies))
-	for i, p := range cfg.TrustedProxies {
-		proxies[i] = p.String()
-	}
-	_ = r.SetTrustedProxies(proxies)
-	r.ForwardedByClientIP = len(proxies) > 0
-	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+	trustProxies(r, cfg.TrustedProxies)
 
 	d := &deps{cfg: cfg, store: store, h: h, auth: middleware.Auth{Store: store}, limiter: middleware.NewLimiter(store.Redis, cfg.RedisKeyPrefix)}
 	d.turnstile = middleware.Turnstile{Options: store.Options, VerifyURL: cfg.TurnstileVerifyURL}.Check()
@@ -87,11 +81,26 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 	return r
 }
 
+// trustProxies makes the client IP the socket's peer unless that peer is
+// one of proxies; only then are X-Forwarded-For and X-Real-IP believed.
+func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
+	list := make([]string, len(proxies))
+	for i, p := range proxies {
+		list[i] = p.String()
+	}
+	// Every entry was parsed by config.Load, so this cannot fail.
+	_ = r.SetTrustedProxies(list)
+	r.ForwardedByClientIP = len(list) > 0
+	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+}
+
 func miscRoutes(api *gin.RouterGroup, d *deps) {
 	api.GET("/status", d.h.Status)
 	api.GET("/notice", d.h.Notice)
 	api.GET("/about", d.h.About)
 	api.GET("/home_page_content", d.h.HomePageContent)
+	api.GET("/verification", d.critical, d.turnstile, d.h.SendEmailVerification)
+	api.GET("/reset_password", d.critical, d.turnstile, d.h.SendPasswordResetEmail)
 	api.GET("/group/", d.auth.Admin(), d.h.ListGroups)
 	api.GET("/option/", d.auth.Root(), d.h.GetOptions)
 	api.PUT("/option/", d.auth.Root(), d.h.UpdateOption)

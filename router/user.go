@@ -8,6 +8,9 @@ func userRoutes(api *gin.RouterGroup, d *deps) {
 	user.POST("/register", d.critical, d.turnstile, h.Register)
 	user.POST("/login", d.critical, h.Login)
 	user.GET("/logout", h.Logout)
+	// One API's reset page sends no Turnstile token; the one-time token
+	// from the mail is the proof.
+	user.POST("/reset", d.critical, h.ResetPassword)
 
 	self := user.Group("", d.auth.User())
 	self.GET("/self", h.GetSelf)

@@ -36,6 +36,25 @@ func RandomString(n int) string {
 	return string(out)
 }
 
+// RandomDigits returns n decimal digits drawn from crypto/rand without
+// modulo bias, for codes people type from a mail.
+func RandomDigits(n int) string {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+8)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic("crypto/rand failed: " + err.Error())
+		}
+		for _, b := range buf {
+			// 250 = 25*10: reject the tail so every digit is equally likely.
+			if b < 250 && len(out) < n {
+				out = append(out, '0'+b%10)
+			}
+		}
+	}
+	return string(out)
+}
+
 // HashKey is the SHA-256 of a secret key in hex: what the database stores
 // for token keys and access tokens.
 func HashKey(key string) string {
