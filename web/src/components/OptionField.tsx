@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Group, Switch, TextInput, Textarea, Button, Text, Stack, PasswordInput } from '@mantine/core';
 import { useI18n } from '../i18n';
-import { isJSONOption, LONG_TEXT } from '../optionGroups';
+import { HELP, isJSONOption, LONG_TEXT } from '../optionGroups';
 
 interface Props {
   name: string;
@@ -40,6 +40,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
   const [busy, setBusy] = useState(false);
   useEffect(() => setDraft(shown), [shown]);
 
+  const help = HELP[name] ? t(HELP[name]) : undefined;
   const err = isJSON ? jsonError(draft) : null;
   const dirty = draft !== shown;
 
@@ -55,6 +56,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     return (
       <Switch
         label={<Text size="sm" className="mono">{name}</Text>}
+        description={help}
         checked={draft === 'true'}
         disabled={busy}
         onChange={(e) => {
@@ -72,6 +74,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     input = (
       <PasswordInput
         label={label}
+        description={help}
         placeholder={t('Not shown; type a new value to replace it')}
         value={draft}
         onChange={(e) => setDraft(e.currentTarget.value)}
@@ -81,6 +84,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     input = (
       <Textarea
         label={label}
+        description={help}
         autosize
         minRows={isJSON ? 4 : 2}
         maxRows={18}
@@ -91,7 +95,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
       />
     );
   } else {
-    input = <TextInput label={label} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} />;
+    input = <TextInput label={label} description={help} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} />;
   }
 
   return (
