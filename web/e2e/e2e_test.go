@@ -1,17 +1,23 @@
 // Package e2e runs the console in headless Chromium against a real
-// Switchyard on SQLite and the fake OpenAI upstream: the flow in
-// console.mjs (register, sign in, create a token, top up, add and test a
-// channel as root, relay a chat completion, find it in the logs, see the
-// quota drop, switch the language), driven by playwright-core under Node.js.
+// Switchyard on SQLite, driven by playwright-core under Node.js:
 //
-// It needs node and npm on PATH and Chromium at /usr/bin/chromium (or
-// $CHROMIUM); the test command installs Chromium where it is missing. The
-// screenshots of a failed step are left in web/e2e/screenshots (or
-// $E2E_SCREENSHOT_DIR).
+//   - console.mjs, the main flow against internal/fakeupstream: register,
+//     sign in, create a token, top up, add and test a channel as root, relay
+//     a chat completion, find it in the logs, see the quota drop, switch the
+//     language;
+//   - email.mjs, the mail flows against internal/smtptest: register with an
+//     emailed code, reset the password by the emailed link.
+//
+// They need node and npm on PATH and Chromium at /usr/bin/chromium (or
+// $CHROMIUM; e2e/install-chromium.sh installs it). The screenshots of a
+// failed step are left in web/e2e/screenshots (or $E2E_SCREENSHOT_DIR).
 package e2e
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,60 +25,108 @@ import (
 	"time"
 
 	"switchyard/internal/fakeupstream"
+	"switchyard/internal/smtptest"
 	"switchyard/internal/testkit"
 )
 
-func TestConsoleInChromium(t *testing.T) {
-	node, err := exec.LookPath("node")
+// node runs one of the flow scripts with env added, failing the test with
+// its output when the flow fails.
+func node(t *testing.T, script string, env ...string) {
+	t.Helper()
+	bin, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node is not on PATH; the console's browser test needs Node.js 18 or later")
+		t.Fatal("node is not on PATH; the console's browser tests need Node.js 18 or later")
 	}
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("no Chromium at %s (apt-get install -y chromium): %v", chromium, err)
+		t.Fatalf("no Chromium at %s (run web/e2e/install-chromium.sh): %v", chromium, err)
 	}
 	webDir, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
-		install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		install.Dir = webDir
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", webDir, err, out)
-		}
-	}
+	ensureModules(t, webDir)
 	shots := os.Getenv("E2E_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = filepath.Join(webDir, "e2e", "screenshots")
 	}
 
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, filepath.Join("e2e", script))
+	cmd.Dir = webDir
+	cmd.Env = append(os.Environ(), append(env, "SCREENSHOT_DIR="+shots, "CHROMIUM="+chromium)...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s:\n%s", script, out)
+	if err != nil {
+		t.Fatalf("%s failed (%v); screenshots of the failed step are in %s", script, err, shots)
+	}
+}
+
+// ensureModules installs playwright-core with the rest of web/'s
+// dependencies when a fresh clone has none yet.
+func ensureModules(t *testing.T, webDir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err == nil {
+		return
+	}
+	install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	install.Dir = webDir
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", webDir, err, out)
+	}
+}
+
+func TestConsoleInChromium(t *testing.T) {
 	up := fakeupstream.Start(fakeupstream.Behavior{})
 	t.Cleanup(up.Close)
 	// The router serves the embedded console at every other GET, as the
 	// binary does, so the browser talks to exactly what users run.
 	app := testkit.Start(t, "sqlite", nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
-	cmd.Dir = webDir
-	cmd.Env = append(os.Environ(),
+	node(t, "console.mjs",
 		"BASE_URL="+app.URL,
 		"ROOT_PASSWORD="+testkit.RootPassword,
 		"UPSTREAM_URL="+up.URL,
-		"SCREENSHOT_DIR="+shots,
-		"CHROMIUM="+chromium,
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("console.mjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("console flow failed (%v); screenshots of the failed step are in %s", err, shots)
-	}
 	if up.CallsTo("/v1/chat/completions") == 0 {
 		t.Fatal("the flow passed but the upstream saw no chat completion")
 	}
+}
+
+func TestConsoleMailFlows(t *testing.T) {
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	mail := root.StartMail()
+	root.SetOption("EmailVerificationEnabled", "true")
+	// Reset links must lead back to this server.
+	root.SetOption("ServerAddress", app.URL)
+
+	node(t, "email.mjs",
+		"BASE_URL="+app.URL,
+		"MAILBOX_URL="+mailbox(t, mail),
+	)
+}
+
+// mailbox serves the text of the next mail the app sent, waiting up to ten
+// seconds, or 404 when none comes.
+func mailbox(t *testing.T, mail *smtptest.Server) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(10 * time.Second)
+		for mail.Pending() == 0 {
+			if time.Now().After(deadline) {
+				http.Error(w, "no mail arrived within 10s", http.StatusNotFound)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// A message is queued, so Next returns at once and cannot fail the
+		// test from this goroutine.
+		fmt.Fprint(w, mail.Next(t).Text())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
