@@ -6,7 +6,9 @@
 //     a chat completion, find it in the logs, see the quota drop, switch the
 //     language;
 //   - email.mjs, the mail flows against internal/smtptest: register with an
-//     emailed code, reset the password by the emailed link.
+//     emailed code, reset the password by the emailed link;
+//   - turnstile.mjs, sign-up with the Turnstile check on, against a stand-in
+//     siteverify.
 //
 // They need node and npm on PATH and Chromium at /usr/bin/chromium (or
 // $CHROMIUM; e2e/install-chromium.sh installs it). The screenshots of a
@@ -15,6 +17,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -129,4 +132,36 @@ func mailbox(t *testing.T, mail *smtptest.Server) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// goodToken is the only Turnstile token the stand-in verifier accepts.
+const goodToken = "e2e-human-token"
+
+func TestConsoleTurnstile(t *testing.T) {
+	// A stand-in for Cloudflare's siteverify: the same form in, the same
+	// JSON out.
+	verifier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.ParseForm() != nil || r.PostForm.Get("secret") != "e2e-secret" {
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-secret"}})
+			return
+		}
+		if r.PostForm.Get("response") != goodToken {
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-response"}})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"success": true, "error-codes": []string{}})
+	}))
+	t.Cleanup(verifier.Close)
+	app := testkit.Start(t, "sqlite", map[string]string{"TURNSTILE_VERIFY_URL": verifier.URL})
+	root := app.Root(t)
+	root.SetOption("TurnstileSiteKey", "e2e-site-key")
+	root.SetOption("TurnstileSecretKey", "e2e-secret")
+	root.SetOption("TurnstileCheckEnabled", "true")
+
+	node(t, "turnstile.mjs",
+		"BASE_URL="+app.URL,
+		"GOOD_TOKEN="+goodToken,
+		"SITE_KEY=e2e-site-key",
+	)
 }
