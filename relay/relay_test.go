@@ -185,11 +185,11 @@ func TestDeadKeyChannelIsDisabledAutomatically(t *testing.T) {
 }
 
 func TestSlowChannelTimesOutAndFailsOver(t *testing.T) {
-	slow := fakeupstream.Start(fakeupstream.Behavior{Delay: 5 * time.Second})
+	slow := fakeupstream.Start(fakeupstream.Behavior{Delay: time.Minute})
 	defer slow.Close()
 	good := fakeupstream.Start(fakeupstream.Behavior{})
 	defer good.Close()
-	h := newHarness(t, config.Config{RelayTimeout: 200 * time.Millisecond})
+	h := newHarness(t, config.Config{RelayTimeout: 3 * time.Second})
 	h.addChannel(model.Channel{Name: "slow", BaseURL: slow.URL, Models: "m", Priority: 1})
 	h.addChannel(model.Channel{Name: "good", BaseURL: good.URL, Models: "m"})
 	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
