@@ -106,51 +106,62 @@ func BenchmarkLogQueries(b *testing.B) {
 	}
 }
 
-// BenchmarkLedger measures reserve+settle pairs per second with the
-// group-committing flusher writing to each database underneath:
+// BenchmarkLedger measures reserve+settle pairs per second, 32 callers at
+// once, with the group-committing flusher writing to each database
+// underneath, for the single-node ledger (balances in memory) and the
+// shared one (balances in Redis):
 //
 //	go test -run '^$' -bench BenchmarkLedger -benchtime 3s ./model/
 func BenchmarkLedger(b *testing.B) {
 	for _, db := range benchDatabases() {
-		b.Run(db, func(b *testing.B) {
-			app := testkit.Start(b, db, nil)
-			s := app.Store
-			ctx := context.Background()
-			const accounts = 100
-			accts := make([]model.Account, accounts)
-			for i := range accts {
-				u := &model.User{Username: testkit.Name("bench"), Password: "x"}
-				if err := s.CreateUser(ctx, u); err != nil {
-					b.Fatal(err)
+		for _, mode := range []string{"memory", "redis"} {
+			b.Run(db+"/"+mode, func(b *testing.B) {
+				env := map[string]string{"REDIS_CONN_STRING": ""}
+				if mode == "redis" {
+					env["REDIS_CONN_STRING"] = testkit.RedisURL()
 				}
-				if _, err := s.Ledger.Credit(ctx, u.ID, 0, 1<<50, nil, nil); err != nil {
-					b.Fatal(err)
-				}
-				tok := &model.Token{UserID: u.ID, Name: "t", RemainQuota: 1 << 50, ExpiredTime: -1}
-				model.NewTokenKey(tok)
-				if err := s.CreateToken(ctx, tok); err != nil {
-					b.Fatal(err)
-				}
-				accts[i] = model.Account{UserID: u.ID, TokenID: tok.ID}
-			}
-			var next atomic.Int64
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					a := accts[next.Add(1)%accounts]
-					r, err := s.Ledger.Reserve(ctx, a, 1000)
-					if err != nil {
-						b.Fatal(err)
-					}
-					r.Settle(700, &model.Log{ModelName: "m", PromptTokens: 100, CompletionTokens: 50})
-				}
+				benchLedger(b, testkit.Start(b, db, env).Store)
 			})
-			if err := s.Ledger.Flush(ctx); err != nil {
+		}
+	}
+}
+
+func benchLedger(b *testing.B, s *model.Store) {
+	ctx := context.Background()
+	const accounts = 100
+	accts := make([]model.Account, accounts)
+	for i := range accts {
+		u := &model.User{Username: testkit.Name("bench"), Password: "x"}
+		if err := s.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Ledger.Credit(ctx, u.ID, 0, 1<<50, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		tok := &model.Token{UserID: u.ID, Name: "t", RemainQuota: 1 << 50, ExpiredTime: -1}
+		model.NewTokenKey(tok)
+		if err := s.CreateToken(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+		accts[i] = model.Account{UserID: u.ID, TokenID: tok.ID}
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			a := accts[next.Add(1)%accounts]
+			r, err := s.Ledger.Reserve(ctx, a, 1000)
+			if err != nil {
 				b.Fatal(err)
 			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "settles/s")
-		})
+			r.Settle(700, &model.Log{ModelName: "m", PromptTokens: 100, CompletionTokens: 50})
+		}
+	})
+	if err := s.Ledger.Flush(ctx); err != nil {
+		b.Fatal(err)
 	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "settles/s")
 }

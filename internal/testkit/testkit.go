@@ -135,10 +135,10 @@ func envOr(name, def string) string {
 	return def
 }
 
-func redisURL(t testing.TB) string {
-	u := envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	return u
-}
+func redisURL(t testing.TB) string { return RedisURL() }
+
+// RedisURL is the Redis the tests use (TEST_REDIS_URL).
+func RedisURL() string { return envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0") }
 
 // freshMySQL creates a database for one app and returns its DSN.
 func freshMySQL(t testing.TB) string {
