@@ -202,6 +202,24 @@ func TestGlobalAPIRateLimit(t *testing.T) {
 	})
 }
 
+func TestGlobalWebRateLimit(t *testing.T) {
+	testkit.ForEachDB(t, limitedEnv("GLOBAL_WEB_RATE_LIMIT", 3), func(t *testing.T, app *testkit.App) {
+		anon := app.Anon(t)
+		for _, p := range []string{"/", "/login", "/token"} {
+			if r := anon.Do("GET", p, nil); r.Status != 200 {
+				t.Fatalf("console %s: %d", p, r.Status)
+			}
+		}
+		r := anon.Do("GET", "/", nil)
+		if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("console over the limit: %d %v", r.Status, r.Header)
+		}
+		// The API has its own counter.
+		anon.Do("GET", "/api/status", nil).Want(t, 200, true)
+		wantCounterWhere(t, app, "web")
+	})
+}
+
 // wantCounterWhere checks the counters live in Redis when the app has
 // Redis (the MySQL and PostgreSQL runs), so limits hold across nodes.
 func wantCounterWhere(t *testing.T, app *testkit.App, name string) {
