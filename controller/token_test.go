@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -144,6 +145,23 @@ func TestTokenBadInput(t *testing.T) {
 		user.Do("GET", "/api/token/search?keyword=%25%27%20OR%201%3D1", nil).Want(t, 200, true).Decode(t, &found)
 		if len(found) != 0 {
 			t.Fatalf("SQL-ish search found %d", len(found))
+		}
+	})
+}
+
+func TestInitialRootToken(t *testing.T) {
+	key := "sk-" + strings.Repeat("R", 48)
+	testkit.ForEachDB(t, map[string]string{"INITIAL_ROOT_TOKEN": key}, func(t *testing.T, app *testkit.App) {
+		c := app.Anon(t)
+		req, _ := http.NewRequest("GET", app.URL+"/v1/models", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		if r := c.Send(req); r.Status != 200 {
+			t.Fatalf("INITIAL_ROOT_TOKEN on /v1/models: %d %s", r.Status, r.Raw)
+		}
+		var list []tokenReply
+		app.Root(t).Do("GET", "/api/token/", nil).Want(t, 200, true).Decode(t, &list)
+		if len(list) != 1 || !list[0].UnlimitedQuota || strings.Contains(list[0].Key, strings.Repeat("R", 10)) {
+			t.Fatalf("root's tokens %+v", list)
 		}
 	})
 }

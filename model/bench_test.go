@@ -66,6 +66,9 @@ func BenchmarkLogQueries(b *testing.B) {
 			s := app.Store
 			seedLogs(b, s, n)
 			ctx := context.Background()
+			if err := s.AnalyzeLogs(ctx); err != nil {
+				b.Fatal(err)
+			}
 			now := time.Now().Unix()
 			queries := []struct {
 				name string

@@ -29,9 +29,9 @@ import (
 // unflushed window of settlements, which under-charges and never
 // over-charges.
 //
-// This is the single-node ledger: one process owns the balances. Several
-// nodes writing one database need the Redis-script or conditional-UPDATE
-// reservations that ARCHITECTURE.md describes (not built yet; README).
+// That is the single-node ledger, used without Redis. With Redis the
+// reservable balances live in Redis instead, so several nodes share them
+// (ledger_shared.go); everything about the database stays the same.
 
 // Account names the balances one request draws on.
 type Account struct {
@@ -65,6 +65,8 @@ type settlement struct {
 // Ledger reserves and settles quota. Store.Ledger is the one instance.
 type Ledger struct {
 	store *Store
+	// shared is set when Redis holds the balances (several nodes).
+	shared *sharedBalances
 
 	mu     sync.Mutex
 	users  map[int]*balance
@@ -85,6 +87,15 @@ type Ledger struct {
 func newLedger(s *Store) *Ledger {
 	l := &Ledger{store: s, users: map[int]*balance{}, tokens: map[int]*balance{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if s.Redis != nil {
+		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		l.shared.heartbeat(ctx)
+		if _, err := l.ReleaseOrphans(ctx); err != nil {
+			slog.Warn("ledger: releasing dead nodes' reservations failed", "err", err)
+		}
+		cancel()
+	}
 	go l.run()
 	return l
 }
@@ -180,6 +191,14 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 	if estimate < 0 {
 		estimate = 0
 	}
+	if l.shared != nil {
+		amount, err := l.shared.reserve(ctx, l, acct, estimate)
+		if err != nil {
+			return nil, err
+		}
+		l.open.Add(1)
+		return &Reservation{l: l, acct: acct, amount: amount}, nil
+	}
 	u, t, unlock, err := l.lockAccount(ctx, acct)
 	if err != nil {
 		return nil, err
@@ -221,6 +240,29 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	if cost < 0 {
 		cost = 0
 	}
+	var charged int64
+	if l.shared != nil {
+		charged = l.shared.settle(r, cost)
+	} else {
+		charged = l.settleMemory(r, cost)
+	}
+	if charged == 0 && log == nil {
+		return 0
+	}
+	if log != nil {
+		log.Quota = charged
+		log.Type = LogConsume
+		log.UserID, log.TokenID = r.acct.UserID, r.acct.TokenID
+		if log.CreatedAt == 0 {
+			log.CreatedAt = time.Now().Unix()
+		}
+	}
+	l.enqueue(settlement{acct: r.acct, charged: charged, log: log})
+	return charged
+}
+
+// settleMemory applies a settlement to the in-memory balances.
+func (l *Ledger) settleMemory(r *Reservation, cost int64) int64 {
 	// The balances were loaded by Reserve and are never evicted, so no
 	// database read (and no context) is needed here.
 	u, t, unlock, err := l.lockAccount(context.Background(), r.acct)
@@ -228,6 +270,7 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 		slog.Error("ledger: settle on a vanished account", "user", r.acct.UserID, "token", r.acct.TokenID, "err", err)
 		return 0
 	}
+	defer unlock()
 	limited := t != nil && !r.acct.UnlimitedToken
 	charged := cost
 	if extra := cost - r.amount; extra > 0 {
@@ -247,19 +290,6 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 		}
 		t.used += charged
 	}
-	unlock()
-	if charged == 0 && log == nil {
-		return 0
-	}
-	if log != nil {
-		log.Quota = charged
-		log.Type = LogConsume
-		log.UserID, log.TokenID = r.acct.UserID, r.acct.TokenID
-		if log.CreatedAt == 0 {
-			log.CreatedAt = time.Now().Unix()
-		}
-	}
-	l.enqueue(settlement{acct: r.acct, charged: charged, log: log})
 	return charged
 }
 
@@ -284,6 +314,9 @@ func (l *Ledger) enqueue(s settlement) {
 // follows only after the commit. Top-ups, rewards and admin edits all come
 // here, so the in-memory figure and the row never disagree.
 func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+	if l.shared != nil {
+		return l.creditShared(ctx, userID, tokenID, delta, log, within)
+	}
 	var b *balance
 	if tokenID != 0 {
 		b = l.entry(l.tokens, tokenID)
@@ -304,6 +337,16 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 	if b.remain+delta < 0 {
 		delta = -b.remain
 	}
+	if err := l.writeCredit(ctx, userID, tokenID, delta, log, within); err != nil {
+		return 0, err
+	}
+	b.remain += delta
+	return delta, nil
+}
+
+// writeCredit writes a credit's row change, its log and within in one
+// transaction (the log in its own database when LOG_SQL_DSN is set).
+func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) error {
 	sameDB := l.store.LogDB == l.store.DB
 	if log != nil {
 		log.Quota = delta
@@ -311,7 +354,7 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 			log.CreatedAt = time.Now().Unix()
 		}
 	}
-	err = l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if within != nil {
 			if err := within(tx); err != nil {
 				return err
@@ -338,15 +381,41 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 		return nil
 	})
 	if err != nil {
-		return 0, errs.As(err)
+		return errs.As(err)
 	}
-	b.remain += delta
 	if log != nil && !sameDB {
 		if err := l.store.RecordLog(ctx, log); err != nil {
 			slog.Error("ledger: credit applied but its log row failed", "user", userID, "delta", delta, "err", err)
 		}
 	}
-	return delta, nil
+	return nil
+}
+
+// creditShared is Credit with the balances in Redis: the change is applied
+// (and clamped at zero) in Redis first, then written; a failed write takes
+// it back out of Redis.
+func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+	sb := l.shared
+	key := sb.userKey(userID)
+	if tokenID != 0 {
+		key = sb.tokenKey(tokenID)
+	}
+	applied, seeded, err := sb.credit(ctx, key, delta)
+	if err == nil && !seeded {
+		if err = sb.seed(ctx, l, Account{UserID: userID, TokenID: tokenID}); err == nil {
+			applied, _, err = sb.credit(ctx, key, delta)
+		}
+	}
+	if err != nil {
+		return 0, errs.As(err)
+	}
+	if err := l.writeCredit(ctx, userID, tokenID, applied, log, within); err != nil {
+		if _, _, rerr := sb.credit(context.WithoutCancel(ctx), key, -applied); rerr != nil {
+			slog.Error("ledger: could not take back a failed credit from redis", "key", key, "err", rerr)
+		}
+		return 0, err
+	}
+	return applied, nil
 }
 
 // UserFigures returns a user's quota (not yet spent, in-flight holds
@@ -379,6 +448,11 @@ func (l *Ledger) figures(m map[int]*balance, id int) (int64, int64, bool) {
 // Remaining is what a token may still reserve now (for auth checks);
 // ok is false when the ledger has not loaded the token yet.
 func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return l.shared.available(ctx, l.shared.tokenKey(tokenID))
+	}
 	l.mu.Lock()
 	b := l.tokens[tokenID]
 	l.mu.Unlock()
@@ -391,12 +465,27 @@ func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
 }
 
 func (l *Ledger) overlayToken(t *Token) {
+	if l.shared != nil {
+		// Redis holds what may be reserved; used_quota is the flushed row.
+		if remain, ok := l.Remaining(t.ID); ok {
+			t.RemainQuota = remain
+		}
+		return
+	}
 	if remain, used, ok := l.TokenFigures(t.ID); ok {
 		t.RemainQuota, t.UsedQuota = remain, used
 	}
 }
 
 func (l *Ledger) overlayUser(u *User) {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if quota, ok := l.shared.available(ctx, l.shared.userKey(u.ID)); ok {
+			u.Quota = quota
+		}
+		return
+	}
 	if quota, used, ok := l.UserFigures(u.ID); ok {
 		u.Quota, u.UsedQuota = quota, used
 	}
@@ -423,12 +512,28 @@ func (l *Ledger) run() {
 	defer close(l.done)
 	tick := time.NewTicker(FlushInterval)
 	defer tick.Stop()
+	lastBeat, lastRelease := time.Now(), time.Now()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-tick.C:
 		case <-l.kick:
+		}
+		if sb := l.shared; sb != nil {
+			now := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if now.Sub(lastBeat) >= nodeHeartbeat {
+				sb.heartbeat(ctx)
+				lastBeat = now
+			}
+			if now.Sub(lastRelease) >= time.Minute {
+				if _, err := l.ReleaseOrphans(ctx); err != nil {
+					slog.Warn("ledger: releasing dead nodes' reservations failed", "err", err)
+				}
+				lastRelease = now
+			}
+			cancel()
 		}
 		if err := l.Flush(context.Background()); err != nil {
 			slog.Error("ledger: flush failed; the batch is kept and retried", "err", err)
@@ -440,7 +545,11 @@ func (l *Ledger) run() {
 func (l *Ledger) close() error {
 	close(l.stop)
 	<-l.done
-	return l.Flush(context.Background())
+	err := l.Flush(context.Background())
+	if l.shared != nil {
+		l.shared.stop(context.Background())
+	}
+	return err
 }
 
 type userDelta struct{ charged, requests int64 }

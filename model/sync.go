@@ -17,10 +17,16 @@ func startBackground(ctx context.Context, s *Store) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		reload := time.NewTicker(s.Cfg.SyncFrequency)
+		every := s.Cfg.SyncFrequency
+		if every <= 0 {
+			every = 10 * time.Minute
+		}
+		reload := time.NewTicker(every)
 		defer reload.Stop()
 		sweep := time.NewTicker(TokenSweepInterval)
 		defer sweep.Stop()
+		analyze := time.NewTicker(time.Hour)
+		defer analyze.Stop()
 		for {
 			select {
 			case <-ctx.Done():
@@ -31,6 +37,12 @@ func startBackground(ctx context.Context, s *Store) error {
 				}
 				s.Users.Flush()
 				s.Tokens.Flush()
+			case <-analyze.C:
+				if s.Cfg.IsMaster() {
+					if err := s.AnalyzeLogs(ctx); err != nil {
+						slog.Warn("refreshing log table statistics failed", "err", err)
+					}
+				}
 			case <-sweep.C:
 				if s.Cfg.IsMaster() {
 					if _, err := s.SweepExpiredTokens(ctx); err != nil {
@@ -60,3 +72,20 @@ func (s *Store) SweepExpiredTokens(ctx context.Context) (int64, error) {
 }
 
 func init() { onOpen(startBackground) }
+
+// AnalyzeLogs refreshes the query planner's statistics of the logs table,
+// so filtered log queries pick the matching (filter, created_at) index.
+// PostgreSQL and MySQL also refresh them on their own; SQLite only when
+// asked, which the master does hourly.
+func (s *Store) AnalyzeLogs(ctx context.Context) error {
+	var stmt string
+	switch s.LogDialect {
+	case SQLite:
+		stmt = "ANALYZE logs"
+	case Postgres:
+		stmt = "ANALYZE logs"
+	default:
+		stmt = "ANALYZE TABLE logs"
+	}
+	return s.LogDB.WithContext(ctx).Exec(stmt).Error
+}

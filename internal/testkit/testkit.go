@@ -87,6 +87,8 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 		"REDIS_KEY_PREFIX":          "sytest:" + crypto.RandomString(8) + ":",
 		"SQLITE_PATH":               "",
 		"BCRYPT_COST":               "4",
+		"SQL_MAX_OPEN_CONNS":        "10",
+		"SQL_MAX_IDLE_CONNS":        "10",
 		"SHUTDOWN_TIMEOUT":          "5",
 		"INITIAL_ROOT_ACCESS_TOKEN": "",
 	}
