@@ -64,6 +64,10 @@ func (h *Relay) AudioTranscriptions(c *gin.Context) { h.serve(c, adaptor.ModeTra
 // AudioTranslations relays POST /v1/audio/translations (multipart).
 func (h *Relay) AudioTranslations(c *gin.Context) { h.serve(c, adaptor.ModeTranslation) }
 
+// Messages relays POST /v1/messages, Anthropic's Messages API, to any
+// channel serving the model.
+func (h *Relay) Messages(c *gin.Context) { h.serve(c, adaptor.ModeMessages) }
+
 // callerScope is the group a /v1 caller reaches and its token's allow-list.
 func (h *Relay) callerScope(c *gin.Context) (string, func(string) bool) {
 	return c.GetString(middleware.KeyGroup), middleware.TokenOf(c).AllowsModel

@@ -120,8 +120,31 @@ func init() {
 		}
 		s.Channels = idx
 		s.Bus.Subscribe(TopicChannels, func(string) { idx.reloadSoon() })
+		// The bus carries every change at once; the periodic reload is the
+		// safety net for a missed message (ARCHITECTURE.md).
+		stop := make(chan struct{})
+		go idx.syncEvery(s.Cfg.SyncFrequency, stop)
+		s.AtClose(func() { close(stop) })
 		return nil
 	})
+}
+
+func (x *ChannelIndex) syncEvery(every time.Duration, stop <-chan struct{}) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := x.Reload(context.Background()); err != nil {
+				logf("periodic channel reload failed", "err", err)
+			}
+		}
+	}
 }
 
 // reloadSoon reloads in the background, folding bursts of invalidations

@@ -93,6 +93,8 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 	gin.SetMode(gin.TestMode)
 	cfg.SQLitePath = filepath.Join(t.TempDir(), "relay.db")
 	cfg.NodeType = "master"
+	cfg.BcryptCost = 4
+	cfg.InitialRootPassword = "root-password-for-tests"
 	ctx := context.Background()
 	store, err := model.Open(ctx, cfg)
 	if err != nil {
@@ -118,6 +120,13 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 			}
 		})
 	}
+	r.POST("/v1/messages", func(c *gin.Context) {
+		errs.SetStyle(c, errs.StyleAnthropic)
+		c.Set(errs.RequestIDKey, "req-1")
+		if err := h.relay.Serve(c.Writer, c.Request, h.caller, adaptor.ModeMessages); err != nil {
+			errs.Render(c, err)
+		}
+	})
 	h.srv = httptest.NewServer(r)
 	t.Cleanup(h.srv.Close)
 	return h

@@ -20,6 +20,7 @@ import (
 	"switchyard/common/errs"
 	"switchyard/model"
 	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/adaptor/openai"
 )
 
@@ -116,6 +117,8 @@ type call struct {
 	wrote bool
 	// served is set when the call produced an answer to bill.
 	served bool
+	// observed is set once the call's metrics were recorded.
+	observed bool
 	// abort is set when the answer was cut after bytes went out: the
 	// connection is then aborted rather than closed cleanly.
 	abort bool
@@ -125,6 +128,20 @@ type call struct {
 // written to w, for the caller to render in its API style.
 func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mode adaptor.Mode) error {
 	c := &call{caller: caller, start: time.Now()}
+	err := r.serve(w, hr, c, mode)
+	if err != nil && !c.observed {
+		// Calls refused before any channel was tried count too.
+		modelName := ""
+		if c.p != nil {
+			modelName = c.p.req.Model
+		}
+		r.metrics.observe(modelName, 0, errs.As(err).Status, time.Since(c.start), 0)
+	}
+	return err
+}
+
+func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode adaptor.Mode) error {
+	caller := c.caller
 	p, err := parseRequest(hr, mode)
 	if err != nil {
 		return err
@@ -155,7 +172,10 @@ func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mo
 		}
 	}
 	c.price = priceOf(snap, req.Model, caller.Group)
-	c.prompt = r.tok.Count(req.Model, p.promptText) + p.promptExtra
+	// The reservation needs only an estimate: a byte count stands in for
+	// the tokenizer, which cost a quarter of the relay's CPU per call.
+	// The exact local count runs only when an upstream reports no usage.
+	c.prompt = ApproxTokens(p.promptText) + p.promptExtra
 	var estimate int64
 	switch mode {
 	case adaptor.ModeImages:
@@ -193,6 +213,7 @@ func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mo
 		ttft = c.firstToken.Sub(c.start)
 	}
 	r.metrics.observe(req.Model, chID, status, time.Since(c.start), ttft)
+	c.observed = true
 	if lastErr != nil && c.served {
 		slog.Warn("relayed answer cut short", "request_id", caller.RequestID, "channel_id", chID, "charged", charged, "err", lastErr.err.Error())
 	}
@@ -348,12 +369,30 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		h.Set("Content-Type", ct)
 	}
+	if req.Anthropic {
+		msg, err := anthropic.ToMessage(body, req.Model, r.anthropicUsage(c))
+		if err != nil {
+			c.served = false
+			return streamCut(err)
+		}
+		body = msg
+		h.Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(resp.StatusCode)
 	c.wrote = true
 	if _, err := w.Write(body); err != nil {
 		return clientGone()
 	}
 	return nil
+}
+
+// anthropicUsage is the usage an Anthropic client is told: the upstream's,
+// else the local count billing will use.
+func (r *Relay) anthropicUsage(c *call) anthropic.Usage {
+	if c.usage != nil {
+		return anthropic.Usage{InputTokens: c.usage.PromptTokens, OutputTokens: c.usage.CompletionTokens}
+	}
+	return anthropic.Usage{InputTokens: r.exactPrompt(c), OutputTokens: r.tok.Count(c.p.req.Model, string(c.text))}
 }
 
 // passBinary streams a binary answer (speech audio) through as it comes.
@@ -398,13 +437,14 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 		return res.Settle(0, nil)
 	}
 	req := c.p.req
-	prompt, completion := c.prompt, 0
+	prompt, completion := 0, 0
 	if c.usage != nil {
 		prompt, completion = c.usage.PromptTokens, c.usage.CompletionTokens
 		if prompt == 0 && completion == 0 && c.usage.TotalTokens > 0 {
 			prompt = c.usage.TotalTokens
 		}
 	} else if req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+		prompt = r.exactPrompt(c)
 		completion = r.tok.Count(req.Model, string(c.text))
 	}
 	var cost int64
@@ -449,4 +489,10 @@ func logContent(c *call, max int) string {
 		return string(b)
 	}
 	return "request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text)
+}
+
+// exactPrompt counts the prompt's tokens with the tokenizer, for calls
+// whose upstream reported no usage.
+func (r *Relay) exactPrompt(c *call) int {
+	return r.tok.Count(c.p.req.Model, c.p.promptText) + c.p.promptExtra
 }

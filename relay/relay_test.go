@@ -185,11 +185,11 @@ func TestDeadKeyChannelIsDisabledAutomatically(t *testing.T) {
 }
 
 func TestSlowChannelTimesOutAndFailsOver(t *testing.T) {
-	slow := fakeupstream.Start(fakeupstream.Behavior{Delay: 5 * time.Second})
+	slow := fakeupstream.Start(fakeupstream.Behavior{Delay: time.Minute})
 	defer slow.Close()
 	good := fakeupstream.Start(fakeupstream.Behavior{})
 	defer good.Close()
-	h := newHarness(t, config.Config{RelayTimeout: 200 * time.Millisecond})
+	h := newHarness(t, config.Config{RelayTimeout: 3 * time.Second})
 	h.addChannel(model.Channel{Name: "slow", BaseURL: slow.URL, Models: "m", Priority: 1})
 	h.addChannel(model.Channel{Name: "good", BaseURL: good.URL, Models: "m"})
 	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
@@ -349,5 +349,29 @@ func TestEmbeddingsImagesSpeechAndTranscription(t *testing.T) {
 	}
 	if len(logs) != 5 {
 		t.Fatalf("%d logs", len(logs))
+	}
+}
+
+func TestLogContentKeepsRequestAndAnswerCut(t *testing.T) {
+	up := fakeupstream.Start(fakeupstream.Behavior{})
+	defer up.Close()
+	h := newHarness(t, config.Config{})
+	h.addChannel(model.Channel{Name: "a", BaseURL: up.URL, Models: "m"})
+	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
+		t.Fatal(err)
+	}
+	h.setOption("LogContentEnabled", "true")
+	h.setOption("LogContentMaxBytes", "20")
+	if _, err := h.client().Chat.Completions.New(context.Background(), chatParams("m")); err != nil {
+		t.Fatal(err)
+	}
+	h.settledAll()
+	_, _, logs, _ := h.ledger.snapshot()
+	if len(logs) != 2 || logs[0].Content != "" {
+		t.Fatalf("content logged while the option was off: %+v", logs)
+	}
+	want := "request: " + `{"messages":[{"conte` + "\nanswer: " + "Hello from the fake "
+	if logs[1].Content != want {
+		t.Fatalf("content %q, want %q", logs[1].Content, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/anthropic"
 )
 
 // maxMultipartMemory is how much of an audio upload stays in memory; the
@@ -54,9 +55,13 @@ func parseRequest(hr *http.Request, mode adaptor.Mode) (*parsed, error) {
 		return nil, errs.BadRequest("could not read the request body")
 	}
 	p.raw = raw
+	if mode == adaptor.ModeMessages {
+		return p, p.parseAnthropic(raw)
+	}
 	if err := json.Unmarshal(raw, &p.req.Fields); err != nil || p.req.Fields == nil {
 		return nil, errs.BadRequest("the body is not a JSON object")
 	}
+	p.req.Raw = raw
 	f := p.req.Fields
 	if err := str(f, "model", &p.req.Model); err != nil || p.req.Model == "" {
 		return nil, badParam("model", "model is required and must be a string")
@@ -112,6 +117,17 @@ func parseRequest(hr *http.Request, mode adaptor.Mode) (*parsed, error) {
 		p.speechChars = len([]rune(input))
 	}
 	return p, nil
+}
+
+// parseAnthropic reads a Messages request and turns it into a chat call.
+func (p *parsed) parseAnthropic(raw []byte) error {
+	ar, err := anthropic.ParseRequest(raw)
+	if err != nil {
+		return errs.BadRequest("%s", strings.TrimPrefix(err.Error(), anthropic.ErrInvalid.Error()+": "))
+	}
+	r := p.req
+	r.Mode, r.Anthropic, r.Model, r.Stream, r.MaxTokens, r.Fields = adaptor.ModeChat, true, ar.Model, ar.Stream, ar.MaxTokens, ar.Fields
+	return p.parseMessages()
 }
 
 func (p *parsed) parseMultipart(hr *http.Request) error {

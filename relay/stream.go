@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/sse"
 )
 
@@ -30,6 +31,10 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 	req := c.p.req
 	keepAlive := time.Duration(r.store.Options.Get().Int("StreamKeepAliveSeconds")) * time.Second
 
+	var tr *anthropic.Stream
+	if req.Anthropic {
+		tr = anthropic.NewStream(req.Model)
+	}
 	ev, err := r.firstEvent(rd, sw, resp.Body, keepAlive)
 	if sw.Started() {
 		c.wrote = true
@@ -55,6 +60,13 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 		if chunk.Usage != nil {
 			c.usage, sawUsage = chunk.Usage, true
 		}
+		if tr != nil {
+			if werr := writeNamed(sw, tr.Chunk(ev.Data)); werr != nil {
+				return clientGone()
+			}
+			c.wrote = c.wrote || sw.Started()
+			continue
+		}
 		if chunk.Forward == nil {
 			continue
 		}
@@ -78,6 +90,12 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 			}
 		}
 		c.wrote = true
+		if tr != nil {
+			if werr := writeNamed(sw, tr.Finish(r.anthropicUsage(c))); werr != nil {
+				return clientGone()
+			}
+			return nil
+		}
 		if werr := sw.Done(); werr != nil {
 			return clientGone()
 		}
@@ -94,6 +112,21 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 }
 
 var errClientLeft = errors.New("client left")
+
+// writeNamed writes Anthropic events, starting the stream if needed.
+func writeNamed(sw *sse.Writer, evs []anthropic.Event) error {
+	for _, e := range evs {
+		if !sw.Started() {
+			if err := sw.Start(); err != nil {
+				return err
+			}
+		}
+		if err := sw.Named(e.Name, e.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // firstEvent waits for the upstream's first event, sending keep-alive
 // comments every interval meanwhile. A client that leaves cancels the

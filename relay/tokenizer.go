@@ -13,9 +13,9 @@ import (
 // Its encodings are built into the binary: counting never needs the
 // network. They load on first use.
 type Tokenizer struct {
-	once   sync.Once
-	cl100k *tiktoken.Tiktoken
-	o200k  *tiktoken.Tiktoken
+	clOnce, oOnce sync.Once
+	cl100k        *tiktoken.Tiktoken
+	o200k         *tiktoken.Tiktoken
 }
 
 func init() {
@@ -24,24 +24,29 @@ func init() {
 	tiktoken.SetBpeLoader(tiktokenloader.NewOfflineLoader())
 }
 
-func (t *Tokenizer) load() {
-	t.once.Do(func() {
-		t.cl100k, _ = tiktoken.GetEncoding(tiktoken.MODEL_CL100K_BASE)
-		t.o200k, _ = tiktoken.GetEncoding(tiktoken.MODEL_O200K_BASE)
-	})
+// Each encoding holds tens of megabytes of ranks, so each loads only when a
+// model that uses it is first counted.
+func (t *Tokenizer) cl() *tiktoken.Tiktoken {
+	t.clOnce.Do(func() { t.cl100k, _ = tiktoken.GetEncoding(tiktoken.MODEL_CL100K_BASE) })
+	return t.cl100k
 }
 
-// Warm loads the encodings now rather than on the first request.
-func (t *Tokenizer) Warm() { t.load() }
+func (t *Tokenizer) o200() *tiktoken.Tiktoken {
+	t.oOnce.Do(func() { t.o200k, _ = tiktoken.GetEncoding(tiktoken.MODEL_O200K_BASE) })
+	return t.o200k
+}
+
+// Warm loads the encoding most models use now rather than on the first
+// request.
+func (t *Tokenizer) Warm() { t.o200() }
 
 func (t *Tokenizer) encodingFor(model string) *tiktoken.Tiktoken {
-	t.load()
 	for _, p := range []string{"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"} {
 		if strings.HasPrefix(model, p) {
-			return t.o200k
+			return t.o200()
 		}
 	}
-	return t.cl100k
+	return t.cl()
 }
 
 // Count is the number of tokens in text for model.
@@ -55,4 +60,14 @@ func (t *Tokenizer) Count(model, text string) int {
 		return (len(text) + 3) / 4
 	}
 	return len(enc.EncodeOrdinary(text))
+}
+
+// ApproxTokens estimates a text's token count from its length without
+// tokenizing: about three bytes per token, which is on the high side for
+// English (about four) and close for CJK text (three bytes a character).
+func ApproxTokens(text string) int {
+	if text == "" {
+		return 0
+	}
+	return (len(text) + 2) / 3
 }

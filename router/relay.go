@@ -46,6 +46,15 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/audio/speech", rh.AudioSpeech)
 	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
 	v1.POST("/audio/translations", rh.AudioTranslations)
+	// Anthropic's Messages API answers in Anthropic's error shape, from
+	// authentication on.
+	r.POST("/v1/messages",
+		middleware.Style(errs.StyleAnthropic),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+		rh.Messages,
+	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}

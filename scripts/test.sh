@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The test command (README; .ci/run calls exactly this). It runs go vet
-# and the whole suite under the race detector against SQLite, MariaDB/MySQL,
-# PostgreSQL and Redis, starting a local service that is down.
+# The test command (README; .ci/run calls exactly this). It makes sure the
+# services, Chromium and the console's npm packages are there, rebuilds the
+# console and fails if the committed bundle is stale, then runs go vet and
+# the whole Go suite under the race detector: SQLite, MariaDB/MySQL,
+# PostgreSQL and Redis for real, and the console in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh
+web/e2e/install-chromium.sh
+web/check.sh
 go vet ./...
 go test -race -count=1 -timeout 14m ./...

@@ -230,17 +230,13 @@ func str(raw json.RawMessage) string {
 	return s
 }
 
-// pieces splits reply into n parts that join back to it.
+// pieces splits reply into n parts, by characters, that join back to it
+// exactly (parts are empty only when reply is shorter than n).
 func pieces(reply string, n int) []string {
-	words := strings.SplitAfter(reply, " ")
+	r := []rune(reply)
 	out := make([]string, n)
-	for i, w := range words {
-		out[i*n/len(words)] += w
-	}
 	for i := range out {
-		if out[i] == "" {
-			out[i] = "."
-		}
+		out[i] = string(r[i*len(r)/n : (i+1)*len(r)/n])
 	}
 	return out
 }

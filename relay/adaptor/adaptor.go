@@ -27,6 +27,9 @@ const (
 	ModeSpeech
 	ModeTranscription
 	ModeTranslation
+	// ModeMessages is Anthropic's /v1/messages: the relay turns it into a
+	// chat call and the answer back into Anthropic's shape.
+	ModeMessages
 )
 
 // String names the mode for logs and metrics.
@@ -48,6 +51,8 @@ func (m Mode) String() string {
 		return "transcription"
 	case ModeTranslation:
 		return "translation"
+	case ModeMessages:
+		return "messages"
 	}
 	return "unknown"
 }
@@ -66,11 +71,17 @@ type Request struct {
 	// IncludeUsage is true when the client itself asked for the usage chunk
 	// (stream_options.include_usage); the relay asks for it regardless.
 	IncludeUsage bool
+	// Anthropic is set when the client speaks Anthropic's Messages format;
+	// Mode and Fields then hold the chat call it was turned into.
+	Anthropic bool
 	// MaxTokens is the client's completion budget, 0 when unset.
 	MaxTokens int
 	// Fields are the top-level fields of a JSON body, kept raw so unknown
 	// fields reach the upstream untouched.
 	Fields map[string]json.RawMessage
+	// Raw is the client's JSON body as received, when Fields came from it
+	// unchanged; an adaptor may send it as is when it changes nothing.
+	Raw []byte
 	// Form is the parsed body of a multipart call.
 	Form *multipart.Form
 }

@@ -10,96 +10,24 @@
 // Each step is named; the first that fails saves a screenshot of every open
 // page and the script exits 1.
 
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-
-const env = (name, def) => {
-  const v = process.env[name] ?? def;
-  if (v === undefined || v === '') {
-    console.error(`console.mjs: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-};
+import { env, suffix, Harness, TIMEOUT, until, appears, signIn as signInAt } from './harness.mjs';
 
 const BASE_URL = env('BASE_URL').replace(/\/+$/, '');
 const ROOT_PASSWORD = env('ROOT_PASSWORD');
 // One API keeps a channel's base URL without the /v1 suffix.
 const UPSTREAM_BASE = env('UPSTREAM_URL').replace(/\/+$/, '').replace(/\/v1$/, '');
-const SCREENSHOT_DIR = env('SCREENSHOT_DIR', './e2e-screenshots');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const MODEL = 'gpt-4o-mini';
-const TIMEOUT = 15000;
 
-const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const user = { username: `e2e${suffix}`.slice(0, 20), password: `pw-${suffix}-Aa1` };
 const channelName = `e2e-upstream-${suffix}`;
 const tokenName = `e2e-token-${suffix}`;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-});
-const newPage = async () => {
-  // English first, whatever the machine's locale: the last step switches.
-  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 860 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-  return page;
-};
-const userPage = await newPage();
-const rootPage = await newPage();
-
-let stepNo = 0;
-let passed = 0;
-async function step(name, fn) {
-  stepNo++;
-  const started = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${stepNo} ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    console.log(`FAIL ${stepNo} ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`);
-    if (e && e.stack) console.error(e.stack);
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    for (const [who, p] of [['user', userPage], ['root', rootPage]]) {
-      const file = join(SCREENSHOT_DIR, `${String(stepNo).padStart(2, '0')}-${name.replace(/\W+/g, '-')}-${who}.png`);
-      await p.screenshot({ path: file, fullPage: true }).catch(() => {});
-      console.log(`     screenshot: ${file}`);
-    }
-    console.log(`${passed} passed, 1 failed`);
-    await browser.close();
-    process.exit(1);
-  }
-}
-
-/** until retries fn until it returns a truthy value or the deadline passes. */
-async function until(what, fn, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function signIn(page, username, password) {
-  await page.goto(`${BASE_URL}/login`);
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('quota-left').waitFor();
-}
+const h = new Harness({ chromiumPath: env('CHROMIUM', '/usr/bin/chromium'), screenshotDir: env('SCREENSHOT_DIR', './e2e-screenshots') });
+await h.start();
+const userPage = await h.page('user');
+const rootPage = await h.page('root');
+const step = (name, fn) => h.step(name, fn);
+const signIn = (page, username, password) => signInAt(page, BASE_URL, username, password);
 
 /** selfQuota reads the signed-in user's quota through the page's own session. */
 async function selfQuota(page) {
@@ -123,21 +51,7 @@ async function shownQuota(page) {
   return `${main} ${sub}`.trim();
 }
 
-/**
- * appears waits for target, and fails at once with the form's error message
- * when the console shows one instead (the API's message, verbatim).
- */
-async function appears(page, target, what) {
-  const err = page.getByTestId('form-error').first();
-  await Promise.race([
-    target.waitFor(),
-    err.waitFor().then(async () => {
-      throw new Error(`${what}: ${(await err.textContent()) || 'error shown'}`);
-    }),
-  ]);
-}
-
-/** notification waits for a toast containing text, failing fast with an error toast's message. */
+/** expectToast waits for a notification containing text. */
 async function expectToast(page, text) {
   const ok = page.locator('.mantine-Notification-root', { hasText: text }).first();
   await ok.waitFor({ timeout: TIMEOUT });
@@ -183,6 +97,32 @@ await step('sign in as root', async () => {
   await signIn(rootPage, 'root', ROOT_PASSWORD);
 });
 
+await step('create a redemption code as root', async () => {
+  await rootPage.goto(`${BASE_URL}/redemption`);
+  await rootPage.getByRole('button', { name: 'New codes' }).click();
+  const dialog = rootPage.getByRole('dialog');
+  await dialog.getByLabel('Name').fill(`e2e-${suffix}`.slice(0, 20));
+  await dialog.getByLabel('Quota per code').fill('1000000');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  const codes = rootPage.getByTestId('new-codes');
+  await appears(rootPage, codes, 'codes not created');
+  redemptionCode = ((await codes.inputValue()) || '').trim().split('\n')[0];
+  if (!redemptionCode) throw new Error('no code shown');
+  await rootPage.getByRole('button', { name: 'Done' }).click();
+});
+
+await step('top up the user with the code', async () => {
+  const before = await selfQuota(userPage);
+  await userPage.goto(`${BASE_URL}/topup`);
+  await userPage.getByLabel('Redemption code').fill(redemptionCode);
+  await userPage.getByRole('button', { name: 'Redeem' }).click();
+  await until('the quota to grow by the code', async () => {
+    const err = userPage.getByTestId('form-error');
+    if (await err.count()) throw new Error(`top-up refused: ${await err.textContent()}`);
+    return (await selfQuota(userPage)) > before;
+  });
+});
+
 await step('add an OpenAI channel to the test upstream', async () => {
   await rootPage.goto(`${BASE_URL}/channel`);
   await rootPage.getByTestId('channel-create').click();
@@ -208,32 +148,6 @@ await step('test the channel', async () => {
   await until('a response time in the channel list', async () => {
     const txt = await row.getByTestId('channel-response-time').textContent();
     return /\d+ ms/.test(txt || '');
-  });
-});
-
-await step('create a redemption code as root', async () => {
-  await rootPage.goto(`${BASE_URL}/redemption`);
-  await rootPage.getByRole('button', { name: 'New codes' }).click();
-  const dialog = rootPage.getByRole('dialog');
-  await dialog.getByLabel('Name').fill(`e2e-${suffix}`.slice(0, 20));
-  await dialog.getByLabel('Quota per code').fill('1000000');
-  await dialog.getByRole('button', { name: 'Create' }).click();
-  const codes = rootPage.getByTestId('new-codes');
-  await appears(rootPage, codes, 'codes not created');
-  redemptionCode = ((await codes.inputValue()) || '').trim().split('\n')[0];
-  if (!redemptionCode) throw new Error('no code shown');
-  await rootPage.getByRole('button', { name: 'Done' }).click();
-});
-
-await step('top up the user with the code', async () => {
-  const before = await selfQuota(userPage);
-  await userPage.goto(`${BASE_URL}/topup`);
-  await userPage.getByLabel('Redemption code').fill(redemptionCode);
-  await userPage.getByRole('button', { name: 'Redeem' }).click();
-  await until('the quota to grow by the code', async () => {
-    const err = userPage.getByTestId('form-error');
-    if (await err.count()) throw new Error(`top-up refused: ${await err.textContent()}`);
-    return (await selfQuota(userPage)) > before;
   });
 });
 
@@ -284,5 +198,4 @@ await step('switch the language and keep it after a reload', async () => {
   await userPage.getByRole('link', { name: 'Tokens' }).waitFor();
 });
 
-console.log(`${passed} passed, 0 failed`);
-await browser.close();
+await h.finish();

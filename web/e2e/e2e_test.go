@@ -1,12 +1,18 @@
-//go:build e2e
-
 // Package e2e runs the console in headless Chromium against a real
-// Switchyard on SQLite and an OpenAI-compatible test upstream: the flow in
-// console.mjs, driven by playwright-core under Node.js.
+// Switchyard on SQLite, driven by playwright-core under Node.js:
 //
-// It needs node on PATH and Chromium at /usr/bin/chromium (or $CHROMIUM).
-// A failed step leaves its screenshots in web/e2e/screenshots (or
-// $E2E_SCREENSHOT_DIR).
+//   - console.mjs, the main flow against internal/fakeupstream: register,
+//     sign in, create a token, top up, add and test a channel as root, relay
+//     a chat completion, find it in the logs, see the quota drop, switch the
+//     language;
+//   - email.mjs, the mail flows against internal/smtptest: register with an
+//     emailed code, reset the password by the emailed link;
+//   - turnstile.mjs, sign-up with the Turnstile check on, against a stand-in
+//     siteverify.
+//
+// They need node and npm on PATH and Chromium at /usr/bin/chromium (or
+// $CHROMIUM; e2e/install-chromium.sh installs it). The screenshots of a
+// failed step are left in web/e2e/screenshots (or $E2E_SCREENSHOT_DIR).
 package e2e
 
 import (
@@ -18,133 +24,144 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"switchyard/internal/fakeupstream"
+	"switchyard/internal/smtptest"
 	"switchyard/internal/testkit"
-	"switchyard/web"
 )
 
-// upstream answers chat completions in OpenAI's wire format, whole or as
-// SSE, with usage, and lists its one model.
-func upstream() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Model  string `json:"model"`
-			Stream bool   `json:"stream"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, `{"error":{"message":%q,"type":"invalid_request_error","param":null,"code":null}}`, err.Error())
-			return
-		}
-		const text = "Hello from the test upstream."
-		id, created := "chatcmpl-e2e", time.Now().Unix()
-		usage := map[string]int{"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}
-		if !req.Stream {
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(map[string]any{
-				"id": id, "object": "chat.completion", "created": created, "model": req.Model,
-				"choices": []any{map[string]any{"index": 0, "message": map[string]string{"role": "assistant", "content": text}, "finish_reason": "stop"}},
-				"usage":   usage,
-			})
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		flusher, _ := w.(http.Flusher)
-		event := func(v any) {
-			b, _ := json.Marshal(v)
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			if flusher != nil {
-				flusher.Flush()
-			}
-		}
-		chunk := func(delta map[string]string, finish any) map[string]any {
-			return map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
-				"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
-		}
-		event(chunk(map[string]string{"role": "assistant"}, nil))
-		for _, word := range strings.SplitAfter(text, " ") {
-			event(chunk(map[string]string{"content": word}, nil))
-		}
-		event(chunk(map[string]string{}, "stop"))
-		event(map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model, "choices": []any{}, "usage": usage})
-		fmt.Fprint(w, "data: [DONE]\n\n")
-	})
-	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"e2e"}]}`)
-	})
-	return mux
-}
-
-// site serves the console next to the app's API, as the binary does: the
-// API, the relay and the probes go to the app, everything else to the SPA.
-func site(app http.Handler) http.Handler {
-	console := web.Handler()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		for _, prefix := range []string{"/api/", "/v1/", "/metrics", "/healthz", "/readyz"} {
-			if strings.HasPrefix(p, prefix) || p == strings.TrimSuffix(prefix, "/") {
-				app.ServeHTTP(w, r)
-				return
-			}
-		}
-		console.ServeHTTP(w, r)
-	})
-}
-
-func TestConsoleInChromium(t *testing.T) {
-	node, err := exec.LookPath("node")
+// node runs one of the flow scripts with env added, failing the test with
+// its output when the flow fails.
+func node(t *testing.T, script string, env ...string) {
+	t.Helper()
+	bin, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("node is not on PATH; the console e2e test needs Node.js 18 or later")
+		t.Fatal("node is not on PATH; the console's browser tests need Node.js 18 or later")
 	}
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("no Chromium at %s (apt-get install -y chromium): %v", chromium, err)
+		t.Fatalf("no Chromium at %s (run web/e2e/install-chromium.sh): %v", chromium, err)
 	}
 	webDir, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
-		install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		install.Dir = webDir
-		if out, err := install.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in %s: %v\n%s", webDir, err, out)
-		}
-	}
+	ensureModules(t, webDir)
 	shots := os.Getenv("E2E_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = filepath.Join(webDir, "e2e", "screenshots")
 	}
 
-	up := httptest.NewServer(upstream())
-	t.Cleanup(up.Close)
-	app := testkit.Start(t, "sqlite", nil)
-	srv := httptest.NewServer(site(app.Server.Config.Handler))
-	t.Cleanup(srv.Close)
-
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
+	cmd := exec.CommandContext(ctx, bin, filepath.Join("e2e", script))
 	cmd.Dir = webDir
-	cmd.Env = append(os.Environ(),
-		"BASE_URL="+srv.URL,
+	cmd.Env = append(os.Environ(), append(env, "SCREENSHOT_DIR="+shots, "CHROMIUM="+chromium)...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s:\n%s", script, out)
+	if err != nil {
+		t.Fatalf("%s failed (%v); screenshots of the failed step are in %s", script, err, shots)
+	}
+}
+
+// ensureModules installs playwright-core with the rest of web/'s
+// dependencies when a fresh clone has none yet.
+func ensureModules(t *testing.T, webDir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err == nil {
+		return
+	}
+	install := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	install.Dir = webDir
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", webDir, err, out)
+	}
+}
+
+func TestConsoleInChromium(t *testing.T) {
+	up := fakeupstream.Start(fakeupstream.Behavior{})
+	t.Cleanup(up.Close)
+	// The router serves the embedded console at every other GET, as the
+	// binary does, so the browser talks to exactly what users run.
+	app := testkit.Start(t, "sqlite", nil)
+
+	node(t, "console.mjs",
+		"BASE_URL="+app.URL,
 		"ROOT_PASSWORD="+testkit.RootPassword,
 		"UPSTREAM_URL="+up.URL,
-		"SCREENSHOT_DIR="+shots,
-		"CHROMIUM="+chromium,
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("console.mjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("console flow failed (%v); screenshots of the failed step are in %s", err, shots)
+	if up.CallsTo("/v1/chat/completions") == 0 {
+		t.Fatal("the flow passed but the upstream saw no chat completion")
 	}
+}
+
+func TestConsoleMailFlows(t *testing.T) {
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	mail := root.StartMail()
+	root.SetOption("EmailVerificationEnabled", "true")
+	// Reset links must lead back to this server.
+	root.SetOption("ServerAddress", app.URL)
+
+	node(t, "email.mjs",
+		"BASE_URL="+app.URL,
+		"MAILBOX_URL="+mailbox(t, mail),
+	)
+}
+
+// mailbox serves the text of the next mail the app sent, waiting up to ten
+// seconds, or 404 when none comes.
+func mailbox(t *testing.T, mail *smtptest.Server) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(10 * time.Second)
+		for mail.Pending() == 0 {
+			if time.Now().After(deadline) {
+				http.Error(w, "no mail arrived within 10s", http.StatusNotFound)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// A message is queued, so Next returns at once and cannot fail the
+		// test from this goroutine.
+		fmt.Fprint(w, mail.Next(t).Text())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// goodToken is the only Turnstile token the stand-in verifier accepts.
+const goodToken = "e2e-human-token"
+
+func TestConsoleTurnstile(t *testing.T) {
+	// A stand-in for Cloudflare's siteverify: the same form in, the same
+	// JSON out.
+	verifier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.ParseForm() != nil || r.PostForm.Get("secret") != "e2e-secret" {
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-secret"}})
+			return
+		}
+		if r.PostForm.Get("response") != goodToken {
+			json.NewEncoder(w).Encode(map[string]any{"success": false, "error-codes": []string{"invalid-input-response"}})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"success": true, "error-codes": []string{}})
+	}))
+	t.Cleanup(verifier.Close)
+	app := testkit.Start(t, "sqlite", map[string]string{"TURNSTILE_VERIFY_URL": verifier.URL})
+	root := app.Root(t)
+	root.SetOption("TurnstileSiteKey", "e2e-site-key")
+	root.SetOption("TurnstileSecretKey", "e2e-secret")
+	root.SetOption("TurnstileCheckEnabled", "true")
+
+	node(t, "turnstile.mjs",
+		"BASE_URL="+app.URL,
+		"GOOD_TOKEN="+goodToken,
+		"SITE_KEY=e2e-site-key",
+	)
 }

@@ -119,7 +119,7 @@ async function callUpstream(ch, model, messages) {
 
 // ---- demo data ----
 if (args.demo) {
-  const models = ['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet', 'deepseek-chat'];
+  const models = ['gpt-4o-mini', 'gpt-4o', 'mistral-large-latest', 'deepseek-chat'];
   const root = db.users[0];
   for (let d = 6; d >= 0; d--) {
     for (const [i, m] of models.entries()) {
@@ -127,7 +127,7 @@ if (args.demo) {
       for (let k = 0; k < n; k++) {
         const pt = 200 + ((d * 31 + k * 17 + i * 13) % 900);
         const ct = 80 + ((d * 11 + k * 29) % 400);
-        const q = Math.round((pt + ct * 4) * [0.075, 1.25, 1.5, 0.14][i]);
+        const q = Math.round((pt + ct * 4) * [0.075, 1.25, 1, 0.14][i]);
         log({ created_at: now() - d * 86400 - k * 600, type: 2, user_id: root.id, username: 'root', token_name: 'demo', model_name: m, quota: q, prompt_tokens: pt, completion_tokens: ct, channel: 1 + (i % 3), elapsed_time: 300 + ((k * 97) % 1500), is_stream: k % 2 === 0 });
         root.used_quota += q;
         root.quota -= q;
@@ -136,12 +136,12 @@ if (args.demo) {
     }
   }
   const mk = (name, type, base_url, models, priority, weight, status, rt, balance) =>
-    db.channels.push({ id: ++db.seq.channel, name, type, key: `sk-${rand(40)}`, base_url, models, group: 'default', priority, weight, status, response_time: rt, test_time: now() - 300, balance, used_quota: Math.round(Math.random() * 4e6), created_time: now() - 86400 * 9, model_mapping: '', config: '', other: '', in_flight: Math.floor(rt / 400) });
+    db.channels.push({ id: ++db.seq.channel, name, type, key: `sk-${rand(40)}`, base_url, models, group: 'default', priority, weight, status, response_time: rt, test_time: now() - 300, balance, used_quota: Math.round(Math.random() * 4e6), created_time: now() - 86400 * 9, model_mapping: '', config: '', other: '', inflight: Math.floor(rt / 400), max_inflight: rt > 1000 ? 8 : 0 });
   mk('openai-primary', 1, '', 'gpt-4o-mini,gpt-4o', 10, 3, 1, 412, 118.4);
   mk('openai-backup', 1, 'https://proxy.example.com', 'gpt-4o-mini,gpt-4o', 10, 1, 1, 688, 42.17);
-  mk('azure-eastus', 3, 'https://contoso.openai.azure.com', 'gpt-4o', 5, 1, 1, 903, 0);
-  mk('anthropic', 14, '', 'claude-3-5-sonnet', 5, 1, 1, 1240, 0);
-  mk('deepseek', 36, '', 'deepseek-chat', 0, 1, 3, 2950, 9.8);
+  mk('mistral', 28, '', 'mistral-large-latest', 5, 1, 1, 903, 0);
+  mk('deepseek', 36, '', 'deepseek-chat', 5, 1, 1, 1240, 9.8);
+  mk('groq-llama', 29, '', 'llama-3.3-70b-versatile', 0, 1, 3, 2950, 0);
   db.options.Notice = 'Maintenance window: Sunday 02:00–03:00 UTC.';
 }
 
@@ -197,17 +197,21 @@ async function apiRoute(req, res, url) {
   if (p === '/api/user/aff') return needUser() && ok(res, me.aff_code);
   if (p === '/api/user/dashboard') {
     if (!needUser()) return;
-    const since = now() - 7 * 86400;
+    const all = url.searchParams.get('scope') === 'all';
+    if (all && me.role < 10) return fail(res, 'only admins may see everyone\'s usage', 403);
+    const days = Number(url.searchParams.get('days') ?? 7);
+    const today = Math.floor(now() / 86400) * 86400;
+    const since = today - (days - 1) * 86400;
     const agg = new Map();
     for (const l of db.logs) {
-      if (l.type !== 2 || l.user_id !== me.id || l.created_at < since) continue;
-      const d = new Date(l.created_at * 1000).toISOString().slice(0, 10);
-      const k = `${d}|${l.model_name}`;
-      const a = agg.get(k) ?? { Day: d, ModelName: l.model_name, RequestCount: 0, Quota: 0, PromptTokens: 0, CompletionTokens: 0 };
-      a.RequestCount++;
-      a.Quota += l.quota;
-      a.PromptTokens += l.prompt_tokens;
-      a.CompletionTokens += l.completion_tokens;
+      if (l.type !== 2 || (!all && l.user_id !== me.id) || l.created_at < since) continue;
+      const day = l.created_at - (l.created_at % 86400);
+      const k = `${day}|${l.model_name}`;
+      const a = agg.get(k) ?? { day, model_name: l.model_name, requests: 0, quota: 0, prompt_tokens: 0, completion_tokens: 0 };
+      a.requests++;
+      a.quota += l.quota;
+      a.prompt_tokens += l.prompt_tokens;
+      a.completion_tokens += l.completion_tokens;
       agg.set(k, a);
     }
     return ok(res, [...agg.values()]);
@@ -265,8 +269,9 @@ async function apiRoute(req, res, url) {
     return u ? ok(res, view(u)) : fail(res, 'user not found');
   }
   if (p === '/api/group/') return needAdmin() && ok(res, Object.keys(JSON.parse(o.GroupRatio)));
-  if (p === '/api/models') return needUser() && ok(res, { 1: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'o3-mini', 'text-embedding-3-small'], 3: ['gpt-4o', 'gpt-4o-mini'], 14: ['claude-3-5-sonnet', 'claude-3-5-haiku'], 36: ['deepseek-chat', 'deepseek-reasoner'] });
-  if (p === '/api/channel/models') return needAdmin() && ok(res, ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'o3-mini', 'claude-3-5-sonnet', 'claude-3-5-haiku', 'deepseek-chat', 'deepseek-reasoner'].map((id) => ({ id, object: 'model' })));
+  const known = ['deepseek-chat', 'deepseek-reasoner', 'gpt-4.1', 'gpt-4o', 'gpt-4o-mini', 'llama-3.3-70b-versatile', 'mistral-large-latest', 'o3-mini', 'text-embedding-3-small'];
+  if (p === '/api/models') return needUser() && ok(res, [...new Set(db.channels.filter((c) => c.status === 1).flatMap((c) => c.models.split(',')))].sort());
+  if (p === '/api/channel/models') return needAdmin() && ok(res, known.map((id) => ({ id, object: 'model', created: 1672531200, owned_by: 'switchyard' })));
 
   // tokens
   if (p === '/api/token/' || p === '/api/token/search' || /^\/api\/token\/\d+$/.test(p)) {
@@ -323,7 +328,7 @@ async function apiRoute(req, res, url) {
       if (!body.key || !body.models) return fail(res, 'key and models are required');
       if (body.model_mapping) try { JSON.parse(body.model_mapping); } catch { return fail(res, 'model_mapping is not valid JSON'); }
       for (const key of String(body.key).split('\n').map((s) => s.trim()).filter(Boolean)) {
-        db.channels.push({ ...body, id: ++db.seq.channel, key, status: 1, created_time: now(), used_quota: 0, response_time: 0, test_time: 0, balance: 0, in_flight: 0, priority: body.priority ?? 0, weight: body.weight ?? 0 });
+        db.channels.push({ ...body, id: ++db.seq.channel, key, status: 1, created_time: now(), used_quota: 0, response_time: 0, test_time: 0, balance: 0, inflight: 0, priority: body.priority ?? 0, weight: body.weight ?? 0 });
       }
       return ok(res, null);
     }
@@ -425,9 +430,16 @@ async function apiRoute(req, res, url) {
       .filter((l) => !q.get('start_timestamp') || l.created_at >= Number(q.get('start_timestamp')))
       .filter((l) => !q.get('end_timestamp') || l.created_at <= Number(q.get('end_timestamp')))
       .sort((a, b) => b.created_at - a.created_at || b.id - a.id);
-    if (p.endsWith('/stat')) return ok(res, { quota: rows.filter((l) => l.type === 2).reduce((s, l) => s + l.quota, 0) });
+    if (p.endsWith('/stat')) {
+      const c = rows.filter((l) => l.type === 2);
+      const sum = (f) => c.reduce((s, l) => s + f(l), 0);
+      return ok(res, { quota: sum((l) => l.quota), token: sum((l) => l.prompt_tokens + l.completion_tokens), count: c.length });
+    }
+    // Like Switchyard, the logs are not counted: has_more says whether a page follows.
     const { rows: pageRows, total } = page(url, rows);
-    return ok(res, pageRows, { total });
+    const pn = Number(q.get('p') ?? 0);
+    const size = Number(q.get('page_size') ?? 10);
+    return ok(res, pageRows, { has_more: (pn + 1) * size < total });
   }
 
   // options

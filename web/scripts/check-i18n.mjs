@@ -22,7 +22,10 @@ for (const f of files) {
   if (f.endsWith('Layout.tsx')) for (const m of src.matchAll(/\blabel: '((?:[^'\\]|\\.)*)'/g)) used.add(unquote(m[1]));
   for (const m of src.matchAll(/\[\s*'((?:[^'\\]|\\.)*)',\s*'(?:green|gray|orange|red|blue)'\s*\]/g)) used.add(unquote(m[1]));
 }
-for (const g of readFileSync(join(root, 'optionGroups.ts'), 'utf8').match(/GROUPS = \[([^\]]*)\]/)[1].matchAll(/'([^']*)'/g)) used.add(g[1]);
+const groupsSrc = readFileSync(join(root, 'optionGroups.ts'), 'utf8');
+for (const g of groupsSrc.match(/GROUPS = \[([^\]]*)\]/)[1].matchAll(/'([^']*)'/g)) used.add(g[1]);
+// Option descriptions are translated where drawn: t(HELP[name]).
+for (const m of groupsSrc.slice(groupsSrc.indexOf('export const HELP')).matchAll(/^\s+\w+: '((?:[^'\\]|\\.)*)',$/gm)) used.add(unquote(m[1]));
 
 const zhSrc = readFileSync(join(root, 'locales/zh.ts'), 'utf8');
 const have = new Set();

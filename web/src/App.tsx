@@ -3,6 +3,8 @@ import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { Center, Loader } from '@mantine/core';
 import { useApp } from './state';
 import Layout from './components/Layout';
+import ErrorBoundary from './components/ErrorBoundary';
+import { useI18n } from './i18n';
 
 // Each page is its own chunk so the first page loads only what it draws.
 const Login = lazy(() => import('./pages/Login'));
@@ -39,32 +41,35 @@ function Protected({ children, admin, root }: { children: ReactNode; admin?: boo
 }
 
 export default function App() {
+  const { t } = useI18n();
   return (
-    <Suspense fallback={<Spinner />}>
-      <Routes>
-        <Route path="/login" element={<Login />} />
-        <Route path="/register" element={<Register />} />
-        <Route path="/reset" element={<ResetRequest />} />
-        <Route path="/user/reset" element={<ResetConfirm />} />
-        <Route
-          element={
-            <Protected>
-              <Layout />
-            </Protected>
-          }
-        >
-          <Route index element={<Dashboard />} />
-          <Route path="/token" element={<Tokens />} />
-          <Route path="/channel" element={<Protected admin><Channels /></Protected>} />
-          <Route path="/user" element={<Protected admin><Users /></Protected>} />
-          <Route path="/redemption" element={<Protected admin><Redemptions /></Protected>} />
-          <Route path="/topup" element={<TopUp />} />
-          <Route path="/log" element={<Logs />} />
-          <Route path="/setting" element={<Settings />} />
-          <Route path="/about" element={<About />} />
-          <Route path="*" element={<NotFound />} />
-        </Route>
-      </Routes>
-    </Suspense>
+    <ErrorBoundary title={t('This page failed')} reload={t('Reload')}>
+      <Suspense fallback={<Spinner />}>
+        <Routes>
+          <Route path="/login" element={<Login />} />
+          <Route path="/register" element={<Register />} />
+          <Route path="/reset" element={<ResetRequest />} />
+          <Route path="/user/reset" element={<ResetConfirm />} />
+          <Route
+            element={
+              <Protected>
+                <Layout />
+              </Protected>
+            }
+          >
+            <Route index element={<Dashboard />} />
+            <Route path="/token" element={<Tokens />} />
+            <Route path="/channel" element={<Protected admin><Channels /></Protected>} />
+            <Route path="/user" element={<Protected admin><Users /></Protected>} />
+            <Route path="/redemption" element={<Protected admin><Redemptions /></Protected>} />
+            <Route path="/topup" element={<TopUp />} />
+            <Route path="/log" element={<Logs />} />
+            <Route path="/setting" element={<Settings />} />
+            <Route path="/about" element={<About />} />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Routes>
+      </Suspense>
+    </ErrorBoundary>
   );
 }

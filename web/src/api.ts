@@ -75,10 +75,14 @@ export function qs(params: Record<string, string | number | boolean | undefined 
   return s ? `?${s}` : '';
 }
 
-/** Page is one page of a server-side list. total is known only when the server sends it. */
+/**
+ * Page is one page of a server-side list. total is known only when the
+ * server sends it; a list too big to count (the logs) sends has_more instead.
+ */
 export interface Page<T> {
   items: T[];
   total?: number;
+  hasMore?: boolean;
 }
 
 /**
@@ -88,15 +92,16 @@ export interface Page<T> {
 export async function listPage<T>(path: string): Promise<Page<T>> {
   const env = await request<unknown>('GET', path);
   const d = env.data as unknown;
+  const hasMore = typeof env.has_more === 'boolean' ? (env.has_more as boolean) : undefined;
   if (Array.isArray(d)) {
     const total = typeof env.total === 'number' ? (env.total as number) : undefined;
-    return { items: d as T[], total };
+    return { items: d as T[], total, hasMore };
   }
   if (d && typeof d === 'object') {
     const o = d as Record<string, unknown>;
     const items = (o.items ?? o.data ?? o.list ?? []) as T[];
     const total = typeof o.total === 'number' ? (o.total as number) : undefined;
-    return { items: Array.isArray(items) ? items : [], total };
+    return { items: Array.isArray(items) ? items : [], total, hasMore };
   }
   return { items: [] };
 }

@@ -38,10 +38,9 @@ function pick(r: Record<string, unknown>, ...keys: string[]): unknown {
 function dayString(v: unknown): string | undefined {
   if (v === undefined || v === '') return undefined;
   if (typeof v === 'number') {
-    // seconds or milliseconds since the epoch
-    const d = new Date(v > 1e11 ? v : v * 1000);
-    const p = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+    // Seconds (or milliseconds) at the start of a UTC day bucket: read it in
+    // UTC, or a viewer west of Greenwich would see the day before.
+    return new Date(v > 1e11 ? v : v * 1000).toISOString().slice(0, 10);
   }
   return String(v).slice(0, 10);
 }

@@ -1,5 +1,3 @@
-import { api } from './api';
-
 /**
  * modelNames flattens what the model endpoints return into sorted names:
  * a map of channel type to names (/api/models), a list of names, or a list
@@ -18,16 +16,6 @@ export function modelNames(data: unknown): string[] {
     }
   }
   return [...out].sort();
-}
-
-/** modelsByType reads /api/models as a map of channel type to its default models. */
-export async function modelsByType(): Promise<Record<string, string[]>> {
-  const d = await api<unknown>('GET', '/api/models');
-  const out: Record<string, string[]> = {};
-  if (d && typeof d === 'object' && !Array.isArray(d)) {
-    for (const [k, v] of Object.entries(d as Record<string, unknown>)) out[k] = modelNames(v);
-  }
-  return out;
 }
 
 /** splitList turns a comma list into trimmed, non-empty items. */

@@ -38,7 +38,7 @@ export function groupOf(key: string): GroupName {
   if (key.startsWith('SMTP')) return 'Mail';
   if (key.endsWith('Ratio')) return 'Ratios';
   if (key.includes('Quota')) return 'Quota & billing';
-  if (key.includes('Channel') || key.includes('Relay') || key.includes('Retry') || key.includes('Log')) return 'Channels & relay';
+  if (['Channel', 'Relay', 'Retry', 'Log', 'Stream', 'Inflight'].some((w) => key.includes(w))) return 'Channels & relay';
   if (key.includes('GitHub') || key.includes('WeChat') || key.includes('Lark') || key.includes('OIDC') || key.includes('Register') || key.includes('Login')) return 'Sign-in';
   return 'Other';
 }
@@ -51,7 +51,56 @@ export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer'
 
 /** isJSONOption says whether a value is edited as JSON. */
 export function isJSONOption(key: string, value: string): boolean {
-  if (key.endsWith('Ratio') || key.endsWith('Mapping')) return true;
   const v = value.trim();
-  return (v.startsWith('{') && v.endsWith('}')) || (v.startsWith('[') && v.endsWith(']'));
+  const structured = (v.startsWith('{') && v.endsWith('}')) || (v.startsWith('[') && v.endsWith(']'));
+  // A ratio table may be empty; a single ratio such as UnknownModelRatio is a number.
+  return structured || (v === '' && (key.endsWith('Ratio') || key.endsWith('Mapping')));
 }
+
+/** HELP says in a line what each known option does; the settings page shows it under the field. */
+export const HELP: Record<string, string> = {
+  About: 'Text of the About page.',
+  AutomaticDisableChannelEnabled: 'Disable a channel by itself when its upstream says the key is dead (401, no quota, deactivated).',
+  AutomaticEnableChannelEnabled: 'Enable an automatically disabled channel again once a test passes.',
+  ChannelCooldownFailures: 'Consecutive failures after which a channel rests for ChannelCooldownSeconds; 0 turns cooldown off.',
+  ChannelCooldownSeconds: 'How long a failing channel rests, in seconds; 0 turns cooldown off.',
+  ChannelDisableThreshold: 'Seconds: a channel whose test answers slower is disabled, when automatic disabling is on.',
+  ChannelTestFrequency: 'Minutes between background tests of every channel; 0 turns them off.',
+  ChatLink: 'Link to a chat front end for your users.',
+  CompletionRatio: 'Per model: what a completion token costs relative to a prompt token.',
+  DisplayInCurrencyEnabled: 'Show quota in dollars (QuotaPerUnit units make $1) instead of raw units.',
+  DisplayTokenStatEnabled: 'Show token usage figures to users.',
+  EmailDomainRestrictionEnabled: 'Only accept registration from the domains in EmailDomainWhitelist.',
+  EmailDomainWhitelist: 'Comma-separated email domains accepted when the restriction is on.',
+  EmailVerificationEnabled: 'Registration needs a code sent by email; set up Mail first.',
+  Footer: 'HTML shown at the foot of every page.',
+  GroupRatio: 'Per user group: a multiplier on every price.',
+  HomePageContent: 'Content of the home page.',
+  LogContentEnabled: 'Keep each call’s request and answer in its log row, for debugging.',
+  LogContentMaxBytes: 'How many bytes of a request and of an answer a log row keeps.',
+  Logo: 'URL of the logo shown beside the system name.',
+  ModelRatio: 'Per model: its price multiplier. Quota = (prompt + completion × completion ratio) × model ratio × group ratio.',
+  Notice: 'Announcement shown on every dashboard.',
+  PasswordLoginEnabled: 'Allow signing in with a username and password.',
+  PasswordRegisterEnabled: 'Allow registering with a username and password.',
+  PreConsumedQuota: 'Tokens reserved for a request that sets no max_tokens, until its true cost is known.',
+  QuotaForInvitee: 'Quota given to a new user who registers with an invite code.',
+  QuotaForInviter: 'Quota given to the inviter when someone registers with their code.',
+  QuotaForNewUser: 'Quota every new user starts with.',
+  QuotaPerUnit: 'Quota units that make one dollar.',
+  RegisterEnabled: 'Allow new users to register.',
+  RetryTimes: 'How many other channels a failed request may try.',
+  SMTPAccount: 'SMTP user name.',
+  SMTPFrom: 'Sender address of the mails.',
+  SMTPPort: 'SMTP port: 587 for STARTTLS, 465 for TLS.',
+  SMTPServer: 'SMTP server host name.',
+  SMTPToken: 'SMTP password or token; never shown back.',
+  ServerAddress: 'Public URL of this server, used in links sent by email.',
+  StreamKeepAliveSeconds: 'While a stream waits for its first token, send a keep-alive this often, in seconds; 0 turns it off.',
+  SystemName: 'Name shown in the header and the browser tab.',
+  TopUpLink: 'Where users buy redemption codes; shown on the top-up page.',
+  TurnstileCheckEnabled: 'Ask for a Cloudflare Turnstile check on registration and emails.',
+  TurnstileSecretKey: 'Turnstile secret key; never shown back.',
+  TurnstileSiteKey: 'Turnstile site key, given to browsers.',
+  UnknownModelRatio: 'Price multiplier for a model missing from ModelRatio.',
+};

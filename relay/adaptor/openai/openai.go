@@ -57,6 +57,9 @@ func (Adaptor) NewRequest(ctx context.Context, ch *model.RelayChannel, req *adap
 			return nil, err
 		}
 		body, contentType = buf, ct
+	} else if req.Raw != nil && req.UpstreamModel == req.Model && !(req.Stream && (req.Mode == adaptor.ModeChat || req.Mode == adaptor.ModeCompletions)) {
+		// Nothing to change: the client's bytes go upstream as they came.
+		body = bytes.NewReader(req.Raw)
 	} else {
 		fields := make(map[string]json.RawMessage, len(req.Fields)+1)
 		for k, v := range req.Fields {

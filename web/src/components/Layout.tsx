@@ -1,5 +1,5 @@
 import { Suspense } from 'react';
-import { NavLink as RouterLink, Outlet, useNavigate } from 'react-router-dom';
+import { NavLink as RouterLink, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { AppShell, Burger, Group, NavLink, Text, Button, Image, Center, Loader, Box } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useApp } from '../state';
@@ -7,6 +7,7 @@ import { useI18n } from '../i18n';
 import { api } from '../api';
 import { notifyError } from '../util';
 import LangSwitch from './LangSwitch';
+import ErrorBoundary from './ErrorBoundary';
 
 interface Item {
   to: string;
@@ -31,6 +32,7 @@ export default function Layout() {
   const { status, user, isAdmin, setUser } = useApp();
   const { t } = useI18n();
   const navigate = useNavigate();
+  const location = useLocation();
 
   const logout = async () => {
     try {
@@ -88,7 +90,10 @@ export default function Layout() {
             </Center>
           }
         >
-          <Outlet />
+          {/* keyed by path so that leaving a broken page clears the error */}
+          <ErrorBoundary key={location.pathname} title={t('This page failed')} reload={t('Reload')}>
+            <Outlet />
+          </ErrorBoundary>
         </Suspense>
         {status.footer_html ? (
           <Box

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Group, Switch, TextInput, Textarea, Button, Text, Stack, PasswordInput } from '@mantine/core';
 import { useI18n } from '../i18n';
-import { isJSONOption, LONG_TEXT } from '../optionGroups';
+import { HELP, isJSONOption, LONG_TEXT } from '../optionGroups';
 
 interface Props {
   name: string;
@@ -21,22 +21,34 @@ function jsonError(s: string): string | null {
 }
 
 /** OptionField edits one runtime option with the editor its value calls for, and saves it alone. */
+/** pretty indents a JSON value for editing; what does not parse is left as it is. */
+function pretty(s: string): string {
+  try {
+    return JSON.stringify(JSON.parse(s), null, 2);
+  } catch {
+    return s;
+  }
+}
+
 export default function OptionField({ name, value, secret, onSave }: Props) {
   const { t } = useI18n();
-  const [draft, setDraft] = useState(value);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => setDraft(value), [value]);
-
   const isBool = value === 'true' || value === 'false';
   const isJSON = !secret && isJSONOption(name, value);
+  // Ratio tables arrive on one line; they are edited indented.
+  const shown = isJSON && value.trim() ? pretty(value) : value;
+  const [draft, setDraft] = useState(shown);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setDraft(shown), [shown]);
+
+  const help = HELP[name] ? t(HELP[name]) : undefined;
   const err = isJSON ? jsonError(draft) : null;
-  const dirty = draft !== value;
+  const dirty = draft !== shown;
 
   const save = async (v: string) => {
     setBusy(true);
     const ok = await onSave(name, v);
     setBusy(false);
-    if (!ok) setDraft(value);
+    if (!ok) setDraft(shown);
     else if (secret) setDraft('');
   };
 
@@ -44,6 +56,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     return (
       <Switch
         label={<Text size="sm" className="mono">{name}</Text>}
+        description={help}
         checked={draft === 'true'}
         disabled={busy}
         onChange={(e) => {
@@ -61,6 +74,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     input = (
       <PasswordInput
         label={label}
+        description={help}
         placeholder={t('Not shown; type a new value to replace it')}
         value={draft}
         onChange={(e) => setDraft(e.currentTarget.value)}
@@ -70,6 +84,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     input = (
       <Textarea
         label={label}
+        description={help}
         autosize
         minRows={isJSON ? 4 : 2}
         maxRows={18}
@@ -80,7 +95,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
       />
     );
   } else {
-    input = <TextInput label={label} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} />;
+    input = <TextInput label={label} description={help} value={draft} onChange={(e) => setDraft(e.currentTarget.value)} />;
   }
 
   return (
@@ -98,7 +113,7 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
           </Button>
         )}
         {dirty && !secret && (
-          <Button size="compact-xs" variant="subtle" onClick={() => setDraft(value)}>
+          <Button size="compact-xs" variant="subtle" onClick={() => setDraft(shown)}>
             {t('Undo')}
           </Button>
         )}

@@ -6,17 +6,22 @@ interface Props {
   pageSize: number;
   count: number; // rows on this page
   total?: number;
+  /** the server's word that another page follows, where it gives no total */
+  hasMore?: boolean;
   onPage: (p: number) => void;
   onPageSize: (n: number) => void;
 }
 
 /**
- * Pager pages a server-side list. When the server gives no total, a short
- * page is taken as the last one.
+ * Pager pages a server-side list. When the server gives neither a total nor
+ * has_more, a short page is taken as the last one.
  */
-export default function Pager({ page, pageSize, count, total, onPage, onPageSize }: Props) {
+export default function Pager({ page, pageSize, count, total, hasMore, onPage, onPageSize }: Props) {
   const { t } = useI18n();
-  const last = total !== undefined ? Math.max(0, Math.ceil(total / pageSize) - 1) : count < pageSize ? page : page + 1;
+  let last: number;
+  if (total !== undefined) last = Math.max(0, Math.ceil(total / pageSize) - 1);
+  else if (hasMore !== undefined) last = hasMore ? page + 1 : page;
+  else last = count < pageSize ? page : page + 1;
   return (
     <Group justify="flex-end" mt="sm" gap="xs">
       {total !== undefined && (

@@ -6,8 +6,8 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, listPage, qs, request } from '../api';
 import { fmtTime, jsonObjectError, notifyError, notifyOk } from '../util';
-import { modelNames, modelsByType, splitList } from '../models';
-import { CHANNEL_TYPES, channelType } from '../channelTypes';
+import { modelNames, splitList } from '../models';
+import { CHANNEL_TYPES, channelType, defaultModels } from '../channelTypes';
 import Pager from '../components/Pager';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
@@ -34,6 +34,7 @@ export interface Channel {
   created_time?: number;
   in_flight?: number;
   inflight?: number;
+  max_inflight?: number;
 }
 
 interface Form {
@@ -49,6 +50,7 @@ interface Form {
   config: string;
   priority: number;
   weight: number;
+  max_inflight: number;
 }
 
 const emptyForm: Form = {
@@ -63,6 +65,7 @@ const emptyForm: Form = {
   config: '',
   priority: 0,
   weight: 0,
+  max_inflight: 0,
 };
 
 /** mappingError checks a model mapping: a JSON object whose values are model names. */
@@ -101,7 +104,6 @@ export default function Channels() {
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState<number | null>(null);
-  const [byType, setByType] = useState<Record<string, string[]>>({});
   const [allModels, setAllModels] = useState<string[]>([]);
   const [groups, setGroups] = useState<string[]>(['default']);
 
@@ -127,14 +129,13 @@ export default function Channels() {
 
   useEffect(() => {
     // Suggestions for the form; a failure here is shown but does not block editing.
-    modelsByType().then(setByType).catch(notifyError);
     api<unknown>('GET', '/api/channel/models').then((d) => setAllModels(modelNames(d))).catch(notifyError);
     api<unknown>('GET', '/api/group/')
       .then((d) => Array.isArray(d) && setGroups(d.map(String)))
       .catch(notifyError);
   }, []);
 
-  const typeModels = useMemo(() => (form ? byType[String(form.type)] ?? [] : []), [form, byType]);
+  const typeModels = useMemo(() => (form ? defaultModels(channelType(form.type), allModels) : []), [form, allModels]);
   const modelChoices = useMemo(() => [...new Set([...typeModels, ...allModels])], [typeModels, allModels]);
 
   const openCreate = () => {
@@ -159,6 +160,7 @@ export default function Channels() {
         config: full.config ?? '',
         priority: full.priority ?? 0,
         weight: full.weight ?? 0,
+        max_inflight: full.max_inflight ?? 0,
       });
     } catch (e) {
       notifyError(e);
@@ -169,6 +171,7 @@ export default function Channels() {
     if (!form) return;
     setFormError('');
     const ct = channelType(form.type);
+    if (!ct.supported) return setFormError(t('This server does not relay to {type} channels.', { type: ct.label }));
     if (!form.name.trim()) return setFormError(t('Name is required.'));
     if (!form.id && !form.key.trim()) return setFormError(t('Key is required.'));
     if (ct.baseUrlRequired && !form.base_url.trim()) return setFormError(t('This channel type needs a base URL.'));
@@ -188,6 +191,7 @@ export default function Channels() {
       config: form.config.trim(),
       priority: form.priority,
       weight: form.weight,
+      max_inflight: form.max_inflight,
     };
     if (form.key.trim()) body.key = form.key.trim();
     setSaving(true);
@@ -206,12 +210,10 @@ export default function Channels() {
 
   const setStatus = async (c: Channel, status: number) => {
     try {
-      // Send the whole channel back (without its key) so that the update is
-      // right whether the server merges fields or replaces the row.
-      const full = await api<Channel>('GET', `/api/channel/${c.id}`);
-      const rest: Record<string, unknown> = { ...full };
-      delete rest.key;
-      await api('PUT', '/api/channel/', { ...rest, id: c.id, status });
+      // Only the status is sent: PUT changes just the fields it is given,
+      // and echoing the row back would overwrite live figures such as
+      // used_quota with the stale ones this page loaded.
+      await api('PUT', '/api/channel/', { id: c.id, status });
       notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
       load();
     } catch (e) {
@@ -244,11 +246,15 @@ export default function Channels() {
 
   const updateBalance = async (c: Channel) => {
     try {
-      await request('GET', `/api/channel/update_balance/${c.id}`);
-      notifyOk(t('Balance updated'));
+      const env = await request('GET', `/api/channel/update_balance/${c.id}`);
+      notifyOk(
+        typeof env.balance === 'number'
+          ? t('{name}: balance ${b}', { name: c.name, b: env.balance.toFixed(2) })
+          : t('Balance updated'),
+      );
       load();
     } catch (e) {
-      notifyError(e);
+      notifyError(new Error(`${c.name}: ${(e as Error).message}`));
     }
   };
 
@@ -318,7 +324,14 @@ export default function Channels() {
             {rows.map((c) => (
               <Table.Tr key={c.id} data-testid="channel-row">
                 <Table.Td>{c.id}</Table.Td>
-                <Table.Td className="nowrap">{c.name}</Table.Td>
+                <Table.Td className="nowrap">
+                  <Tooltip label={splitList(c.models).join(', ')} multiline maw={420} disabled={!c.models}>
+                    <span>{c.name}</span>
+                  </Tooltip>
+                  <Text size="xs" c="dimmed">
+                    {splitList(c.models).length === 1 ? t('1 model') : t('{n} models', { n: splitList(c.models).length })}
+                  </Text>
+                </Table.Td>
                 <Table.Td className="nowrap">{channelType(c.type).label}</Table.Td>
                 <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
                 <Table.Td>{c.group}</Table.Td>
@@ -329,7 +342,10 @@ export default function Channels() {
                     <Text size="sm" c={rtColor(c.response_time)}>{c.response_time ? `${c.response_time} ms` : '—'}</Text>
                   </Tooltip>
                 </Table.Td>
-                <Table.Td>{inFlight(c) ?? '—'}</Table.Td>
+                <Table.Td className="nowrap">
+                  {inFlight(c) ?? '—'}
+                  {c.max_inflight ? ` / ${c.max_inflight}` : ''}
+                </Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(c.used_quota)}</Table.Td>
                 <Table.Td className="nowrap">
                   <Tooltip label={t('Click to update')}>
@@ -373,7 +389,13 @@ export default function Channels() {
               label={t('Type')}
               searchable
               allowDeselect={false}
-              data={CHANNEL_TYPES.map((c) => ({ value: String(c.value), label: c.label }))}
+              data={[
+                { group: t('Supported'), items: CHANNEL_TYPES.filter((c) => c.supported).map((c) => ({ value: String(c.value), label: c.label })) },
+                {
+                  group: t('Not supported by this server'),
+                  items: CHANNEL_TYPES.filter((c) => !c.supported).map((c) => ({ value: String(c.value), label: c.label, disabled: true })),
+                },
+              ]}
               value={String(form.type)}
               onChange={(v) => {
                 const next = channelType(Number(v));
@@ -436,6 +458,7 @@ export default function Channels() {
             <Group grow>
               <NumberInput label={t('Priority')} description={t('Higher is tried first')} value={form.priority} allowDecimal={false} onChange={(v) => setForm({ ...form, priority: Number(v) || 0 })} />
               <NumberInput label={t('Weight')} description={t('Share inside a priority tier')} value={form.weight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, weight: Number(v) || 0 })} />
+              <NumberInput label={t('In-flight limit')} description={t('0 means no limit')} value={form.max_inflight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, max_inflight: Number(v) || 0 })} />
             </Group>
             <Textarea
               label={t('Config (JSON)')}

@@ -1,8 +1,8 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
-import { SimpleGrid, Paper, Text, Title, Alert, Group, Button, Loader, Center, Stack } from '@mantine/core';
+import { SimpleGrid, Paper, Text, Title, Alert, Group, Button, Loader, Center, Stack, Select, SegmentedControl } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
-import { api } from '../api';
+import { api, qs } from '../api';
 import { normalizeDashboard, type DayPoint, type ModelPoint } from '../dashboard';
 
 // recharts is the heaviest dependency; it loads after the figures are drawn.
@@ -27,7 +27,9 @@ function Stat({ label, value, sub, testid }: { label: string; value: string; sub
 }
 
 export default function Dashboard() {
-  const { user, status, refreshUser, fmtQuota } = useApp();
+  const { user, status, isAdmin, refreshUser, fmtQuota } = useApp();
+  const [days, setDays] = useState('7');
+  const [scope, setScope] = useState<'self' | 'all'>('self');
   // In currency, small charges vanish in the rounding; the raw units show them.
   const units = (q: number | undefined) =>
     status.display_in_currency ? t('{n} units', { n: (q ?? 0).toLocaleString('en-US') }) : undefined;
@@ -42,13 +44,15 @@ export default function Dashboard() {
     setError('');
     const results = await Promise.allSettled([
       refreshUser(),
-      api<unknown>('GET', '/api/user/dashboard').then((d) => setSeries(normalizeDashboard(d))),
+      api<unknown>('GET', `/api/user/dashboard${qs({ days, scope: scope === 'all' ? 'all' : undefined })}`).then((d) =>
+        setSeries(normalizeDashboard(d)),
+      ),
       api<string>('GET', '/api/notice').then((n) => setNotice(typeof n === 'string' ? n : '')),
     ]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) setError(failed.map((f) => (f.reason as Error).message).join('; '));
     setBusy(false);
-  }, [refreshUser]);
+  }, [refreshUser, days, scope]);
 
   useEffect(() => {
     load();
@@ -61,9 +65,31 @@ export default function Dashboard() {
     <Stack>
       <Group justify="space-between">
         <Title order={3}>{t('Dashboard')}</Title>
-        <Button variant="default" size="xs" onClick={load} loading={busy}>
-          {t('Refresh')}
-        </Button>
+        <Group gap="xs">
+          {isAdmin && (
+            <SegmentedControl
+              size="xs"
+              value={scope}
+              onChange={(v) => setScope(v as 'self' | 'all')}
+              data={[
+                { value: 'self', label: t('Mine') },
+                { value: 'all', label: t('All users') },
+              ]}
+            />
+          )}
+          <Select
+            size="xs"
+            w={130}
+            aria-label={t('Period')}
+            allowDeselect={false}
+            value={days}
+            onChange={(v) => v && setDays(v)}
+            data={['7', '14', '30', '90'].map((d) => ({ value: d, label: t('Last {n} days', { n: d }) }))}
+          />
+          <Button variant="default" size="xs" onClick={load} loading={busy}>
+            {t('Refresh')}
+          </Button>
+        </Group>
       </Group>
       {notice && (
         <Alert color="blue" title={t('Notice')}>
@@ -74,8 +100,14 @@ export default function Dashboard() {
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
         <Stat label={t('Quota left')} value={fmtQuota(user?.quota)} sub={units(user?.quota)} testid="quota-left" />
         <Stat label={t('Quota used')} value={fmtQuota(user?.used_quota)} sub={units(user?.used_quota)} testid="quota-used" />
-        <Stat label={t('Requests (period)')} value={totalRequests.toLocaleString('en-US')} />
-        <Stat label={t('Tokens (period)')} value={totalTokens.toLocaleString('en-US')} />
+        <Stat
+          label={scope === 'all' ? t('Requests, all users') : t('Requests (period)')}
+          value={totalRequests.toLocaleString('en-US')}
+        />
+        <Stat
+          label={scope === 'all' ? t('Tokens, all users') : t('Tokens (period)')}
+          value={totalTokens.toLocaleString('en-US')}
+        />
       </SimpleGrid>
       {series === null ? (
         <Center h={200}>{busy ? <Loader /> : null}</Center>

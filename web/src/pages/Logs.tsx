@@ -60,10 +60,11 @@ export default function Logs() {
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [rows, setRows] = useState<Log[]>([]);
   const [total, setTotal] = useState<number | undefined>();
+  const [hasMore, setHasMore] = useState<boolean | undefined>();
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState(20);
   const [loading, setLoading] = useState(false);
-  const [stat, setStat] = useState<{ quota?: number; tokens?: number } | null>(null);
+  const [stat, setStat] = useState<{ quota?: number; tokens?: number; count?: number } | null>(null);
 
   const all = isAdmin && scope === 'all';
 
@@ -87,11 +88,12 @@ export default function Logs() {
     if (list.status === 'fulfilled') {
       setRows(list.value.items);
       setTotal(list.value.total);
+      setHasMore(list.value.hasMore);
     } else notifyError(list.reason);
     if (st.status === 'fulfilled' && st.value && typeof st.value === 'object') {
       const v = st.value;
       const tokens = typeof v.tokens === 'number' ? v.tokens : typeof v.token === 'number' ? v.token : undefined;
-      setStat({ quota: typeof v.quota === 'number' ? v.quota : undefined, tokens });
+      setStat({ quota: typeof v.quota === 'number' ? v.quota : undefined, tokens, count: typeof v.count === 'number' ? v.count : undefined });
     } else if (st.status === 'rejected') notifyError(st.reason);
     setLoading(false);
   }, [all, filters, page, pageSize]);
@@ -162,6 +164,7 @@ export default function Logs() {
           <Text size="sm" c="dimmed" data-testid="log-stat">
             {stat?.quota !== undefined && t('Quota used in range: {q}', { q: fmtQuota(stat.quota) })}
             {stat?.tokens !== undefined && ` · ${t('Tokens: {n}', { n: stat.tokens.toLocaleString('en-US') })}`}
+            {stat?.count !== undefined && ` · ${t('Requests: {n}', { n: stat.count.toLocaleString('en-US') })}`}
           </Text>
           <Group gap="xs">
             <Button size="xs" variant="default" onClick={() => { setDraft(noFilters); setPage(0); setFilters(noFilters); }}>{t('Reset')}</Button>
@@ -179,8 +182,7 @@ export default function Logs() {
               <Table.Th>{t('Token')}</Table.Th>
               <Table.Th>{t('Model')}</Table.Th>
               {all && <Table.Th>{t('Channel')}</Table.Th>}
-              <Table.Th>{t('Prompt')}</Table.Th>
-              <Table.Th>{t('Completion')}</Table.Th>
+              <Table.Th>{t('Tokens (prompt + completion)')}</Table.Th>
               <Table.Th>{t('Quota')}</Table.Th>
               <Table.Th>{t('Latency')}</Table.Th>
               <Table.Th>{t('Details')}</Table.Th>
@@ -196,21 +198,24 @@ export default function Logs() {
                 <Table.Tr key={l.id} data-testid="log-row">
                   <Table.Td className="nowrap">{fmtTime(l.created_at ?? l.created_time)}</Table.Td>
                   <Table.Td><Badge color={color} variant="light">{t(label)}</Badge></Table.Td>
-                  {all && <Table.Td>{l.username}</Table.Td>}
-                  <Table.Td>{l.token_name}</Table.Td>
-                  <Table.Td>
+                  {all && <Table.Td className="nowrap">{l.username}</Table.Td>}
+                  <Table.Td className="nowrap">{l.token_name}</Table.Td>
+                  <Table.Td className="nowrap">
                     {l.model_name}
                     {stream ? <Badge ml={4} size="xs" variant="outline">{t('stream')}</Badge> : null}
                   </Table.Td>
-                  {all && <Table.Td>{l.channel ?? l.channel_id ?? ''}</Table.Td>}
-                  <Table.Td>{l.prompt_tokens ?? ''}</Table.Td>
-                  <Table.Td>{l.completion_tokens ?? ''}</Table.Td>
+                  {all && <Table.Td>{(l.channel ?? l.channel_id) || ''}</Table.Td>}
+                  <Table.Td className="nowrap">{l.type === 2 ? `${l.prompt_tokens ?? 0} + ${l.completion_tokens ?? 0}` : ''}</Table.Td>
                   <Table.Td className="nowrap">{l.quota !== undefined ? fmtQuota(l.quota) : ''}</Table.Td>
                   <Table.Td className="nowrap">
                     {elapsed !== undefined && elapsed > 0 ? `${elapsed} ms` : ''}
-                    {first !== undefined && first > 0 ? ` (${t('first token {n} ms', { n: first })})` : ''}
+                    {first !== undefined && first > 0 && (
+                      <Text size="xs" c="dimmed">
+                        {t('first token {n} ms', { n: first })}
+                      </Text>
+                    )}
                   </Table.Td>
-                  <Table.Td maw={360}>
+                  <Table.Td miw={200} maw={360}>
                     <Tooltip label={[l.request_id, l.ip].filter(Boolean).join(' · ')} disabled={!l.request_id && !l.ip} multiline maw={360}>
                       <Text size="xs" className="pre-wrap" lineClamp={3}>{l.content}</Text>
                     </Tooltip>
@@ -220,7 +225,7 @@ export default function Logs() {
             })}
             {!rows.length && (
               <Table.Tr>
-                <Table.Td colSpan={11}>
+                <Table.Td colSpan={10}>
                   <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No logs match.')}</Text>
                 </Table.Td>
               </Table.Tr>
@@ -228,7 +233,7 @@ export default function Logs() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} hasMore={hasMore} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
       {isAdmin && (
         <Paper withBorder p="sm" radius="md">
           <Group align="flex-end" gap="xs">

@@ -43,7 +43,7 @@ export default function ResetConfirm() {
               <Stack gap="xs">
                 <Text size="sm">{t('Your new password (change it after signing in):')}</Text>
                 <Group>
-                  <Code>{password}</Code>
+                  <Code data-testid="new-password">{password}</Code>
                   <Button size="xs" variant="default" onClick={() => copyText(password).then(() => notifyOk(t('Copied')))}>
                     {t('Copy')}
                   </Button>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper,
+  Title, Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper, Select,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -37,6 +37,7 @@ interface Form {
   expires: string;
   models: string[];
   subnet: string;
+  group: string;
 }
 
 const empty: Form = {
@@ -47,10 +48,12 @@ const empty: Form = {
   expires: '',
   models: [],
   subnet: '',
+  group: '',
 };
 
 export default function Tokens() {
-  const { fmtQuota } = useApp();
+  const { fmtQuota, isAdmin } = useApp();
+  const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
   const [rows, setRows] = useState<Token[]>([]);
   const [total, setTotal] = useState<number | undefined>();
@@ -89,7 +92,12 @@ export default function Tokens() {
     api<unknown>('GET', '/api/models')
       .then((d) => setModels(modelNames(d)))
       .catch(() => setModels([])); // suggestions only; the field still takes any name
-  }, []);
+    // Only admins may give a token another group than their own.
+    if (isAdmin)
+      api<unknown>('GET', '/api/group/')
+        .then((d) => Array.isArray(d) && setGroups(d.map(String)))
+        .catch(notifyError);
+  }, [isAdmin]);
 
   const openCreate = () => {
     setFormError('');
@@ -106,6 +114,7 @@ export default function Tokens() {
       expires: tk.expired_time > 0 ? toLocalInput(tk.expired_time) : '',
       models: splitList(tk.models),
       subnet: tk.subnet ?? '',
+      group: tk.group ?? '',
     });
   };
 
@@ -124,7 +133,7 @@ export default function Tokens() {
         return;
       }
     }
-    const body = {
+    const body: Record<string, unknown> = {
       name: form.name.trim(),
       remain_quota: form.remain_quota,
       unlimited_quota: form.unlimited_quota,
@@ -132,6 +141,7 @@ export default function Tokens() {
       models: form.models.join(','),
       subnet: form.subnet.trim(),
     };
+    if (isAdmin) body.group = form.group;
     setSaving(true);
     try {
       if (form.id) {
@@ -272,6 +282,16 @@ export default function Tokens() {
               value={form.subnet}
               onChange={(e) => setForm({ ...form, subnet: e.currentTarget.value })}
             />
+            {isAdmin && (
+              <Select
+                label={t('Group')}
+                description={t('Empty uses the owner’s group.')}
+                data={[{ value: '', label: t('Owner’s group') }, ...groups.map((g) => ({ value: g, label: g }))]}
+                value={form.group}
+                allowDeselect={false}
+                onChange={(v) => setForm({ ...form, group: v ?? '' })}
+              />
+            )}
             {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>

@@ -1,0 +1,1 @@
+function i(o){const r=new Set,t=e=>{typeof e=="string"&&e?r.add(e):e&&typeof e=="object"&&"id"in e&&typeof e.id=="string"&&r.add(e.id)};if(Array.isArray(o))o.forEach(t);else if(o&&typeof o=="object")for(const e of Object.values(o))Array.isArray(e)&&e.forEach(t);return[...r].sort()}function s(o){return(o??"").split(",").map(r=>r.trim()).filter(Boolean)}export{i as m,s};
