@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchyard/internal/testkit"
 	"switchyard/model"
@@ -158,47 +160,108 @@ func TestTurnstile(t *testing.T) {
 	})
 }
 
-// limitedEnv turns one rate limit on; testkit turns them all off.
+// limitedEnv turns one rate limit on; testkit turns them all off. It also
+// trusts the loopback peer as a proxy, so each run can speak for a client
+// IP of its own through X-Forwarded-For.
 func limitedEnv(name string, n int) map[string]string {
-	return map[string]string{name: strconv.Itoa(n)}
+	return map[string]string{name: strconv.Itoa(n), "TRUSTED_PROXIES": "127.0.0.1,::1"}
+}
+
+// step is one request of a rate-limit run and the status it must get.
+type step struct {
+	method, path string
+	body         any
+	status       int
+}
+
+// wantLimited sends steps as one client IP and checks each status, and
+// that every 429 is a management error with Retry-After and a request id.
+// The limits count in fixed windows, so a run that crosses a window
+// boundary proves nothing: it is repeated as a fresh client IP, and only
+// a run that stayed inside one window is judged.
+func wantLimited(t *testing.T, app *testkit.App, window time.Duration, steps []step) {
+	t.Helper()
+	c := app.Anon(t)
+	for attempt := 1; attempt <= 3; attempt++ {
+		ip := fmt.Sprintf("198.51.100.%d", attempt)
+		w := time.Now().UnixNano() / int64(window)
+		var failure string
+		for i, s := range steps {
+			var rd io.Reader
+			if s.body != nil {
+				b, _ := json.Marshal(s.body)
+				rd = bytes.NewReader(b)
+			}
+			req, _ := http.NewRequest(s.method, app.URL+s.path, rd)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", ip)
+			r := c.Send(req)
+			bad429 := r.Status == 429 && (r.Success || !strings.Contains(r.Message, "too many requests") ||
+				r.Header.Get("Retry-After") == "" || r.Header.Get("X-Request-Id") == "")
+			if failure == "" && (r.Status != s.status || bad429) {
+				failure = fmt.Sprintf("step %d %s %s: want %d, got %d %v %s", i, s.method, s.path, s.status, r.Status, r.Header, r.Raw)
+			}
+		}
+		if time.Now().UnixNano()/int64(window) != w {
+			continue
+		}
+		if failure != "" {
+			t.Fatal(failure)
+		}
+		return
+	}
+	t.Fatal("three runs in a row crossed a rate-limit window boundary")
 }
 
 func TestCriticalRateLimit(t *testing.T) {
 	testkit.ForEachDB(t, limitedEnv("CRITICAL_RATE_LIMIT", 3), func(t *testing.T, app *testkit.App) {
-		anon := app.Anon(t)
-		login := func() *testkit.Reply {
-			return anon.Do("POST", "/api/user/login", map[string]string{"username": "root", "password": "wrong-password"})
-		}
-		for i := 0; i < 3; i++ {
-			login().WantFail(t, 401, "wrong username or password")
-		}
-		r := login().WantFail(t, 429, "too many requests")
-		if r.Header.Get("Retry-After") == "" || r.Header.Get("X-Request-Id") == "" {
-			t.Fatalf("429 headers: %v", r.Header)
-		}
-		// The critical limit is shared by the routes behind it, and the
-		// right password does not get past it either.
-		anon.Do("POST", "/api/user/register", map[string]string{"username": testkit.Name("c"), "password": "password-1"}).WantFail(t, 429, "too many requests")
-		anon.Do("POST", "/api/user/login", map[string]string{"username": "root", "password": testkit.RootPassword}).WantFail(t, 429, "too many requests")
-		anon.Do("POST", "/api/user/reset", map[string]string{"email": "a@example.com", "token": "t"}).WantFail(t, 429, "too many requests")
-		// Other routes are not limited by it.
-		anon.Do("GET", "/api/status", nil).Want(t, 200, true)
+		wrong := map[string]string{"username": "root", "password": "wrong-password"}
+		wantLimited(t, app, 20*time.Minute, []step{
+			{"POST", "/api/user/login", wrong, 401},
+			{"POST", "/api/user/login", wrong, 401},
+			{"POST", "/api/user/login", wrong, 401},
+			{"POST", "/api/user/login", wrong, 429},
+			// The limit is shared by the routes behind it, and the right
+			// password does not get past it either.
+			{"POST", "/api/user/register", map[string]string{"username": testkit.Name("c"), "password": "password-1"}, 429},
+			{"POST", "/api/user/login", map[string]string{"username": "root", "password": testkit.RootPassword}, 429},
+			{"POST", "/api/user/reset", map[string]string{"email": "a@example.com", "token": "t"}, 429},
+			{"GET", "/api/verification?email=a@example.com", nil, 429},
+			// Other routes are not limited by it.
+			{"GET", "/api/status", nil, 200},
+		})
 		wantCounterWhere(t, app, "critical")
 	})
 }
 
 func TestGlobalAPIRateLimit(t *testing.T) {
 	testkit.ForEachDB(t, limitedEnv("GLOBAL_API_RATE_LIMIT", 5), func(t *testing.T, app *testkit.App) {
-		anon := app.Anon(t)
+		steps := []step{}
 		for i := 0; i < 5; i++ {
-			anon.Do("GET", "/api/status", nil).Want(t, 200, true)
+			steps = append(steps, step{"GET", "/api/status", nil, 200})
 		}
-		anon.Do("GET", "/api/status", nil).WantFail(t, 429, "too many requests")
-		// Health checks are outside /api and never limited.
-		if r := anon.Do("GET", "/healthz", nil); r.Status != 200 {
-			t.Fatalf("healthz %d", r.Status)
-		}
+		steps = append(steps,
+			step{"GET", "/api/status", nil, 429},
+			step{"POST", "/api/user/login", map[string]string{"username": "root", "password": testkit.RootPassword}, 429},
+			// Health checks are outside /api and never limited.
+			step{"GET", "/healthz", nil, 200},
+		)
+		wantLimited(t, app, 3*time.Minute, steps)
 		wantCounterWhere(t, app, "api")
+	})
+}
+
+func TestGlobalWebRateLimit(t *testing.T) {
+	testkit.ForEachDB(t, limitedEnv("GLOBAL_WEB_RATE_LIMIT", 3), func(t *testing.T, app *testkit.App) {
+		wantLimited(t, app, 3*time.Minute, []step{
+			{"GET", "/", nil, 200},
+			{"GET", "/login", nil, 200},
+			{"GET", "/token", nil, 200},
+			{"GET", "/", nil, 429},
+			// The API has its own counter.
+			{"GET", "/api/status", nil, 200},
+		})
+		wantCounterWhere(t, app, "web")
 	})
 }
 
