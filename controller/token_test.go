@@ -165,3 +165,15 @@ func TestInitialRootToken(t *testing.T) {
 		}
 	})
 }
+
+func TestTokenSearchIgnoresCase(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		user := app.NewUser(t, model.RoleCommon)
+		user.Do("POST", "/api/token/", map[string]any{"name": "Production Key"}).Want(t, 200, true)
+		var found []tokenReply
+		user.Do("GET", "/api/token/search?keyword=production", nil).Want(t, 200, true).Decode(t, &found)
+		if len(found) != 1 {
+			t.Fatalf("case-blind search found %d tokens", len(found))
+		}
+	})
+}

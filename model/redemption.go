@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -70,10 +71,10 @@ func (s *Store) ListRedemptions(ctx context.Context, offset, limit int) ([]Redem
 	return out, total, nil
 }
 
-// SearchRedemptions matches codes by id or name.
+// SearchRedemptions matches codes by id or name, ignoring case.
 func (s *Store) SearchRedemptions(ctx context.Context, keyword string, offset, limit int) ([]Redemption, error) {
 	var out []Redemption
-	q := s.DB.WithContext(ctx).Where("name LIKE ? ESCAPE '!'", likePattern(keyword))
+	q := s.DB.WithContext(ctx).Where("LOWER(name) LIKE ? ESCAPE '!'", strings.ToLower(likePattern(keyword)))
 	if id, err := strconv.Atoi(keyword); err == nil {
 		q = s.DB.WithContext(ctx).Where("id = ?", id).Or(q)
 	}

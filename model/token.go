@@ -115,10 +115,11 @@ func (s *Store) ListTokens(ctx context.Context, userID, offset, limit int) ([]To
 	return out, total, nil
 }
 
-// SearchTokens matches a user's tokens by name.
+// SearchTokens matches a user's tokens by name, ignoring case on every
+// database (PostgreSQL's LIKE alone would not).
 func (s *Store) SearchTokens(ctx context.Context, userID int, keyword string, offset, limit int) ([]Token, error) {
 	var out []Token
-	err := s.DB.WithContext(ctx).Where("user_id = ? AND name LIKE ? ESCAPE '!'", userID, likePattern(keyword)).
+	err := s.DB.WithContext(ctx).Where("user_id = ? AND LOWER(name) LIKE ? ESCAPE '!'", userID, strings.ToLower(likePattern(keyword))).
 		Order("id desc").Offset(offset).Limit(limit).Find(&out).Error
 	if err != nil {
 		return nil, errs.Internal(err)
