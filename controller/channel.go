@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -245,12 +244,7 @@ func (h *Relay) knownModels() []string {
 	for m := range ratios {
 		seen[m] = true
 	}
-	out := make([]string, 0, len(seen))
-	for m := range seen {
-		out = append(out, m)
-	}
-	sort.Strings(out)
-	return out
+	return model.SortedKeys(seen)
 }
 
 // modelObject is a model in OpenAI's list shape.

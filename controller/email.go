@@ -89,15 +89,7 @@ func (h *Handler) SendEmailVerification(c *gin.Context) {
 		Body: fmt.Sprintf("Hello,\n\nyour %s verification code is %s\n\nIt is valid for %d minutes. If you did not ask for it, ignore this mail.\n",
 			name, code, int(model.CodeTTL.Minutes())),
 	}
-	if err := h.sendMail(c, ms, msg); err != nil {
-		errs.Render(c, err)
-		return
-	}
-	if err := h.Store.Codes.Put(ctx, model.PurposeEmailVerify, addr, code); err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
-	}
-	okMsg(c, "")
+	h.mailSecret(c, ms, msg, model.PurposeEmailVerify, addr, code)
 }
 
 // SendPasswordResetEmail mails a one-time reset link
@@ -134,15 +126,7 @@ func (h *Handler) SendPasswordResetEmail(c *gin.Context) {
 		Body: fmt.Sprintf("Hello,\n\nsomeone asked to reset the %s password of this address. To get a new password, open\n\n%s\n\nThe link works once, for %d minutes. If it was not you, ignore this mail.\n",
 			name, link, int(model.CodeTTL.Minutes())),
 	}
-	if err := h.sendMail(c, ms, msg); err != nil {
-		errs.Render(c, err)
-		return
-	}
-	if err := h.Store.Codes.Put(ctx, model.PurposePasswordReset, addr, token); err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
-	}
-	okMsg(c, "")
+	h.mailSecret(c, ms, msg, model.PurposePasswordReset, addr, token)
 }
 
 type resetPasswordRequest struct {
@@ -199,4 +183,19 @@ func (h *Handler) ResetPassword(c *gin.Context) {
 		return
 	}
 	ok(c, password)
+}
+
+// mailSecret sends msg and, only once the server accepted it, stores the
+// one-time secret it carries, so a failed send leaves the earlier code or
+// link working; then it answers.
+func (h *Handler) mailSecret(c *gin.Context, ms mail.Settings, msg mail.Message, purpose, addr, secret string) {
+	if err := h.sendMail(c, ms, msg); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if err := h.Store.Codes.Put(c.Request.Context(), purpose, addr, secret); err != nil {
+		errs.Render(c, errs.Internal(err))
+		return
+	}
+	okMsg(c, "")
 }

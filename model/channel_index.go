@@ -268,9 +268,14 @@ func (x *ChannelIndex) AllModels() []string {
 			seen[m] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for m := range seen {
-		out = append(out, m)
+	return SortedKeys(seen)
+}
+
+// SortedKeys returns a set's members in order.
+func SortedKeys(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
