@@ -1,14 +1,15 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import {
   Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
-import { api, listPage, qs, request } from '../api';
+import { api, request } from '../api';
 import { fmtTime, jsonObjectError, notifyError, notifyOk } from '../util';
 import { modelNames, splitList } from '../models';
 import { CHANNEL_TYPES, channelType, defaultModels } from '../channelTypes';
 import Pager from '../components/Pager';
+import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 
@@ -93,13 +94,7 @@ function inFlight(c: Channel): number | undefined {
 export default function Channels() {
   const { fmtQuota } = useApp();
   const { t } = useI18n();
-  const [rows, setRows] = useState<Channel[]>([]);
-  const [total, setTotal] = useState<number | undefined>();
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(20);
-  const [keyword, setKeyword] = useState('');
-  const [searching, setSearching] = useState('');
-  const [loading, setLoading] = useState(false);
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Channel>('/api/channel/');
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
@@ -107,25 +102,6 @@ export default function Channels() {
   const [allModels, setAllModels] = useState<string[]>([]);
   const [groups, setGroups] = useState<string[]>(['default']);
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      const path = searching
-        ? `/api/channel/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
-        : `/api/channel/${qs({ p: page, page_size: pageSize })}`;
-      const r = await listPage<Channel>(path);
-      setRows(r.items);
-      setTotal(r.total);
-    } catch (e) {
-      notifyError(e);
-    } finally {
-      setLoading(false);
-    }
-  }, [page, pageSize, searching]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
 
   useEffect(() => {
     // Suggestions for the form; a failure here is shown but does not block editing.
@@ -291,10 +267,10 @@ export default function Channels() {
             value={keyword}
             onChange={(e) => setKeyword(e.currentTarget.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+              if (e.key === 'Enter') search();
             }}
           />
-          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
           <Button size="xs" variant="default" onClick={testAll}>{t('Test all')}</Button>
           <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every disabled channel?')} onConfirm={removeDisabled}>
             {t('Delete disabled')}
@@ -380,7 +356,7 @@ export default function Channels() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
       <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit channel') : t('New channel')} size="lg">
         {form && ct && (

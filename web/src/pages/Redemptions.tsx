@@ -1,12 +1,13 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import {
   Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, NumberInput, Textarea,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
-import { api, listPage, qs } from '../api';
+import { api } from '../api';
 import { copyText, fmtTime, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
+import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import QuotaInput from '../components/QuotaInput';
@@ -25,37 +26,12 @@ interface Redemption {
 export default function Redemptions() {
   const { fmtQuota } = useApp();
   const { t } = useI18n();
-  const [rows, setRows] = useState<Redemption[]>([]);
-  const [total, setTotal] = useState<number | undefined>();
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(20);
-  const [keyword, setKeyword] = useState('');
-  const [searching, setSearching] = useState('');
-  const [loading, setLoading] = useState(false);
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Redemption>('/api/redemption/');
   const [form, setForm] = useState<{ name: string; quota: number; count: number } | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      const path = searching
-        ? `/api/redemption/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
-        : `/api/redemption/${qs({ p: page, page_size: pageSize })}`;
-      const r = await listPage<Redemption>(path);
-      setRows(r.items);
-      setTotal(r.total);
-    } catch (e) {
-      notifyError(e);
-    } finally {
-      setLoading(false);
-    }
-  }, [page, pageSize, searching]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
 
   const create = async () => {
     if (!form) return;
@@ -114,10 +90,10 @@ export default function Redemptions() {
             value={keyword}
             onChange={(e) => setKeyword(e.currentTarget.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+              if (e.key === 'Enter') search();
             }}
           />
-          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
           <Button size="xs" onClick={() => { setFormError(''); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
         </Group>
       </Group>
@@ -171,7 +147,7 @@ export default function Redemptions() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
       <Modal opened={!!form} onClose={() => setForm(null)} title={t('New codes')}>
         {form && (

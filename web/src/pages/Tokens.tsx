@@ -1,13 +1,14 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import {
   Title, Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper, Select,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
-import { api, listPage, qs } from '../api';
+import { api } from '../api';
 import { copyText, fmtTime, fromLocalInput, notifyError, notifyOk, toLocalInput } from '../util';
 import { modelNames, splitList } from '../models';
 import Pager from '../components/Pager';
+import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import QuotaInput from '../components/QuotaInput';
@@ -55,38 +56,13 @@ export default function Tokens() {
   const { fmtQuota, isAdmin } = useApp();
   const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
-  const [rows, setRows] = useState<Token[]>([]);
-  const [total, setTotal] = useState<number | undefined>();
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(20);
-  const [keyword, setKeyword] = useState('');
-  const [searching, setSearching] = useState('');
-  const [loading, setLoading] = useState(false);
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Token>('/api/token/');
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [newKey, setNewKey] = useState<string | null>(null);
   const [models, setModels] = useState<string[]>([]);
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      const path = searching
-        ? `/api/token/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
-        : `/api/token/${qs({ p: page, page_size: pageSize })}`;
-      const r = await listPage<Token>(path);
-      setRows(r.items);
-      setTotal(r.total);
-    } catch (e) {
-      notifyError(e);
-    } finally {
-      setLoading(false);
-    }
-  }, [page, pageSize, searching]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
 
   useEffect(() => {
     api<unknown>('GET', '/api/models')
@@ -193,13 +169,10 @@ export default function Tokens() {
             value={keyword}
             onChange={(e) => setKeyword(e.currentTarget.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter') {
-                setPage(0);
-                setSearching(keyword.trim());
-              }
+              if (e.key === 'Enter') search();
             }}
           />
-          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>
+          <Button size="xs" variant="default" onClick={search}>
             {t('Search')}
           </Button>
           <Button size="xs" onClick={openCreate} data-testid="token-create">
@@ -256,7 +229,7 @@ export default function Tokens() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
       <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit token') : t('New token')}>
         {form && (

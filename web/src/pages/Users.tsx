@@ -1,12 +1,13 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import {
   Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, Select, PasswordInput, Badge,
 } from '@mantine/core';
 import { useApp, ROLE_ADMIN, ROLE_ROOT, type User } from '../state';
 import { useI18n } from '../i18n';
-import { api, listPage, qs } from '../api';
+import { api } from '../api';
 import { notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
+import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import QuotaInput from '../components/QuotaInput';
@@ -31,38 +32,13 @@ interface EditForm {
 export default function Users() {
   const { user: me, isRoot, fmtQuota } = useApp();
   const { t } = useI18n();
-  const [rows, setRows] = useState<User[]>([]);
-  const [total, setTotal] = useState<number | undefined>();
-  const [page, setPage] = useState(0);
-  const [pageSize, setPageSize] = useState(20);
-  const [keyword, setKeyword] = useState('');
-  const [searching, setSearching] = useState('');
-  const [loading, setLoading] = useState(false);
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<User>('/api/user/');
   const [groups, setGroups] = useState<string[]>(['default']);
   const [create, setCreate] = useState<{ username: string; password: string; display_name: string } | null>(null);
   const [edit, setEdit] = useState<EditForm | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
 
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      const path = searching
-        ? `/api/user/search${qs({ keyword: searching, p: page, page_size: pageSize })}`
-        : `/api/user/${qs({ p: page, page_size: pageSize })}`;
-      const r = await listPage<User>(path);
-      setRows(r.items);
-      setTotal(r.total);
-    } catch (e) {
-      notifyError(e);
-    } finally {
-      setLoading(false);
-    }
-  }, [page, pageSize, searching]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
 
   useEffect(() => {
     api<unknown>('GET', '/api/group/')
@@ -154,10 +130,10 @@ export default function Users() {
             value={keyword}
             onChange={(e) => setKeyword(e.currentTarget.value)}
             onKeyDown={(e) => {
-              if (e.key === 'Enter') { setPage(0); setSearching(keyword.trim()); }
+              if (e.key === 'Enter') search();
             }}
           />
-          <Button size="xs" variant="default" onClick={() => { setPage(0); setSearching(keyword.trim()); }}>{t('Search')}</Button>
+          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
           <Button size="xs" onClick={() => { setFormError(''); setCreate({ username: '', password: '', display_name: '' }); }}>{t('New user')}</Button>
         </Group>
       </Group>
@@ -223,7 +199,7 @@ export default function Users() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
+      <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
       <Modal opened={!!create} onClose={() => setCreate(null)} title={t('New user')}>
         {create && (
