@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { listPage, qs } from './api';
-import { notifyError } from './util';
+import { notifyError, notifyOk } from './util';
 
 // usePagedList is the state every server-paged, searchable list keeps:
 // the rows of the current page, the total when the server reports one,
@@ -45,5 +45,16 @@ export function usePagedList<T>(base: string, initialPageSize = 20) {
     setSize(n);
     setPage(0);
   };
-  return { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load };
+  // act runs one change to a row (enable, disable, delete, …), says ok on
+  // success or the API's message on failure, and reloads the page.
+  const act = async (call: () => Promise<unknown>, ok: string) => {
+    try {
+      await call();
+      notifyOk(ok);
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+  return { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act };
 }

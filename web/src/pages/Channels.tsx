@@ -94,7 +94,7 @@ function inFlight(c: Channel): number | undefined {
 export default function Channels() {
   const { fmtQuota } = useApp();
   const { t } = useI18n();
-  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Channel>('/api/channel/');
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Channel>('/api/channel/');
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
@@ -184,18 +184,11 @@ export default function Channels() {
     }
   };
 
-  const setStatus = async (c: Channel, status: number) => {
-    try {
-      // Only the status is sent: PUT changes just the fields it is given,
-      // and echoing the row back would overwrite live figures such as
-      // used_quota with the stale ones this page loaded.
-      await api('PUT', '/api/channel/', { id: c.id, status });
-      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const setStatus = (c: Channel, status: number) =>
+    // Only the status is sent: PUT changes just the fields it is given,
+    // and echoing the row back would overwrite live figures such as
+    // used_quota with the stale ones this page loaded.
+    act(() => api('PUT', '/api/channel/', { id: c.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
 
   const test = async (c: Channel) => {
     setTesting(c.id);
@@ -234,15 +227,8 @@ export default function Channels() {
     }
   };
 
-  const remove = async (c: Channel) => {
-    try {
-      await api('DELETE', `/api/channel/${c.id}`);
-      notifyOk(t('Deleted'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const remove = (c: Channel) =>
+    act(() => api('DELETE', `/api/channel/${c.id}`), t('Deleted'));
 
   const removeDisabled = async () => {
     try {

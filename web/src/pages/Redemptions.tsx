@@ -26,7 +26,7 @@ interface Redemption {
 export default function Redemptions() {
   const { fmtQuota } = useApp();
   const { t } = useI18n();
-  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Redemption>('/api/redemption/');
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Redemption>('/api/redemption/');
   const [form, setForm] = useState<{ name: string; quota: number; count: number } | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
@@ -52,25 +52,11 @@ export default function Redemptions() {
     }
   };
 
-  const setStatus = async (r: Redemption, status: number) => {
-    try {
-      await api('PUT', '/api/redemption/?status_only=1', { id: r.id, status });
-      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const setStatus = (r: Redemption, status: number) =>
+    act(() => api('PUT', '/api/redemption/?status_only=1', { id: r.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
 
-  const remove = async (r: Redemption) => {
-    try {
-      await api('DELETE', `/api/redemption/${r.id}`);
-      notifyOk(t('Deleted'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const remove = (r: Redemption) =>
+    act(() => api('DELETE', `/api/redemption/${r.id}`), t('Deleted'));
 
   const copyAll = async () => {
     if (!codes) return;

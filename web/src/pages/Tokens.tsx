@@ -56,7 +56,7 @@ export default function Tokens() {
   const { fmtQuota, isAdmin } = useApp();
   const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
-  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<Token>('/api/token/');
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
@@ -138,25 +138,11 @@ export default function Tokens() {
     }
   };
 
-  const setStatus = async (tk: Token, status: number) => {
-    try {
-      await api('PUT', '/api/token/?status_only=1', { id: tk.id, status });
-      notifyOk(status === 1 ? t('Enabled') : t('Disabled'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const setStatus = (tk: Token, status: number) =>
+    act(() => api('PUT', '/api/token/?status_only=1', { id: tk.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
 
-  const remove = async (tk: Token) => {
-    try {
-      await api('DELETE', `/api/token/${tk.id}`);
-      notifyOk(t('Deleted'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const remove = (tk: Token) =>
+    act(() => api('DELETE', `/api/token/${tk.id}`), t('Deleted'));
 
   return (
     <Stack>

@@ -32,7 +32,7 @@ interface EditForm {
 export default function Users() {
   const { user: me, isRoot, fmtQuota } = useApp();
   const { t } = useI18n();
-  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load } = usePagedList<User>('/api/user/');
+  const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<User>('/api/user/');
   const [groups, setGroups] = useState<string[]>(['default']);
   const [create, setCreate] = useState<{ username: string; password: string; display_name: string } | null>(null);
   const [edit, setEdit] = useState<EditForm | null>(null);
@@ -46,15 +46,8 @@ export default function Users() {
       .catch(notifyError);
   }, []);
 
-  const manage = async (u: User, action: string) => {
-    try {
-      await api('POST', '/api/user/manage', { username: u.username, action });
-      notifyOk(t('Done'));
-      load();
-    } catch (e) {
-      notifyError(e);
-    }
-  };
+  const manage = (u: User, action: string) =>
+    act(() => api('POST', '/api/user/manage', { username: u.username, action }), t('Done'));
 
   const openEdit = async (u: User) => {
     setFormError('');
