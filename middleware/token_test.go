@@ -124,6 +124,11 @@ func TestTokenAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Settle(10, &model.Log{ModelName: "m"})
+		// The flush marks the token exhausted and invalidates its cache
+		// entry (with Redis, auth does not ask the balance itself).
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if status, body := call("Authorization", "Bearer "+smallKey); status != 403 || errType(body) != "insufficient_quota" {
 			t.Fatalf("exhausted token: %d %v", status, body)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -449,9 +450,11 @@ func (l *Ledger) figures(m map[int]*balance, id int) (int64, int64, bool) {
 // ok is false when the ledger has not loaded the token yet.
 func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
 	if l.shared != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		return l.shared.available(ctx, l.shared.tokenKey(tokenID))
+		// Not asked of Redis: that would add a round trip to every relayed
+		// call, and Reserve refuses an empty token anyway. The flush marks
+		// it exhausted within FlushInterval, and token auth refuses it from
+		// the cache from then on.
+		return 0, false
 	}
 	l.mu.Lock()
 	b := l.tokens[tokenID]
@@ -467,7 +470,9 @@ func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
 func (l *Ledger) overlayToken(t *Token) {
 	if l.shared != nil {
 		// Redis holds what may be reserved; used_quota is the flushed row.
-		if remain, ok := l.Remaining(t.ID); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if remain, ok := l.shared.available(ctx, l.shared.tokenKey(t.ID)); ok {
 			t.RemainQuota = remain
 		}
 		return
@@ -604,7 +609,7 @@ func (l *Ledger) Flush(ctx context.Context) error {
 	}
 	sameDB := l.store.LogDB == l.store.DB
 	now := time.Now().Unix()
-	var exhausted []int
+	var limited, flipped []int
 	err := l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for id, d := range users {
 			if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
@@ -624,7 +629,7 @@ func (l *Ledger) Flush(ctx context.Context) error {
 				return err
 			}
 			if d.limited {
-				exhausted = append(exhausted, id)
+				limited = append(limited, id)
 			}
 		}
 		if len(channels) > 0 && l.hasChannels(tx) {
@@ -634,11 +639,17 @@ func (l *Ledger) Flush(ctx context.Context) error {
 				}
 			}
 		}
-		if len(exhausted) > 0 {
-			// A limited token whose balance reached zero shows as exhausted.
-			if err := tx.Model(&Token{}).Where("id IN ? AND status = ? AND unlimited_quota = ? AND remain_quota <= 0", exhausted, TokenEnabled, false).
-				Update("status", TokenExhausted).Error; err != nil {
+		if len(limited) > 0 {
+			// A limited token whose balance reached zero shows as exhausted,
+			// and the token caches learn it below, on every node.
+			q := tx.Model(&Token{}).Where("id IN ? AND status = ? AND unlimited_quota = ? AND remain_quota <= 0", limited, TokenEnabled, false)
+			if err := q.Pluck("id", &flipped).Error; err != nil {
 				return err
+			}
+			if len(flipped) > 0 {
+				if err := tx.Model(&Token{}).Where("id IN ?", flipped).Update("status", TokenExhausted).Error; err != nil {
+					return err
+				}
 			}
 		}
 		if sameDB && len(logs) > 0 {
@@ -657,6 +668,9 @@ func (l *Ledger) Flush(ctx context.Context) error {
 		l.queue = append(batch, l.queue...)
 		l.qmu.Unlock()
 		return err
+	}
+	for _, id := range flipped {
+		l.store.Bus.Publish(ctx, TopicToken, strconv.Itoa(id))
 	}
 	return nil
 }
