@@ -143,7 +143,7 @@ func (h *Handler) GetSelf(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	ok(c, h.userView(u))
+	ok(c, u)
 }
 
 type updateSelfRequest struct {
@@ -245,9 +245,6 @@ func (h *Handler) GetAffCode(c *gin.Context) {
 	}
 	ok(c, u.AffCode)
 }
-
-// userView is a user as the API shows it.
-func (h *Handler) userView(u *model.User) *model.User { return u }
 
 // firstErr returns the first failed check.
 func firstErr(list ...error) error {

@@ -19,7 +19,7 @@ func (h *Handler) ListUsers(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	okPage(c, h.userViews(users), total)
+	okPage(c, users, total)
 }
 
 // SearchUsers matches id, username, display name or email
@@ -36,7 +36,7 @@ func (h *Handler) SearchUsers(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	ok(c, h.userViews(users))
+	ok(c, users)
 }
 
 // GetUser returns one user (GET /api/user/:id). Admins see users below
@@ -47,7 +47,7 @@ func (h *Handler) GetUser(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	ok(c, h.userView(u))
+	ok(c, u)
 }
 
 type createUserRequest struct {
@@ -90,7 +90,7 @@ func (h *Handler) CreateUser(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	ok(c, h.userView(u))
+	ok(c, u)
 }
 
 type updateUserRequest struct {
@@ -198,7 +198,7 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
-	ok(c, h.userView(u))
+	ok(c, u)
 }
 
 // DeleteUser removes a user (DELETE /api/user/:id).
@@ -318,12 +318,4 @@ func (h *Handler) canManage(c *gin.Context, u *model.User) error {
 		return errs.Forbidden("you cannot manage a user whose role is equal to or above yours")
 	}
 	return nil
-}
-
-func (h *Handler) userViews(users []model.User) []*model.User {
-	out := make([]*model.User, len(users))
-	for i := range users {
-		out[i] = h.userView(&users[i])
-	}
-	return out
 }
