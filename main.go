@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 		logOut = os.Stderr
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
+	raiseFileLimit()
 	if cfg.SessionSecretRandom {
 		slog.Warn("SESSION_SECRET is not set: sessions end when the process does, and several nodes cannot share them")
 	}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Open-stream benchmark: N concurrent streams held through a bare
+# httputil.ReverseProxy and through Switchyard (token auth, billing and
+# consume logs on, SQLite), each server its own process so that resident
+# memory per open stream is read from /proc, beside the same streams made
+# straight to the fake upstream. Usage:
+#
+#   scripts/bench-streams.sh [N ...]        # default: 1000 9000
+#
+# HOLD_SECONDS (default 60) is how long each stream lasts: one chunk per
+# second flows through every stream meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1000 9000)
+hold=${HOLD_SECONDS:-60}
+ulimit -n "$(ulimit -Hn)"
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+go build -o "$tmp/switchyard" .
+go build -o "$tmp/fakeupstream" ./internal/fakeupstream/cmd/fakeupstream
+go build -o "$tmp/bareproxy" ./internal/loadtest/cmd/bareproxy
+go build -o "$tmp/streamload" ./internal/loadtest/cmd/streamload
+
+up=127.0.0.1:18089 proxy=127.0.0.1:18090 relay_port=18091
+"$tmp/fakeupstream" -addr "$up" -chunks "$hold" -chunk-delay 1s >"$tmp/up.log" 2>&1 &
+pids+=($!)
+"$tmp/bareproxy" -addr "$proxy" -upstream "http://$up" >"$tmp/proxy.log" 2>&1 &
+proxy_pid=$!; pids+=($proxy_pid)
+access=bench-access-$RANDOM$RANDOM key=sk-bench$RANDOM$RANDOM$RANDOM
+PORT=$relay_port SQLITE_PATH="$tmp/bench.db" INITIAL_ROOT_PASSWORD=bench-password \
+	INITIAL_ROOT_ACCESS_TOKEN=$access INITIAL_ROOT_TOKEN=$key \
+	GLOBAL_API_RATE_LIMIT=0 GLOBAL_WEB_RATE_LIMIT=0 "$tmp/switchyard" >"$tmp/relay.log" 2>&1 &
+relay_pid=$!; pids+=($relay_pid)
+
+up_ok() { curl -s -o /dev/null "http://$1"; }
+for i in $(seq 200); do
+	up_ok "$up/" && up_ok "$proxy/" && curl -fs -o /dev/null "http://127.0.0.1:$relay_port/healthz" && break
+	sleep 0.1
+done
+api() { curl -fsS -H "Authorization: $access" -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$relay_port$2" -d "$3" >/dev/null; }
+api PUT /api/user/ '{"id":1,"quota":1125899906842624}'
+api POST /api/channel/ "{\"type\":8,\"key\":\"sk-upstream\",\"base_url\":\"http://$up\",\"models\":\"gpt-4o-mini\"}"
+grep -h '"stream_capacity"' "$tmp/relay.log" || true
+
+for n in "${counts[@]}"; do
+	"$tmp/streamload" -label "direct n=$n" -n "$n" -url "http://$up/v1/chat/completions" || true
+	"$tmp/streamload" -label "proxy  n=$n" -n "$n" -pid "$proxy_pid" -url "http://$proxy/v1/chat/completions" || true
+	"$tmp/streamload" -label "relay  n=$n" -n "$n" -pid "$relay_pid" -key "$key" -url "http://127.0.0.1:$relay_port/v1/chat/completions" || true
+done
