@@ -157,6 +157,24 @@ func (l *Ledger) Backlog() int {
 	return n + int(l.inflight.Load())
 }
 
+// LedgerStatus is what /readyz reports of the ledger.
+type LedgerStatus struct {
+	// Backlog is Backlog().
+	Backlog int
+	// RetryingBatches is how many batches failed and wait for a retry.
+	RetryingBatches int
+	// RedisOffline is set while the shared ledger cannot reach Redis.
+	RedisOffline bool
+}
+
+// Status reports the ledger's backlog and Redis state.
+func (l *Ledger) Status() LedgerStatus {
+	l.qmu.Lock()
+	retrying := len(l.pending)
+	l.qmu.Unlock()
+	return LedgerStatus{Backlog: l.Backlog(), RetryingBatches: retrying, RedisOffline: l.shared != nil && l.shared.Offline()}
+}
+
 // Flush writes every queued settlement and checkpoint now: batches that
 // failed before are retried first, each under its own id, then the queue
 // is cut into a new batch. It returns the first error; a failed batch is
@@ -245,8 +263,12 @@ func (l *Ledger) afterApply(ctx context.Context, b *batch, flipped []int) {
 func (l *Ledger) writeBatchOutbox(ctx context.Context, b *batch) (bool, []int, error) {
 	db, ldb := l.store.DB.WithContext(ctx), l.store.LogDB.WithContext(ctx)
 	var done int64
-	if err := db.Model(&LedgerBatch{}).Where("id = ?", b.id).Count(&done).Error; err != nil {
-		return false, nil, err
+	if b.failures > 0 {
+		// A retry: the outbox row may be applied already (and, after
+		// batchRetention, pruned), so ask the main database first.
+		if err := db.Model(&LedgerBatch{}).Where("id = ?", b.id).Count(&done).Error; err != nil {
+			return false, nil, err
+		}
 	}
 	if done > 0 {
 		// Applied already (by an attempt whose reply was lost, or by a

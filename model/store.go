@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-redis/redis/v8"
 	"gorm.io/gorm"
@@ -74,6 +75,20 @@ func Open(ctx context.Context, cfg config.Config) (*Store, error) {
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("REDIS_CONN_STRING: %w", err)
+		}
+		// Bounded waits, so an unreachable Redis sends the ledger to its
+		// local shares within seconds (unless the URL says otherwise).
+		if opt.DialTimeout == 0 {
+			opt.DialTimeout = 2 * time.Second
+		}
+		if opt.ReadTimeout == 0 {
+			opt.ReadTimeout = 2 * time.Second
+		}
+		if opt.WriteTimeout == 0 {
+			opt.WriteTimeout = 2 * time.Second
+		}
+		if opt.MaxRetries == 0 {
+			opt.MaxRetries = 1
 		}
 		s.Redis = redis.NewClient(opt)
 		if err := s.Redis.Ping(ctx).Err(); err != nil {
