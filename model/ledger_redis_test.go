@@ -189,7 +189,7 @@ func TestRedeemInRedisModeLendsNothing(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := s.Redeem(ctx, u.ID, u.Username, codes[0].Key); err == nil {
+				if _, err := s.Redeem(ctx, model.Redeemer{ID: u.ID, Username: u.Username, Role: model.RoleCommon}, codes[0].Key); err == nil {
 					mu.Lock()
 					wins++
 					mu.Unlock()
