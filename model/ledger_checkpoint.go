@@ -193,7 +193,7 @@ func (l *Ledger) chargeCheckpoint(ctx context.Context, row LedgerCheckpoint) err
 	if err != nil || !fresh {
 		return err
 	}
-	l.debitRecovered(ctx, acct, charged)
+	l.debitRecovered(ctx, row.Node, acct, charged)
 	slog.Warn("ledger: charged an open stream at its checkpoint after its node stopped", "node", row.Node, "user", row.UserID, "charged", charged)
 	return nil
 }

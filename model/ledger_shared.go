@@ -28,8 +28,7 @@ import (
 //	ledger:u:<id>, ledger:t:<id>  what the user / token may still reserve
 //	ledger:resv:<node>             per balance, what this node holds against
 //	                               it: open reservations plus charges not yet
-//	                               flushed to the rows; "c:<key>" fields are
-//	                               credits being written
+//	                               flushed to the rows
 //	ledger:node:<node>             this node's heartbeat (expires when it dies)
 //	ledger:nodes                   the nodes with a resv hash
 //	ledger:epoch                   set once per Redis lifetime
@@ -52,8 +51,9 @@ import (
 // takes its row the same way), logs once and reports it in /readyz. What
 // it did meanwhile is kept as deltas and applied in one script when Redis
 // answers again (or, if Redis restarted meanwhile, the node re-registers
-// as above). Credits are refused with 503 while Redis is away, since
-// another node could not see them.
+// as above). Credits are written to the rows meanwhile and reach Redis by
+// a reseed when it answers; taking quota away is refused with 503 while
+// Redis is away, since it could not be clamped at what is left.
 //
 // A node that dies leaves its resv hash; every node releases the hashes
 // of nodes whose heartbeat has expired (at start and each minute): their
@@ -77,6 +77,7 @@ type sharedBalances struct {
 	resvDelta   map[string]int64 // offline changes owed to resv:<node>
 	lastSeen    map[string]int64 // each balance as last seen in Redis
 	share       map[string]int64 // offline: what this node may still reserve
+	stale       map[string]struct{} // credited while offline: reseed when Redis answers
 	nodes       int64
 }
 
@@ -96,7 +97,7 @@ var ErrRedisUnavailable = errs.New(503, errs.KindUnavailable, "quota changes are
 func newSharedBalances(rdb *redis.Client, prefix, node string, l *Ledger) *sharedBalances {
 	return &sharedBalances{rdb: rdb, prefix: prefix + "ledger:", node: node, l: l, nodes: 1,
 		outstanding: map[string]int64{}, balDelta: map[string]int64{}, resvDelta: map[string]int64{},
-		lastSeen: map[string]int64{}, share: map[string]int64{}}
+		lastSeen: map[string]int64{}, share: map[string]int64{}, stale: map[string]struct{}{}}
 }
 
 func (sb *sharedBalances) userKey(id int) string  { return sb.prefix + "u:" + strconv.Itoa(id) }
@@ -198,23 +199,10 @@ if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'epoch' end
 local v = redis.call('GET', KEYS[1])
 if not v then return 'unseeded' end
 local d = tonumber(ARGV[1])
-if tonumber(v) + d < 0 then d = -tonumber(v) end
-redis.call('INCRBY', KEYS[1], d)
+-- (0 - v, not -v: Lua's -0 reaches Redis as "-0", which is no integer)
+if tonumber(v) + d < 0 then d = 0 - tonumber(v) end
+if d ~= 0 then redis.call('INCRBY', KEYS[1], d) end
 return d
-`)
-
-// KEYS: balance, resv, epoch. ARGV: credit, applied (1/0), epoch. Ends a
-// credit's hold in resv; adds it to the balance when it was applied.
-var creditDoneScript = redis.NewScript(`
-if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -4 end
-redis.call('INCR', KEYS[4])
-local f = 'c:' .. KEYS[1]
-local left = redis.call('HINCRBY', KEYS[2], f, -tonumber(ARGV[1]))
-if left <= 0 then redis.call('HDEL', KEYS[2], f) end
-if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
-end
-return 0
 `)
 
 // KEYS: balance, nodes, version. ARGV: the row's value, the resv key
@@ -227,7 +215,7 @@ if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
 local v = tonumber(ARGV[1])
 for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local h = ARGV[2] .. n
-  v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0) - tonumber(redis.call('HGET', h, 'c:' .. KEYS[1]) or 0)
+  v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0)
 end
 redis.call('SET', KEYS[1], v)
 return 1
@@ -250,7 +238,7 @@ if e ~= ARGV[4] then
     local v = tonumber(ARGV[i+1])
     if v ~= 0 then
       redis.call('HSET', KEYS[2], k, v)
-      if string.sub(k, 1, 2) ~= 'c:' and redis.call('EXISTS', k) == 1 then
+      if redis.call('EXISTS', k) == 1 then
         redis.call('DECRBY', k, v)
       end
     end
@@ -279,14 +267,34 @@ end
 return redis.call('SCARD', KEYS[4])
 `)
 
-// KEYS: resv hash, nodes. ARGV: node. Gives every held amount back (not
-// credits in progress: those may not have been written) and drops the
-// node.
+// KEYS: balance, resv hash of the node that died, epoch, version. ARGV: charged,
+// epoch. A dead node's checkpoint was charged to the rows: the charge
+// comes out of what that node held first (so releasing its hash does not
+// give it back), the rest out of the balance.
+var recoveredScript = redis.NewScript(`
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then return -4 end
+local c = tonumber(ARGV[1])
+local h = tonumber(redis.call('HGET', KEYS[2], KEYS[1]) or 0)
+local take = h
+if c < take then take = c end
+if take > 0 then
+  local left = redis.call('HINCRBY', KEYS[2], KEYS[1], 0 - take)
+  if left <= 0 then redis.call('HDEL', KEYS[2], KEYS[1]) end
+end
+if c - take > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('DECRBY', KEYS[1], c - take)
+end
+redis.call('INCR', KEYS[4])
+return 0
+`)
+
+// KEYS: resv hash, nodes. ARGV: node. Gives every held amount back and
+// drops the node.
 var releaseScript = redis.NewScript(`
 local kv = redis.call('HGETALL', KEYS[1])
 local n = 0
 for i = 1, #kv, 2 do
-  if string.sub(kv[i], 1, 2) ~= 'c:' and redis.call('EXISTS', kv[i]) == 1 then
+  if redis.call('EXISTS', kv[i]) == 1 then
     redis.call('INCRBY', kv[i], tonumber(kv[i+1]))
     n = n + 1
   end
@@ -324,6 +332,17 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 		}
 		if n != errEpoch {
 			sb.mu.Lock()
+			stale := make([]string, 0, len(sb.stale))
+			for k := range sb.stale {
+				stale = append(stale, k)
+			}
+			sb.mu.Unlock()
+			for _, k := range stale {
+				if err := reseedScript.Run(ctx, sb.rdb, []string{k, sb.verKey()}).Err(); err != nil {
+					return err
+				}
+			}
+			sb.mu.Lock()
 			sb.online(known, n)
 			sb.mu.Unlock()
 			slog.Info("ledger: redis answers again; what this node did meanwhile is applied")
@@ -360,6 +379,7 @@ func (sb *sharedBalances) online(epoch string, nodes int64) {
 	clear(sb.balDelta)
 	clear(sb.resvDelta)
 	clear(sb.share)
+	clear(sb.stale)
 }
 
 func unionKeys(a, b map[string]int64) map[string]struct{} {
@@ -408,7 +428,12 @@ func (sb *sharedBalances) probe() {
 // redisDown reports whether err means Redis could not be used (as opposed
 // to the caller giving up).
 func redisDown(ctx context.Context, err error) bool {
-	return err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled)
+	var reply redis.Error
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, redis.Nil) {
+		return false
+	}
+	// An error reply (a script's) came from a Redis that answers.
+	return !errors.As(err, &reply)
 }
 
 func (sb *sharedBalances) keys(acct Account) []string {
@@ -721,12 +746,13 @@ func (sb *sharedBalances) flushed(b *batch) {
 }
 
 // creditShared is Credit with the balances in Redis. A positive credit is
-// announced in this node's resv hash first (so a seed meanwhile does not
-// count it twice), written to the database (which decides, for a
-// redemption, who wins), and only then added to Redis. A negative one is
-// taken from Redis first (clamped at zero), then written, and given back
-// if the write fails. Either way spendable quota never exceeds what the
-// rows hold.
+// written to the database first (which decides, for a redemption, who
+// wins) and then the Redis balance is dropped, so the next reservation
+// seeds it afresh from the row, net of every node's holds: the credit
+// becomes spendable once, and only once it is in the row (issue 13,
+// defect 3). A negative one is taken from Redis first (clamped at zero),
+// then written, and given back if the write fails. Either way spendable
+// quota never exceeds what the rows hold.
 func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
 	sb := l.shared
 	key := sb.userKey(userID)
@@ -734,14 +760,10 @@ func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta in
 		key = sb.tokenKey(tokenID)
 	}
 	if delta >= 0 {
-		if err := sb.holdCredit(ctx, key, delta); err != nil {
+		if err := l.writeCredit(ctx, userID, tokenID, delta, log, within); err != nil {
 			return 0, err
 		}
-		err := l.writeCredit(ctx, userID, tokenID, delta, log, within)
-		sb.creditDone(key, delta, err == nil)
-		if err != nil {
-			return 0, err
-		}
+		sb.reseed(key)
 		return delta, nil
 	}
 	applied, err := sb.debit(ctx, Account{UserID: userID, TokenID: tokenID}, key, delta)
@@ -755,73 +777,29 @@ func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta in
 	return applied, nil
 }
 
-func (sb *sharedBalances) holdCredit(ctx context.Context, key string, delta int64) error {
-	for range 3 {
-		sb.emu.RLock()
-		sb.mu.Lock()
-		epoch, offline := sb.epoch, sb.offline
-		sb.mu.Unlock()
-		if offline {
-			sb.emu.RUnlock()
-			return ErrRedisUnavailable
-		}
-		n, err := resvScript.Run(ctx, sb.rdb, []string{sb.resvKey(sb.node), sb.epochKey(), sb.verKey()}, epoch, "c:"+key, delta).Int64()
-		if err != nil {
-			sb.emu.RUnlock()
-			if redisDown(ctx, err) {
-				sb.goOffline(err)
-				return ErrRedisUnavailable
-			}
-			return errs.As(err)
-		}
-		if n == errEpoch {
-			sb.emu.RUnlock()
-			if err := sb.register(ctx); err != nil {
-				sb.goOffline(err)
-				return ErrRedisUnavailable
-			}
-			continue
-		}
-		sb.mu.Lock()
-		sb.outstanding["c:"+key] += delta
-		sb.mu.Unlock()
-		sb.emu.RUnlock()
-		return nil
-	}
-	return ErrRedisUnavailable
-}
+// KEYS: balance, version. Drops a balance so it is seeded anew, and bumps
+// the version so a seed that read the row before this retries.
+var reseedScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+return 0
+`)
 
-func (sb *sharedBalances) creditDone(key string, delta int64, applied bool) {
+// reseed drops a balance from Redis (now, or when Redis answers again).
+func (sb *sharedBalances) reseed(key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sb.emu.RLock()
 	defer sb.emu.RUnlock()
-	sb.mu.Lock()
-	f := "c:" + key
-	sb.outstanding[f] -= delta
-	if sb.outstanding[f] == 0 {
-		delete(sb.outstanding, f)
-	}
-	epoch, offline := sb.epoch, sb.offline
-	sb.mu.Unlock()
-	flag := "0"
-	if applied {
-		flag = "1"
-	}
-	if !offline {
-		// On errEpoch Redis restarted under the credit: the balance is
-		// seeded from the row, which holds it or will on the next seed.
-		err := creditDoneScript.Run(ctx, sb.rdb, []string{key, sb.resvKey(sb.node), sb.epochKey(), sb.verKey()}, delta, flag, epoch).Err()
+	if !sb.Offline() {
+		err := reseedScript.Run(ctx, sb.rdb, []string{key, sb.verKey()}).Err()
 		if err == nil {
 			return
 		}
 		sb.goOffline(err)
 	}
 	sb.mu.Lock()
-	sb.resvDelta[f] -= delta
-	if applied {
-		sb.balDelta[key] += delta
-	}
+	sb.stale[key] = struct{}{}
 	sb.mu.Unlock()
 }
 
@@ -889,7 +867,7 @@ func (sb *sharedBalances) undoDebit(key string, applied int64) {
 
 // debitRecovered takes a charge the rows received from another node's
 // checkpoint out of the reservable balance too.
-func (l *Ledger) debitRecovered(ctx context.Context, acct Account, charged int64) {
+func (l *Ledger) debitRecovered(ctx context.Context, node string, acct Account, charged int64) {
 	if charged <= 0 {
 		return
 	}
@@ -910,12 +888,29 @@ func (l *Ledger) debitRecovered(ctx context.Context, acct Account, charged int64
 		}
 		return
 	}
-	keys := []string{l.shared.userKey(acct.UserID)}
+	sb := l.shared
+	keys := []string{sb.userKey(acct.UserID)}
 	if limitedFlag(acct) == "1" {
-		keys = append(keys, l.shared.tokenKey(acct.TokenID))
+		keys = append(keys, sb.tokenKey(acct.TokenID))
+	}
+	sb.emu.RLock()
+	defer sb.emu.RUnlock()
+	sb.mu.Lock()
+	epoch, offline := sb.epoch, sb.offline
+	if offline {
+		for _, k := range keys {
+			sb.balDelta[k] -= charged
+		}
+	}
+	sb.mu.Unlock()
+	if offline {
+		return
 	}
 	for _, k := range keys {
-		if _, err := l.shared.debit(ctx, acct, k, -charged); err != nil {
+		// On errEpoch Redis restarted: balances are seeded from the rows,
+		// which hold the charge already.
+		err := recoveredScript.Run(ctx, sb.rdb, []string{k, sb.resvKey(node), sb.epochKey(), sb.verKey()}, charged, epoch).Err()
+		if err != nil {
 			slog.Warn("ledger: could not take a recovered checkpoint out of redis", "key", k, "err", err)
 		}
 	}
