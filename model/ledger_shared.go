@@ -72,11 +72,11 @@ type sharedBalances struct {
 	mu          sync.Mutex
 	epoch       string
 	offline     bool
-	outstanding map[string]int64 // what resv:<node> holds (or must hold) per field
-	balDelta    map[string]int64 // offline changes owed to balances
-	resvDelta   map[string]int64 // offline changes owed to resv:<node>
-	lastSeen    map[string]int64 // each balance as last seen in Redis
-	share       map[string]int64 // offline: what this node may still reserve
+	outstanding map[string]int64    // what resv:<node> holds (or must hold) per field
+	balDelta    map[string]int64    // offline changes owed to balances
+	resvDelta   map[string]int64    // offline changes owed to resv:<node>
+	lastSeen    map[string]int64    // each balance as last seen in Redis
+	share       map[string]int64    // offline: what this node may still reserve
 	stale       map[string]struct{} // credited while offline: reseed when Redis answers
 	nodes       int64
 }
