@@ -388,6 +388,8 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 // transaction (the log in its own database when LOG_SQL_DSN is set).
 func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) error {
 	sameDB := l.store.LogDB == l.store.DB
+	ctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
+	defer cancel()
 	if log != nil {
 		log.Quota = delta
 		if log.CreatedAt == 0 {

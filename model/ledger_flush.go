@@ -196,7 +196,11 @@ func (l *Ledger) Flush(ctx context.Context) error {
 	var failed []*batch
 	for _, b := range todo {
 		l.inflight.Add(int64(b.size()))
-		_, err := l.writeBatch(ctx, b)
+		// BEGIN and COMMIT run outside gorm's statement callbacks: bound
+		// the whole transaction too.
+		bctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
+		_, err := l.writeBatch(bctx, b)
+		cancel()
 		l.inflight.Add(-int64(b.size()))
 		if err != nil {
 			b.failures++
