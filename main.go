@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,6 +53,19 @@ type hooks struct {
 	shutdown func()
 }
 
+// writeDeadline sets a write deadline of d on every request that is not
+// relayed (/v1…, whose streams may run for minutes and are bounded by
+// RELAY_TIMEOUT and STREAM_IDLE_TIMEOUT instead), so a client that stops
+// reading a management reply or an asset cannot hold its connection.
+func writeDeadline(next http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "/v1" && !strings.HasPrefix(p, "/v1/") && !strings.HasPrefix(p, "/v1beta/") {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // run serves until ctx ends, then stops accepting, lets in-flight
 // requests finish for up to SHUTDOWN_TIMEOUT, cuts what is left and closes
 // the stores.
@@ -87,8 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 	}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           engine,
-		ReadHeaderTimeout: 30 * time.Second,
+		Handler:           writeDeadline(engine, cfg.ServerWriteTimeout),
+		ReadHeaderTimeout: min(10*time.Second, cfg.ServerReadTimeout),
+		ReadTimeout:       cfg.ServerReadTimeout,
+		IdleTimeout:       cfg.ServerIdleTimeout,
+		// No WriteTimeout: it would cut every stream at that age.
+		// writeDeadline bounds the other replies per request.
 	}
 	if hk.shutdown != nil {
 		srv.RegisterOnShutdown(hk.shutdown)

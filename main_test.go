@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"switchyard/internal/testkit"
 )
 
 // These tests start the real binary's run function on port 0 with SQLite.
@@ -388,4 +390,55 @@ func sessionClient(t *testing.T, in *instance, password string) *http.Client {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
 	return c
+}
+
+// TestServerClosesSlowAndIdleConnections is part of defect 5 of issue 13:
+// the server had no read or idle timeout, and 200 connections that
+// trickled a body or sat idle after a request were held for ever.
+func TestServerClosesSlowAndIdleConnections(t *testing.T) {
+	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"SERVER_READ_TIMEOUT": "1", "SERVER_IDLE_TIMEOUT": "1"}, nil)
+	var closed sync.WaitGroup
+	conns := make([]net.Conn, 0, 200)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for i := range 200 {
+		c, err := net.Dial("tcp", in.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		rd := bufio.NewReader(c)
+		if i%2 == 0 {
+			// A body promised and never sent.
+			io.WriteString(c, "POST /api/user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"user")
+		} else {
+			// A finished request on a keep-alive connection, then silence.
+			io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(rd, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		closed.Add(1)
+		go func() {
+			defer closed.Done()
+			// Whatever the server still says, the connection must end.
+			io.Copy(io.Discard, rd)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { closed.Wait(); close(done) }()
+	testkit.Eventually(t, 30*time.Second, "the server closes all 200 slow and idle connections", func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
 }

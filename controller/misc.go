@@ -52,21 +52,30 @@ func (h *Handler) Healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status"
 
 // Readyz answers 200 when the database is reachable, 503 otherwise
 // (GET /readyz), so a load balancer stops sending traffic to a node that
-// lost its database.
+// lost its database. Redis being away is reported but keeps the node
+// ready: the ledger serves from local shares meanwhile. The ledger's
+// backlog (settlements and checkpoints not yet written, the batch in
+// flight and batches waiting for a retry included) is in the detail.
 func (h *Handler) Readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	if err := h.Store.Ping(ctx); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable"})
-		return
-	}
+	st := h.Store.Ledger.Status()
+	detail := gin.H{"ledger_backlog": st.Backlog, "ledger_retrying_batches": st.RetryingBatches}
 	if h.Store.Redis != nil {
-		if err := h.Store.Redis.Ping(ctx).Err(); err != nil {
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "redis unreachable"})
-			return
+		detail["redis"] = "ok"
+		if st.RedisOffline {
+			detail["redis"] = "unreachable: reserving from this node's local shares"
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	if err := h.Store.Ping(ctx); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable", "detail": detail})
+		return
+	}
+	status := "ok"
+	if st.RedisOffline {
+		status = "degraded"
+	}
+	c.JSON(http.StatusOK, gin.H{"status": status, "detail": detail})
 }
 
 // notFoundAPI answers unknown /api paths in the management shape.

@@ -202,7 +202,8 @@ func (h *Handler) TopUp(c *gin.Context) {
 		errs.Render(c, model.ErrRedemptionInvalid)
 		return
 	}
-	q, err := h.Store.Redeem(c.Request.Context(), c.GetInt(middleware.KeyUserID), c.GetString(middleware.KeyUsername), key)
+	who := model.Redeemer{ID: c.GetInt(middleware.KeyUserID), Username: c.GetString(middleware.KeyUsername), Role: c.GetInt(middleware.KeyRole)}
+	q, err := h.Store.Redeem(c.Request.Context(), who, key)
 	if err != nil {
 		errs.Render(c, err)
 		return

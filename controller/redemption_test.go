@@ -153,3 +153,76 @@ func TestRedemptionAuthorizationAndBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminCannotMintQuotaForThemselves is defect 11 of issue 13: an
+// admin minted a code and redeemed it, and root saw no trace of it. Now a
+// creator (other than root) cannot redeem their own code, and every admin
+// act that changes a quota is a manage log that root reads.
+func TestAdminCannotMintQuotaForThemselves(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		root := app.Root(t)
+		admin := app.NewUser(t, model.RoleAdmin)
+		other := app.NewUser(t, model.RoleAdmin)
+		user := app.NewUser(t, model.RoleCommon)
+		anon := app.Anon(t)
+		mint := func(c *testkit.Client, quota int) string {
+			var keys []string
+			c.Do("POST", "/api/redemption/", map[string]any{"name": "self", "quota": quota, "count": 1}).Want(t, 200, true).Decode(t, &keys)
+			return keys[0]
+		}
+		own := mint(admin, 900)
+		admin.Do("POST", "/api/user/topup", map[string]string{"key": own}).WantFail(t, 403, "you created this code")
+		user.Do("POST", "/api/redemption/", map[string]any{"name": "x", "quota": 5, "count": 1}).WantFail(t, 403, "")
+		anon.Do("POST", "/api/user/topup", map[string]string{"key": own}).WantFail(t, 401, "not signed in")
+		// The refused attempt left the code usable: another admin redeems it.
+		other.Do("POST", "/api/user/topup", map[string]string{"key": own}).Want(t, 200, true)
+		user.Do("POST", "/api/user/topup", map[string]string{"key": mint(admin, 300)}).Want(t, 200, true)
+		// Root may redeem its own codes.
+		root.Do("POST", "/api/user/topup", map[string]string{"key": mint(root, 50)}).Want(t, 200, true)
+		// An admin setting a user's quota.
+		admin.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "quota": 1234}).Want(t, 200, true)
+
+		var manage []model.Log
+		root.Do("GET", "/api/log/?type=3&page_size=100", nil).Want(t, 200, true).Decode(t, &manage)
+		has := func(userID int, quota int64, part string) bool {
+			for _, l := range manage {
+				if l.UserID == userID && l.Quota == quota && strings.Contains(l.Content, part) {
+					return true
+				}
+			}
+			return false
+		}
+		checks := []struct {
+			what   string
+			userID int
+			quota  int64
+			part   string
+		}{
+			{"the other admin's redemption", other.UserID, 900, "redeemed code"},
+			{"root's redemption", 1, 50, "redeemed code"},
+			{"the admin's minting", admin.UserID, 0, "created 1 redemption code"},
+			{"the quota edit", user.UserID, 1234 - 300, "set the quota"},
+		}
+		for _, c := range checks {
+			if !has(c.userID, c.quota, c.part) {
+				t.Errorf("no manage log for %s (user %d, quota %d, %q) in %+v", c.what, c.userID, c.quota, c.part, manage)
+			}
+		}
+		// A common user's redemption stays a top-up record.
+		var topups []model.Log
+		user.Do("GET", "/api/log/self?type=1", nil).Want(t, 200, true).Decode(t, &topups)
+		if len(topups) != 1 || topups[0].Quota != 300 {
+			t.Fatalf("user's top-up logs %+v", topups)
+		}
+		// The sums hold: quota = everything credited, each credit once.
+		for _, c := range []*testkit.Client{admin, other, user} {
+			var self model.User
+			c.Do("GET", "/api/user/self", nil).Want(t, 200, true).Decode(t, &self)
+			var credited int64
+			app.Store.LogDB.Model(&model.Log{}).Where("user_id = ? AND type <> ?", c.UserID, model.LogConsume).Select("COALESCE(SUM(quota),0)").Scan(&credited)
+			if self.Quota+self.UsedQuota != credited {
+				t.Errorf("%s: quota %d + used %d != credited %d", c.Username, self.Quota, self.UsedQuota, credited)
+			}
+		}
+	})
+}

@@ -120,15 +120,31 @@ func (h *Handler) Login(c *gin.Context) {
 		errs.Render(c, errs.Forbidden("this account is disabled"))
 		return
 	}
-	if err := middleware.Login(c, u.ID); err != nil {
+	if err := middleware.Login(c, u.ID, u.SessionGen); err != nil {
 		errs.Render(c, errs.Internal(err))
 		return
 	}
 	ok(c, gin.H{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "role": u.Role, "status": u.Status, "group": u.Group})
 }
 
-// Logout ends the session (GET /api/user/logout).
+// Logout ends the session (GET /api/user/logout) server-side: the user's
+// session generation moves on, so this cookie (and, since a session is
+// identified by its generation, the user's other console sessions too)
+// stops working on every node even if a copy of it is replayed.
 func (h *Handler) Logout(c *gin.Context) {
+	if id, gen, ok := middleware.SessionUserID(c); ok {
+		// Only a live session ends the generation: a replayed old cookie
+		// must not sign its owner out of the sessions they have now.
+		if u, err := h.Store.Users.Get(c.Request.Context(), id); err == nil && u.SessionGen == gen {
+			if err := h.Store.EndSessions(c.Request.Context(), id); err != nil {
+				errs.Render(c, err)
+				return
+			}
+		} else if err != nil && errs.As(err).Status >= 500 {
+			errs.Render(c, err)
+			return
+		}
+	}
 	if err := middleware.Logout(c); err != nil {
 		errs.Render(c, errs.Internal(err))
 		return
@@ -204,6 +220,21 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 		if err := h.Store.UpdateUserFields(ctx, id, fields); err != nil {
 			errs.Render(c, err)
 			return
+		}
+	}
+	if _, ok := fields["password"]; ok {
+		// Every session of the user ended with the new password; the
+		// caller's own goes on under the new generation.
+		if sid, _, signedIn := middleware.SessionUserID(c); signedIn && sid == id {
+			u, err := h.Store.UserByID(ctx, id)
+			if err != nil {
+				errs.Render(c, err)
+				return
+			}
+			if err := middleware.Login(c, id, u.SessionGen); err != nil {
+				errs.Render(c, errs.Internal(err))
+				return
+			}
 		}
 	}
 	okMsg(c, "")

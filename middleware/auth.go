@@ -17,13 +17,20 @@ import (
 // SessionName is the cookie name, One API's.
 const SessionName = "session"
 
-// sessionUserKey holds the user id inside the session.
-const sessionUserKey = "id"
+// sessionUserKey holds the user id inside the session, sessionGenKey the
+// user's session generation when it was issued.
+const (
+	sessionUserKey = "id"
+	sessionGenKey  = "gen"
+)
 
 // Sessions installs the session store: a cookie signed and encrypted with
 // keys derived from SESSION_SECRET, so every node that shares the secret
-// reads every session and no server-side state is needed. The role and
-// status are never trusted from the cookie; Auth re-reads them from cache.
+// reads every session. The role and status are never trusted from the
+// cookie; Auth re-reads them from cache. The cookie carries the user's
+// session generation (model.User.SessionGen); Auth refuses it once the
+// generation moved on, which is how a session ends server-side on every
+// node (the user cache is invalidated through the Bus).
 func Sessions(cfg config.Config) gin.HandlerFunc {
 	sign := sha256.Sum256([]byte("switchyard-session-sign:" + cfg.SessionSecret))
 	enc := sha256.Sum256([]byte("switchyard-session-encrypt:" + cfg.SessionSecret))
@@ -37,12 +44,23 @@ func Sessions(cfg config.Config) gin.HandlerFunc {
 	return sessions.Sessions(SessionName, store)
 }
 
-// Login records userID in the caller's session.
-func Login(c *gin.Context, userID int) error {
+// Login records userID and its current session generation in the
+// caller's session.
+func Login(c *gin.Context, userID int, gen int64) error {
 	s := sessions.Default(c)
 	s.Clear()
 	s.Set(sessionUserKey, userID)
+	s.Set(sessionGenKey, gen)
 	return s.Save()
+}
+
+// SessionUserID is the user id and session generation in the caller's
+// session cookie, if any (whether or not the session is still valid).
+func SessionUserID(c *gin.Context) (id int, gen int64, ok bool) {
+	s := sessions.Default(c)
+	id, ok = s.Get(sessionUserKey).(int)
+	gen, _ = s.Get(sessionGenKey).(int64)
+	return id, gen, ok && id > 0
 }
 
 // Logout ends the caller's session.
@@ -98,8 +116,17 @@ func (a Auth) require(minRole int) gin.HandlerFunc {
 // token in Authorization (with or without "Bearer ", as One API accepts).
 func (a Auth) identify(c *gin.Context) (*model.CachedUser, error) {
 	if id, ok := sessions.Default(c).Get(sessionUserKey).(int); ok && id > 0 {
+		gen, _ := sessions.Default(c).Get(sessionGenKey).(int64)
 		u, err := a.Store.Users.Get(c.Request.Context(), id)
 		if err == nil {
+			if u.SessionGen != gen && u.Status == model.UserEnabled {
+				// (A disabled user is told so by require, which ends
+				// the cookie too.)
+				// Logged out, password changed or disabled since this
+				// cookie was issued.
+				_ = Logout(c)
+				return nil, errs.Unauthorized("this session has ended: sign in again")
+			}
 			return u, nil
 		}
 		if e := errs.As(err); e.Status >= 500 {

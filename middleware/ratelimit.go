@@ -2,8 +2,10 @@ package middleware
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,12 +21,15 @@ type Limiter interface {
 }
 
 // NewLimiter returns a Redis-backed limiter when rdb is set, so limits hold
-// across nodes, and an in-memory one otherwise.
+// across nodes, and an in-memory one otherwise. While Redis cannot be
+// reached the Redis-backed one counts in this node's memory instead, so
+// limits keep limiting (per node) rather than failing or letting all in.
 func NewLimiter(rdb *redis.Client, prefix string) Limiter {
+	mem := &memoryLimiter{counts: map[string]*windowCount{}}
 	if rdb != nil {
-		return redisLimiter{rdb: rdb, prefix: prefix}
+		return &redisLimiter{rdb: rdb, prefix: prefix, local: mem}
 	}
-	return &memoryLimiter{counts: map[string]*windowCount{}}
+	return mem
 }
 
 // RateLimit refuses a client IP's requests beyond limit per window with 429
@@ -90,16 +95,40 @@ func (m *memoryLimiter) Allow(_ context.Context, key string, limit int, window t
 type redisLimiter struct {
 	rdb    *redis.Client
 	prefix string
+	local  *memoryLimiter
+	// downUntil (unix nanoseconds) skips Redis for a moment after it
+	// failed, so an outage costs one timeout now and then, not one per
+	// request.
+	downUntil atomic.Int64
+	warned    atomic.Bool
 }
 
-func (r redisLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
-	w := time.Now().UnixNano() / int64(window)
+// redisRetry is how long the limiter counts locally after Redis failed
+// before it tries Redis again.
+const redisRetry = time.Second
+
+func (r *redisLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
+	now := time.Now().UnixNano()
+	if now < r.downUntil.Load() {
+		return r.local.Allow(ctx, key, limit, window)
+	}
+	w := now / int64(window)
 	k := r.prefix + "rl:" + key + ":" + strconv.FormatInt(w, 10)
 	pipe := r.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, k)
 	pipe.Expire(ctx, k, window+time.Second)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return false, err
+		if ctx.Err() != nil {
+			return false, err
+		}
+		r.downUntil.Store(now + int64(redisRetry))
+		if !r.warned.Swap(true) {
+			slog.Warn("rate limits: redis unreachable; counting per node in memory until it answers", "err", err)
+		}
+		return r.local.Allow(ctx, key, limit, window)
+	}
+	if r.warned.Swap(false) {
+		slog.Info("rate limits: redis answers again; counting across nodes")
 	}
 	return incr.Val() <= int64(limit), nil
 }

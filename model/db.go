@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,7 +81,7 @@ func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error
 		}
 		dial = sqlite.Open(sqlitePath + sep + "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=off&_txlock=immediate")
 	case Postgres:
-		dial = postgres.New(postgres.Config{DSN: dsn, PreferSimpleProtocol: false})
+		dial = postgres.New(postgres.Config{DSN: withPostgresTimeouts(dsn, statementTimeout(cfg)), PreferSimpleProtocol: false})
 	default:
 		if !strings.Contains(dsn, "parseTime") {
 			if strings.Contains(dsn, "?") {
@@ -91,11 +93,26 @@ func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error
 		if !strings.Contains(dsn, "charset") {
 			dsn += "&charset=utf8mb4"
 		}
+		// The driver's socket timeouts bound every read and write, so a
+		// database that stops answering fails a statement instead of
+		// holding it (and its caller) for ever.
+		// They sit a little past the statement's own deadline, which
+		// fires first and reads as a timeout (503) rather than a broken
+		// connection.
+		t := (statementTimeout(cfg) + 5*time.Second).String()
+		for _, p := range []string{"timeout=10s", "readTimeout=" + t, "writeTimeout=" + t} {
+			if !strings.Contains(dsn, strings.SplitN(p, "=", 2)[0]+"=") {
+				dsn += "&" + p
+			}
+		}
 		dial = mysql.Open(dsn)
 	}
 	db, err := gorm.Open(dial, gcfg)
 	if err != nil {
 		return nil, d, fmt.Errorf("open %s database: %w", d, err)
+	}
+	if err := boundStatements(db, statementTimeout(cfg)); err != nil {
+		return nil, d, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -116,6 +133,87 @@ func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error
 		return nil, d, fmt.Errorf("reach %s database: %w", d, err)
 	}
 	return db, d, nil
+}
+
+// statementTimeout is SQL_STATEMENT_TIMEOUT, 30 s when a hand-built
+// config left it zero.
+func statementTimeout(cfg config.Config) time.Duration {
+	if cfg.SQLStatementTimeout > 0 {
+		return cfg.SQLStatementTimeout
+	}
+	return 30 * time.Second
+}
+
+// withPostgresTimeouts adds a server-side statement_timeout and a
+// connect_timeout to a postgres:// DSN unless it sets them.
+func withPostgresTimeouts(dsn string, stmt time.Duration) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		// Past the client-side deadline, which fires first (see openDB).
+		q.Set("statement_timeout", strconv.FormatInt((stmt+5*time.Second).Milliseconds(), 10))
+	}
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", "10")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+const boundKey = "switchyard:statement_bound"
+
+// bound is what the before-callback saves for the after-callback.
+type bound struct {
+	parent context.Context
+	cancel context.CancelFunc
+}
+
+// boundStatements gives every statement that runs without a deadline one
+// of d (a gorm callback around each create, query, update, delete and raw
+// call), so no query waits on a database that stopped answering for
+// longer than SQL_STATEMENT_TIMEOUT, whichever driver it goes through.
+// Statements in a request inherit the request's context and get the bound
+// on top of it. The statement's own context is put back afterwards, since
+// a chained *gorm.DB (q.Count then q.Find) reuses its Statement.
+func boundStatements(db *gorm.DB, d time.Duration) error {
+	before := func(tx *gorm.DB) {
+		ctx := tx.Statement.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+			return
+		}
+		bctx, cancel := context.WithTimeout(ctx, d)
+		tx.Statement.Context = bctx
+		tx.InstanceSet(boundKey, bound{parent: ctx, cancel: cancel})
+	}
+	after := func(tx *gorm.DB) {
+		if v, ok := tx.InstanceGet(boundKey); ok {
+			b := v.(bound)
+			b.cancel()
+			tx.Statement.Context = b.parent
+			tx.Statement.Settings.Delete(fmt.Sprintf("%p", tx.Statement) + boundKey)
+		}
+	}
+	cb := db.Callback()
+	// Row and Rows hand back a cursor that is read after their callback
+	// returns, so they are left to the drivers' socket timeouts.
+	return errors.Join(
+		cb.Create().Before("gorm:begin_transaction").Register("switchyard:bound", before),
+		cb.Create().After("gorm:commit_or_rollback_transaction").Register("switchyard:unbound", after),
+		cb.Update().Before("gorm:begin_transaction").Register("switchyard:bound", before),
+		cb.Update().After("gorm:commit_or_rollback_transaction").Register("switchyard:unbound", after),
+		cb.Delete().Before("gorm:begin_transaction").Register("switchyard:bound", before),
+		cb.Delete().After("gorm:commit_or_rollback_transaction").Register("switchyard:unbound", after),
+		cb.Query().Before("gorm:query").Register("switchyard:bound", before),
+		cb.Query().After("gorm:after_query").Register("switchyard:unbound", after),
+		cb.Raw().Before("gorm:raw").Register("switchyard:bound", before),
+		cb.Raw().After("gorm:raw").Register("switchyard:unbound", after),
+	)
 }
 
 // mainModels are migrated in the main database; logModels in the log one.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
 
+	"switchyard/common/crypto"
 	"switchyard/common/errs"
 )
 
@@ -61,11 +61,15 @@ type settlement struct {
 	acct    Account
 	charged int64
 	log     *Log
+	// ckptID names the checkpoint row this settlement replaces, if any.
+	ckptID string
 }
 
 // Ledger reserves and settles quota. Store.Ledger is the one instance.
 type Ledger struct {
 	store *Store
+	// node names this process in ledger_nodes, checkpoints and Redis.
+	node string
 	// shared is set when Redis holds the balances (several nodes).
 	shared *sharedBalances
 
@@ -73,32 +77,48 @@ type Ledger struct {
 	users  map[int]*balance
 	tokens map[int]*balance
 
-	qmu           sync.Mutex
-	queue         []settlement
-	kick          chan struct{}
-	flushed       chan struct{} // closed and replaced after each flush
-	open          atomic.Int64
-	fmu           sync.Mutex // one flush at a time
+	qmu      sync.Mutex
+	queue    []settlement
+	pending  []*batch                  // failed batches, retried first, each under its id
+	dirty    map[*Reservation]struct{} // checkpoints changed since the last flush
+	inflight atomic.Int64              // settlements in the batch being written
+	kick     chan struct{}
+	open     atomic.Int64
+	fmu      sync.Mutex // one flush at a time
+
 	channelsTable atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
 }
 
-func newLedger(s *Store) *Ledger {
-	l := &Ledger{store: s, users: map[int]*balance{}, tokens: map[int]*balance{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newLedger(ctx context.Context, s *Store) (*Ledger, error) {
+	l := &Ledger{store: s, node: crypto.RandomString(16), users: map[int]*balance{}, tokens: map[int]*balance{},
+		dirty: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if s.Redis != nil {
-		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		l.shared.heartbeat(ctx)
+		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix, l.node, l)
+	}
+	if err := l.registerNode(ctx); err != nil {
+		return nil, err
+	}
+	if l.shared != nil {
+		if err := l.shared.register(ctx); err != nil {
+			slog.Warn("ledger: redis unreachable at start; reserving from local shares until it answers", "err", err)
+		}
 		if _, err := l.ReleaseOrphans(ctx); err != nil {
 			slog.Warn("ledger: releasing dead nodes' reservations failed", "err", err)
 		}
-		cancel()
+	}
+	// What a crash left behind: outbox batches whose balances were not
+	// applied, and streams checkpointed but never settled.
+	if _, err := l.RecoverOutbox(ctx, 0); err != nil {
+		slog.Error("ledger: recovering the outbox failed; retried each minute", "err", err)
+	}
+	if _, err := l.RecoverCheckpoints(ctx); err != nil {
+		slog.Error("ledger: charging orphaned checkpoints failed; retried each minute", "err", err)
 	}
 	go l.run()
-	return l
+	return l, nil
 }
 
 func (l *Ledger) entry(m map[int]*balance, id int) *balance {
@@ -180,6 +200,13 @@ type Reservation struct {
 	acct   Account
 	amount int64
 	once   sync.Once
+
+	mu        sync.Mutex
+	settled   bool
+	id        string // set by the first Checkpoint
+	ckCost    int64
+	ckLog     *Log
+	ckWritten bool // a checkpoint row may exist: Settle writes a tombstone
 }
 
 // Reserved is the amount held.
@@ -193,7 +220,7 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 		estimate = 0
 	}
 	if l.shared != nil {
-		amount, err := l.shared.reserve(ctx, l, acct, estimate)
+		amount, err := l.shared.reserve(ctx, acct, estimate)
 		if err != nil {
 			return nil, err
 		}
@@ -241,13 +268,25 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	if cost < 0 {
 		cost = 0
 	}
+	r.mu.Lock()
+	r.settled = true
+	var ckptID string
+	if r.ckWritten {
+		ckptID = r.id
+	}
+	r.mu.Unlock()
+	if r.id != "" {
+		l.qmu.Lock()
+		delete(l.dirty, r)
+		l.qmu.Unlock()
+	}
 	var charged int64
 	if l.shared != nil {
 		charged = l.shared.settle(r, cost)
 	} else {
 		charged = l.settleMemory(r, cost)
 	}
-	if charged == 0 && log == nil {
+	if charged == 0 && log == nil && ckptID == "" {
 		return 0
 	}
 	if log != nil {
@@ -258,7 +297,7 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 			log.CreatedAt = time.Now().Unix()
 		}
 	}
-	l.enqueue(settlement{acct: r.acct, charged: charged, log: log})
+	l.enqueue(settlement{acct: r.acct, charged: charged, log: log, ckptID: ckptID})
 	return charged
 }
 
@@ -349,6 +388,8 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 // transaction (the log in its own database when LOG_SQL_DSN is set).
 func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) error {
 	sameDB := l.store.LogDB == l.store.DB
+	ctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
+	defer cancel()
 	if log != nil {
 		log.Quota = delta
 		if log.CreatedAt == 0 {
@@ -390,33 +431,6 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 		}
 	}
 	return nil
-}
-
-// creditShared is Credit with the balances in Redis: the change is applied
-// (and clamped at zero) in Redis first, then written; a failed write takes
-// it back out of Redis.
-func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
-	sb := l.shared
-	key := sb.userKey(userID)
-	if tokenID != 0 {
-		key = sb.tokenKey(tokenID)
-	}
-	applied, seeded, err := sb.credit(ctx, key, delta)
-	if err == nil && !seeded {
-		if err = sb.seed(ctx, l, Account{UserID: userID, TokenID: tokenID}); err == nil {
-			applied, _, err = sb.credit(ctx, key, delta)
-		}
-	}
-	if err != nil {
-		return 0, errs.As(err)
-	}
-	if err := l.writeCredit(ctx, userID, tokenID, applied, log, within); err != nil {
-		if _, _, rerr := sb.credit(context.WithoutCancel(ctx), key, -applied); rerr != nil {
-			slog.Error("ledger: could not take back a failed credit from redis", "key", key, "err", rerr)
-		}
-		return 0, err
-	}
-	return applied, nil
 }
 
 // UserFigures returns a user's quota (not yet spent, in-flight holds
@@ -506,18 +520,13 @@ func (l *Ledger) forget(userID int) {
 // OpenReservations is how many reservations are not yet settled.
 func (l *Ledger) OpenReservations() int64 { return l.open.Load() }
 
-// Backlog is how many settlements wait for the next flush.
-func (l *Ledger) Backlog() int {
-	l.qmu.Lock()
-	defer l.qmu.Unlock()
-	return len(l.queue)
-}
-
 func (l *Ledger) run() {
 	defer close(l.done)
 	tick := time.NewTicker(FlushInterval)
 	defer tick.Stop()
-	lastBeat, lastRelease := time.Now(), time.Now()
+	var lastBeat, lastMinute, lastPrune time.Time
+	backoff := time.Duration(0)
+	var retryAt time.Time
 	for {
 		select {
 		case <-l.stop:
@@ -525,24 +534,63 @@ func (l *Ledger) run() {
 		case <-tick.C:
 		case <-l.kick:
 		}
-		if sb := l.shared; sb != nil {
-			now := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if now.Sub(lastBeat) >= nodeHeartbeat {
-				sb.heartbeat(ctx)
-				lastBeat = now
-			}
-			if now.Sub(lastRelease) >= time.Minute {
-				if _, err := l.ReleaseOrphans(ctx); err != nil {
-					slog.Warn("ledger: releasing dead nodes' reservations failed", "err", err)
-				}
-				lastRelease = now
+		now := time.Now()
+		if now.Sub(lastBeat) >= dbBeat {
+			ctx, cancel := context.WithTimeout(context.Background(), dbBeat)
+			l.beatNode(ctx)
+			if l.shared != nil {
+				l.shared.heartbeat(ctx)
 			}
 			cancel()
+			lastBeat = now
+		}
+		if l.shared != nil {
+			l.shared.probe()
+		}
+		if now.Sub(lastMinute) >= time.Minute && !lastMinute.IsZero() {
+			l.minutely()
+			lastMinute = now
+		} else if lastMinute.IsZero() {
+			lastMinute = now
+		}
+		if l.store.Cfg.IsMaster() && now.Sub(lastPrune) >= time.Hour {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := l.prune(ctx); err != nil {
+				slog.Warn("ledger: pruning old batch ids failed", "err", err)
+			}
+			cancel()
+			lastPrune = now
+		}
+		if now.Before(retryAt) {
+			continue
 		}
 		if err := l.Flush(context.Background()); err != nil {
-			slog.Error("ledger: flush failed; the batch is kept and retried", "err", err)
+			// Kept and retried with backoff; settlements keep queueing
+			// and are cut into their own batches meanwhile.
+			backoff = min(max(2*backoff, flushBackoffMin), flushBackoffMax)
+			retryAt = now.Add(backoff)
+			slog.Error("ledger: flush failed; the batch is kept and retried", "err", err, "retry_in", backoff.String(), "backlog", l.Backlog())
+		} else {
+			backoff, retryAt = 0, time.Time{}
 		}
+	}
+}
+
+// minutely releases what dead nodes left: reservations in Redis, outbox
+// batches and checkpoints.
+func (l *Ledger) minutely() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if l.shared != nil {
+		if _, err := l.ReleaseOrphans(ctx); err != nil {
+			slog.Warn("ledger: releasing dead nodes' reservations failed", "err", err)
+		}
+	}
+	if _, err := l.RecoverOutbox(ctx, outboxGrace); err != nil {
+		slog.Warn("ledger: recovering the outbox failed", "err", err)
+	}
+	if _, err := l.RecoverCheckpoints(ctx); err != nil {
+		slog.Warn("ledger: charging orphaned checkpoints failed", "err", err)
 	}
 }
 
@@ -550,138 +598,22 @@ func (l *Ledger) run() {
 func (l *Ledger) close() error {
 	close(l.stop)
 	<-l.done
-	err := l.Flush(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := l.Flush(ctx)
 	if l.shared != nil {
-		l.shared.stop(context.Background())
+		l.shared.stop(ctx)
+	}
+	if err == nil {
+		// A node with batches left unwritten keeps its row, so its
+		// checkpoints are not charged by others before it expires.
+		l.unregisterNode(ctx)
 	}
 	return err
 }
 
-type userDelta struct{ charged, requests int64 }
-type tokenDelta struct {
-	charged, remain int64
-	limited         bool
-}
-
-// Flush writes every queued settlement now: the balance increments and
-// their consume logs in one transaction (two when logs have their own
-// database). On failure the batch goes back to the head of the queue.
-func (l *Ledger) Flush(ctx context.Context) error {
-	l.fmu.Lock()
-	defer l.fmu.Unlock()
-	l.qmu.Lock()
-	batch := l.queue
-	l.queue = nil
-	l.qmu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	users := map[int]*userDelta{}
-	tokens := map[int]*tokenDelta{}
-	channels := map[int]int64{}
-	logs := make([]*Log, 0, len(batch))
-	for _, s := range batch {
-		ud := users[s.acct.UserID]
-		if ud == nil {
-			ud = &userDelta{}
-			users[s.acct.UserID] = ud
-		}
-		ud.charged += s.charged
-		ud.requests++
-		if s.acct.TokenID != 0 {
-			td := tokens[s.acct.TokenID]
-			if td == nil {
-				td = &tokenDelta{}
-				tokens[s.acct.TokenID] = td
-			}
-			td.charged += s.charged
-			if !s.acct.UnlimitedToken {
-				td.remain += s.charged
-				td.limited = true
-			}
-		}
-		if s.log != nil {
-			logs = append(logs, s.log)
-			if s.log.ChannelID != 0 {
-				channels[s.log.ChannelID] += s.charged
-			}
-		}
-	}
-	sameDB := l.store.LogDB == l.store.DB
-	now := time.Now().Unix()
-	var limited, flipped []int
-	err := l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for id, d := range users {
-			if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
-				"quota":         gorm.Expr("quota - ?", d.charged),
-				"used_quota":    gorm.Expr("used_quota + ?", d.charged),
-				"request_count": gorm.Expr("request_count + ?", d.requests),
-			}).Error; err != nil {
-				return err
-			}
-		}
-		for id, d := range tokens {
-			if err := tx.Model(&Token{}).Where("id = ?", id).Updates(map[string]any{
-				"remain_quota":  gorm.Expr("remain_quota - ?", d.remain),
-				"used_quota":    gorm.Expr("used_quota + ?", d.charged),
-				"accessed_time": now,
-			}).Error; err != nil {
-				return err
-			}
-			if d.limited {
-				limited = append(limited, id)
-			}
-		}
-		if len(channels) > 0 && l.hasChannels(tx) {
-			for id, q := range channels {
-				if err := tx.Table("channels").Where("id = ?", id).Update("used_quota", gorm.Expr("used_quota + ?", q)).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if len(limited) > 0 {
-			// A limited token whose balance reached zero shows as exhausted,
-			// and the token caches learn it below, on every node.
-			q := tx.Model(&Token{}).Where("id IN ? AND status = ? AND unlimited_quota = ? AND remain_quota <= 0", limited, TokenEnabled, false)
-			if err := q.Pluck("id", &flipped).Error; err != nil {
-				return err
-			}
-			if len(flipped) > 0 {
-				if err := tx.Model(&Token{}).Where("id IN ?", flipped).Update("status", TokenExhausted).Error; err != nil {
-					return err
-				}
-			}
-		}
-		if sameDB && len(logs) > 0 {
-			return tx.CreateInBatches(logs, 200).Error
-		}
-		return nil
-	})
-	if err == nil && !sameDB && len(logs) > 0 {
-		if lerr := l.store.LogDB.WithContext(ctx).CreateInBatches(logs, 200).Error; lerr != nil {
-			// The balances are written; losing log rows beats charging twice.
-			slog.Error("ledger: balances flushed but consume logs failed", "rows", len(logs), "err", lerr)
-		}
-	}
-	if err != nil {
-		l.qmu.Lock()
-		l.queue = append(batch, l.queue...)
-		l.qmu.Unlock()
-		return err
-	}
-	for _, id := range flipped {
-		l.store.Bus.Publish(ctx, TopicToken, strconv.Itoa(id))
-	}
-	return nil
-}
-
-// hasChannels reports whether the channels table exists yet (it belongs
-// to the relay and may be migrated after the ledger starts).
-func (l *Ledger) hasChannels(tx *gorm.DB) bool {
-	if l.channelsTable.Load() {
-		return true
-	}
-	ok := tx.Migrator().HasTable("channels")
-	l.channelsTable.Store(ok)
-	return ok
+// kill stops the flusher without writing anything, as kill -9 would.
+func (l *Ledger) kill() {
+	close(l.stop)
+	<-l.done
 }

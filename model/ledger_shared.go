@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis/v8"
+	"gorm.io/gorm"
 
 	"switchyard/common/crypto"
+	"switchyard/common/errs"
 )
 
 // sharedBalances keeps reservable balances in Redis when REDIS_CONN_STRING
@@ -23,22 +26,59 @@ import (
 // Keys, under REDIS_KEY_PREFIX:
 //
 //	ledger:u:<id>, ledger:t:<id>  what the user / token may still reserve
-//	ledger:resv:<node>             this node's open reservations per balance
+//	ledger:resv:<node>             per balance, what this node holds against
+//	                               it: open reservations plus charges not yet
+//	                               flushed to the rows
 //	ledger:node:<node>             this node's heartbeat (expires when it dies)
+//	ledger:nodes                   the nodes with a resv hash
+//	ledger:epoch                   set once per Redis lifetime
 //
-// A balance missing from Redis (first use, or Redis restarted; this Redis
-// keeps nothing on disk) is seeded from its row with SET NX. Settlements of
-// other nodes that are not flushed yet (at most FlushInterval of them) are
-// then missing from the seed: a rare, bounded over-allowance that the rows
-// and logs, which only ever receive increments, do not share.
+// So, at every moment, balance = row - Σ over nodes of resv[balance]. A
+// balance missing from Redis is seeded by that formula in one script, and
+// stays exact whatever the other nodes hold or have not flushed yet.
 //
-// A node that dies leaves its open reservations in its resv hash; every
-// node releases the hashes of nodes whose heartbeat has expired, at start
-// and each minute, so held quota comes back.
+// Redis restarted (this Redis keeps nothing on disk): every script checks
+// the epoch first, and a node that finds it changed re-registers, in one
+// script, what it holds (kept in memory in outstanding), subtracting it
+// from balances already seeded anew. Whether a balance was seeded before
+// or after a node re-registered, its holds are subtracted exactly once, so
+// the streams open across the restart settle onto a balance that knew of
+// them and nothing is overspent.
+//
+// Redis unreachable: the node keeps serving. It reserves and settles
+// against a local share of each balance, the last figure it saw in Redis
+// divided by the number of live nodes (a node that never saw a balance
+// takes its row the same way), logs once and reports it in /readyz. What
+// it did meanwhile is kept as deltas and applied in one script when Redis
+// answers again (or, if Redis restarted meanwhile, the node re-registers
+// as above). Credits are written to the rows meanwhile and reach Redis by
+// a reseed when it answers; taking quota away is refused with 503 while
+// Redis is away, since it could not be clamped at what is left.
+//
+// A node that dies leaves its resv hash; every node releases the hashes
+// of nodes whose heartbeat has expired (at start and each minute): their
+// open reservations come back, and so do their unflushed charges, which
+// died with them and never reach the rows.
 type sharedBalances struct {
 	rdb    *redis.Client
 	prefix string
 	node   string
+	l      *Ledger
+
+	// emu is held shared by every balance operation and exclusively while
+	// the node (re)registers or reconciles, so those see a still picture.
+	emu sync.RWMutex
+
+	mu          sync.Mutex
+	epoch       string
+	offline     bool
+	outstanding map[string]int64    // what resv:<node> holds (or must hold) per field
+	balDelta    map[string]int64    // offline changes owed to balances
+	resvDelta   map[string]int64    // offline changes owed to resv:<node>
+	lastSeen    map[string]int64    // each balance as last seen in Redis
+	share       map[string]int64    // offline: what this node may still reserve
+	stale       map[string]struct{} // credited while offline: reseed when Redis answers
+	nodes       int64
 }
 
 // Heartbeat timing of shared-ledger nodes.
@@ -47,8 +87,17 @@ const (
 	nodeTTL       = 30 * time.Second
 )
 
-func newSharedBalances(rdb *redis.Client, prefix string) *sharedBalances {
-	return &sharedBalances{rdb: rdb, prefix: prefix + "ledger:", node: crypto.RandomString(16)}
+// errEpoch is a script's answer when Redis lost its data since this node
+// registered.
+const errEpoch = -4
+
+// ErrRedisUnavailable refuses a credit while Redis cannot be reached.
+var ErrRedisUnavailable = errs.New(503, errs.KindUnavailable, "quota changes are paused while Redis is unreachable: try again shortly")
+
+func newSharedBalances(rdb *redis.Client, prefix, node string, l *Ledger) *sharedBalances {
+	return &sharedBalances{rdb: rdb, prefix: prefix + "ledger:", node: node, l: l, nodes: 1,
+		outstanding: map[string]int64{}, balDelta: map[string]int64{}, resvDelta: map[string]int64{},
+		lastSeen: map[string]int64{}, share: map[string]int64{}, stale: map[string]struct{}{}}
 }
 
 func (sb *sharedBalances) userKey(id int) string  { return sb.prefix + "u:" + strconv.Itoa(id) }
@@ -57,22 +106,27 @@ func (sb *sharedBalances) resvKey(node string) string {
 	return sb.prefix + "resv:" + node
 }
 func (sb *sharedBalances) nodeKey(node string) string { return sb.prefix + "node:" + node }
+func (sb *sharedBalances) nodesKey() string           { return sb.prefix + "nodes" }
+func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoch" }
+func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
 
-// KEYS: user, token, resv. ARGV: estimate, limited (1/0).
-// Returns the amount held, -1 user empty, -3 token empty, -2 not seeded.
+// KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch.
+// Returns {amount held, user left, token left}; amount -1 user empty, -3
+// token empty, -2 not seeded, -4 epoch changed.
 var reserveScript = redis.NewScript(`
+if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0} end
 local u = redis.call('GET', KEYS[1])
-if not u then return -2 end
+if not u then return {-2, 0, 0} end
 u = tonumber(u)
 local limited = ARGV[2] == '1'
 local t = 0
 if limited then
   t = redis.call('GET', KEYS[2])
-  if not t then return -2 end
+  if not t then return {-2, 0, 0} end
   t = tonumber(t)
 end
-if u <= 0 then return -1 end
-if limited and t <= 0 then return -3 end
+if u <= 0 then return {-1, u, t} end
+if limited and t <= 0 then return {-3, u, t} end
 local amt = tonumber(ARGV[1])
 if amt > u then amt = u end
 if limited and amt > t then amt = t end
@@ -82,13 +136,15 @@ if limited then
   redis.call('DECRBY', KEYS[2], amt)
   redis.call('HINCRBY', KEYS[3], KEYS[2], amt)
 end
-return amt
+return {amt, u - amt, t - amt}
 `)
 
-// KEYS: user, token, resv. ARGV: reserved, cost, limited (1/0).
-// Returns what is charged: the cost, with any excess over the reservation
-// capped at what the balances hold.
+// KEYS: user, token, resv, epoch. ARGV: reserved, cost, limited (1/0),
+// epoch. Returns what is charged: the cost, with any excess over the
+// reservation capped at what the balances hold; -4 epoch changed. The
+// hold becomes an unflushed charge in resv until the flush.
 var settleScript = redis.NewScript(`
+if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -4 end
 local r = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local limited = ARGV[3] == '1'
@@ -112,61 +168,272 @@ end
 local back = r - charged
 if u then redis.call('INCRBY', KEYS[1], back) end
 if limited and t then redis.call('INCRBY', KEYS[2], back) end
-local function unhold(k)
-  local left = redis.call('HINCRBY', KEYS[3], k, -r)
+local function move(k)
+  local left = redis.call('HINCRBY', KEYS[3], k, charged - r)
   if left <= 0 then redis.call('HDEL', KEYS[3], k) end
 end
-unhold(KEYS[1])
-if limited then unhold(KEYS[2]) end
+move(KEYS[1])
+if limited then move(KEYS[2]) end
 return charged
 `)
 
-// KEYS: balance. ARGV: delta. Applies delta, never below zero, when the
-// balance is seeded; returns the delta applied, or the string "unseeded".
+// KEYS: resv, epoch, version. ARGV: epoch, then field, delta pairs. Adds
+// deltas to this node's resv fields (the flusher's: charges now in the
+// rows) and bumps the version, so a seed that read a row before this
+// retries.
+var resvScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -4 end
+redis.call('INCR', KEYS[3])
+for i = 2, #ARGV, 2 do
+  local left = redis.call('HINCRBY', KEYS[1], ARGV[i], tonumber(ARGV[i+1]))
+  if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0
+`)
+
+// KEYS: balance, epoch. ARGV: delta, epoch. Applies delta, never below
+// zero, when the balance is seeded; returns the delta applied, or
+// "unseeded"; "epoch" when the epoch changed.
 var creditScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'epoch' end
 local v = redis.call('GET', KEYS[1])
 if not v then return 'unseeded' end
 local d = tonumber(ARGV[1])
-if tonumber(v) + d < 0 then d = -tonumber(v) end
-redis.call('INCRBY', KEYS[1], d)
+-- (0 - v, not -v: Lua's -0 reaches Redis as "-0", which is no integer)
+if tonumber(v) + d < 0 then d = 0 - tonumber(v) end
+if d ~= 0 then redis.call('INCRBY', KEYS[1], d) end
 return d
 `)
 
-// KEYS: resv hash. Gives every held amount back and drops the hash.
+// KEYS: balance, nodes, version. ARGV: the row's value, the resv key
+// prefix, the version read before the row. Seeds the balance as the row
+// minus what every node holds against it; -1 when a flush or credit moved
+// between the row and the resv hashes since the row was read.
+var seedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
+local v = tonumber(ARGV[1])
+for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local h = ARGV[2] .. n
+  v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0)
+end
+redis.call('SET', KEYS[1], v)
+return 1
+`)
+
+// KEYS: epoch, resv, node heartbeat, nodes. ARGV: candidate epoch, node,
+// heartbeat ttl, the epoch the node knew, then field, amount pairs.
+// Registers the node; when Redis lost its data since the node knew it,
+// writes what the node holds and subtracts it from balances seeded since.
+// Returns {epoch, node count}.
+var registerScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local e = redis.call('GET', KEYS[1])
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[3]))
+if e ~= ARGV[4] then
+  redis.call('DEL', KEYS[2])
+  for i = 5, #ARGV, 2 do
+    local k = ARGV[i]
+    local v = tonumber(ARGV[i+1])
+    if v ~= 0 then
+      redis.call('HSET', KEYS[2], k, v)
+      if redis.call('EXISTS', k) == 1 then
+        redis.call('DECRBY', k, v)
+      end
+    end
+  end
+end
+return {e, redis.call('SCARD', KEYS[4])}
+`)
+
+// KEYS: epoch, resv, node heartbeat, nodes. ARGV: epoch, node, ttl, then
+// key, balance delta, resv delta triples. Applies what a node did while
+// Redis was unreachable; -4 when Redis restarted meanwhile.
+var reconcileScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -4 end
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[3]))
+for i = 4, #ARGV, 3 do
+  local k = ARGV[i]
+  local b = tonumber(ARGV[i+1])
+  local r = tonumber(ARGV[i+2])
+  if b ~= 0 and redis.call('EXISTS', k) == 1 then redis.call('INCRBY', k, b) end
+  if r ~= 0 then
+    local left = redis.call('HINCRBY', KEYS[2], k, r)
+    if left <= 0 then redis.call('HDEL', KEYS[2], k) end
+  end
+end
+return redis.call('SCARD', KEYS[4])
+`)
+
+// KEYS: balance, resv hash of the node that died, epoch, version. ARGV: charged,
+// epoch. A dead node's checkpoint was charged to the rows: the charge
+// comes out of what that node held first (so releasing its hash does not
+// give it back), the rest out of the balance.
+var recoveredScript = redis.NewScript(`
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then return -4 end
+local c = tonumber(ARGV[1])
+local h = tonumber(redis.call('HGET', KEYS[2], KEYS[1]) or 0)
+local take = h
+if c < take then take = c end
+if take > 0 then
+  local left = redis.call('HINCRBY', KEYS[2], KEYS[1], 0 - take)
+  if left <= 0 then redis.call('HDEL', KEYS[2], KEYS[1]) end
+end
+if c - take > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('DECRBY', KEYS[1], c - take)
+end
+redis.call('INCR', KEYS[4])
+return 0
+`)
+
+// KEYS: resv hash, nodes. ARGV: node. Gives every held amount back and
+// drops the node.
 var releaseScript = redis.NewScript(`
 local kv = redis.call('HGETALL', KEYS[1])
+local n = 0
 for i = 1, #kv, 2 do
   if redis.call('EXISTS', kv[i]) == 1 then
     redis.call('INCRBY', kv[i], tonumber(kv[i+1]))
+    n = n + 1
   end
 end
 redis.call('DEL', KEYS[1])
-return #kv / 2
+redis.call('SREM', KEYS[2], ARGV[1])
+return n
 `)
 
-// seed copies a balance from its row into Redis unless it is there.
-func (sb *sharedBalances) seed(ctx context.Context, l *Ledger, acct Account) error {
-	var u User
-	if err := l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error; err != nil {
-		if notFound(err) {
-			return ErrUserNotFound
+// register (re)joins this node: at start, after Redis lost its data, and
+// when Redis answers again after an outage.
+func (sb *sharedBalances) register(ctx context.Context) error {
+	sb.emu.Lock()
+	defer sb.emu.Unlock()
+	return sb.registerLocked(ctx)
+}
+
+func (sb *sharedBalances) registerLocked(ctx context.Context) error {
+	sb.mu.Lock()
+	known, offline := sb.epoch, sb.offline
+	sb.mu.Unlock()
+	ttl := int(nodeTTL / time.Second)
+	keys := []string{sb.epochKey(), sb.resvKey(sb.node), sb.nodeKey(sb.node), sb.nodesKey()}
+	if offline && known != "" {
+		// Same Redis as before the outage: apply what was done meanwhile.
+		sb.mu.Lock()
+		args := []any{known, sb.node, ttl}
+		for k := range unionKeys(sb.balDelta, sb.resvDelta) {
+			args = append(args, k, sb.balDelta[k], sb.resvDelta[k])
 		}
-		return err
-	}
-	if err := sb.rdb.SetNX(ctx, sb.userKey(acct.UserID), u.Quota, 0).Err(); err != nil {
-		return err
-	}
-	if acct.TokenID == 0 {
-		return nil
-	}
-	var t Token
-	if err := l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error; err != nil {
-		if notFound(err) {
-			return ErrTokenNotFound
+		sb.mu.Unlock()
+		n, err := reconcileScript.Run(ctx, sb.rdb, keys, args...).Int64()
+		if err != nil {
+			return err
 		}
+		if n != errEpoch {
+			sb.mu.Lock()
+			stale := make([]string, 0, len(sb.stale))
+			for k := range sb.stale {
+				stale = append(stale, k)
+			}
+			sb.mu.Unlock()
+			for _, k := range stale {
+				if err := reseedScript.Run(ctx, sb.rdb, []string{k, sb.verKey()}).Err(); err != nil {
+					return err
+				}
+			}
+			sb.mu.Lock()
+			sb.online(known, n)
+			sb.mu.Unlock()
+			slog.Info("ledger: redis answers again; what this node did meanwhile is applied")
+			return nil
+		}
+	}
+	sb.mu.Lock()
+	args := []any{crypto.RandomString(16), sb.node, ttl, known}
+	for k, v := range sb.outstanding {
+		args = append(args, k, v)
+	}
+	sb.mu.Unlock()
+	res, err := registerScript.Run(ctx, sb.rdb, keys, args...).Slice()
+	if err != nil {
 		return err
 	}
-	return sb.rdb.SetNX(ctx, sb.tokenKey(acct.TokenID), t.RemainQuota, 0).Err()
+	if len(res) != 2 {
+		return fmt.Errorf("ledger: register answered %v", res)
+	}
+	epoch, _ := res[0].(string)
+	n, _ := res[1].(int64)
+	sb.mu.Lock()
+	sb.online(epoch, n)
+	sb.mu.Unlock()
+	if known != "" && known != epoch {
+		slog.Warn("ledger: redis lost its data; this node re-registered its open reservations", "fields", len(args)/2-2)
+	}
+	return nil
+}
+
+// online records a successful registration; sb.mu must be held.
+func (sb *sharedBalances) online(epoch string, nodes int64) {
+	sb.epoch, sb.offline, sb.nodes = epoch, false, max(nodes, 1)
+	clear(sb.balDelta)
+	clear(sb.resvDelta)
+	clear(sb.share)
+	clear(sb.stale)
+}
+
+func unionKeys(a, b map[string]int64) map[string]struct{} {
+	out := map[string]struct{}{}
+	for k := range a {
+		out[k] = struct{}{}
+	}
+	for k := range b {
+		out[k] = struct{}{}
+	}
+	return out
+}
+
+// goOffline switches to local shares, logging once per outage.
+func (sb *sharedBalances) goOffline(err error) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if !sb.offline {
+		sb.offline = true
+		slog.Error("ledger: redis unreachable; reserving from this node's local share of each balance until it answers", "err", err)
+	}
+}
+
+// Offline reports whether the node is serving from local shares.
+func (sb *sharedBalances) Offline() bool {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.offline
+}
+
+// probe tries Redis while offline and reconciles once it answers.
+func (sb *sharedBalances) probe() {
+	if !sb.Offline() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if sb.rdb.Ping(ctx).Err() != nil {
+		return
+	}
+	if err := sb.register(ctx); err != nil {
+		slog.Warn("ledger: redis answers but reconciling failed; retrying", "err", err)
+	}
+}
+
+// redisDown reports whether err means Redis could not be used (as opposed
+// to the caller giving up).
+func redisDown(ctx context.Context, err error) bool {
+	var reply redis.Error
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, redis.Nil) {
+		return false
+	}
+	// An error reply (a script's) came from a Redis that answers.
+	return !errors.As(err, &reply)
 }
 
 func (sb *sharedBalances) keys(acct Account) []string {
@@ -174,7 +441,7 @@ func (sb *sharedBalances) keys(acct Account) []string {
 	if acct.TokenID != 0 {
 		tk = sb.tokenKey(acct.TokenID)
 	}
-	return []string{sb.userKey(acct.UserID), tk, sb.resvKey(sb.node)}
+	return []string{sb.userKey(acct.UserID), tk, sb.resvKey(sb.node), sb.epochKey()}
 }
 
 func limitedFlag(acct Account) string {
@@ -184,59 +451,475 @@ func limitedFlag(acct Account) string {
 	return "0"
 }
 
-func (sb *sharedBalances) reserve(ctx context.Context, l *Ledger, acct Account, estimate int64) (int64, error) {
-	keys := sb.keys(acct)
-	for range 2 {
-		n, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct)).Int64()
-		if err != nil {
-			return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
+// seed copies a balance into Redis unless it is there (seedScript).
+func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
+	if err := sb.seedOne(ctx, sb.userKey(acct.UserID), func() (int64, error) {
+		var u User
+		if err := sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error; err != nil {
+			if notFound(err) {
+				return 0, ErrUserNotFound
+			}
+			return 0, err
 		}
-		switch n {
-		case -1:
-			return 0, ErrUserQuotaExhausted
-		case -3:
-			return 0, ErrTokenQuotaExhausted
+		return u.Quota, nil
+	}); err != nil || acct.TokenID == 0 {
+		return err
+	}
+	return sb.seedOne(ctx, sb.tokenKey(acct.TokenID), func() (int64, error) {
+		var t Token
+		if err := sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error; err != nil {
+			if notFound(err) {
+				return 0, ErrTokenNotFound
+			}
+			return 0, err
+		}
+		return t.RemainQuota, nil
+	})
+}
+
+func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (int64, error)) error {
+	for range 20 {
+		if n, err := sb.rdb.Exists(ctx, key).Result(); err != nil || n == 1 {
+			return err
+		}
+		ver, err := sb.rdb.Get(ctx, sb.verKey()).Result()
+		if errors.Is(err, redis.Nil) {
+			ver, err = "0", nil
+		}
+		if err != nil {
+			return err
+		}
+		v, err := row()
+		if err != nil {
+			return err
+		}
+		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver).Int64()
+		if err != nil || n >= 0 {
+			return err
+		}
+	}
+	return errors.New("ledger: could not seed a balance: flushes kept moving it")
+}
+
+func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate int64) (int64, error) {
+	keys := sb.keys(acct)
+	limited := limitedFlag(acct) == "1"
+	for range 4 {
+		sb.emu.RLock()
+		sb.mu.Lock()
+		epoch, offline := sb.epoch, sb.offline
+		sb.mu.Unlock()
+		if offline {
+			amt, err := sb.reserveLocal(ctx, acct, estimate)
+			sb.emu.RUnlock()
+			return amt, err
+		}
+		res, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch).Int64Slice()
+		if err != nil || len(res) != 3 {
+			if !redisDown(ctx, err) {
+				sb.emu.RUnlock()
+				return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
+			}
+			sb.goOffline(err)
+			sb.emu.RUnlock()
+			continue
+		}
+		switch res[0] {
+		case errEpoch:
+			sb.emu.RUnlock()
+			if err := sb.register(ctx); err != nil && redisDown(ctx, err) {
+				sb.goOffline(err)
+			}
+			continue
 		case -2:
-			if err := sb.seed(ctx, l, acct); err != nil {
+			sb.emu.RUnlock()
+			if err := sb.seed(ctx, acct); err != nil {
+				if redisDown(ctx, err) && !errors.Is(err, ErrUserNotFound) && !errors.Is(err, ErrTokenNotFound) {
+					sb.goOffline(err)
+					continue
+				}
 				return 0, err
 			}
 			continue
 		}
-		return n, nil
+		sb.mu.Lock()
+		sb.lastSeen[keys[0]] = res[1]
+		if limited {
+			sb.lastSeen[keys[1]] = res[2]
+		}
+		if res[0] >= 0 {
+			sb.outstanding[keys[0]] += res[0]
+			if limited {
+				sb.outstanding[keys[1]] += res[0]
+			}
+		}
+		sb.mu.Unlock()
+		sb.emu.RUnlock()
+		switch res[0] {
+		case -1:
+			return 0, ErrUserQuotaExhausted
+		case -3:
+			return 0, ErrTokenQuotaExhausted
+		}
+		return res[0], nil
 	}
-	return 0, errors.New("ledger: balance vanished from redis while seeding")
+	return 0, errors.New("ledger: could not reserve: redis kept changing under this call")
+}
+
+// reserveLocal reserves from the local shares (Redis unreachable); the
+// caller holds emu shared.
+func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, estimate int64) (int64, error) {
+	keys := sb.keys(acct)
+	limited := limitedFlag(acct) == "1"
+	need := []string{keys[0]}
+	if limited {
+		need = append(need, keys[1])
+	}
+	for i, k := range need {
+		sb.mu.Lock()
+		_, ok := sb.share[k]
+		_, seen := sb.lastSeen[k]
+		sb.mu.Unlock()
+		if ok || seen {
+			continue
+		}
+		// Never seen in Redis: start from the row, less what this node
+		// holds against it.
+		var row int64
+		var err error
+		if i == 0 {
+			var u User
+			err = sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error
+			row = u.Quota
+		} else {
+			var t Token
+			err = sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error
+			row = t.RemainQuota
+		}
+		if err != nil {
+			if notFound(err) {
+				if i == 0 {
+					return 0, ErrUserNotFound
+				}
+				return 0, ErrTokenNotFound
+			}
+			return 0, errs.Internal(err)
+		}
+		sb.mu.Lock()
+		if _, ok := sb.share[k]; !ok {
+			sb.share[k] = max(row-sb.outstanding[k], 0) / sb.nodes
+		}
+		sb.mu.Unlock()
+	}
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for _, k := range need {
+		if _, ok := sb.share[k]; !ok {
+			sb.share[k] = max(sb.lastSeen[k], 0) / sb.nodes
+		}
+	}
+	if sb.share[keys[0]] <= 0 {
+		return 0, ErrUserQuotaExhausted
+	}
+	amt := min(estimate, sb.share[keys[0]])
+	if limited {
+		if sb.share[keys[1]] <= 0 {
+			return 0, ErrTokenQuotaExhausted
+		}
+		amt = min(amt, sb.share[keys[1]])
+	}
+	for _, k := range need {
+		sb.share[k] -= amt
+		sb.outstanding[k] += amt
+		sb.balDelta[k] -= amt
+		sb.resvDelta[k] += amt
+	}
+	return amt, nil
 }
 
 func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 	// Settlement must happen even when the client's context is gone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	charged, err := settleScript.Run(ctx, sb.rdb, sb.keys(r.acct), r.amount, cost, limitedFlag(r.acct)).Int64()
-	if err != nil {
-		// Redis is unreachable: charge what was reserved (never more),
-		// so the database still records the call; the held amount comes
-		// back when the balance is reseeded.
-		slog.Error("ledger: settle in redis failed; charging the reservation", "user", r.acct.UserID, "err", err)
-		return min(cost, r.amount)
+	keys := sb.keys(r.acct)
+	limited := limitedFlag(r.acct) == "1"
+	need := []string{keys[0]}
+	if limited {
+		need = append(need, keys[1])
 	}
-	return charged
+	for range 3 {
+		sb.emu.RLock()
+		sb.mu.Lock()
+		epoch, offline := sb.epoch, sb.offline
+		sb.mu.Unlock()
+		if !offline {
+			charged, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch).Int64()
+			if err == nil && charged == errEpoch {
+				sb.emu.RUnlock()
+				if err := sb.register(ctx); err != nil {
+					sb.goOffline(err)
+				}
+				continue
+			}
+			if err == nil {
+				sb.mu.Lock()
+				for _, k := range need {
+					sb.outstanding[k] += charged - r.amount
+				}
+				sb.mu.Unlock()
+				sb.emu.RUnlock()
+				return charged
+			}
+			sb.goOffline(err)
+		}
+		// Offline: charge against the local share.
+		sb.mu.Lock()
+		charged := cost
+		if extra := cost - r.amount; extra > 0 {
+			avail := max(sb.share[keys[0]], 0)
+			if limited {
+				avail = min(avail, max(sb.share[keys[1]], 0))
+			}
+			charged = r.amount + min(extra, avail)
+		}
+		for _, k := range need {
+			sb.share[k] += r.amount - charged
+			sb.outstanding[k] += charged - r.amount
+			sb.balDelta[k] += r.amount - charged
+			sb.resvDelta[k] += charged - r.amount
+		}
+		sb.mu.Unlock()
+		sb.emu.RUnlock()
+		return charged
+	}
+	slog.Error("ledger: settle could not reach a stable redis; charging the reservation", "user", r.acct.UserID)
+	return min(cost, r.amount)
 }
 
-// credit applies delta to a seeded balance; unseeded ones pick the change
-// up from the row when they are seeded.
-func (sb *sharedBalances) credit(ctx context.Context, key string, delta int64) (applied int64, seeded bool, err error) {
-	v, err := creditScript.Run(ctx, sb.rdb, []string{key}, delta).Result()
+// flushed tells Redis that a batch's charges are in the rows now, so they
+// no longer count against the balances' seeds.
+func (sb *sharedBalances) flushed(b *batch) {
+	moved := map[string]int64{}
+	for id, d := range b.d.Users {
+		if d.Charged != 0 {
+			moved[sb.userKey(id)] -= d.Charged
+		}
+	}
+	for id, d := range b.d.Tokens {
+		if d.Limited && d.Remain != 0 {
+			moved[sb.tokenKey(id)] -= d.Remain
+		}
+	}
+	if len(moved) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sb.emu.RLock()
+	defer sb.emu.RUnlock()
+	sb.mu.Lock()
+	epoch, offline := sb.epoch, sb.offline
+	args := []any{epoch}
+	for k, v := range moved {
+		sb.outstanding[k] += v
+		if sb.outstanding[k] == 0 {
+			delete(sb.outstanding, k)
+		}
+		args = append(args, k, v)
+	}
+	sb.mu.Unlock()
+	if !offline {
+		n, err := resvScript.Run(ctx, sb.rdb, []string{sb.resvKey(sb.node), sb.epochKey(), sb.verKey()}, args...).Int64()
+		if err == nil {
+			// On errEpoch the re-registration writes outstanding, which
+			// already holds these changes.
+			_ = n
+			return
+		}
+		sb.goOffline(err)
+	}
+	sb.mu.Lock()
+	for k, v := range moved {
+		sb.resvDelta[k] += v
+	}
+	sb.mu.Unlock()
+}
+
+// creditShared is Credit with the balances in Redis. A positive credit is
+// written to the database first (which decides, for a redemption, who
+// wins) and then the Redis balance is dropped, so the next reservation
+// seeds it afresh from the row, net of every node's holds: the credit
+// becomes spendable once, and only once it is in the row (issue 13,
+// defect 3). A negative one is taken from Redis first (clamped at zero),
+// then written, and given back if the write fails. Either way spendable
+// quota never exceeds what the rows hold.
+func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+	sb := l.shared
+	key := sb.userKey(userID)
+	if tokenID != 0 {
+		key = sb.tokenKey(tokenID)
+	}
+	if delta >= 0 {
+		if err := l.writeCredit(ctx, userID, tokenID, delta, log, within); err != nil {
+			return 0, err
+		}
+		sb.reseed(key)
+		return delta, nil
+	}
+	applied, err := sb.debit(ctx, Account{UserID: userID, TokenID: tokenID}, key, delta)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
-	if s, ok := v.(string); ok && s == "unseeded" {
-		return delta, false, nil
+	if err := l.writeCredit(ctx, userID, tokenID, applied, log, within); err != nil {
+		sb.undoDebit(key, applied)
+		return 0, err
 	}
-	n, _ := v.(int64)
-	return n, true, nil
+	return applied, nil
+}
+
+// KEYS: balance, version. Drops a balance so it is seeded anew, and bumps
+// the version so a seed that read the row before this retries.
+var reseedScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+return 0
+`)
+
+// reseed drops a balance from Redis (now, or when Redis answers again).
+func (sb *sharedBalances) reseed(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sb.emu.RLock()
+	defer sb.emu.RUnlock()
+	if !sb.Offline() {
+		err := reseedScript.Run(ctx, sb.rdb, []string{key, sb.verKey()}).Err()
+		if err == nil {
+			return
+		}
+		sb.goOffline(err)
+	}
+	sb.mu.Lock()
+	sb.stale[key] = struct{}{}
+	sb.mu.Unlock()
+}
+
+// debit takes up to -delta from a balance in Redis, seeding it first.
+func (sb *sharedBalances) debit(ctx context.Context, acct Account, key string, delta int64) (int64, error) {
+	for range 4 {
+		sb.emu.RLock()
+		sb.mu.Lock()
+		epoch, offline := sb.epoch, sb.offline
+		sb.mu.Unlock()
+		if offline {
+			sb.emu.RUnlock()
+			return 0, ErrRedisUnavailable
+		}
+		v, err := creditScript.Run(ctx, sb.rdb, []string{key, sb.epochKey()}, delta, epoch).Result()
+		sb.emu.RUnlock()
+		if err != nil {
+			if redisDown(ctx, err) {
+				sb.goOffline(err)
+				return 0, ErrRedisUnavailable
+			}
+			return 0, errs.As(err)
+		}
+		switch v {
+		case "unseeded":
+			if err := sb.seed(ctx, acct); err != nil {
+				return 0, errs.As(err)
+			}
+			continue
+		case "epoch":
+			if err := sb.register(ctx); err != nil {
+				sb.goOffline(err)
+				return 0, ErrRedisUnavailable
+			}
+			continue
+		}
+		n, _ := v.(int64)
+		return n, nil
+	}
+	return 0, ErrRedisUnavailable
+}
+
+// undoDebit gives back a debit whose write failed.
+func (sb *sharedBalances) undoDebit(key string, applied int64) {
+	if applied == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sb.emu.RLock()
+	defer sb.emu.RUnlock()
+	sb.mu.Lock()
+	epoch, offline := sb.epoch, sb.offline
+	sb.mu.Unlock()
+	if !offline {
+		if err := creditScript.Run(ctx, sb.rdb, []string{key, sb.epochKey()}, -applied, epoch).Err(); err == nil {
+			return
+		}
+		sb.goOffline(errors.New("undo of a failed debit"))
+	}
+	sb.mu.Lock()
+	sb.balDelta[key] -= applied
+	sb.mu.Unlock()
+}
+
+// debitRecovered takes a charge the rows received from another node's
+// checkpoint out of the reservable balance too.
+func (l *Ledger) debitRecovered(ctx context.Context, node string, acct Account, charged int64) {
+	if charged <= 0 {
+		return
+	}
+	if l.shared == nil {
+		l.mu.Lock()
+		u, t := l.users[acct.UserID], l.tokens[acct.TokenID]
+		l.mu.Unlock()
+		for _, b := range []*balance{u, t} {
+			if b == nil || (b == t && (acct.TokenID == 0 || acct.UnlimitedToken)) {
+				continue
+			}
+			b.mu.Lock()
+			if b.loaded {
+				b.remain -= min(charged, max(b.remain, 0))
+				b.used += charged
+			}
+			b.mu.Unlock()
+		}
+		return
+	}
+	sb := l.shared
+	keys := []string{sb.userKey(acct.UserID)}
+	if limitedFlag(acct) == "1" {
+		keys = append(keys, sb.tokenKey(acct.TokenID))
+	}
+	sb.emu.RLock()
+	defer sb.emu.RUnlock()
+	sb.mu.Lock()
+	epoch, offline := sb.epoch, sb.offline
+	if offline {
+		for _, k := range keys {
+			sb.balDelta[k] -= charged
+		}
+	}
+	sb.mu.Unlock()
+	if offline {
+		return
+	}
+	for _, k := range keys {
+		// On errEpoch Redis restarted: balances are seeded from the rows,
+		// which hold the charge already.
+		err := recoveredScript.Run(ctx, sb.rdb, []string{k, sb.resvKey(node), sb.epochKey(), sb.verKey()}, charged, epoch).Err()
+		if err != nil {
+			slog.Warn("ledger: could not take a recovered checkpoint out of redis", "key", k, "err", err)
+		}
+	}
 }
 
 func (sb *sharedBalances) available(ctx context.Context, key string) (int64, bool) {
+	if sb.Offline() {
+		return 0, false
+	}
 	n, err := sb.rdb.Get(ctx, key).Int64()
 	if err != nil {
 		return 0, false
@@ -244,11 +927,22 @@ func (sb *sharedBalances) available(ctx context.Context, key string) (int64, boo
 	return n, true
 }
 
-// heartbeat marks this node alive.
+// heartbeat marks this node alive and counts the live nodes.
 func (sb *sharedBalances) heartbeat(ctx context.Context) {
-	if err := sb.rdb.Set(ctx, sb.nodeKey(sb.node), "1", nodeTTL).Err(); err != nil {
-		slog.Warn("ledger: heartbeat failed", "err", err)
+	if sb.Offline() {
+		return
 	}
+	pipe := sb.rdb.TxPipeline()
+	pipe.Set(ctx, sb.nodeKey(sb.node), "1", nodeTTL)
+	pipe.SAdd(ctx, sb.nodesKey(), sb.node)
+	n := pipe.SCard(ctx, sb.nodesKey())
+	if _, err := pipe.Exec(ctx); err != nil {
+		slog.Warn("ledger: heartbeat failed", "err", err)
+		return
+	}
+	sb.mu.Lock()
+	sb.nodes = max(n.Val(), 1)
+	sb.mu.Unlock()
 }
 
 // ReleaseOrphans gives back the reservations of nodes whose heartbeat
@@ -256,7 +950,7 @@ func (sb *sharedBalances) heartbeat(ctx context.Context) {
 // touched. Every node runs it at start and each minute.
 func (l *Ledger) ReleaseOrphans(ctx context.Context) (int, error) {
 	sb := l.shared
-	if sb == nil {
+	if sb == nil || sb.Offline() {
 		return 0, nil
 	}
 	released := 0
@@ -274,7 +968,7 @@ func (l *Ledger) ReleaseOrphans(ctx context.Context) (int, error) {
 		if alive == 1 {
 			continue
 		}
-		n, err := releaseScript.Run(ctx, sb.rdb, []string{key}).Int()
+		n, err := releaseScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey()}, node).Int()
 		if err != nil {
 			return released, err
 		}
@@ -286,7 +980,23 @@ func (l *Ledger) ReleaseOrphans(ctx context.Context) (int, error) {
 	return released, iter.Err()
 }
 
-// stop ends this node's presence; its reservations are all settled by now.
+// stop ends this node's presence. A node that still holds something (a
+// flush failed) lets its heartbeat expire instead, so another node gives
+// its holds back.
 func (sb *sharedBalances) stop(ctx context.Context) {
-	sb.rdb.Del(ctx, sb.nodeKey(sb.node))
+	sb.mu.Lock()
+	clean := !sb.offline
+	for _, v := range sb.outstanding {
+		if v != 0 {
+			clean = false
+		}
+	}
+	sb.mu.Unlock()
+	if !clean {
+		return
+	}
+	pipe := sb.rdb.TxPipeline()
+	pipe.Del(ctx, sb.resvKey(sb.node), sb.nodeKey(sb.node))
+	pipe.SRem(ctx, sb.nodesKey(), sb.node)
+	_, _ = pipe.Exec(ctx)
 }

@@ -203,6 +203,7 @@ func TestLedgerCrashLeavesNoReservation(t *testing.T) {
 		if _, err := s.Ledger.Reserve(ctx, acct, 300); err != nil { // never settled: the "crash"
 			t.Fatal(err)
 		}
+		s.Kill()
 		next := testkit.Reopen(t, app)
 		if s.Redis != nil {
 			// With Redis the held 300 sit in the dead node's reservation
@@ -210,11 +211,11 @@ func TestLedgerCrashLeavesNoReservation(t *testing.T) {
 			if u, _ := next.UserByID(ctx, u.ID); u.Quota != 660 {
 				t.Fatalf("before release the shared balance is %d, want 660", u.Quota)
 			}
-			keys, err := s.Redis.Keys(ctx, app.Cfg.RedisKeyPrefix+"ledger:node:*").Result()
+			keys, err := next.Redis.Keys(ctx, app.Cfg.RedisKeyPrefix+"ledger:node:*").Result()
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.Redis.Del(ctx, keys...) // the heartbeat expiring, without waiting 30 s
+			next.Redis.Del(ctx, keys...) // the heartbeat expiring, without waiting 30 s
 			if n, err := next.Ledger.ReleaseOrphans(ctx); err != nil || n != 2 {
 				t.Fatalf("released %d balances, err %v; want 2", n, err)
 			}

@@ -54,6 +54,14 @@ func (s *Store) CreateRedemptions(ctx context.Context, creatorID int, name strin
 	if err := s.DB.WithContext(ctx).Create(&rows).Error; err != nil {
 		return nil, errs.Internal(err)
 	}
+	// Minting quota is an admin act root should see; the row moves no
+	// balance, so its Quota is 0 and the ledger sums are untouched.
+	var creator User
+	s.DB.WithContext(ctx).Select("id", "username").First(&creator, creatorID)
+	if err := s.RecordLog(ctx, &Log{UserID: creatorID, Username: creator.Username, Type: LogManage,
+		Content: fmt.Sprintf("admin #%d created %d redemption code(s) %q worth %d each (ids %d..%d)", creatorID, count, name, quota, rows[0].ID, rows[len(rows)-1].ID)}); err != nil {
+		return nil, err
+	}
 	return rows, nil
 }
 
@@ -130,10 +138,24 @@ func (s *Store) DeleteRedemption(ctx context.Context, id int) error {
 // so guessing tells nothing.
 var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used")
 
-// Redeem credits the code's quota to userID exactly once: the code is
-// marked used by a conditional update inside the crediting transaction, so
-// of many racing requests exactly one wins and the rest change nothing.
-func (s *Store) Redeem(ctx context.Context, userID int, username, key string) (int64, error) {
+// ErrRedeemOwnCode refuses an admin redeeming a code they created: minting
+// quota for oneself is root's privilege alone (issue 13, defect 11).
+var ErrRedeemOwnCode = errs.Forbidden("you created this code: hand it to someone else, or ask root")
+
+// Redeemer is who redeems a code.
+type Redeemer struct {
+	ID       int
+	Username string
+	Role     int
+}
+
+// Redeem credits the code's quota to the redeemer exactly once: the code
+// is marked used by a conditional update inside the crediting transaction,
+// so of many racing requests exactly one wins and the rest change nothing.
+// A code's creator may not redeem it unless they are root. When an admin
+// or root redeems, the credit is logged as a manage record (root reads
+// them in the log list); a common user's is a top-up record.
+func (s *Store) Redeem(ctx context.Context, who Redeemer, key string) (int64, error) {
 	var r Redemption
 	if err := s.DB.WithContext(ctx).Where(map[string]any{"key": key, "status": RedemptionEnabled}).First(&r).Error; err != nil {
 		if notFound(err) {
@@ -141,13 +163,19 @@ func (s *Store) Redeem(ctx context.Context, userID int, username, key string) (i
 		}
 		return 0, errs.Internal(err)
 	}
+	if r.UserID == who.ID && who.Role < RoleRoot {
+		return 0, ErrRedeemOwnCode
+	}
 	now := time.Now().Unix()
-	_, err := s.Ledger.Credit(ctx, userID, 0, r.Quota, &Log{
-		UserID: userID, Username: username, Type: LogTopUp,
-		Content: fmt.Sprintf("redeemed code #%d (%s)", r.ID, r.Name),
-	}, func(tx *gorm.DB) error {
+	log := &Log{UserID: who.ID, Username: who.Username, Type: LogTopUp,
+		Content: fmt.Sprintf("redeemed code #%d (%s)", r.ID, r.Name)}
+	if who.Role >= RoleAdmin {
+		log.Type = LogManage
+		log.Content = fmt.Sprintf("admin #%d (%s) redeemed code #%d (%s) created by user #%d, crediting themselves", who.ID, who.Username, r.ID, r.Name, r.UserID)
+	}
+	_, err := s.Ledger.Credit(ctx, who.ID, 0, r.Quota, log, func(tx *gorm.DB) error {
 		res := tx.Model(&Redemption{}).Where("id = ? AND status = ?", r.ID, RedemptionEnabled).
-			Updates(map[string]any{"status": RedemptionUsed, "redeemed_time": now, "used_user_id": userID})
+			Updates(map[string]any{"status": RedemptionUsed, "redeemed_time": now, "used_user_id": who.ID})
 		if res.Error != nil {
 			return res.Error
 		}

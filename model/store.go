@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-redis/redis/v8"
 	"gorm.io/gorm"
@@ -45,6 +47,7 @@ type Store struct {
 
 	closers []func() error
 	closeMu sync.Once
+	killed  atomic.Bool
 }
 
 // Open connects to the databases and Redis, migrates the schema (on the
@@ -73,6 +76,20 @@ func Open(ctx context.Context, cfg config.Config) (*Store, error) {
 			s.Close()
 			return nil, fmt.Errorf("REDIS_CONN_STRING: %w", err)
 		}
+		// Bounded waits, so an unreachable Redis sends the ledger to its
+		// local shares within seconds (unless the URL says otherwise).
+		if opt.DialTimeout == 0 {
+			opt.DialTimeout = 2 * time.Second
+		}
+		if opt.ReadTimeout == 0 {
+			opt.ReadTimeout = 2 * time.Second
+		}
+		if opt.WriteTimeout == 0 {
+			opt.WriteTimeout = 2 * time.Second
+		}
+		if opt.MaxRetries == 0 {
+			opt.MaxRetries = 1
+		}
 		s.Redis = redis.NewClient(opt)
 		if err := s.Redis.Ping(ctx).Err(); err != nil {
 			s.Close()
@@ -100,8 +117,16 @@ func Open(ctx context.Context, cfg config.Config) (*Store, error) {
 	s.Users = newUserCache(s.DB, s.Bus)
 	s.Codes = newCodes(s.Redis, cfg.RedisKeyPrefix)
 	s.Tokens = newTokenCache(s.DB, s.Bus)
-	s.Ledger = newLedger(s)
-	s.addCloser(s.Ledger.close)
+	if s.Ledger, err = newLedger(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.addCloser(func() error {
+		if s.killed.Load() {
+			return nil
+		}
+		return s.Ledger.close()
+	})
 	for _, hook := range openHooks {
 		if err := hook(ctx, s); err != nil {
 			s.Close()
@@ -130,6 +155,18 @@ func (s *Store) Close() error {
 		}
 	})
 	return err
+}
+
+// Kill stops the store as kill -9 would stop the process, seen from
+// after its heartbeat expired: the ledger's queue and unwritten
+// checkpoints are dropped, not written, the node's ledger_nodes row is
+// aged past dbNodeTTL (the only write), and the connections close. Crash
+// tests use it; Close is the clean stop.
+func (s *Store) Kill() {
+	s.killed.Store(true)
+	s.Ledger.kill()
+	s.DB.Model(&LedgerNode{}).Where("id = ?", s.Ledger.node).Update("beat_at", 0)
+	s.Close()
 }
 
 // Ping checks that the main database answers (for /readyz).

@@ -49,6 +49,11 @@ type User struct {
 	AffCode      string  `gorm:"uniqueIndex;size:32" json:"aff_code"`
 	InviterID    int     `gorm:"index" json:"inviter_id"`
 	CreatedTime  int64   `json:"created_time"`
+	// SessionGen is the generation of the user's console sessions: a
+	// session cookie carries the generation it was issued under and is
+	// refused once the row moved on. Logout, a password change and a
+	// disable move it (issue 13, defect 6).
+	SessionGen int64 `gorm:"not null;default:0" json:"-"`
 }
 
 func init() { registerModels(&User{}) }
@@ -166,6 +171,11 @@ func (s *Store) UpdateUserFields(ctx context.Context, id int, fields map[string]
 			return errs.Internal(fmt.Errorf("UpdateUserFields: %s belongs to the ledger", k))
 		}
 	}
+	_, newPassword := fields["password"]
+	if st, ok := fields["status"]; newPassword || (ok && st != UserEnabled) {
+		// A new password or a disable ends every session of the user.
+		fields["session_gen"] = gorm.Expr("session_gen + 1")
+	}
 	res := s.DB.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
 	if res.Error != nil {
 		if IsUniqueViolation(res.Error) {
@@ -178,6 +188,16 @@ func (s *Store) UpdateUserFields(ctx context.Context, id int, fields map[string]
 		if _, err := s.UserByID(ctx, id); err != nil {
 			return err
 		}
+	}
+	s.Bus.Publish(ctx, TopicUser, strconv.Itoa(id))
+	return nil
+}
+
+// EndSessions ends every console session of the user, on every node: the
+// generation moves on, and the invalidation reaches every user cache.
+func (s *Store) EndSessions(ctx context.Context, id int) error {
+	if err := s.DB.WithContext(ctx).Model(&User{}).Where("id = ?", id).Update("session_gen", gorm.Expr("session_gen + 1")).Error; err != nil {
+		return errs.Internal(err)
 	}
 	s.Bus.Publish(ctx, TopicUser, strconv.Itoa(id))
 	return nil
@@ -225,11 +245,12 @@ func (s *Store) DeleteUser(ctx context.Context, id int) error {
 
 // CachedUser is what the hot path needs to know of a user.
 type CachedUser struct {
-	ID       int
-	Username string
-	Role     int
-	Status   int
-	Group    string
+	ID         int
+	Username   string
+	Role       int
+	Status     int
+	Group      string
+	SessionGen int64
 }
 
 // UserCache keeps CachedUser entries and access-token lookups in memory,
@@ -272,13 +293,13 @@ func (c *UserCache) Get(ctx context.Context, id int) (*CachedUser, error) {
 		return u, nil
 	}
 	var row User
-	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group").First(&row, id).Error; err != nil {
+	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group", "session_gen").First(&row, id).Error; err != nil {
 		if notFound(err) {
 			return nil, ErrUserNotFound
 		}
 		return nil, errs.Internal(err)
 	}
-	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group}
+	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group, SessionGen: row.SessionGen}
 	c.mu.Lock()
 	c.byID[id] = u
 	c.mu.Unlock()

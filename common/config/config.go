@@ -67,8 +67,30 @@ type Config struct {
 	// registration and mail routes. Zero turns it off.
 	CriticalRateLimit int
 	// RelayTimeout bounds one upstream attempt up to its response headers
-	// (RELAY_TIMEOUT, seconds). Zero means no bound beyond the client's own.
+	// (RELAY_TIMEOUT, seconds; default 300). Zero means no bound beyond the
+	// client's own, which a client that never leaves makes unbounded.
 	RelayTimeout time.Duration
+	// StreamIdleTimeout ends a stream whose upstream sent nothing for this
+	// long (STREAM_IDLE_TIMEOUT, seconds; default 120; zero turns it off).
+	StreamIdleTimeout time.Duration
+	// ServerReadTimeout bounds reading one request, headers and body
+	// (SERVER_READ_TIMEOUT, seconds; default 60), so a client that trickles
+	// its body cannot hold a connection. Headers alone get at most 10 s.
+	ServerReadTimeout time.Duration
+	// ServerIdleTimeout closes a keep-alive connection idle this long
+	// (SERVER_IDLE_TIMEOUT, seconds; default 120).
+	ServerIdleTimeout time.Duration
+	// ServerWriteTimeout bounds writing a reply that is not a relay
+	// stream (SERVER_WRITE_TIMEOUT, seconds; default 60). It is set per
+	// request, not on the server, because a server-wide write timeout
+	// would cut long streams; relay routes (/v1) are left to their own
+	// bounds (RELAY_TIMEOUT, STREAM_IDLE_TIMEOUT).
+	ServerWriteTimeout time.Duration
+	// SQLStatementTimeout bounds every database statement (SQL_STATEMENT_TIMEOUT,
+	// seconds; default 30): a context deadline on each query, MySQL's
+	// readTimeout/writeTimeout and PostgreSQL's statement_timeout. A
+	// statement that runs out answers 503.
+	SQLStatementTimeout time.Duration
 	// MaxRequestBodyMB caps request bodies (MAX_REQUEST_BODY_MB).
 	MaxRequestBodyMB int
 	// MetricsEnabled serves Prometheus metrics at /metrics (METRICS_ENABLED).
@@ -182,7 +204,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.GlobalAPIRateLimit = intVar("GLOBAL_API_RATE_LIMIT", env("GLOBAL_API_RATE_LIMIT", "480"), 0)
 	c.GlobalWebRateLimit = intVar("GLOBAL_WEB_RATE_LIMIT", env("GLOBAL_WEB_RATE_LIMIT", "240"), 0)
 	c.CriticalRateLimit = intVar("CRITICAL_RATE_LIMIT", env("CRITICAL_RATE_LIMIT", "20"), 0)
-	c.RelayTimeout = time.Duration(intVar("RELAY_TIMEOUT", env("RELAY_TIMEOUT", "0"), 0)) * time.Second
+	c.RelayTimeout = time.Duration(intVar("RELAY_TIMEOUT", env("RELAY_TIMEOUT", "300"), 0)) * time.Second
+	c.StreamIdleTimeout = time.Duration(intVar("STREAM_IDLE_TIMEOUT", env("STREAM_IDLE_TIMEOUT", "120"), 0)) * time.Second
+	c.ServerReadTimeout = time.Duration(intVar("SERVER_READ_TIMEOUT", env("SERVER_READ_TIMEOUT", "60"), 1)) * time.Second
+	c.ServerIdleTimeout = time.Duration(intVar("SERVER_IDLE_TIMEOUT", env("SERVER_IDLE_TIMEOUT", "120"), 1)) * time.Second
+	c.ServerWriteTimeout = time.Duration(intVar("SERVER_WRITE_TIMEOUT", env("SERVER_WRITE_TIMEOUT", "60"), 1)) * time.Second
+	c.SQLStatementTimeout = time.Duration(intVar("SQL_STATEMENT_TIMEOUT", env("SQL_STATEMENT_TIMEOUT", "30"), 1)) * time.Second
 	c.MaxRequestBodyMB = intVar("MAX_REQUEST_BODY_MB", env("MAX_REQUEST_BODY_MB", "32"), 1)
 	c.MetricsEnabled = boolVar("METRICS_ENABLED", env("METRICS_ENABLED", "false"))
 	c.TurnstileVerifyURL = env("TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify")

@@ -5,8 +5,10 @@
 package errs
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 )
 
@@ -85,7 +87,14 @@ func TooManyRequests(format string, args ...any) *Error {
 }
 
 // Internal wraps an unexpected failure. Its cause is logged, never shown.
+// A cause that is a timeout (a database or service that did not answer in
+// time) is a 503 service_unavailable instead: the request may succeed
+// later, and a client or load balancer should know that.
 func Internal(err error) *Error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &Error{Status: http.StatusServiceUnavailable, Kind: KindUnavailable, Message: "a backing service (the database) did not answer in time: try again shortly", Err: err}
+	}
 	return &Error{Status: http.StatusInternalServerError, Kind: KindInternal, Message: "internal error", Err: err}
 }
 

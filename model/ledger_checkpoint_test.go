@@ -1,0 +1,159 @@
+package model_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"switchyard/internal/testkit"
+	"switchyard/model"
+)
+
+// consumed is the sum of a user's consume logs.
+func consumed(t *testing.T, s *model.Store, userID int) int64 {
+	t.Helper()
+	var n int64
+	s.LogDB.Model(&model.Log{}).Where("user_id = ? AND type = ?", userID, model.LogConsume).Select("COALESCE(SUM(quota),0)").Scan(&n)
+	return n
+}
+
+// releaseDeadNodes gives back what killed nodes held in Redis, as their
+// heartbeats expiring would.
+func releaseDeadNodes(t *testing.T, next *model.Store, app *testkit.App) {
+	t.Helper()
+	if next.Redis == nil {
+		return
+	}
+	ctx := context.Background()
+	keys, err := next.Redis.Keys(ctx, app.Cfg.RedisKeyPrefix+"ledger:node:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Redis.Del(ctx, keys...)
+	if _, err := next.Ledger.ReleaseOrphans(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCrashChargesOpenStreamsAtTheirCheckpoint is the ledger side of
+// defect 10 of issue 13: 50 open streams had delivered about 2,300 tokens
+// when the process died, and none was charged.
+func TestCrashChargesOpenStreamsAtTheirCheckpoint(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		s := app.Store
+		ctx := context.Background()
+		u, small, _ := ledgerFixture(t, s, 10_000, 5_000)
+		acct := model.Account{UserID: u.ID, TokenID: small.ID}
+		var want int64
+		for i := range 5 {
+			r, err := s.Ledger.Reserve(ctx, acct, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Checkpoint(100, &model.Log{ModelName: "m", IsStream: true, RequestID: "early"})
+			if err := s.Ledger.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// The later checkpoint replaces the earlier one.
+			cost := int64(200 + 50*i)
+			r.Checkpoint(cost, &model.Log{ModelName: "m", IsStream: true, RequestID: "late"})
+			want += cost
+		}
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.Kill() // five streams open, none settled
+		next := testkit.Reopen(t, app)
+		if got := consumed(t, next, u.ID); got != want {
+			t.Fatalf("after the crash the open streams were charged %d, want %d", got, want)
+		}
+		var early int64
+		next.LogDB.Model(&model.Log{}).Where("user_id = ? AND request_id = ?", u.ID, "early").Count(&early)
+		if early != 0 {
+			t.Fatalf("%d streams were charged at a superseded checkpoint", early)
+		}
+		// A third start charges nothing again.
+		if n, err := next.Ledger.RecoverCheckpoints(ctx); err != nil || n != 0 {
+			t.Fatalf("second recovery charged %d checkpoints, err %v", n, err)
+		}
+		releaseDeadNodes(t, next, app)
+		checkSums(t, next, u, small)
+		if spent := spendAll(t, next, acct); spent+want != 5_000 {
+			t.Fatalf("the token spent %d after %d were recovered, want the rest of 5000", spent, want)
+		}
+		checkSums(t, next, u, small)
+	})
+}
+
+// TestSettleReplacesItsCheckpoint: a stream checkpointed and then settled
+// is charged its final cost once, whether the settlement lands in the same
+// batch as the checkpoint or a later one, and a crash afterwards charges
+// nothing more.
+func TestSettleReplacesItsCheckpoint(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		s := app.Store
+		ctx := context.Background()
+		u, small, _ := ledgerFixture(t, s, 10_000, 5_000)
+		acct := model.Account{UserID: u.ID, TokenID: small.ID}
+		// Checkpoint written, settled in a later batch.
+		a, _ := s.Ledger.Reserve(ctx, acct, 1000)
+		a.Checkpoint(300, &model.Log{ModelName: "m"})
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Settle(800, &model.Log{ModelName: "m"}); got != 800 {
+			t.Fatalf("settle charged %d", got)
+		}
+		// Checkpoint and settlement in one batch.
+		b, _ := s.Ledger.Reserve(ctx, acct, 1000)
+		b.Checkpoint(200, &model.Log{ModelName: "m"})
+		b.Settle(500, &model.Log{ModelName: "m"})
+		// A checkpoint after the settlement is ignored.
+		b.Checkpoint(900, &model.Log{ModelName: "m"})
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := consumed(t, s, u.ID); got != 1300 {
+			t.Fatalf("charged %d, want 800 + 500", got)
+		}
+		s.Kill()
+		next := testkit.Reopen(t, app)
+		if got := consumed(t, next, u.ID); got != 1300 {
+			t.Fatalf("after a restart charged %d, want still 1300", got)
+		}
+		releaseDeadNodes(t, next, app)
+		checkSums(t, next, u, small)
+	})
+}
+
+// TestSecondNodeWithoutRedisRefusesToStart: several nodes on one database
+// without Redis would each spend every balance; a node that finds another
+// live one refuses and says why.
+func TestSecondNodeWithoutRedisRefusesToStart(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		ctx := context.Background()
+		cfg := app.Cfg
+		cfg.RedisConnString = ""
+		_, err := model.Open(ctx, cfg)
+		var another *model.ErrAnotherNode
+		if !errors.As(err, &another) || !strings.Contains(err.Error(), "REDIS_CONN_STRING") {
+			t.Fatalf("a second node without Redis started: %v", err)
+		}
+		if app.Cfg.RedisConnString == "" {
+			// And with Redis on the second but not the first, just as well.
+			cfg.RedisConnString = testkit.RedisURL()
+			if _, err := model.Open(ctx, cfg); !errors.As(err, &another) || !strings.Contains(err.Error(), "runs without Redis") {
+				t.Fatalf("a Redis node joined one without Redis: %v", err)
+			}
+		}
+		// Once the first is gone (its heartbeat expired), a node starts.
+		app.Store.Kill()
+		cfg.RedisConnString = ""
+		next, err := model.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("start after the other node died: %v", err)
+		}
+		next.Close()
+	})
+}

@@ -1,0 +1,173 @@
+package model_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"switchyard/internal/faultproxy"
+	"switchyard/internal/testkit"
+	"switchyard/model"
+)
+
+// serverDBs are the databases of TEST_DATABASES that have a server a
+// proxy can stand in front of (SQLite is a file).
+func serverDBs() []string {
+	var out []string
+	for _, db := range testkit.Databases() {
+		if db != "sqlite" {
+			out = append(out, db)
+		}
+	}
+	return out
+}
+
+// proxiedApp starts an app whose main database (and, with splitLogs, a
+// second database for the logs) is reached through fault proxies.
+func proxiedApp(t *testing.T, db string, splitLogs bool, env map[string]string) (app *testkit.App, main, logs *faultproxy.Proxy) {
+	main = faultproxy.Start(t, testkit.ServerAddr(db))
+	vars := map[string]string{"SQL_DSN": testkit.FreshDSN(t, db, main)}
+	if splitLogs {
+		logs = faultproxy.Start(t, testkit.ServerAddr(db))
+		vars["LOG_SQL_DSN"] = testkit.FreshDSN(t, db, logs)
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	return testkit.Start(t, db, vars), main, logs
+}
+
+// settleSome runs n reserve+settle pairs of cost each.
+func settleSome(t *testing.T, s *model.Store, acct model.Account, n int, cost int64) {
+	t.Helper()
+	for range n {
+		r, err := s.Ledger.Reserve(context.Background(), acct, cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Settle(cost, &model.Log{ModelName: "m", Content: "call"})
+	}
+}
+
+// flushWithLostReply arms p to swallow the reply to the next COMMIT and
+// flushes a batch into it, until a flush fails that way (a heartbeat may
+// take the swallowed reply first; then it tries again).
+func flushWithLostReply(t *testing.T, s *model.Store, p *faultproxy.Proxy, acct model.Account) {
+	t.Helper()
+	for range 5 {
+		before := p.Swallowed()
+		settleSome(t, s, acct, 10, 7)
+		p.SwallowNextCommitReply()
+		err := s.Ledger.Flush(context.Background())
+		if err != nil && p.Swallowed() == before+1 {
+			return
+		}
+	}
+	t.Fatal("no flush met the swallowed COMMIT reply")
+}
+
+// TestLostCommitReplyAppliesOnceAndBlocksNothing is defect 1 of issue 13:
+// a flush whose COMMIT reply is lost had committed; its retry must apply
+// nothing twice, and the settlements after it must all reach the rows.
+func TestLostCommitReplyAppliesOnceAndBlocksNothing(t *testing.T) {
+	for _, db := range serverDBs() {
+		for _, split := range []bool{false, true} {
+			name := db
+			if split {
+				name += "/log_sql_dsn"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				app, mainP, logP := proxiedApp(t, db, split, nil)
+				s := app.Store
+				u, small, unlimited := ledgerFixture(t, s, 100_000, 50_000)
+				acct := model.Account{UserID: u.ID, TokenID: small.ID}
+				targets := []*faultproxy.Proxy{mainP}
+				if split {
+					targets = append(targets, logP)
+				}
+				for _, p := range targets {
+					flushWithLostReply(t, s, p, acct)
+					if s.Ledger.Backlog() == 0 {
+						t.Fatal("a batch with an unknown outcome is not counted in the backlog")
+					}
+					// Later calls are written beside the retried batch.
+					settleSome(t, s, acct, 450, 3)
+					settleSome(t, s, model.Account{UserID: u.ID, TokenID: unlimited.ID, UnlimitedToken: true}, 50, 2)
+					testkit.Eventually(t, 10*time.Second, "the backlog drains", func() bool {
+						return s.Ledger.Flush(context.Background()) == nil && s.Ledger.Backlog() == 0
+					})
+				}
+				checkSums(t, s, u, small, unlimited)
+				var logs int64
+				s.LogDB.Model(&model.Log{}).Where("user_id = ? AND type = ?", u.ID, model.LogConsume).Count(&logs)
+				if want := int64(len(targets) * (10 + 450 + 50)); logs < want {
+					t.Fatalf("%d consume logs, want at least %d", logs, want)
+				}
+			})
+		}
+	}
+}
+
+// TestRefusedDatabaseKeepsTheBacklog: while the database refuses, batches
+// are kept (and counted) and retried with backoff; once it is back they
+// all land, once.
+func TestRefusedDatabaseKeepsTheBacklog(t *testing.T) {
+	for _, db := range serverDBs() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			app, p, _ := proxiedApp(t, db, false, nil)
+			s := app.Store
+			u, small, _ := ledgerFixture(t, s, 100_000, 50_000)
+			acct := model.Account{UserID: u.ID, TokenID: small.ID}
+			// Balances are loaded; from here the ledger needs no read.
+			settleSome(t, s, acct, 1, 1)
+			p.Refuse()
+			settleSome(t, s, acct, 200, 5)
+			testkit.Eventually(t, 10*time.Second, "a flush fails against the refused database", func() bool {
+				return s.Ledger.Flush(context.Background()) != nil
+			})
+			if got := s.Ledger.Backlog(); got < 200 {
+				t.Fatalf("backlog %d while the database refuses, want at least 200", got)
+			}
+			p.Heal()
+			testkit.Eventually(t, 15*time.Second, "the backlog drains after the database returns", func() bool {
+				return s.Ledger.Backlog() == 0
+			})
+			checkSums(t, s, u, small)
+		})
+	}
+}
+
+// TestCrashBetweenLogAndBalanceDatabases: with LOG_SQL_DSN, a crash after
+// the logs were written and before the balances were neither loses nor
+// doubles a charge: the next start applies the outbox once.
+func TestCrashBetweenLogAndBalanceDatabases(t *testing.T) {
+	for _, db := range serverDBs() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			app, mainP, _ := proxiedApp(t, db, true, nil)
+			s := app.Store
+			u, small, _ := ledgerFixture(t, s, 100_000, 50_000)
+			acct := model.Account{UserID: u.ID, TokenID: small.ID}
+			settleSome(t, s, acct, 1, 1)
+			if err := s.Ledger.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			mainP.Refuse()
+			settleSome(t, s, acct, 40, 11)
+			testkit.Eventually(t, 10*time.Second, "a flush writes the logs and fails on the balances", func() bool {
+				return s.Ledger.Flush(context.Background()) != nil
+			})
+			s.Kill()
+			mainP.Heal()
+			next := testkit.Reopen(t, app)
+			checkSums(t, next, u, small)
+			var charged int64
+			next.LogDB.Model(&model.Log{}).Where("user_id = ? AND type = ?", u.ID, model.LogConsume).Select("COALESCE(SUM(quota),0)").Scan(&charged)
+			if charged != 1+40*11 {
+				t.Fatalf("charged %d after the crash, want %d", charged, 1+40*11)
+			}
+		})
+	}
+}
