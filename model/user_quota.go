@@ -46,6 +46,9 @@ func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) error {
 			logs = append(logs, &Log{UserID: u.ID, Username: u.Username, Type: LogSystem, Quota: q, Content: what})
 		}
 	}
+	if u.Role >= RoleRoot {
+		add(RootStartingQuota, "starting quota for root")
+	}
 	add(snap.Int("QuotaForNewUser"), "starting quota for a new user")
 	if u.InviterID != 0 {
 		add(snap.Int("QuotaForInvitee"), "reward for registering with an invite code")
