@@ -190,7 +190,7 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 			return
 		}
 		if !crypto.CheckPassword(u.Password, req.OriginalPassword) {
-			errs.Render(c, errs.BadRequest("original_password is wrong: it is needed to set a new password").WithParam("original_password"))
+			errs.Render(c, errs.BadRequest("the current password is wrong").WithParam("original_password").WithCode("wrong_current_password"))
 			return
 		}
 		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)
