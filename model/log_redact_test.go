@@ -2,9 +2,11 @@ package model_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
+	"switchyard/internal/testkit"
 	"switchyard/model"
 )
 
@@ -38,5 +40,28 @@ func TestRedactSecretsHidesCredentials(t *testing.T) {
 	}
 	if plain := "a bearer of news and a keyboard"; model.RedactSecrets(plain) != plain {
 		t.Fatalf("plain text changed: %q", model.RedactSecrets(plain))
+	}
+}
+
+// TestLogRowsCarryATranslatableCode: a top-up row holds its sentence as a
+// code and parameters besides the English content.
+func TestLogRowsCarryATranslatableCode(t *testing.T) {
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	user := app.NewUser(t, model.RoleCommon)
+	root.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "quota": 1234}).Want(t, 200, true)
+	var l model.Log
+	if err := app.Store.LogDB.Where("user_id = ? AND type = ?", user.UserID, model.LogManage).First(&l).Error; err != nil {
+		t.Fatal(err)
+	}
+	var params map[string]any
+	if l.Code != "admin_set_quota" || json.Unmarshal([]byte(l.Params), &params) != nil || params["to"] != float64(1234) ||
+		l.Content != fmt.Sprintf("admin #%d set the quota from 0 to 1234", root.UserID) {
+		t.Fatalf("manage log %+v", l)
+	}
+	for _, code := range model.LogCodes() {
+		if code == "" || strings.ContainsAny(code, " {}") {
+			t.Fatalf("log code %q is not a plain identifier", code)
+		}
 	}
 }

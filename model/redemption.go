@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -142,10 +141,9 @@ func (s *Store) Redeem(ctx context.Context, userID int, username, key string) (i
 		return 0, errs.Internal(err)
 	}
 	now := time.Now().Unix()
-	_, err := s.Ledger.Credit(ctx, userID, 0, r.Quota, &Log{
+	_, err := s.Ledger.Credit(ctx, userID, 0, r.Quota, (&Log{
 		UserID: userID, Username: username, Type: LogTopUp,
-		Content: fmt.Sprintf("redeemed code #%d (%s)", r.ID, r.Name),
-	}, func(tx *gorm.DB) error {
+	}).describe("code_redeemed", map[string]any{"id": r.ID, "name": r.Name}), func(tx *gorm.DB) error {
 		res := tx.Model(&Redemption{}).Where("id = ? AND status = ?", r.ID, RedemptionEnabled).
 			Updates(map[string]any{"status": RedemptionUsed, "redeemed_time": now, "used_user_id": userID})
 		if res.Error != nil {
