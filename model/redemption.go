@@ -127,7 +127,7 @@ func (s *Store) DeleteRedemption(ctx context.Context, id int) error {
 
 // ErrRedemptionInvalid answers for unknown, disabled and used codes alike,
 // so guessing tells nothing.
-var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used")
+var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used").WithCode("redemption_invalid")
 
 // Redeem credits the code's quota to userID exactly once: the code is
 // marked used by a conditional update inside the crediting transaction, so

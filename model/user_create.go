@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	})
 	if err != nil {
 		if IsUniqueViolation(err) {
-			return errs.BadRequest("username %q is already taken", u.Username)
+			return errs.BadRequest("username %q is already taken", u.Username).WithCode("username_taken")
 		}
 		return errs.As(err)
 	}

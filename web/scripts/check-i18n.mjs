@@ -1,5 +1,8 @@
 // Fails the build when a string the console passes to t('…') has no Chinese
-// entry in src/locales/zh.ts, or when zh.ts keeps an entry nothing uses.
+// entry in src/locales/zh.ts, or when zh.ts keeps an entry nothing uses;
+// and when the server issues an error code (WithCode("…") in the Go
+// sources) or a log code (model/log_detail.go) that src/messages.ts does
+// not translate.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,15 +30,51 @@ for (const g of groupsSrc.match(/GROUPS = \[([^\]]*)\]/)[1].matchAll(/'([^']*)'/
 // Option descriptions are translated where drawn: t(HELP[name]).
 for (const m of groupsSrc.slice(groupsSrc.indexOf('export const HELP')).matchAll(/^\s+\w+: '((?:[^'\\]|\\.)*)',$/gm)) used.add(unquote(m[1]));
 
+// The server's codes and the console's sentences for them.
+const messagesSrc = readFileSync(join(root, 'messages.ts'), 'utf8');
+function table(name) {
+  const body = messagesSrc.match(new RegExp(`export const ${name}[^=]*= \\{([\\s\\S]*?)\\n\\};`))[1];
+  const out = new Map();
+  for (const m of body.matchAll(/^\s+(\w+): '((?:[^'\\]|\\.)*)',$/gm)) out.set(m[1], unquote(m[2]));
+  return out;
+}
+const errorMessages = table('ERROR_MESSAGES');
+const logMessages = table('LOG_MESSAGES');
+for (const v of [...errorMessages.values(), ...logMessages.values()]) used.add(v);
+
+const repo = new URL('../../', import.meta.url).pathname;
+const serverCodes = new Set();
+(function walkGo(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'web' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walkGo(p);
+    else if (name.endsWith('.go') && !name.endsWith('_test.go')) {
+      for (const m of readFileSync(p, 'utf8').matchAll(/\.WithCode\("([a-z_]+)"\)/g)) serverCodes.add(m[1]);
+    }
+  }
+})(repo);
+const logSrc = readFileSync(join(repo, 'model/log_detail.go'), 'utf8');
+const logCodes = new Set([...logSrc.match(/logTemplates = map\[string\]string\{([\s\S]*?)\n\}/)[1].matchAll(/^\s+"(\w+)":/gm)].map((m) => m[1]));
+const untranslatedCodes = [
+  ...[...serverCodes].filter((c) => !errorMessages.has(c)).map((c) => `error code ${c} (add it to ERROR_MESSAGES)`),
+  ...[...logCodes].filter((c) => !logMessages.has(c)).map((c) => `log code ${c} (add it to LOG_MESSAGES)`),
+];
+if (!serverCodes.size || !logCodes.size) {
+  console.error('check-i18n: found no server codes; did the Go sources move?');
+  process.exit(1);
+}
+
 const zhSrc = readFileSync(join(root, 'locales/zh.ts'), 'utf8');
 const have = new Set();
 for (const m of zhSrc.matchAll(/^\s+(?:'((?:[^'\\]|\\.)*)'|([A-Za-z]+)):/gm)) have.add(m[1] !== undefined ? unquote(m[1]) : m[2]);
 
 const missing = [...used].filter((s) => !have.has(s));
 const unused = [...have].filter((s) => !used.has(s));
-if (missing.length || unused.length) {
+if (missing.length || unused.length || untranslatedCodes.length) {
+  if (untranslatedCodes.length) console.error('check-i18n: the server issues codes the console does not translate:\n  ' + untranslatedCodes.join('\n  '));
   if (missing.length) console.error('check-i18n: no Chinese for:\n  ' + missing.join('\n  '));
   if (unused.length) console.error('check-i18n: zh.ts entries nothing uses:\n  ' + unused.join('\n  '));
   process.exit(1);
 }
-console.log(`check-i18n: ${used.size} strings, all translated`);
+console.log(`check-i18n: ${used.size} strings and ${serverCodes.size + logCodes.size} server codes, all translated`);

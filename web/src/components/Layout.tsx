@@ -18,6 +18,7 @@ interface Item {
 const ITEMS: Item[] = [
   { to: '/', label: 'Dashboard' },
   { to: '/token', label: 'Tokens' },
+  { to: '/pg', label: 'Playground' },
   { to: '/channel', label: 'Channels', admin: true },
   { to: '/user', label: 'Users', admin: true },
   { to: '/redemption', label: 'Redemption codes', admin: true },

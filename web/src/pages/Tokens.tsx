@@ -12,6 +12,7 @@ import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import QuotaInput from '../components/QuotaInput';
+import { CopyIcon } from '../components/Icons';
 
 export interface Token {
   id: number;
@@ -52,8 +53,33 @@ const empty: Form = {
   group: '',
 };
 
+/**
+ * Spendable is what a token can really spend: its own remaining quota,
+ * capped by what its owner has left (the relay refuses at whichever runs
+ * out first). A cap or an unlimited token says so underneath.
+ */
+function Spendable({ token, ownerQuota, fmtQuota }: { token: Token; ownerQuota: number; fmtQuota: (q: number) => string }) {
+  const { t } = useI18n();
+  const owner = Math.max(0, ownerQuota);
+  if (token.unlimited_quota) {
+    return (
+      <>
+        {fmtQuota(owner)}
+        <Text size="xs" c="dimmed">{t('Unlimited token: your quota')}</Text>
+      </>
+    );
+  }
+  const capped = owner < token.remain_quota;
+  return (
+    <>
+      {fmtQuota(Math.min(token.remain_quota, owner))}
+      {capped && <Text size="xs" c="orange">{t('Capped by your quota (token: {q})', { q: fmtQuota(token.remain_quota) })}</Text>}
+    </>
+  );
+}
+
 export default function Tokens() {
-  const { fmtQuota, isAdmin } = useApp();
+  const { fmtQuota, isAdmin, user, refreshUser } = useApp();
   const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
@@ -65,6 +91,8 @@ export default function Tokens() {
 
 
   useEffect(() => {
+    // The owner's quota caps every token's; read it fresh.
+    refreshUser().catch(notifyError);
     api<unknown>('GET', '/api/models')
       .then((d) => setModels(modelNames(d)))
       .catch(() => setModels([])); // suggestions only; the field still takes any name
@@ -73,7 +101,7 @@ export default function Tokens() {
       api<unknown>('GET', '/api/group/')
         .then((d) => Array.isArray(d) && setGroups(d.map(String)))
         .catch(notifyError);
-  }, [isAdmin]);
+  }, [isAdmin, refreshUser]);
 
   const openCreate = () => {
     setFormError('');
@@ -187,7 +215,9 @@ export default function Tokens() {
                 <Table.Td className="mono nowrap">{tk.key ?? ''}</Table.Td>
                 <Table.Td><StatusBadge kind="token" status={tk.status} /></Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(tk.used_quota)}</Table.Td>
-                <Table.Td className="nowrap">{tk.unlimited_quota ? t('Unlimited') : fmtQuota(tk.remain_quota)}</Table.Td>
+                <Table.Td className="nowrap" data-testid="token-spendable">
+                  <Spendable token={tk} ownerQuota={user?.quota ?? 0} fmtQuota={fmtQuota} />
+                </Table.Td>
                 <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
                 <Table.Td>
@@ -271,7 +301,7 @@ export default function Tokens() {
               aria-label={t('Copy')}
               onClick={() => newKey && copyText(newKey).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed; select the key and copy it by hand.'))))}
             >
-              ⧉
+              <CopyIcon />
             </ActionIcon>
           </Group>
           <Group justify="flex-end">

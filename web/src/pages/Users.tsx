@@ -160,6 +160,10 @@ export default function Users() {
                 <Table.Td className="nowrap">{fmtQuota(u.used_quota)}</Table.Td>
                 <Table.Td>{u.request_count ?? 0}</Table.Td>
                 <Table.Td>
+                  {/* Root may edit its own row (quota, group); the API allows only root that. */}
+                  {isRoot && u.id === me?.id && (
+                    <Button size="compact-xs" variant="default" onClick={() => openEdit(u)} data-testid="user-edit-self">{t('Edit')}</Button>
+                  )}
                   {canManage(u) && (
                     <Group gap={4} wrap="nowrap">
                       {u.status === 1 ? (
