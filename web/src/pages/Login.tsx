@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router-dom';
-import { TextInput, PasswordInput, Button, Stack, Alert, Group, Anchor } from '@mantine/core';
+import { TextInput, PasswordInput, Button, Stack, Alert, Group, Anchor, Box } from '@mantine/core';
 import AuthCard from '../components/AuthCard';
 import Turnstile from '../components/Turnstile';
 import { useApp } from '../state';
@@ -17,7 +17,16 @@ export default function Login() {
   const [turnstile, setTurnstile] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [home, setHome] = useState('');
   const next = params.get('next') || '/';
+
+  // HomePageContent, the site's welcome text set by root (HTML, as One API
+  // takes it), is shown to visitors under the sign-in form.
+  useEffect(() => {
+    api<string>('GET', '/api/home_page_content')
+      .then((h) => setHome(typeof h === 'string' ? h.trim() : ''))
+      .catch(() => setHome(''));
+  }, []);
   const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
 
   if (user) return <Navigate to={safeNext} replace />;
@@ -46,7 +55,10 @@ export default function Login() {
   };
 
   return (
-    <AuthCard title={t('Sign in')}>
+    <AuthCard
+      title={t('Sign in')}
+      below={home ? <Box mt="lg" w={640} maw="100%" className="footer-html" data-testid="home-page-content" dangerouslySetInnerHTML={{ __html: home }} /> : undefined}
+    >
       <form onSubmit={submit}>
         <Stack>
           {status.password_login_enabled === false && (

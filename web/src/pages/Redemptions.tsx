@@ -153,7 +153,7 @@ export default function Redemptions() {
       <Modal opened={codes !== null} onClose={() => setCodes(null)} title={t('New codes')} closeOnClickOutside={false}>
         {codes && (
           <Stack>
-            <Alert color="yellow">{t('Copy these codes now and hand them out; they are listed once here.')}</Alert>
+            <Alert color="yellow">{t('Copy these codes and hand them out. The list of redemption codes keeps showing them.')}</Alert>
             <Textarea readOnly autosize minRows={3} maxRows={14} classNames={{ input: 'mono' }} value={codes.join('\n')} data-testid="new-codes" />
             <Group justify="flex-end">
               <Button variant="default" onClick={copyAll}>{t('Copy all')}</Button>
