@@ -406,4 +406,5 @@ export const zh: Record<string, string> = {
   'Turnstile secret key': 'Turnstile 密钥',
   'Turnstile site key': 'Turnstile 站点密钥',
   'Ratio of unpriced models': '未定价模型的倍率',
+  'Delete?': '确定删除?',
 };

@@ -12,6 +12,8 @@ import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { DISABLED, ENABLED } from '../status';
 
 export interface Channel {
   id: number;
@@ -206,7 +208,7 @@ export default function Channels() {
     // Only the status is sent: PUT changes just the fields it is given,
     // and echoing the row back would overwrite live figures such as
     // used_quota with the stale ones this page loaded.
-    act(() => api('PUT', '/api/channel/', { id: c.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
+    act(() => api('PUT', '/api/channel/', { id: c.id, status }), status === ENABLED ? t('Enabled') : t('Disabled'));
 
   const test = async (c: Channel, model?: string) => {
     setTesting(c.id);
@@ -336,7 +338,13 @@ export default function Channels() {
                   </Tooltip>
                 </Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
+                  <RowActions
+                    status={c.status === 3 ? DISABLED : c.status}
+                    onStatus={(next) => setStatus(c, next)}
+                    onEdit={() => openEdit(c)}
+                    deleteQuestion={t('Delete channel {name}?', { name: c.name })}
+                    onDelete={() => remove(c)}
+                  >
                     <Button.Group>
                       <Button size="compact-xs" variant="default" loading={testing === c.id} onClick={() => test(c)} data-testid="channel-test">{t('Test')}</Button>
                       <Menu position="bottom-end" withinPortal>
@@ -351,26 +359,11 @@ export default function Channels() {
                         </Menu.Dropdown>
                       </Menu>
                     </Button.Group>
-                    {c.status === 1 ? (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 2)}>{t('Disable')}</Button>
-                    ) : (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 1)}>{t('Enable')}</Button>
-                    )}
-                    <Button size="compact-xs" variant="default" onClick={() => openEdit(c)}>{t('Edit')}</Button>
-                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete channel {name}?', { name: c.name })} onConfirm={() => remove(c)}>
-                      {t('Delete')}
-                    </ConfirmButton>
-                  </Group>
+                  </RowActions>
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={12}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No channels yet.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={12} loading={loading} text={t('No channels yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>

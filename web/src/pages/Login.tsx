@@ -6,6 +6,7 @@ import Turnstile from '../components/Turnstile';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
+import { useSubmit } from '../useSubmit';
 
 export default function Login() {
   const { status, user, refreshUser } = useApp();
@@ -15,8 +16,7 @@ export default function Login() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [turnstile, setTurnstile] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
   const [home, setHome] = useState('');
   const next = params.get('next') || '/';
 
@@ -33,25 +33,15 @@ export default function Login() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError('');
-    if (!username || !password) {
-      setError(t('Enter your username and password.'));
-      return;
-    }
-    if (status.turnstile_check && !turnstile) {
-      setError(t('Please complete the human check.'));
-      return;
-    }
-    setBusy(true);
-    try {
-      await api('POST', `/api/user/login${qs({ turnstile })}`, { username, password });
-      await refreshUser();
-      navigate(safeNext, { replace: true });
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await api('POST', `/api/user/login${qs({ turnstile })}`, { username, password });
+        await refreshUser();
+        navigate(safeNext, { replace: true });
+      },
+      (!username || !password) && t('Enter your username and password.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
   };
 
   return (

@@ -9,6 +9,7 @@ import { fmtTime, fromLocalInput, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import ConfirmButton from '../components/ConfirmButton';
 import { logMessage } from '../messages';
+import { EmptyRow } from '../components/TableParts';
 
 interface Log {
   id: number;
@@ -255,13 +256,7 @@ export default function Logs() {
                 </Table.Tr>
               );
             })}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={10}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No logs match.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No logs match.')} />}
           </Table.Tbody>
         </Table>
       </Paper>

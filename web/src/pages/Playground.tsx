@@ -7,6 +7,7 @@ import { serverMessage } from '../messages';
 import { modelNames, splitList } from '../models';
 import { notifyError } from '../util';
 import type { Token } from './Tokens';
+import { ENABLED } from '../status';
 
 interface Message {
   role: 'user' | 'assistant';
@@ -79,7 +80,7 @@ export default function Playground() {
   useEffect(() => {
     listPage<Token>(`/api/token/${qs({ p: 0, page_size: 100 })}`)
       .then((p) => {
-        const usable = p.items.filter((tk) => tk.status === 1);
+        const usable = p.items.filter((tk) => tk.status === ENABLED);
         setTokens(usable);
         if (usable.length) setTokenId(String(usable[0].id));
       })

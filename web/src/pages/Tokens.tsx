@@ -10,7 +10,8 @@ import { modelNames, splitList } from '../models';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
-import ConfirmButton from '../components/ConfirmButton';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 import { CopyIcon } from '../components/Icons';
 
@@ -167,7 +168,7 @@ export default function Tokens() {
   };
 
   const setStatus = (tk: Token, status: number) =>
-    act(() => api('PUT', '/api/token/?status_only=1', { id: tk.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
+    act(() => api('PUT', '/api/token/?status_only=1', { id: tk.id, status }), status === ENABLED ? t('Enabled') : t('Disabled'));
 
   const remove = (tk: Token) =>
     act(() => api('DELETE', `/api/token/${tk.id}`), t('Deleted'));
@@ -221,27 +222,17 @@ export default function Tokens() {
                 <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    {tk.status === 1 ? (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 2)}>{t('Disable')}</Button>
-                    ) : (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 1)}>{t('Enable')}</Button>
-                    )}
-                    <Button size="compact-xs" variant="default" onClick={() => openEdit(tk)}>{t('Edit')}</Button>
-                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete token {name}?', { name: tk.name })} onConfirm={() => remove(tk)}>
-                      {t('Delete')}
-                    </ConfirmButton>
-                  </Group>
+                  <RowActions
+                    status={tk.status === ENABLED ? ENABLED : DISABLED}
+                    onStatus={(next) => setStatus(tk, next)}
+                    onEdit={() => openEdit(tk)}
+                    deleteQuestion={t('Delete token {name}?', { name: tk.name })}
+                    onDelete={() => remove(tk)}
+                  />
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={8}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No tokens yet.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={8} loading={loading} text={t('No tokens yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
