@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 		hk.routes(engine)
 	}
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
+		Addr:              net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
 		Handler:           writeDeadline(engine, cfg.ServerWriteTimeout),
 		ReadHeaderTimeout: min(10*time.Second, cfg.ServerReadTimeout),
 		ReadTimeout:       cfg.ServerReadTimeout,
@@ -116,6 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 		return err
 	}
 	slog.Info("switchyard listening", "addr", ln.Addr().String(), "version", controller.Version)
+	printWelcome(logOut, cfg.Host, ln.Addr(), store.FirstRootPassword)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if hk.ready != nil {
@@ -141,4 +142,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 	}
 	// store.Close (deferred) flushes the ledger and closes the databases.
 	return nil
+}
+
+// printWelcome writes, in plain text beside the JSON log, where the console
+// is and, on the start that created root with a random password, that
+// password: the two things a newcomer needs before anything else.
+func printWelcome(w io.Writer, host string, addr net.Addr, rootPassword string) {
+	port := "3000"
+	if a, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+	}
+	shown := host
+	if shown == "" || shown == "0.0.0.0" || shown == "::" {
+		shown = "localhost"
+	}
+	msg := fmt.Sprintf("\n  Switchyard is running. Open the console at http://%s/\n", net.JoinHostPort(shown, port))
+	if host == "" {
+		msg += "  (listening on every interface; set HOST=127.0.0.1 or --host 127.0.0.1 to keep it to this machine)\n"
+	}
+	if rootPassword != "" {
+		msg += "\n  Sign in as root with this one-time password, then change it in the console (Settings):\n" +
+			"      username: root\n" +
+			"      password: " + rootPassword + "\n" +
+			"  It is shown only now and is not stored in clear.\n"
+	}
+	fmt.Fprintln(w, msg)
 }

@@ -38,7 +38,8 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// lines returns every log line as a map.
+// lines returns every JSON log line as a map; the plain-text welcome
+// (printWelcome) is skipped, and any other line fails the test.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
 	l.mu.Lock()
@@ -46,6 +47,9 @@ func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	var out []map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
 	for sc.Scan() {
+		if line := sc.Text(); line == "" || strings.HasPrefix(line, "  ") {
+			continue
+		}
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("log line is not JSON: %s", sc.Text())
@@ -63,8 +67,10 @@ func (l *logBuffer) String() string {
 
 // instance is one run in the background.
 type instance struct {
-	url      string
-	addr     string
+	url  string
+	addr string
+	// listen is the address the server bound, as run reported it.
+	listen   string
 	log      *logBuffer
 	cancel   context.CancelFunc
 	done     chan error
@@ -103,6 +109,7 @@ func start(t *testing.T, dbFile string, vars map[string]string, routes func(*gin
 	}()
 	select {
 	case addr := <-ready:
+		in.listen = addr
 		_, port, _ := net.SplitHostPort(addr)
 		in.addr = net.JoinHostPort("127.0.0.1", port)
 		in.url = "http://" + in.addr
@@ -295,19 +302,36 @@ func TestRootLogsInOnlyWithInitialRootPassword(t *testing.T) {
 	}
 }
 
-func TestRootRandomPasswordIsLoggedOnce(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "sy.db")
-	in := start(t, db, nil, nil)
+// printedPassword reads root's password from the plain-text welcome, as a
+// newcomer does, and says how many times one was printed.
+func printedPassword(s string) (string, int) {
 	var password string
-	printed := 0
-	for _, l := range in.log.lines(t) {
-		if msg, _ := l["msg"].(string); strings.Contains(msg, "created user root") {
-			printed++
-			password, _ = l["password"].(string)
+	n := 0
+	for _, line := range strings.Split(s, "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(line), "password: "); ok {
+			password = p
+			n++
 		}
 	}
+	return password, n
+}
+
+func TestRootRandomPasswordIsPrintedOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sy.db")
+	in := start(t, db, nil, nil)
+	password, printed := printedPassword(in.log.String())
 	if printed != 1 || len(password) < 16 {
 		t.Fatalf("random root password printed %d times (%q):\n%s", printed, password, in.log)
+	}
+	// The structured log says a password was made but never holds it.
+	for _, l := range in.log.lines(t) {
+		raw, _ := json.Marshal(l)
+		if strings.Contains(string(raw), password) {
+			t.Fatalf("a JSON log line holds the password: %s", raw)
+		}
+	}
+	if !strings.Contains(in.log.String(), "Open the console at http://localhost:") {
+		t.Fatalf("the welcome does not say where the console is:\n%s", in.log)
 	}
 	if in.login(t, "123456") || !in.login(t, password) {
 		t.Fatal("root does not sign in with exactly the printed password")
@@ -441,4 +465,50 @@ func TestServerClosesSlowAndIdleConnections(t *testing.T) {
 			return false
 		}
 	})
+}
+
+func TestHostNarrowsTheListenAddress(t *testing.T) {
+	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"INITIAL_ROOT_PASSWORD": "root-password-1", "HOST": "127.0.0.1"}, nil)
+	if host, _, _ := net.SplitHostPort(in.listen); host != "127.0.0.1" {
+		t.Fatalf("HOST=127.0.0.1 listened on %s", in.listen)
+	}
+	if strings.Contains(in.log.String(), "listening on every interface") {
+		t.Fatalf("the welcome claims every interface:\n%s", in.log)
+	}
+	if !strings.Contains(in.log.String(), "http://127.0.0.1:") {
+		t.Fatalf("the welcome does not name the narrowed address:\n%s", in.log)
+	}
+
+	all := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"INITIAL_ROOT_PASSWORD": "root-password-1"}, nil)
+	if host, _, _ := net.SplitHostPort(all.listen); host != "::" && host != "0.0.0.0" {
+		t.Fatalf("no HOST listened on %s, want every interface", all.listen)
+	}
+}
+
+// TestStaticFilesLogAtDebug keeps the console's files out of the info log:
+// a page load fetches a dozen of them and they drowned the API lines.
+func TestStaticFilesLogAtDebug(t *testing.T) {
+	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"INITIAL_ROOT_PASSWORD": "root-password-1"}, nil)
+	for _, p := range []string{"/", "/favicon.svg", "/api/status"} {
+		resp, err := http.Get(in.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	var sawAPI bool
+	for _, l := range in.log.lines(t) {
+		if l["msg"] != "request" {
+			continue
+		}
+		switch l["path"] {
+		case "/", "/favicon.svg":
+			t.Fatalf("a console file was logged at %v: %v", l["level"], l)
+		case "/api/status":
+			sawAPI = true
+		}
+	}
+	if !sawAPI {
+		t.Fatalf("the API call was not logged at info:\n%s", in.log)
+	}
 }

@@ -228,6 +228,14 @@ func (h *Relay) UpdateAllBalances(c *gin.Context) {
 	okMsg(c, "updating balances in the background")
 }
 
+// ChannelTypes lists the channel types this server relays to, with what
+// the console's channel form needs of each: default base URL, default
+// models, the label of the `other` field and the config keys the type
+// reads (GET /api/channel/types). The console shows only these.
+func (h *Relay) ChannelTypes(c *gin.Context) {
+	ok(c, model.ChannelTypeViews())
+}
+
 // ChannelModels lists the models a channel can be set to serve: every model
 // with a price and every model a channel serves now, in OpenAI's model
 // shape (GET /api/channel/models).

@@ -154,6 +154,7 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 			{"POST", "/api/channel/"}, {"PUT", "/api/channel/"}, {"DELETE", "/api/channel/1"},
 			{"DELETE", "/api/channel/disabled"}, {"GET", "/api/channel/test/1"}, {"GET", "/api/channel/test"},
 			{"GET", "/api/channel/update_balance/1"}, {"GET", "/api/channel/update_balance"}, {"GET", "/api/channel/models"},
+			{"GET", "/api/channel/types"},
 		} {
 			anon.Do(ep.method, ep.path, nil).WantFail(t, 401, "")
 			user.Do(ep.method, ep.path, nil).WantFail(t, 403, "permission")
@@ -172,6 +173,9 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 			{map[string]any{"type": 1, "key": "k", "models": "m", "weight": -1}, "weight"},
 			{map[string]any{"type": 1, "key": "k", "models": "m", "status": 7}, "status"},
 			{map[string]any{"type": "one", "key": "k", "models": "m"}, "wrong type"},
+			{map[string]any{"type": 1, "key": "k", "models": "m", "test_model": "other"}, "not one of the channel's models"},
+			{map[string]any{"type": 1, "key": "k", "models": "m", "test_model": "模型'; DROP TABLE channels;--"}, "not one of the channel's models"},
+			{map[string]any{"type": 1, "key": "k", "models": "m", "test_model": 7}, "wrong type"},
 		} {
 			root.Do("POST", "/api/channel/", tc.body).WantFail(t, 400, tc.msg)
 		}
@@ -182,4 +186,96 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 		root.Do("DELETE", "/api/channel/999999", nil).WantFail(t, 404, "not found")
 		root.Do("GET", "/api/channel/search?keyword="+strings.Repeat("k", 200), nil).WantFail(t, 400, "keyword")
 	})
+}
+
+func TestChannelTypesComeFromTheServer(t *testing.T) {
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	admin := app.NewUser(t, model.RoleAdmin)
+	var types []model.ChannelTypeView
+	admin.Do("GET", "/api/channel/types", nil).Want(t, 200, true).Decode(t, &types)
+	root.Do("GET", "/api/channel/types", nil).Want(t, 200, true)
+	if len(types) != len(model.ChannelTypes) {
+		t.Fatalf("%d types listed, the server relays to %d", len(types), len(model.ChannelTypes))
+	}
+	byType := map[int]model.ChannelTypeView{}
+	for _, ct := range types {
+		byType[ct.Type] = ct
+		if ct.Models == nil || ct.Config == nil {
+			t.Fatalf("type %d lists null instead of []: %+v", ct.Type, ct)
+		}
+	}
+	openai := byType[1]
+	if openai.Name != "OpenAI" || openai.BaseURL != "https://api.openai.com" || openai.BaseURLRequired || len(openai.Models) == 0 || openai.Models[0] != "gpt-4o-mini" {
+		t.Fatalf("OpenAI type %+v", openai)
+	}
+	if custom := byType[8]; !custom.BaseURLRequired || custom.BaseURL != "" {
+		t.Fatalf("Custom type %+v: must ask for a base URL", custom)
+	}
+	if _, ok := byType[3]; ok {
+		t.Fatal("Azure is listed, but the server refuses Azure channels")
+	}
+}
+
+// TestChannelTestSendsAChatModel pins the bug a newcomer hit: after "add
+// the type's default models" the test sent dall-e-2, which OpenAI refuses
+// on chat completions.
+func TestChannelTestSendsAChatModel(t *testing.T) {
+	up := fakeupstream.Start(fakeupstream.Behavior{})
+	defer up.Close()
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	var created []channelReply
+	root.Do("POST", "/api/channel/", map[string]any{
+		"type": 8, "name": "mixed", "base_url": up.URL, "key": "sk-k",
+		"models": "dall-e-2,text-embedding-3-small,tts-1,whisper-1,omni-moderation-latest,gpt-4o-mini,gpt-4o",
+	}).Want(t, 200, true).Decode(t, &created)
+	id := created[0].ID
+	sent := func() string {
+		var body struct {
+			Model string `json:"model"`
+		}
+		if err := jsonUnmarshal(up.LastBody(), &body); err != nil {
+			t.Fatalf("upstream body %s: %v", up.LastBody(), err)
+		}
+		return body.Model
+	}
+	test := func(query string) {
+		t.Helper()
+		var res struct {
+			Success bool   `json:"success"`
+			Message string `json:"message"`
+		}
+		tr := root.Do("GET", fmt.Sprintf("/api/channel/test/%d%s", id, query), nil)
+		if err := jsonUnmarshal(tr.Raw, &res); err != nil || !res.Success {
+			t.Fatalf("test%s: %d %s", query, tr.Status, tr.Raw)
+		}
+	}
+	test("")
+	if m := sent(); m != "gpt-4o-mini" {
+		t.Fatalf("the default test sent %q, want the first chat model gpt-4o-mini", m)
+	}
+	var upd channelReply
+	root.Do("PUT", "/api/channel/", map[string]any{"id": id, "test_model": "gpt-4o"}).Want(t, 200, true).Decode(t, &upd)
+	if upd.TestModel != "gpt-4o" {
+		t.Fatalf("test_model not saved: %+v", upd)
+	}
+	test("")
+	if m := sent(); m != "gpt-4o" {
+		t.Fatalf("the test sent %q, want the channel's test_model gpt-4o", m)
+	}
+	test("?model=gpt-4o-mini")
+	if m := sent(); m != "gpt-4o-mini" {
+		t.Fatalf("the test sent %q, want the model the admin chose", m)
+	}
+	root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=gpt-5-imaginary", id), nil).WantFail(t, 400, "does not serve model")
+	root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=%s", id, strings.Repeat("m", 300)), nil).WantFail(t, 400, "too long")
+	// Removing the test model from the list is refused rather than left dangling.
+	root.Do("PUT", "/api/channel/", map[string]any{"id": id, "models": "gpt-4o-mini"}).WantFail(t, 400, "test_model")
+
+	// A channel of image models only has nothing a chat test can send.
+	root.Do("POST", "/api/channel/", map[string]any{
+		"type": 8, "name": "images", "base_url": up.URL, "key": "sk-k", "models": "dall-e-3",
+	}).Want(t, 200, true).Decode(t, &created)
+	root.Do("GET", fmt.Sprintf("/api/channel/test/%d", created[0].ID), nil).WantFail(t, 400, "no chat model")
 }

@@ -24,7 +24,7 @@ type registerRequest struct {
 func (h *Handler) Register(c *gin.Context) {
 	snap := h.Store.Options.Get()
 	if !snap.Bool("RegisterEnabled") {
-		errs.Render(c, errs.Forbidden("registration is closed by the administrator"))
+		errs.Render(c, errs.Forbidden("registration is closed by the administrator").WithCode("registration_closed"))
 		return
 	}
 	if !snap.Bool("PasswordRegisterEnabled") {
@@ -93,7 +93,7 @@ func (h *Handler) Login(c *gin.Context) {
 		return
 	}
 	if len(req.Username) > maxEmail || len(req.Password) > maxPassword {
-		errs.Render(c, errs.Unauthorized("wrong username or password"))
+		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
 		return
 	}
 	ctx := c.Request.Context()
@@ -109,15 +109,15 @@ func (h *Handler) Login(c *gin.Context) {
 		// Spend the same bcrypt time as a real check so the answer does
 		// not tell which usernames exist.
 		crypto.CheckPassword(h.dummyHash(), req.Password)
-		errs.Render(c, errs.Unauthorized("wrong username or password"))
+		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
 		return
 	}
 	if !crypto.CheckPassword(u.Password, req.Password) {
-		errs.Render(c, errs.Unauthorized("wrong username or password"))
+		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
 		return
 	}
 	if u.Status != model.UserEnabled {
-		errs.Render(c, errs.Forbidden("this account is disabled"))
+		errs.Render(c, errs.Forbidden("this account is disabled").WithCode("account_disabled"))
 		return
 	}
 	if err := middleware.Login(c, u.ID, u.SessionGen); err != nil {
@@ -206,7 +206,7 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 			return
 		}
 		if !crypto.CheckPassword(u.Password, req.OriginalPassword) {
-			errs.Render(c, errs.BadRequest("original_password is wrong: it is needed to set a new password").WithParam("original_password"))
+			errs.Render(c, errs.BadRequest("the current password is wrong").WithParam("original_password").WithCode("wrong_current_password"))
 			return
 		}
 		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)

@@ -97,11 +97,11 @@ func (a Auth) require(minRole int) gin.HandlerFunc {
 			if sessions.Default(c).Get(sessionUserKey) != nil {
 				_ = Logout(c)
 			}
-			errs.Render(c, errs.Forbidden("this account is disabled"))
+			errs.Render(c, errs.Forbidden("this account is disabled").WithCode("account_disabled"))
 			return
 		}
 		if u.Role < minRole {
-			errs.Render(c, errs.Forbidden("permission denied: this needs a higher role"))
+			errs.Render(c, errs.Forbidden("permission denied: this needs a higher role").WithCode("permission_denied"))
 			return
 		}
 		c.Set(KeyUserID, u.ID)
@@ -140,7 +140,7 @@ func (a Auth) identify(c *gin.Context) (*model.CachedUser, error) {
 		token = strings.TrimSpace(token[7:])
 	}
 	if token == "" {
-		return nil, errs.Unauthorized("not signed in: sign in, or send an access token in Authorization")
+		return nil, errs.Unauthorized("not signed in: sign in, or send an access token in Authorization").WithCode("not_signed_in")
 	}
 	id, err := a.Store.UserIDByAccessToken(c.Request.Context(), token)
 	if err != nil {

@@ -64,9 +64,20 @@ func Logger() gin.HandlerFunc {
 		if id := c.GetInt(KeyUserID); id != 0 {
 			attrs = append(attrs, "user_id", id)
 		}
+		// The console's own files are many per page load and say nothing
+		// an operator needs; they log at debug unless they failed.
+		if c.GetBool(keyStatic) && c.Writer.Status() < 500 {
+			slog.Debug("request", attrs...)
+			return
+		}
 		slog.Info("request", attrs...)
 	}
 }
+
+const keyStatic = "switchyard.static"
+
+// MarkStatic tells Logger that c serves a file of the console.
+func MarkStatic(c *gin.Context) { c.Set(keyStatic, true) }
 
 // Recovery turns a panic into a 500 in the route's own error shape. A
 // deliberate abort (http.ErrAbortHandler) is re-raised so net/http cuts the

@@ -63,37 +63,71 @@ func (a TokenAuth) Check() gin.HandlerFunc {
 			errs.Render(c, errs.Unauthorized("invalid API key").WithCode("invalid_api_key"))
 			return
 		}
-		if err := a.usable(ctx, tok, c.ClientIP()); err != nil {
+		a.admit(c, tok, pinned)
+	}
+}
+
+// PlaygroundTokenHeader names, on the console's playground route, which of
+// the signed-in user's tokens pays for the call.
+const PlaygroundTokenHeader = "X-Switchyard-Token"
+
+// Playground authenticates the console's playground (POST
+// /pg/chat/completions): token keys are stored as hashes, so the console
+// cannot send one; the signed-in user (Auth.User runs first) names one of
+// their own tokens by id instead. From here on the call is a /v1 call of
+// that token: the same checks, handler, billing and consume log. The
+// custom header also keeps other sites out: a cross-origin request with
+// it needs a CORS preflight, which this route does not answer.
+func (a TokenAuth) Playground() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := strconv.Atoi(strings.TrimSpace(c.GetHeader(PlaygroundTokenHeader)))
+		if err != nil || id <= 0 {
+			errs.Render(c, errs.BadRequest("name one of your tokens by id in the %s header", PlaygroundTokenHeader).WithCode("playground_token_missing"))
+			return
+		}
+		tok, err := a.Store.ConsoleToken(c.Request.Context(), c.GetInt(KeyUserID), id)
+		if err != nil {
 			errs.Render(c, err)
 			return
 		}
-		owner, err := a.Store.Users.Get(ctx, tok.UserID)
-		if err != nil {
-			errs.Render(c, errs.Unauthorized("invalid API key").WithCode("invalid_api_key"))
-			return
-		}
-		if owner.Status != model.UserEnabled {
-			errs.Render(c, errs.Forbidden("the owner of this API key is disabled"))
-			return
-		}
-		if pinned > 0 {
-			if owner.Role < model.RoleAdmin {
-				errs.Render(c, errs.Forbidden("only admins may pin a channel with a key suffix"))
-				return
-			}
-			c.Set(KeyPinnedChannel, pinned)
-		}
-		group := owner.Group
-		if tok.Group != "" {
-			group = tok.Group
-		}
-		c.Set(KeyToken, tok)
-		c.Set(KeyUserID, owner.ID)
-		c.Set(KeyUsername, owner.Username)
-		c.Set(KeyRole, owner.Role)
-		c.Set(KeyGroup, group)
-		c.Next()
+		a.admit(c, tok, 0)
 	}
+}
+
+// admit runs the checks every relay token passes (status, expiry, balance,
+// network, owner) and puts the caller in the context.
+func (a TokenAuth) admit(c *gin.Context, tok *model.CachedToken, pinned int) {
+	ctx := c.Request.Context()
+	if err := a.usable(ctx, tok, c.ClientIP()); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	owner, err := a.Store.Users.Get(ctx, tok.UserID)
+	if err != nil {
+		errs.Render(c, errs.Unauthorized("invalid API key").WithCode("invalid_api_key"))
+		return
+	}
+	if owner.Status != model.UserEnabled {
+		errs.Render(c, errs.Forbidden("the owner of this API key is disabled"))
+		return
+	}
+	if pinned > 0 {
+		if owner.Role < model.RoleAdmin {
+			errs.Render(c, errs.Forbidden("only admins may pin a channel with a key suffix"))
+			return
+		}
+		c.Set(KeyPinnedChannel, pinned)
+	}
+	group := owner.Group
+	if tok.Group != "" {
+		group = tok.Group
+	}
+	c.Set(KeyToken, tok)
+	c.Set(KeyUserID, owner.ID)
+	c.Set(KeyUsername, owner.Username)
+	c.Set(KeyRole, owner.Role)
+	c.Set(KeyGroup, group)
+	c.Next()
 }
 
 // usable checks status, expiry, balance and client network.

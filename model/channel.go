@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,34 +49,119 @@ type Channel struct {
 	Config             string  `gorm:"type:text" json:"config"`
 	// MaxInflight caps concurrent requests on this channel; 0 is no cap.
 	MaxInflight int `gorm:"not null;default:0" json:"max_inflight"`
+	// TestModel is the model channel tests send (One API's test_model);
+	// empty means the first chat model of Models.
+	TestModel string `gorm:"size:255;not null;default:''" json:"test_model"`
 }
 
 func init() { registerModels(&Channel{}, &Ability{}) }
 
-// ChannelType describes a provider type by One API's number.
+// ChannelType describes a provider type by One API's number. The console
+// reads these through GET /api/channel/types (ChannelTypeView), so a type
+// and what the form needs to know about it are kept in one place.
 type ChannelType struct {
 	Name string
-	// BaseURL is the default when a channel sets none.
+	// BaseURL is the default when a channel sets none; empty means the
+	// channel must set one.
 	BaseURL string
 	// OpenAICompatible types are served by the OpenAI adaptor.
 	OpenAICompatible bool
+	// Models is the type's default model list, chat models first: the
+	// console's "add the type's default models" and, through the first chat
+	// model, the default test model.
+	Models []string
+	// Other labels the channel's `other` field when the type reads it
+	// (Azure: "api-version"), and OtherDefault is its usual value.
+	Other        string
+	OtherDefault string
+	// Config lists the keys the type reads from the channel's config JSON.
+	Config []string
+	// KeyHint says what the key field wants when it is not a plain API key.
+	KeyHint string
 }
 
 // ChannelTypes are the types Switchyard relays to, by One API's numbers.
 // Types One API knows but Switchyard has no adaptor for are refused when a
 // channel is saved, so a channel never exists that cannot serve.
 var ChannelTypes = map[int]ChannelType{
-	1:  {"OpenAI", "https://api.openai.com", true},
-	8:  {"Custom", "", true},
-	20: {"OpenRouter", "https://openrouter.ai/api", true},
-	25: {"Moonshot", "https://api.moonshot.cn", true},
-	28: {"Mistral", "https://api.mistral.ai", true},
-	29: {"Groq", "https://api.groq.com/openai", true},
-	30: {"Ollama", "http://localhost:11434", true},
-	36: {"DeepSeek", "https://api.deepseek.com", true},
-	39: {"TogetherAI", "https://api.together.xyz", true},
-	44: {"SiliconFlow", "https://api.siliconflow.cn", true},
-	45: {"xAI", "https://api.x.ai", true},
+	1: {Name: "OpenAI", BaseURL: "https://api.openai.com", OpenAICompatible: true, Models: []string{
+		"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o1", "o1-mini", "o3-mini", "gpt-4-turbo", "gpt-3.5-turbo",
+		"text-embedding-3-small", "text-embedding-3-large", "omni-moderation-latest", "dall-e-3", "tts-1", "whisper-1",
+	}},
+	8:  {Name: "Custom", OpenAICompatible: true, KeyHint: "the API key the OpenAI-compatible server expects"},
+	20: {Name: "OpenRouter", BaseURL: "https://openrouter.ai/api", OpenAICompatible: true, Models: []string{"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "google/gemini-flash-1.5"}},
+	25: {Name: "Moonshot", BaseURL: "https://api.moonshot.cn", OpenAICompatible: true, Models: []string{"moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k"}},
+	28: {Name: "Mistral", BaseURL: "https://api.mistral.ai", OpenAICompatible: true, Models: []string{"mistral-small-latest", "mistral-large-latest", "open-mistral-nemo", "codestral-latest", "mistral-embed"}},
+	29: {Name: "Groq", BaseURL: "https://api.groq.com/openai", OpenAICompatible: true, Models: []string{"llama-3.1-8b-instant", "llama-3.3-70b-versatile", "gemma2-9b-it"}},
+	30: {Name: "Ollama", BaseURL: "http://localhost:11434", OpenAICompatible: true, Models: []string{"llama3.2", "qwen2.5"}, KeyHint: "any text: Ollama checks no key"},
+	36: {Name: "DeepSeek", BaseURL: "https://api.deepseek.com", OpenAICompatible: true, Models: []string{"deepseek-chat", "deepseek-reasoner"}},
+	39: {Name: "TogetherAI", BaseURL: "https://api.together.xyz", OpenAICompatible: true, Models: []string{"meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-72B-Instruct-Turbo"}},
+	44: {Name: "SiliconFlow", BaseURL: "https://api.siliconflow.cn", OpenAICompatible: true, Models: []string{"deepseek-ai/DeepSeek-V3", "Qwen/Qwen2.5-72B-Instruct"}},
+	45: {Name: "xAI", BaseURL: "https://api.x.ai", OpenAICompatible: true, Models: []string{"grok-2-latest", "grok-beta"}},
+}
+
+// ChannelTypeView is one channel type as GET /api/channel/types shows it.
+type ChannelTypeView struct {
+	Type            int      `json:"type"`
+	Name            string   `json:"name"`
+	BaseURL         string   `json:"base_url"`
+	BaseURLRequired bool     `json:"base_url_required"`
+	Models          []string `json:"models"`
+	Other           string   `json:"other"`
+	OtherDefault    string   `json:"other_default"`
+	Config          []string `json:"config"`
+	KeyHint         string   `json:"key_hint"`
+}
+
+// ChannelTypeViews lists ChannelTypes by number, nil lists as [].
+func ChannelTypeViews() []ChannelTypeView {
+	ids := make([]int, 0, len(ChannelTypes))
+	for id := range ChannelTypes {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	out := make([]ChannelTypeView, len(ids))
+	for i, id := range ids {
+		t := ChannelTypes[id]
+		out[i] = ChannelTypeView{
+			Type: id, Name: t.Name, BaseURL: t.BaseURL, BaseURLRequired: t.BaseURL == "",
+			Models: append([]string{}, t.Models...), Other: t.Other, OtherDefault: t.OtherDefault,
+			Config: append([]string{}, t.Config...), KeyHint: t.KeyHint,
+		}
+	}
+	return out
+}
+
+// nonChatMarks are name parts of models that a chat completion cannot
+// test: embeddings, moderation, images, speech and transcription.
+var nonChatMarks = []string{"embed", "moderation", "dall-e", "gpt-image", "image", "tts", "whisper", "transcribe", "audio", "speech", "rerank", "realtime"}
+
+// IsChatModel guesses from its name whether model answers chat
+// completions; the channel test uses it to avoid sending a chat call to
+// an image or embedding model.
+func IsChatModel(name string) bool {
+	n := strings.ToLower(name)
+	for _, m := range nonChatMarks {
+		if strings.Contains(n, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestModelFor is the model a channel test sends: the channel's test_model
+// when set, else the first chat model of its list in the order saved, else
+// "" when the channel lists none.
+func TestModelFor(testModel string, models []string) string {
+	if testModel != "" {
+		return testModel
+	}
+	for _, m := range models {
+		if IsChatModel(m) {
+			return m
+		}
+	}
+	return ""
 }
 
 // ErrChannelNotFound is returned when no channel matches.
@@ -141,6 +227,10 @@ func (c *Channel) Normalize() error {
 	c.Models = strings.Join(splitList(c.Models), ",")
 	if c.Models == "" {
 		return errs.BadRequest("a channel needs at least one model")
+	}
+	c.TestModel = strings.TrimSpace(c.TestModel)
+	if c.TestModel != "" && !slices.Contains(c.ModelList(), c.TestModel) {
+		return errs.BadRequest("test_model %q is not one of the channel's models", c.TestModel).WithParam("test_model").WithCode("test_model_not_listed")
 	}
 	c.Group = strings.Join(splitList(c.Group), ",")
 	if c.Group == "" {
@@ -317,6 +407,7 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 			"type": ch.Type, "status": ch.Status, "name": ch.Name, "weight": ch.Weight,
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,
 			"group": ch.Group, "model_mapping": ch.ModelMapping, "config": ch.Config, "max_inflight": ch.MaxInflight,
+			"test_model": ch.TestModel,
 		}
 		if k := strings.TrimSpace(ch.Key); k != "" {
 			fields["key"] = s.Sealer.Seal(k)

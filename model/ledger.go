@@ -190,8 +190,10 @@ func (l *Ledger) lockAccount(ctx context.Context, acct Account) (u, t *balance, 
 // ErrUserQuotaExhausted and ErrTokenQuotaExhausted refuse a request whose
 // balance is zero.
 var (
-	ErrUserQuotaExhausted  = errs.New(http.StatusForbidden, errs.KindInsufficientQuota, "your quota is used up: top up to continue")
-	ErrTokenQuotaExhausted = errs.New(http.StatusForbidden, errs.KindInsufficientQuota, "this token's quota is used up")
+	ErrUserQuotaExhausted = errs.New(http.StatusForbidden, errs.KindInsufficientQuota,
+		"your account's quota is used up: redeem a code on the console's Top up page, or ask an administrator to add quota on the Users page").WithCode("user_quota_exhausted")
+	ErrTokenQuotaExhausted = errs.New(http.StatusForbidden, errs.KindInsufficientQuota,
+		"this token's own quota is used up (your account may still have quota): raise the token's quota or make it unlimited on the console's Tokens page").WithCode("token_quota_exhausted")
 )
 
 // Reservation is quota held for one request until Settle.

@@ -38,6 +38,11 @@ type Log struct {
 	IsStream         bool   `gorm:"default:false" json:"is_stream"`
 	RequestID        string `gorm:"size:64;default:''" json:"request_id"`
 	IP               string `gorm:"column:ip;size:64;default:''" json:"ip"`
+	// Code and Params give a top-up, manage or system row's sentence as a
+	// code and a JSON object the console translates (log_detail.go);
+	// Content holds the same sentence in English.
+	Code   string `gorm:"size:64;not null;default:''" json:"code"`
+	Params string `gorm:"type:text" json:"params"`
 }
 
 // The indexes pair each filter the console offers with created_at, so a

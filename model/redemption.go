@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +57,8 @@ func (s *Store) CreateRedemptions(ctx context.Context, creatorID int, name strin
 	// balance, so its Quota is 0 and the ledger sums are untouched.
 	var creator User
 	s.DB.WithContext(ctx).Select("id", "username").First(&creator, creatorID)
-	if err := s.RecordLog(ctx, &Log{UserID: creatorID, Username: creator.Username, Type: LogManage,
-		Content: fmt.Sprintf("admin #%d created %d redemption code(s) %q worth %d each (ids %d..%d)", creatorID, count, name, quota, rows[0].ID, rows[len(rows)-1].ID)}); err != nil {
+	if err := s.RecordLog(ctx, (&Log{UserID: creatorID, Username: creator.Username, Type: LogManage}).describe("codes_minted",
+		map[string]any{"admin": creatorID, "count": count, "name": name, "quota": quota, "first": rows[0].ID, "last": rows[len(rows)-1].ID})); err != nil {
 		return nil, err
 	}
 	return rows, nil
@@ -136,7 +135,7 @@ func (s *Store) DeleteRedemption(ctx context.Context, id int) error {
 
 // ErrRedemptionInvalid answers for unknown, disabled and used codes alike,
 // so guessing tells nothing.
-var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used")
+var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used").WithCode("redemption_invalid")
 
 // ErrRedeemOwnCode refuses an admin redeeming a code they created: minting
 // quota for oneself is root's privilege alone (issue 13, defect 11).
@@ -167,11 +166,10 @@ func (s *Store) Redeem(ctx context.Context, who Redeemer, key string) (int64, er
 		return 0, ErrRedeemOwnCode
 	}
 	now := time.Now().Unix()
-	log := &Log{UserID: who.ID, Username: who.Username, Type: LogTopUp,
-		Content: fmt.Sprintf("redeemed code #%d (%s)", r.ID, r.Name)}
+	log := (&Log{UserID: who.ID, Username: who.Username, Type: LogTopUp}).describe("code_redeemed", map[string]any{"id": r.ID, "name": r.Name})
 	if who.Role >= RoleAdmin {
 		log.Type = LogManage
-		log.Content = fmt.Sprintf("admin #%d (%s) redeemed code #%d (%s) created by user #%d, crediting themselves", who.ID, who.Username, r.ID, r.Name, r.UserID)
+		log.describe("admin_redeemed_code", map[string]any{"admin": who.ID, "id": r.ID, "name": r.Name, "creator": r.UserID})
 	}
 	_, err := s.Ledger.Credit(ctx, who.ID, 0, r.Quota, log, func(tx *gorm.DB) error {
 		res := tx.Model(&Redemption{}).Where("id = ? AND status = ?", r.ID, RedemptionEnabled).

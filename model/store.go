@@ -44,6 +44,10 @@ type Store struct {
 	Codes *Codes
 	// Channels is the in-memory abilities index the relay selects from.
 	Channels *ChannelIndex
+	// FirstRootPassword is root's random password when this start created
+	// root with one (no INITIAL_ROOT_PASSWORD); main prints it once. It is
+	// never stored in clear.
+	FirstRootPassword string
 
 	closers []func() error
 	closeMu sync.Once

@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	})
 	if err != nil {
 		if IsUniqueViolation(err) {
-			return errs.BadRequest("username %q is already taken", u.Username)
+			return errs.BadRequest("username %q is already taken", u.Username).WithCode("username_taken")
 		}
 		return errs.As(err)
 	}
@@ -57,6 +57,13 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	}
 	return nil
 }
+
+// RootStartingQuota is root's quota at first start, One API's figure
+// (500,000,000,000,000 units, $1,000,000,000 at 500,000 units per dollar):
+// root can relay right after setup, and every other user starts from
+// QuotaForNewUser. It is credited like any top-up, with a system log row,
+// so the quota sums hold from the first request on.
+const RootStartingQuota int64 = 500_000_000_000_000
 
 // bootstrapRoot creates the root user at first start. There is no default
 // password: INITIAL_ROOT_PASSWORD, or a random one printed once.
@@ -98,8 +105,11 @@ func bootstrapRoot(ctx context.Context, s *Store) error {
 		}
 	}
 	if printed {
-		// Printed once, to stderr via the log, and never stored in clear.
-		slog.Warn("created user root with a random password; it is shown only this once", "username", "root", "password", password)
+		// main prints it once in plain text beside the log; it is never
+		// stored in clear, and kept out of the structured log, which is
+		// often shipped elsewhere.
+		s.FirstRootPassword = password
+		slog.Warn("created user root with a random password; it is printed once on standard error, beside this log")
 	} else {
 		slog.Info("created user root with INITIAL_ROOT_PASSWORD")
 	}

@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 
 	"gorm.io/gorm"
 )
@@ -26,10 +25,9 @@ func (s *Store) SetUserQuota(ctx context.Context, userID int, quota int64, admin
 	if err != nil {
 		return err
 	}
-	_, err = s.Ledger.Credit(ctx, userID, 0, delta, &Log{
+	_, err = s.Ledger.Credit(ctx, userID, 0, delta, (&Log{
 		UserID: userID, Username: u.Username, Type: LogManage,
-		Content: fmt.Sprintf("admin #%d set the quota from %d to %d", adminID, current, quota),
-	}, nil)
+	}).describe("admin_set_quota", map[string]any{"admin": adminID, "from": current, "to": quota}), nil)
 	return err
 }
 
@@ -40,15 +38,18 @@ func (s *Store) SetUserQuota(ctx context.Context, userID int, quota int64, admin
 func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) error {
 	snap := s.Options.Get()
 	var logs []*Log
-	add := func(q int64, what string) {
+	add := func(q int64, code string) {
 		if q > 0 {
 			u.Quota += q
-			logs = append(logs, &Log{UserID: u.ID, Username: u.Username, Type: LogSystem, Quota: q, Content: what})
+			logs = append(logs, (&Log{UserID: u.ID, Username: u.Username, Type: LogSystem, Quota: q}).describe(code, nil))
 		}
 	}
-	add(snap.Int("QuotaForNewUser"), "starting quota for a new user")
+	if u.Role >= RoleRoot {
+		add(RootStartingQuota, "root_starting_quota")
+	}
+	add(snap.Int("QuotaForNewUser"), "new_user_quota")
 	if u.InviterID != 0 {
-		add(snap.Int("QuotaForInvitee"), "reward for registering with an invite code")
+		add(snap.Int("QuotaForInvitee"), "invitee_reward")
 	}
 	if u.Quota == 0 {
 		return nil
@@ -77,10 +78,9 @@ func (s *Store) rewardInviter(ctx context.Context, u *User) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Ledger.Credit(ctx, inviter.ID, 0, q, &Log{
+	_, err = s.Ledger.Credit(ctx, inviter.ID, 0, q, (&Log{
 		UserID: inviter.ID, Username: inviter.Username, Type: LogSystem,
-		Content: fmt.Sprintf("reward for inviting %s", u.Username),
-	}, nil)
+	}).describe("inviter_reward", map[string]any{"username": u.Username}), nil)
 	return err
 }
 

@@ -480,7 +480,7 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 }
 
 // logContent keeps the request and the answer for debugging, each cut to
-// max bytes.
+// max bytes, with secrets redacted.
 func logContent(c *call, max int) string {
 	cut := func(b []byte) string {
 		if len(b) > max {
@@ -488,7 +488,7 @@ func logContent(c *call, max int) string {
 		}
 		return string(b)
 	}
-	return "request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text)
+	return model.RedactSecrets("request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text))
 }
 
 // exactPrompt counts the prompt's tokens with the tokenizer, for calls

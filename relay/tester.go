@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,10 +21,11 @@ import (
 // testTimeout bounds one channel test.
 const testTimeout = 30 * time.Second
 
-// TestChannel sends a one-token call to channel id with modelName (the
-// channel's first model when empty), records the response time and applies
-// the health options: a dead channel is disabled, a slow one too when it
-// passes ChannelDisableThreshold, and an automatically disabled channel that
+// TestChannel sends a one-token call to channel id with modelName (one of
+// its models; empty means its test_model, else its first chat model),
+// records the response time and applies the health options: a dead
+// channel is disabled, a slow one too when it passes
+// ChannelDisableThreshold, and an automatically disabled channel that
 // passes is enabled again. Tests are not billed.
 func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time.Duration, error) {
 	ch := r.store.Channels.ByID(id)
@@ -31,10 +33,11 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		return 0, model.ErrChannelNotFound
 	}
 	if modelName == "" {
-		if len(ch.Models) == 0 {
-			return 0, errs.BadRequest("channel %d serves no model", id)
+		if modelName = model.TestModelFor(ch.TestModel, ch.Models); modelName == "" {
+			return 0, errs.BadRequest("channel %d serves no chat model to test; set its test_model", id).WithCode("channel_no_test_model")
 		}
-		modelName = ch.Models[0]
+	} else if !slices.Contains(ch.Models, modelName) {
+		return 0, errs.BadRequest("channel %d does not serve model %s", id, modelName).WithParam("model").WithCode("channel_model_not_served")
 	}
 	req := testRequest(modelName)
 	req.UpstreamModel = ch.UpstreamModel(modelName)

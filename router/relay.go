@@ -55,6 +55,17 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.TokenAuth{Store: d.store}.Check(),
 		rh.Messages,
 	)
+	// The console's playground: the signed-in user names one of their
+	// tokens (middleware.TokenAuth.Playground) and the call is then the
+	// /v1 chat completion of that token, billed and logged the same way.
+	r.POST("/pg/chat/completions",
+		middleware.Style(errs.StyleOpenAI),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.Sessions(d.cfg),
+		d.auth.User(),
+		middleware.TokenAuth{Store: d.store}.Playground(),
+		rh.ChatCompletions,
+	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}

@@ -70,6 +70,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 			errs.SetStyle(c, errs.StyleOpenAI)
 			errs.Render(c, errs.NotFound("unknown URL %s %s", c.Request.Method, p))
 		case c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead:
+			middleware.MarkStatic(c)
 			webLimit(c)
 			if !c.IsAborted() {
 				console.ServeHTTP(c.Writer, c.Request)

@@ -21,6 +21,10 @@ import (
 type Config struct {
 	// Port is the HTTP listen port (PORT, --port). Zero means 3000.
 	Port int
+	// Host is the address to listen on (HOST, --host). Empty listens on
+	// every interface, as One API does; 127.0.0.1 keeps the server to this
+	// machine.
+	Host string
 	// SQLDSN selects the database (SQL_DSN): empty means SQLite at SQLitePath,
 	// a postgres:// prefix PostgreSQL, anything else a MySQL DSN.
 	SQLDSN string
@@ -115,6 +119,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	port := fs.String("port", "", "listen port (PORT)")
+	host := fs.String("host", "", "listen address, empty for every interface (HOST)")
 	logDir := fs.String("log-dir", "", "ignored, accepted for One API compatibility")
 	_ = logDir
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +154,15 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.Port = intVar("PORT", portRaw, 0)
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT: %d is not a TCP port", c.Port))
+	}
+	c.Host = env("HOST", "")
+	if *host != "" {
+		c.Host = strings.TrimSpace(*host)
+	}
+	if c.Host != "" {
+		if _, err := netip.ParseAddr(strings.Trim(c.Host, "[]")); err != nil && !validHostname(c.Host) {
+			errs = append(errs, fmt.Errorf("HOST: %q is neither an IP address nor a host name", c.Host))
+		}
 	}
 	c.SQLDSN = env("SQL_DSN", "")
 	c.LogSQLDSN = env("LOG_SQL_DSN", "")
@@ -219,4 +233,18 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return c, errs[0]
 	}
 	return c, nil
+}
+
+// validHostname accepts a DNS name such as "localhost": letters, digits,
+// dots and dashes, at most 253 bytes.
+func validHostname(h string) bool {
+	if len(h) == 0 || len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -22,6 +22,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := map[string][2]any{
 		"Port":                {c.Port, 3000},
+		"Host":                {c.Host, ""},
 		"SQLDSN":              {c.SQLDSN, ""},
 		"LogSQLDSN":           {c.LogSQLDSN, ""},
 		"SQLitePath":          {c.SQLitePath, "switchyard.db"},
@@ -105,6 +106,21 @@ func TestFlagsBeatEnv(t *testing.T) {
 			t.Fatalf("%v: port %d, err %v", args, c.Port, err)
 		}
 	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{nil, "", ""},
+		{nil, "127.0.0.1", "127.0.0.1"},
+		{[]string{"--host", "::1"}, "0.0.0.0", "::1"},
+		{[]string{"--host=localhost"}, "", "localhost"},
+	} {
+		c, err := config.Load(tc.args, env(map[string]string{"HOST": tc.env}))
+		if err != nil || c.Host != tc.want {
+			t.Fatalf("%v with HOST=%q: host %q, err %v; want %q", tc.args, tc.env, c.Host, err, tc.want)
+		}
+	}
 	c, err := config.Load([]string{"--log-dir", "./logs"}, vars)
 	if err != nil || c.Port != 5000 {
 		t.Fatalf("--log-dir (accepted for One API): port %d, err %v", c.Port, err)
@@ -142,6 +158,8 @@ func TestInvalidValuesNameTheirVariable(t *testing.T) {
 		{"METRICS_ENABLED", "yes please"},
 		{"SHUTDOWN_TIMEOUT", "soon"},
 		{"DEBUG", "maybe"},
+		{"HOST", "0.0.0.0:3000"},
+		{"HOST", "a host"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {

@@ -61,7 +61,13 @@ func Render(c *gin.Context, err error) {
 	case StyleAnthropic:
 		c.AbortWithStatusJSON(e.Status, gin.H{"type": "error", "error": gin.H{"type": anthropicType(e), "message": msg}})
 	default:
-		c.AbortWithStatusJSON(e.Status, gin.H{"success": false, "message": msg})
+		body := gin.H{"success": false, "message": msg}
+		// The code lets the console show its own translation; the message
+		// stays for scripts and as the console's fallback.
+		if e.Code != "" {
+			body["code"] = e.Code
+		}
+		c.AbortWithStatusJSON(e.Status, body)
 	}
 }
 

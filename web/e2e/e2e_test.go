@@ -1,10 +1,13 @@
 // Package e2e runs the console in headless Chromium against a real
 // Switchyard on SQLite, driven by playwright-core under Node.js:
 //
-//   - console.mjs, the main flow against internal/fakeupstream: register,
-//     sign in, create a token, top up, add and test a channel as root, relay
-//     a chat completion, find it in the logs, see the quota drop, switch the
-//     language;
+//   - console.mjs, a newcomer's first hour against the real binary started
+//     fresh and internal/fakeupstream: root signs in with the printed
+//     one-time password and changes it, adds a channel and tests it with a
+//     chosen model, creates a token, chats in the playground (streamed,
+//     billed, logged), reads the call's stored content in the logs and sees
+//     the quota drop; a user registers and tops up; then the same in
+//     Chinese, checking that no page shows an English server sentence;
 //   - email.mjs, the mail flows against internal/smtptest: register with an
 //     emailed code, reset the password by the emailed link;
 //   - turnstile.mjs, sign-up with the Turnstile check on, against a stand-in
@@ -16,6 +19,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +28,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,18 +89,91 @@ func ensureModules(t *testing.T, webDir string) {
 	}
 }
 
+// fresh is a Switchyard binary started the way the README says, on a new
+// SQLite file: what a newcomer runs.
+type fresh struct {
+	url          string
+	rootPassword string
+}
+
+// startFresh builds the binary, starts it with no INITIAL_ROOT_PASSWORD
+// and reads the console's address and root's one-time password from the
+// plain-text welcome it prints, as a newcomer does.
+func startFresh(t *testing.T) fresh {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "switchyard")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	// Only what a newcomer's shell would set, plus test speed-ups: nothing
+	// of the test environment (INITIAL_ROOT_PASSWORD, SQL_DSN, Redis) leaks in.
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"HOST=127.0.0.1", "PORT=0", "SQLITE_PATH=" + filepath.Join(dir, "switchyard.db"),
+		"BCRYPT_COST=4", "GLOBAL_API_RATE_LIMIT=0", "GLOBAL_WEB_RATE_LIMIT=0", "CRITICAL_RATE_LIMIT=0",
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	found := make(chan fresh, 1)
+	var log strings.Builder
+	var mu sync.Mutex
+	go func() {
+		var f fresh
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			mu.Lock()
+			log.WriteString(line + "\n")
+			mu.Unlock()
+			trimmed := strings.TrimSpace(line)
+			if u, ok := strings.CutPrefix(trimmed, "Switchyard is running. Open the console at "); ok {
+				f.url = strings.TrimRight(u, "/")
+			}
+			if p, ok := strings.CutPrefix(trimmed, "password: "); ok {
+				f.rootPassword = p
+			}
+			if f.url != "" && f.rootPassword != "" {
+				found <- f
+				f = fresh{}
+			}
+		}
+	}()
+	select {
+	case f := <-found:
+		return f
+	case <-time.After(60 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the first start printed no console address and root password within 60s:\n%s", log.String())
+	}
+	return fresh{}
+}
+
 func TestConsoleInChromium(t *testing.T) {
 	up := fakeupstream.Start(fakeupstream.Behavior{})
 	t.Cleanup(up.Close)
-	// The router serves the embedded console at every other GET, as the
-	// binary does, so the browser talks to exactly what users run.
-	app := testkit.Start(t, "sqlite", nil)
+	app := startFresh(t)
 
-	node(t, "console.mjs",
-		"BASE_URL="+app.URL,
-		"ROOT_PASSWORD="+testkit.RootPassword,
-		"UPSTREAM_URL="+up.URL,
-	)
+	env := []string{"BASE_URL=" + app.url, "ROOT_PASSWORD=" + app.rootPassword, "UPSTREAM_URL=" + up.URL}
+	// README_SHOTS=$PWD/docs/screenshots retakes the README's pictures
+	// from the data this flow makes.
+	if dir := os.Getenv("README_SHOTS"); dir != "" {
+		env = append(env, "README_SHOTS="+dir)
+	}
+	node(t, "console.mjs", env...)
 	if up.CallsTo("/v1/chat/completions") == 0 {
 		t.Fatal("the flow passed but the upstream saw no chat completion")
 	}

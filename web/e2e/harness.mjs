@@ -43,9 +43,9 @@ export class Harness {
     });
   }
 
-  /** page opens a browser context of its own (its own cookies), in English whatever the machine's locale. */
-  async page(who) {
-    const ctx = await this.browser.newContext({ locale: 'en-US', viewport: { width: 1360, height: 860 } });
+  /** page opens a browser context of its own (its own cookies), in locale (English by default) whatever the machine's. */
+  async page(who, locale = 'en-US') {
+    const ctx = await this.browser.newContext({ locale, viewport: { width: 1360, height: 860 } });
     const page = await ctx.newPage();
     page.setDefaultTimeout(TIMEOUT);
     page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
@@ -111,11 +111,11 @@ export async function appears(page, target, what) {
   ]);
 }
 
-/** signIn signs in through the form and waits for the dashboard. */
-export async function signIn(page, baseURL, username, password) {
+/** signIn signs in through the form and waits for the dashboard; button is the form's button label. */
+export async function signIn(page, baseURL, username, password, button = 'Sign in') {
   await page.goto(`${baseURL}/login`);
   await page.locator('input[name=username]').fill(username);
   await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: button }).click();
   await appears(page, page.getByTestId('quota-left'), 'sign-in refused');
 }

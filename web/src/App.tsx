@@ -18,6 +18,7 @@ const Users = lazy(() => import('./pages/Users'));
 const Redemptions = lazy(() => import('./pages/Redemptions'));
 const TopUp = lazy(() => import('./pages/TopUp'));
 const Logs = lazy(() => import('./pages/Logs'));
+const Playground = lazy(() => import('./pages/Playground'));
 const Settings = lazy(() => import('./pages/Settings'));
 const About = lazy(() => import('./pages/About'));
 const NotFound = lazy(() => import('./pages/NotFound'));
@@ -64,6 +65,7 @@ export default function App() {
             <Route path="/redemption" element={<Protected admin><Redemptions /></Protected>} />
             <Route path="/topup" element={<TopUp />} />
             <Route path="/log" element={<Logs />} />
+            <Route path="/pg" element={<Playground />} />
             <Route path="/setting" element={<Settings />} />
             <Route path="/about" element={<About />} />
             <Route path="*" element={<NotFound />} />

@@ -2,11 +2,16 @@
 // Every call goes through request() so that a failure always surfaces the
 // server's own message and a lost session is noticed in one place.
 
+import { serverMessage } from './messages';
+
 export class ApiError extends Error {
   status: number;
-  constructor(message: string, status: number) {
+  /** code is the server's stable error code, when it sent one. */
+  code?: string;
+  constructor(message: string, status: number, code?: string) {
     super(message);
     this.status = status;
+    this.code = code;
   }
 }
 
@@ -53,7 +58,10 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     throw new ApiError(`HTTP ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, res.status);
   }
   if (!env.success) {
-    throw new ApiError(env.message || `HTTP ${res.status} ${res.statusText}`, res.status);
+    // The console's own translation when it knows the code; the server's
+    // text otherwise.
+    const code = typeof env.code === 'string' ? env.code : undefined;
+    throw new ApiError(serverMessage(code, env.message || `HTTP ${res.status} ${res.statusText}`), res.status, code);
   }
   return env;
 }

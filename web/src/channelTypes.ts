@@ -1,57 +1,63 @@
-// One API's channel type numbers. `supported` marks the types this
-// Switchyard relays to (model.ChannelTypes on the server); the others are
-// listed greyed out so that people coming from One API see why theirs is
-// missing, and are refused by the server if sent anyway.
+// Channel types come from the server (GET /api/channel/types): the types it
+// relays to and what the channel form needs of each. The console keeps no
+// table of its own, so a type the server adds shows up here by itself.
+import { useEffect, useState } from 'react';
+import { api } from './api';
 
 export interface ChannelType {
-  value: number;
-  label: string;
-  supported: boolean;
-  /** the provider's default endpoint, shown as the base URL placeholder */
-  baseUrlHint?: string;
-  /** base_url must be set: there is no default endpoint */
-  baseUrlRequired?: boolean;
-  /** the type keeps its API version in the channel's `other` field; this is the usual value */
-  apiVersion?: string;
-  /** name prefixes of the models this provider serves, to pick its defaults from the known models */
-  modelPrefixes?: string[];
+  type: number;
+  name: string;
+  /** the provider's default endpoint, used when the channel sets none */
+  base_url: string;
+  /** the channel must set base_url: there is no default endpoint */
+  base_url_required: boolean;
+  /** the type's default models, chat models first */
+  models: string[];
+  /** label of the channel's `other` field when the type reads it, e.g. "api-version" */
+  other: string;
+  other_default: string;
+  /** keys the type reads from the channel's config JSON */
+  config: string[];
+  /** what the key field wants, when it is not a plain API key */
+  key_hint: string;
 }
 
-export const CHANNEL_TYPES: ChannelType[] = [
-  {
-    value: 1,
-    label: 'OpenAI',
-    supported: true,
-    baseUrlHint: 'https://api.openai.com',
-    modelPrefixes: ['gpt-', 'chatgpt-', 'o1', 'o3', 'o4', 'text-embedding-', 'text-moderation', 'omni-moderation', 'dall-e', 'tts-', 'whisper-'],
-  },
-  { value: 8, label: 'Custom (OpenAI-compatible)', supported: true, baseUrlHint: 'https://example.com', baseUrlRequired: true },
-  { value: 36, label: 'DeepSeek', supported: true, baseUrlHint: 'https://api.deepseek.com', modelPrefixes: ['deepseek-'] },
-  { value: 28, label: 'Mistral', supported: true, baseUrlHint: 'https://api.mistral.ai', modelPrefixes: ['mistral-', 'open-mistral', 'open-mixtral', 'codestral', 'pixtral', 'ministral'] },
-  { value: 29, label: 'Groq', supported: true, baseUrlHint: 'https://api.groq.com/openai', modelPrefixes: ['llama', 'mixtral-', 'gemma'] },
-  { value: 25, label: 'Moonshot', supported: true, baseUrlHint: 'https://api.moonshot.cn', modelPrefixes: ['moonshot-', 'kimi-'] },
-  { value: 45, label: 'xAI', supported: true, baseUrlHint: 'https://api.x.ai', modelPrefixes: ['grok-'] },
-  { value: 20, label: 'OpenRouter', supported: true, baseUrlHint: 'https://openrouter.ai/api' },
-  { value: 39, label: 'together.ai', supported: true, baseUrlHint: 'https://api.together.xyz' },
-  { value: 44, label: 'SiliconFlow', supported: true, baseUrlHint: 'https://api.siliconflow.cn' },
-  { value: 30, label: 'Ollama', supported: true, baseUrlHint: 'http://localhost:11434' },
-  { value: 3, label: 'Azure OpenAI', supported: false, baseUrlHint: 'https://YOUR-RESOURCE.openai.azure.com', baseUrlRequired: true, apiVersion: '2024-10-21' },
-  { value: 14, label: 'Anthropic Claude', supported: false, baseUrlHint: 'https://api.anthropic.com', modelPrefixes: ['claude-'] },
-  { value: 24, label: 'Google Gemini', supported: false, baseUrlHint: 'https://generativelanguage.googleapis.com', apiVersion: 'v1beta', modelPrefixes: ['gemini-'] },
-  { value: 17, label: 'Alibaba Qwen', supported: false },
-  { value: 16, label: 'Zhipu', supported: false },
-  { value: 15, label: 'Baidu Wenxin', supported: false },
-  { value: 23, label: 'Tencent Hunyuan', supported: false },
-  { value: 40, label: 'Doubao', supported: false },
-];
-
-export function channelType(v: number): ChannelType {
-  return CHANNEL_TYPES.find((c) => c.value === v) ?? { value: v, label: `#${v}`, supported: false };
+/** useChannelTypes loads the server's channel types once per mount; null until they arrive. */
+export function useChannelTypes(onError: (e: unknown) => void): ChannelType[] | null {
+  const [types, setTypes] = useState<ChannelType[] | null>(null);
+  useEffect(() => {
+    api<ChannelType[]>('GET', '/api/channel/types')
+      .then((d) => setTypes(Array.isArray(d) ? d : []))
+      .catch((e) => {
+        setTypes([]);
+        onError(e);
+      });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  return types;
 }
 
-/** defaultModels picks from the known models those the type's provider serves. */
-export function defaultModels(ct: ChannelType, known: string[]): string[] {
-  const prefixes = ct.modelPrefixes;
-  if (!prefixes) return [];
-  return known.filter((m) => prefixes.some((p) => m.startsWith(p)));
+/** typeName names a channel type, or by its number when the server no longer lists it. */
+export function typeName(types: ChannelType[] | null, v: number): string {
+  return types?.find((c) => c.type === v)?.name ?? `#${v}`;
+}
+
+/** findType is the server's description of type v, if it lists it. */
+export function findType(types: ChannelType[] | null, v: number): ChannelType | undefined {
+  return types?.find((c) => c.type === v);
+}
+
+// Name parts of models a chat completion cannot test, as on the server
+// (model.IsChatModel): the channel test sends a chat call.
+const NON_CHAT = ['embed', 'moderation', 'dall-e', 'gpt-image', 'image', 'tts', 'whisper', 'transcribe', 'audio', 'speech', 'rerank', 'realtime'];
+
+/** isChatModel guesses from the name whether a model answers chat completions. */
+export function isChatModel(name: string): boolean {
+  const n = name.toLowerCase();
+  return !NON_CHAT.some((m) => n.includes(m));
+}
+
+/** defaultTestModel is what the server tests when the channel sets no test model. */
+export function defaultTestModel(models: string[]): string | undefined {
+  return models.find(isChatModel);
 }

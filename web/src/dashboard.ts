@@ -97,3 +97,19 @@ export function normalizeDashboard(data: unknown): { days: DayPoint[]; models: M
     models: [...modelMap.values()].sort((a, b) => b.requests - a.requests),
   };
 }
+
+/**
+ * fillDays returns one point for each of the last n UTC days ending on
+ * today, taking the figures from days and zeros where a day had no usage,
+ * so that the chart's axis shows the whole chosen period.
+ */
+export function fillDays(days: DayPoint[], n: number, today: Date = new Date()): DayPoint[] {
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  const out: DayPoint[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const day = new Date(end - i * 86400000).toISOString().slice(0, 10);
+    out.push(byDay.get(day) ?? { day, requests: 0, tokens: 0, quota: 0 });
+  }
+  return out;
+}

@@ -30,14 +30,26 @@ interface I18n {
 
 const Ctx = createContext<I18n | null>(null);
 
-function fill(s: string, vars?: Vars): string {
+export function fill(s: string, vars?: Vars): string {
   if (!vars) return s;
   return s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
 }
 
+// The language in use, for code outside React (the API client translating
+// a server error); the provider keeps it current.
+let active: Lang | null = null;
+
+/** translate is t() for code outside React components. */
+export function translate(s: string, vars?: Vars): string {
+  if (active === null) active = initialLang();
+  return fill(active === 'zh' ? zh[s] ?? s : s, vars);
+}
+
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [lang, setLangState] = useState<Lang>(initialLang);
+  active = lang;
   const setLang = useCallback((l: Lang) => {
+    active = l;
     setLangState(l);
     try {
       localStorage.setItem(STORAGE_KEY, l);

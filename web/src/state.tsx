@@ -57,6 +57,9 @@ interface AppState {
 
 const Ctx = createContext<AppState | null>(null);
 
+/** AUTH_PAGES are the routes drawn for someone not signed in. */
+const AUTH_PAGES = ['/login', '/register', '/reset', '/user/reset'];
+
 export function AppProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>({});
   const [statusError, setStatusError] = useState('');
@@ -89,7 +92,10 @@ export function AppProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    Promise.allSettled([refreshStatus(), refreshUser()]).finally(() => setLoading(false));
+    // The sign-in pages need no session check: asking /api/user/self there
+    // only logs a 401 on every visit. They sign in and then load the user.
+    const onAuthPage = AUTH_PAGES.includes(window.location.pathname);
+    Promise.allSettled(onAuthPage ? [refreshStatus()] : [refreshStatus(), refreshUser()]).finally(() => setLoading(false));
   }, [refreshStatus, refreshUser]);
 
   useEffect(() => onUnauthorized(() => setUser(null)), []);

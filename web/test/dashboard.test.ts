@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeDashboard } from '../src/dashboard';
+import { fillDays, normalizeDashboard } from '../src/dashboard';
 
 describe('normalizeDashboard', () => {
   it('reads Switchyard rows: UTC day buckets in unix seconds, snake_case', () => {
@@ -52,5 +52,14 @@ describe('normalizeDashboard', () => {
     for (const d of [[], null, undefined, 'x', 3, { a: 1 }]) {
       expect(normalizeDashboard(d)).toEqual({ days: [], models: [] });
     }
+  });
+});
+
+describe('fillDays', () => {
+  it('draws every day of the period, zeros included', () => {
+    const today = new Date(Date.UTC(2026, 11, 1, 15));
+    const filled = fillDays([{ day: '2026-11-29', requests: 3, tokens: 30, quota: 300 }], 4, today);
+    expect(filled.map((d) => d.day)).toEqual(['2026-11-28', '2026-11-29', '2026-11-30', '2026-12-01']);
+    expect(filled.map((d) => d.requests)).toEqual([0, 3, 0, 0]);
   });
 });

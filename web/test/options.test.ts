@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupOf, isJSONOption } from '../src/optionGroups';
-import { CHANNEL_TYPES, channelType, defaultModels } from '../src/channelTypes';
+import { defaultTestModel, isChatModel, typeName } from '../src/channelTypes';
 import { modelNames, splitList } from '../src/models';
 
 describe('settings grouping', () => {
@@ -27,21 +27,18 @@ describe('settings grouping', () => {
 });
 
 describe('channel types', () => {
-  it('offers only types the server relays to as supported, each once', () => {
-    const values = CHANNEL_TYPES.map((c) => c.value);
-    expect(new Set(values).size).toBe(values.length);
-    const supported = CHANNEL_TYPES.filter((c) => c.supported).map((c) => c.value).sort((a, b) => a - b);
-    // model.ChannelTypes on the server
-    expect(supported).toEqual([1, 8, 20, 25, 28, 29, 30, 36, 39, 44, 45]);
+  const types = [
+    { type: 1, name: 'OpenAI', base_url: 'https://api.openai.com', base_url_required: false, models: [], other: '', other_default: '', config: [], key_hint: '' },
+  ];
+  it('names a type the server lists, and any other by its number', () => {
+    expect(typeName(types, 1)).toBe('OpenAI');
+    expect(typeName(types, 99)).toBe('#99');
+    expect(typeName(null, 1)).toBe('#1');
   });
-  it('names an unknown type by its number', () => {
-    expect(channelType(99)).toEqual({ value: 99, label: '#99', supported: false });
-  });
-  it("picks a provider's default models from the known list by prefix", () => {
-    const known = ['deepseek-chat', 'gpt-4o', 'gpt-4o-mini', 'o3-mini', 'grok-3', 'text-embedding-3-small'];
-    expect(defaultModels(channelType(1), known)).toEqual(['gpt-4o', 'gpt-4o-mini', 'o3-mini', 'text-embedding-3-small']);
-    expect(defaultModels(channelType(36), known)).toEqual(['deepseek-chat']);
-    expect(defaultModels(channelType(20), known)).toEqual([]);
+  it('tests the first chat model, never an image, audio or embedding model', () => {
+    expect(defaultTestModel(['dall-e-2', 'text-embedding-3-small', 'tts-1', 'whisper-1', 'omni-moderation-latest', 'gpt-4o-mini', 'gpt-4o'])).toBe('gpt-4o-mini');
+    expect(defaultTestModel(['dall-e-3'])).toBeUndefined();
+    expect(isChatModel('deepseek-chat')).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { useApp } from '../state';
 import LangSwitch from './LangSwitch';
 
 /** AuthCard frames the pages a visitor sees before signing in. */
-export default function AuthCard({ title, children }: { title: string; children: ReactNode }) {
+export default function AuthCard({ title, children, below }: { title: string; children: ReactNode; below?: ReactNode }) {
   const { status, statusError } = useApp();
   return (
     <div className="auth-page">
@@ -22,6 +22,7 @@ export default function AuthCard({ title, children }: { title: string; children:
           {children}
         </Stack>
       </Paper>
+      {below}
     </div>
   );
 }

@@ -18,6 +18,7 @@ interface Item {
 const ITEMS: Item[] = [
   { to: '/', label: 'Dashboard' },
   { to: '/token', label: 'Tokens' },
+  { to: '/pg', label: 'Playground' },
   { to: '/channel', label: 'Channels', admin: true },
   { to: '/user', label: 'Users', admin: true },
   { to: '/redemption', label: 'Redemption codes', admin: true },
@@ -81,6 +82,10 @@ export default function Layout() {
             onClick={close}
           />
         ))}
+        {/* ChatLink: the chat front end root points users to (One API's option). */}
+        {status.chat_link && (
+          <NavLink component="a" href={status.chat_link} target="_blank" rel="noopener noreferrer" label={t('Chat')} data-testid="chat-link" />
+        )}
       </AppShell.Navbar>
       <AppShell.Main>
         <Suspense

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Group, Switch, TextInput, Textarea, Button, Text, Stack, PasswordInput } from '@mantine/core';
 import { useI18n } from '../i18n';
-import { HELP, isJSONOption, LONG_TEXT } from '../optionGroups';
+import { HELP, LABELS, isJSONOption, LONG_TEXT } from '../optionGroups';
 
 interface Props {
   name: string;
@@ -52,10 +52,18 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     else if (secret) setDraft('');
   };
 
+  // The option in words, its key small beside it for those who script.
+  const label = (
+    <Group gap={6} component="span" display="inline-flex">
+      <Text size="sm" fw={500} component="span">{LABELS[name] ? t(LABELS[name]) : name}</Text>
+      {LABELS[name] && <Text size="xs" c="dimmed" className="mono" component="span">{name}</Text>}
+    </Group>
+  );
+
   if (isBool) {
     return (
       <Switch
-        label={<Text size="sm" className="mono">{name}</Text>}
+        label={label}
         description={help}
         checked={draft === 'true'}
         disabled={busy}
@@ -68,7 +76,6 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
     );
   }
 
-  const label = <Text size="sm" fw={500} className="mono">{name}</Text>;
   let input;
   if (secret) {
     input = (

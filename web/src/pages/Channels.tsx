@@ -1,17 +1,19 @@
 import { useEffect, useMemo, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip,
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip, Menu,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, request } from '../api';
 import { fmtTime, jsonObjectError, notifyError, notifyOk } from '../util';
 import { modelNames, splitList } from '../models';
-import { CHANNEL_TYPES, channelType, defaultModels } from '../channelTypes';
+import { defaultTestModel, findType, typeName, useChannelTypes } from '../channelTypes';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { DISABLED, ENABLED } from '../status';
 
 export interface Channel {
   id: number;
@@ -36,6 +38,7 @@ export interface Channel {
   in_flight?: number;
   inflight?: number;
   max_inflight?: number;
+  test_model?: string;
 }
 
 interface Form {
@@ -52,7 +55,11 @@ interface Form {
   priority: number;
   weight: number;
   max_inflight: number;
+  test_model: string;
 }
+
+/** FieldErrors are the form's own checks, shown under their fields. */
+type FieldErrors = Partial<Record<'type' | 'name' | 'key' | 'base_url' | 'models' | 'test_model', string>>;
 
 const emptyForm: Form = {
   type: 1,
@@ -65,8 +72,11 @@ const emptyForm: Form = {
   model_mapping: '',
   config: '',
   priority: 0,
-  weight: 0,
+  // 1, not 0: a channel of weight 0 never serves while another channel in
+  // its tier has weight, which surprised people adding a second channel.
+  weight: 1,
   max_inflight: 0,
+  test_model: '',
 };
 
 /** mappingError checks a model mapping: a JSON object whose values are model names. */
@@ -97,6 +107,8 @@ export default function Channels() {
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Channel>('/api/channel/');
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const types = useChannelTypes(notifyError);
   const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState<number | null>(null);
   const [allModels, setAllModels] = useState<string[]>([]);
@@ -111,16 +123,18 @@ export default function Channels() {
       .catch(notifyError);
   }, []);
 
-  const typeModels = useMemo(() => (form ? defaultModels(channelType(form.type), allModels) : []), [form, allModels]);
+  const typeModels = useMemo(() => (form ? findType(types, form.type)?.models ?? [] : []), [form, types]);
   const modelChoices = useMemo(() => [...new Set([...typeModels, ...allModels])], [typeModels, allModels]);
 
   const openCreate = () => {
     setFormError('');
+    setFieldErrors({});
     setForm({ ...emptyForm });
   };
 
   const openEdit = async (c: Channel) => {
     setFormError('');
+    setFieldErrors({});
     try {
       const full = await api<Channel>('GET', `/api/channel/${c.id}`);
       setForm({
@@ -137,6 +151,7 @@ export default function Channels() {
         priority: full.priority ?? 0,
         weight: full.weight ?? 0,
         max_inflight: full.max_inflight ?? 0,
+        test_model: full.test_model ?? '',
       });
     } catch (e) {
       notifyError(e);
@@ -146,12 +161,16 @@ export default function Channels() {
   const save = async () => {
     if (!form) return;
     setFormError('');
-    const ct = channelType(form.type);
-    if (!ct.supported) return setFormError(t('This server does not relay to {type} channels.', { type: ct.label }));
-    if (!form.name.trim()) return setFormError(t('Name is required.'));
-    if (!form.id && !form.key.trim()) return setFormError(t('Key is required.'));
-    if (ct.baseUrlRequired && !form.base_url.trim()) return setFormError(t('This channel type needs a base URL.'));
-    if (!form.models.length) return setFormError(t('Pick at least one model.'));
+    const ct = findType(types, form.type);
+    const fe: FieldErrors = {};
+    if (!ct) fe.type = t('This server does not relay to channels of type {type}.', { type: form.type });
+    if (!form.name.trim()) fe.name = t('Name is required.');
+    if (!form.id && !form.key.trim()) fe.key = t('Key is required.');
+    if (ct?.base_url_required && !form.base_url.trim()) fe.base_url = t('This channel type needs a base URL.');
+    if (!form.models.length) fe.models = t('Pick at least one model.');
+    if (form.test_model && !form.models.includes(form.test_model)) fe.test_model = t('The test model must be one of the channel’s models.');
+    setFieldErrors(fe);
+    if (Object.keys(fe).length) return;
     const me = mappingError(form.model_mapping);
     if (me) return setFormError(t('Model mapping is not valid: {e}', { e: me }));
     const ce = jsonObjectError(form.config);
@@ -168,6 +187,7 @@ export default function Channels() {
       priority: form.priority,
       weight: form.weight,
       max_inflight: form.max_inflight,
+      test_model: form.test_model,
     };
     if (form.key.trim()) body.key = form.key.trim();
     setSaving(true);
@@ -188,14 +208,15 @@ export default function Channels() {
     // Only the status is sent: PUT changes just the fields it is given,
     // and echoing the row back would overwrite live figures such as
     // used_quota with the stale ones this page loaded.
-    act(() => api('PUT', '/api/channel/', { id: c.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
+    act(() => api('PUT', '/api/channel/', { id: c.id, status }), status === ENABLED ? t('Enabled') : t('Disabled'));
 
-  const test = async (c: Channel) => {
+  const test = async (c: Channel, model?: string) => {
     setTesting(c.id);
     try {
-      const env = await request<unknown>('GET', `/api/channel/test/${c.id}`);
+      const env = await request<unknown>('GET', `/api/channel/test/${c.id}${model ? `?model=${encodeURIComponent(model)}` : ''}`);
       const secs = typeof env.time === 'number' ? env.time : undefined;
-      notifyOk(secs !== undefined ? t('{name}: test passed in {s} s', { name: c.name, s: secs.toFixed(2) }) : t('{name}: test passed', { name: c.name }));
+      const m = model || c.test_model || defaultTestModel(splitList(c.models)) || '';
+      notifyOk(secs !== undefined ? t('{name}: test of {model} passed in {s} s', { name: c.name, model: m, s: secs.toFixed(2) }) : t('{name}: test passed', { name: c.name }));
     } catch (e) {
       notifyError(new Error(`${c.name}: ${(e as Error).message}`));
     } finally {
@@ -240,7 +261,7 @@ export default function Channels() {
     }
   };
 
-  const ct = form ? channelType(form.type) : null;
+  const ct = form ? findType(types, form.type) ?? null : null;
 
   return (
     <Stack>
@@ -294,7 +315,7 @@ export default function Channels() {
                     {splitList(c.models).length === 1 ? t('1 model') : t('{n} models', { n: splitList(c.models).length })}
                   </Text>
                 </Table.Td>
-                <Table.Td className="nowrap">{channelType(c.type).label}</Table.Td>
+                <Table.Td className="nowrap">{typeName(types, c.type)}</Table.Td>
                 <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
                 <Table.Td>{c.group}</Table.Td>
                 <Table.Td>{c.priority ?? 0}</Table.Td>
@@ -317,74 +338,75 @@ export default function Channels() {
                   </Tooltip>
                 </Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    <Button size="compact-xs" variant="default" loading={testing === c.id} onClick={() => test(c)} data-testid="channel-test">{t('Test')}</Button>
-                    {c.status === 1 ? (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 2)}>{t('Disable')}</Button>
-                    ) : (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(c, 1)}>{t('Enable')}</Button>
-                    )}
-                    <Button size="compact-xs" variant="default" onClick={() => openEdit(c)}>{t('Edit')}</Button>
-                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete channel {name}?', { name: c.name })} onConfirm={() => remove(c)}>
-                      {t('Delete')}
-                    </ConfirmButton>
-                  </Group>
+                  <RowActions
+                    status={c.status === 3 ? DISABLED : c.status}
+                    onStatus={(next) => setStatus(c, next)}
+                    onEdit={() => openEdit(c)}
+                    deleteQuestion={t('Delete channel {name}?', { name: c.name })}
+                    onDelete={() => remove(c)}
+                  >
+                    <Button.Group>
+                      <Button size="compact-xs" variant="default" loading={testing === c.id} onClick={() => test(c)} data-testid="channel-test">{t('Test')}</Button>
+                      <Menu position="bottom-end" withinPortal>
+                        <Menu.Target>
+                          <Button size="compact-xs" variant="default" aria-label={t('Test with a model')} data-testid="channel-test-pick">▾</Button>
+                        </Menu.Target>
+                        <Menu.Dropdown mah={320} style={{ overflowY: 'auto' }}>
+                          <Menu.Label>{t('Test with a model')}</Menu.Label>
+                          {splitList(c.models).map((m) => (
+                            <Menu.Item key={m} onClick={() => test(c, m)}>{m}</Menu.Item>
+                          ))}
+                        </Menu.Dropdown>
+                      </Menu>
+                    </Button.Group>
+                  </RowActions>
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={12}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No channels yet.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={12} loading={loading} text={t('No channels yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
       <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
       <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit channel') : t('New channel')} size="lg">
-        {form && ct && (
+        {form && types && (
           <Stack>
             <Select
               label={t('Type')}
               searchable
               allowDeselect={false}
-              data={[
-                { group: t('Supported'), items: CHANNEL_TYPES.filter((c) => c.supported).map((c) => ({ value: String(c.value), label: c.label })) },
-                {
-                  group: t('Not supported by this server'),
-                  items: CHANNEL_TYPES.filter((c) => !c.supported).map((c) => ({ value: String(c.value), label: c.label, disabled: true })),
-                },
-              ]}
+              data={types.map((c) => ({ value: String(c.type), label: c.name }))}
               value={String(form.type)}
+              error={fieldErrors.type}
               onChange={(v) => {
-                const next = channelType(Number(v));
-                setForm({ ...form, type: Number(v), other: next.apiVersion && !form.other ? next.apiVersion : next.apiVersion ? form.other : '' });
+                const next = findType(types, Number(v));
+                setForm({ ...form, type: Number(v), other: next?.other ? form.other || next.other_default : '' });
               }}
               data-testid="channel-type"
             />
-            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="channel-name" />
+            <TextInput label={t('Name')} value={form.name} error={fieldErrors.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="channel-name" />
             <TextInput
               label={t('Base URL')}
-              description={ct.baseUrlRequired ? t('Required for this type.') : t('Optional; leave empty for the provider default.')}
-              placeholder={ct.baseUrlHint}
+              description={ct?.base_url_required ? t('Required for this type.') : t('Optional; leave empty for the provider default.')}
+              placeholder={ct?.base_url || 'https://example.com'}
               value={form.base_url}
+              error={fieldErrors.base_url}
               onChange={(e) => setForm({ ...form, base_url: e.currentTarget.value })}
               data-testid="channel-base-url"
             />
-            {ct.apiVersion && (
+            {ct?.other && (
               <TextInput
-                label={t('API version')}
-                placeholder={ct.apiVersion}
+                label={ct.other}
+                placeholder={ct.other_default}
                 value={form.other}
                 onChange={(e) => setForm({ ...form, other: e.currentTarget.value })}
               />
             )}
             <Textarea
               label={t('Key')}
-              description={form.id ? t('Leave empty to keep the current key.') : t('One key per line creates one channel per key.')}
+              error={fieldErrors.key}
+              description={[form.id ? t('Leave empty to keep the current key.') : t('One key per line creates one channel per key.'), ct?.key_hint].filter(Boolean).join(' ')}
               autosize
               minRows={2}
               value={form.key}
@@ -396,17 +418,29 @@ export default function Channels() {
               label={t('Models')}
               data={modelChoices}
               value={form.models}
-              onChange={(v) => setForm({ ...form, models: v })}
+              onChange={(v) => setForm({ ...form, models: v, test_model: v.includes(form.test_model) ? form.test_model : '' })}
               clearable
               maxDropdownHeight={240}
+              error={fieldErrors.models}
               data-testid="channel-models"
             />
             <Group gap="xs">
               <Button size="xs" variant="default" disabled={!typeModels.length} onClick={() => setForm({ ...form, models: [...new Set([...form.models, ...typeModels])] })}>
                 {t('Add the type’s default models')}
               </Button>
-              <Button size="xs" variant="default" onClick={() => setForm({ ...form, models: [] })}>{t('Clear models')}</Button>
+              <Button size="xs" variant="default" onClick={() => setForm({ ...form, models: [], test_model: '' })}>{t('Clear models')}</Button>
             </Group>
+            <Select
+              label={t('Test model')}
+              description={t('The model the Test button and the periodic tests send. Empty: the first chat model of the list ({model}).', { model: defaultTestModel(form.models) ?? '—' })}
+              data={form.models}
+              value={form.test_model || null}
+              clearable
+              searchable
+              error={fieldErrors.test_model}
+              onChange={(v) => setForm({ ...form, test_model: v ?? '' })}
+              data-testid="channel-test-model"
+            />
             <Textarea
               label={t('Model mapping')}
               description={t('JSON object from requested model to the upstream model, e.g. {"gpt-4o": "gpt-4o-2024-08-06"}')}
@@ -419,12 +453,12 @@ export default function Channels() {
             />
             <Group grow>
               <NumberInput label={t('Priority')} description={t('Higher is tried first')} value={form.priority} allowDecimal={false} onChange={(v) => setForm({ ...form, priority: Number(v) || 0 })} />
-              <NumberInput label={t('Weight')} description={t('Share inside a priority tier')} value={form.weight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, weight: Number(v) || 0 })} />
+              <NumberInput label={t('Weight')} description={t('Share inside a priority tier; 0 never serves while another channel in the tier has weight')} value={form.weight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, weight: Number(v) || 0 })} />
               <NumberInput label={t('In-flight limit')} description={t('0 means no limit')} value={form.max_inflight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, max_inflight: Number(v) || 0 })} />
             </Group>
             <Textarea
               label={t('Config (JSON)')}
-              description={t('Extra provider settings such as region; leave empty when not needed.')}
+              description={ct?.config.length ? t('This type reads these keys: {keys}', { keys: ct.config.join(', ') }) : t('Extra provider settings such as region; leave empty when not needed.')}
               autosize
               minRows={1}
               classNames={{ input: 'mono' }}

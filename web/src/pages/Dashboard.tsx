@@ -3,7 +3,7 @@ import { SimpleGrid, Paper, Text, Title, Alert, Group, Button, Loader, Center, S
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
-import { normalizeDashboard, type DayPoint, type ModelPoint } from '../dashboard';
+import { fillDays, normalizeDashboard, type DayPoint, type ModelPoint } from '../dashboard';
 
 // recharts is the heaviest dependency; it loads after the figures are drawn.
 const Charts = lazy(() => import('../components/Charts'));
@@ -45,7 +45,7 @@ export default function Dashboard() {
     const results = await Promise.allSettled([
       refreshUser(),
       api<unknown>('GET', `/api/user/dashboard${qs({ days, scope: scope === 'all' ? 'all' : undefined })}`).then((d) =>
-        setSeries(normalizeDashboard(d)),
+        setSeries(((n) => ({ ...n, days: fillDays(n.days, Number(days)) }))(normalizeDashboard(d))),
       ),
       api<string>('GET', '/api/notice').then((n) => setNotice(typeof n === 'string' ? n : '')),
     ]);
@@ -60,6 +60,8 @@ export default function Dashboard() {
 
   const totalRequests = series?.days.reduce((s, d) => s + d.requests, 0) ?? 0;
   const totalTokens = series?.days.reduce((s, d) => s + d.tokens, 0) ?? 0;
+  const totalQuota = series?.days.reduce((s, d) => s + d.quota, 0) ?? 0;
+  const hasUsage = !!series && (totalRequests > 0 || series.models.length > 0);
 
   return (
     <Stack>
@@ -98,8 +100,12 @@ export default function Dashboard() {
       )}
       {error && <Alert color="red">{error}</Alert>}
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
-        <Stat label={t('Quota left')} value={fmtQuota(user?.quota)} sub={units(user?.quota)} testid="quota-left" />
-        <Stat label={t('Quota used')} value={fmtQuota(user?.used_quota)} sub={units(user?.used_quota)} testid="quota-used" />
+        <Stat label={scope === 'all' ? t('Your quota left') : t('Quota left')} value={fmtQuota(user?.quota)} sub={units(user?.quota)} testid="quota-left" />
+        {scope === 'all' ? (
+          <Stat label={t('Quota used, all users (period)')} value={fmtQuota(totalQuota)} sub={units(totalQuota)} testid="quota-used" />
+        ) : (
+          <Stat label={t('Quota used')} value={fmtQuota(user?.used_quota)} sub={units(user?.used_quota)} testid="quota-used" />
+        )}
         <Stat
           label={scope === 'all' ? t('Requests, all users') : t('Requests (period)')}
           value={totalRequests.toLocaleString('en-US')}
@@ -111,7 +117,7 @@ export default function Dashboard() {
       </SimpleGrid>
       {series === null ? (
         <Center h={200}>{busy ? <Loader /> : null}</Center>
-      ) : series.days.length === 0 && series.models.length === 0 ? (
+      ) : !hasUsage ? (
         <Paper withBorder p="xl" radius="md">
           <Text c="dimmed" ta="center">
             {t('No usage yet. Create a token and send a request to see charts here.')}

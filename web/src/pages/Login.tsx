@@ -1,11 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router-dom';
-import { TextInput, PasswordInput, Button, Stack, Alert, Group, Anchor } from '@mantine/core';
+import { TextInput, PasswordInput, Button, Stack, Alert, Group, Anchor, Box } from '@mantine/core';
 import AuthCard from '../components/AuthCard';
 import Turnstile from '../components/Turnstile';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
+import { useSubmit } from '../useSubmit';
 
 export default function Login() {
   const { status, user, refreshUser } = useApp();
@@ -15,38 +16,39 @@ export default function Login() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [turnstile, setTurnstile] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
+  const [home, setHome] = useState('');
   const next = params.get('next') || '/';
+
+  // HomePageContent, the site's welcome text set by root (HTML, as One API
+  // takes it), is shown to visitors under the sign-in form.
+  useEffect(() => {
+    api<string>('GET', '/api/home_page_content')
+      .then((h) => setHome(typeof h === 'string' ? h.trim() : ''))
+      .catch(() => setHome(''));
+  }, []);
   const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
 
   if (user) return <Navigate to={safeNext} replace />;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError('');
-    if (!username || !password) {
-      setError(t('Enter your username and password.'));
-      return;
-    }
-    if (status.turnstile_check && !turnstile) {
-      setError(t('Please complete the human check.'));
-      return;
-    }
-    setBusy(true);
-    try {
-      await api('POST', `/api/user/login${qs({ turnstile })}`, { username, password });
-      await refreshUser();
-      navigate(safeNext, { replace: true });
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await api('POST', `/api/user/login${qs({ turnstile })}`, { username, password });
+        await refreshUser();
+        navigate(safeNext, { replace: true });
+      },
+      (!username || !password) && t('Enter your username and password.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
   };
 
   return (
-    <AuthCard title={t('Sign in')}>
+    <AuthCard
+      title={t('Sign in')}
+      below={home ? <Box mt="lg" w={640} maw="100%" className="footer-html" data-testid="home-page-content" dangerouslySetInnerHTML={{ __html: home }} /> : undefined}
+    >
       <form onSubmit={submit}>
         <Stack>
           {status.password_login_enabled === false && (

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Stack, Text, Paper, Select, Badge, SegmentedControl, Tooltip, SimpleGrid,
+  Title, Group, Button, Table, TextInput, Stack, Text, Paper, Select, Badge, SegmentedControl, Tooltip, SimpleGrid, Modal, Code,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -8,6 +8,8 @@ import { api, listPage, qs } from '../api';
 import { fmtTime, fromLocalInput, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import ConfirmButton from '../components/ConfirmButton';
+import { logMessage } from '../messages';
+import { EmptyRow } from '../components/TableParts';
 
 interface Log {
   id: number;
@@ -31,6 +33,27 @@ interface Log {
   stream?: boolean;
   request_id?: string;
   ip?: string;
+  code?: string;
+  params?: string;
+}
+
+/**
+ * splitContent separates a consume row's stored content ("request: …\nanswer: …",
+ * written when LogContentEnabled is on) and pretty-prints the request's JSON
+ * when it was stored whole.
+ */
+export function splitContent(content: string): { request: string; answer: string } | null {
+  if (!content.startsWith('request: ')) return null;
+  const i = content.indexOf('\nanswer: ');
+  const rawReq = content.slice('request: '.length, i < 0 ? undefined : i);
+  const answer = i < 0 ? '' : content.slice(i + '\nanswer: '.length);
+  let request = rawReq;
+  try {
+    request = JSON.stringify(JSON.parse(rawReq), null, 2);
+  } catch {
+    // cut at LogContentMaxBytes: shown as stored
+  }
+  return { request, answer };
 }
 
 const TYPES: Record<number, [string, string]> = {
@@ -67,6 +90,7 @@ export default function Logs() {
   const [stat, setStat] = useState<{ quota?: number; tokens?: number; count?: number } | null>(null);
 
   const all = isAdmin && scope === 'all';
+  const [detail, setDetail] = useState<Log | null>(null);
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -209,30 +233,36 @@ export default function Logs() {
                   <Table.Td className="nowrap">{l.quota !== undefined ? fmtQuota(l.quota) : ''}</Table.Td>
                   <Table.Td className="nowrap">
                     {elapsed !== undefined && elapsed > 0 ? `${elapsed} ms` : ''}
-                    {first !== undefined && first > 0 && (
+                    {stream && first !== undefined && first > 0 && (
                       <Text size="xs" c="dimmed">
                         {t('first token {n} ms', { n: first })}
                       </Text>
                     )}
                   </Table.Td>
                   <Table.Td miw={200} maw={360}>
-                    <Tooltip label={[l.request_id, l.ip].filter(Boolean).join(' · ')} disabled={!l.request_id && !l.ip} multiline maw={360}>
-                      <Text size="xs" className="pre-wrap" lineClamp={3}>{l.content}</Text>
-                    </Tooltip>
+                    {l.type === 2 ? (
+                      <Group gap={6} wrap="nowrap">
+                        <Text size="xs" c="dimmed" className="mono">{l.request_id}</Text>
+                        {l.content && (
+                          <Button size="compact-xs" variant="light" onClick={() => setDetail(l)} data-testid="log-detail-open">{t('View')}</Button>
+                        )}
+                      </Group>
+                    ) : (
+                      <Tooltip label={[l.request_id, l.ip].filter(Boolean).join(' · ')} disabled={!l.request_id && !l.ip} multiline maw={360}>
+                        <Text size="xs" className="pre-wrap" style={{ overflowWrap: 'anywhere' }}>{logMessage(l.code, l.params, l.content ?? '', t)}</Text>
+                      </Tooltip>
+                    )}
                   </Table.Td>
                 </Table.Tr>
               );
             })}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={10}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No logs match.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No logs match.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
+      <Modal opened={!!detail} onClose={() => setDetail(null)} title={t('Call details')} size="xl">
+        {detail && <LogDetail log={detail} />}
+      </Modal>
       <Pager page={page} pageSize={pageSize} count={rows.length} total={total} hasMore={hasMore} onPage={setPage} onPageSize={(n) => { setPageSize(n); setPage(0); }} />
       {isAdmin && (
         <Paper withBorder p="sm" radius="md">
@@ -249,6 +279,31 @@ export default function Logs() {
             </ConfirmButton>
           </Group>
         </Paper>
+      )}
+    </Stack>
+  );
+}
+
+/** LogDetail shows one consume row: its figures and the stored request and answer. */
+function LogDetail({ log }: { log: Log }) {
+  const { t } = useI18n();
+  const { fmtQuota } = useApp();
+  const parts = splitContent(log.content ?? '');
+  return (
+    <Stack gap="sm" data-testid="log-detail">
+      <Text size="sm">
+        {[log.model_name, log.token_name, `${log.prompt_tokens ?? 0} + ${log.completion_tokens ?? 0}`, fmtQuota(log.quota ?? 0), log.request_id, log.ip].filter(Boolean).join(' · ')}
+      </Text>
+      {parts ? (
+        <>
+          <Text fw={600} size="sm">{t('Request')}</Text>
+          <Code block className="pre-wrap" data-testid="log-detail-request">{parts.request}</Code>
+          <Text fw={600} size="sm">{t('Answer')}</Text>
+          <Code block className="pre-wrap" data-testid="log-detail-answer">{parts.answer}</Code>
+          <Text size="xs" c="dimmed">{t('Keys and other secrets in the request are replaced by [redacted] before it is stored.')}</Text>
+        </>
+      ) : (
+        <Code block className="pre-wrap">{log.content}</Code>
       )}
     </Stack>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, NumberInput, Textarea,
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Paper, NumberInput, Textarea,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -9,7 +9,8 @@ import { copyText, fmtTime, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
-import ConfirmButton from '../components/ConfirmButton';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 
 interface Redemption {
@@ -53,7 +54,7 @@ export default function Redemptions() {
   };
 
   const setStatus = (r: Redemption, status: number) =>
-    act(() => api('PUT', '/api/redemption/?status_only=1', { id: r.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
+    act(() => api('PUT', '/api/redemption/?status_only=1', { id: r.id, status }), status === ENABLED ? t('Enabled') : t('Disabled'));
 
   const remove = (r: Redemption) =>
     act(() => api('DELETE', `/api/redemption/${r.id}`), t('Deleted'));
@@ -108,28 +109,22 @@ export default function Redemptions() {
                 <Table.Td className="nowrap">{fmtTime(r.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{fmtTime(r.redeemed_time)}</Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    {r.status === 1 && <Button size="compact-xs" variant="default" onClick={() => setStatus(r, 2)}>{t('Disable')}</Button>}
-                    {r.status === 2 && <Button size="compact-xs" variant="default" onClick={() => setStatus(r, 1)}>{t('Enable')}</Button>}
+                  <RowActions
+                    status={r.status}
+                    onStatus={(next) => setStatus(r, next)}
+                    deleteQuestion={t('Delete code {name}?', { name: r.name })}
+                    onDelete={() => remove(r)}
+                  >
                     {r.key && (
                       <Button size="compact-xs" variant="default" onClick={() => copyText(r.key!).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed'))))}>
                         {t('Copy')}
                       </Button>
                     )}
-                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete code {name}?', { name: r.name })} onConfirm={() => remove(r)}>
-                      {t('Delete')}
-                    </ConfirmButton>
-                  </Group>
+                  </RowActions>
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={8}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No redemption codes yet.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={8} loading={loading} text={t('No redemption codes yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
@@ -153,7 +148,7 @@ export default function Redemptions() {
       <Modal opened={codes !== null} onClose={() => setCodes(null)} title={t('New codes')} closeOnClickOutside={false}>
         {codes && (
           <Stack>
-            <Alert color="yellow">{t('Copy these codes now and hand them out; they are listed once here.')}</Alert>
+            <Alert color="yellow">{t('Copy these codes and hand them out. The list of redemption codes keeps showing them.')}</Alert>
             <Textarea readOnly autosize minRows={3} maxRows={14} classNames={{ input: 'mono' }} value={codes.join('\n')} data-testid="new-codes" />
             <Group justify="flex-end">
               <Button variant="default" onClick={copyAll}>{t('Copy all')}</Button>

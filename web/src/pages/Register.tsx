@@ -6,6 +6,7 @@ import Turnstile from '../components/Turnstile';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
+import { useSubmit } from '../useSubmit';
 import { notifyOk } from '../util';
 
 export default function Register() {
@@ -15,10 +16,9 @@ export default function Register() {
   const [params] = useSearchParams();
   const [form, setForm] = useState({ username: '', password: '', password2: '', email: '', verification_code: '' });
   const [turnstile, setTurnstile] = useState('');
-  const [error, setError] = useState('');
   const [info, setInfo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [sending, setSending] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
+  const code = useSubmit();
   const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) =>
     setForm({ ...form, [k]: e.currentTarget.value });
 
@@ -27,61 +27,39 @@ export default function Register() {
   const sendCode = async () => {
     setError('');
     setInfo('');
-    if (!form.email) {
-      setError(t('Enter your email address first.'));
-      return;
-    }
-    if (status.turnstile_check && !turnstile) {
-      setError(t('Please complete the human check.'));
-      return;
-    }
-    setSending(true);
-    try {
-      await api('GET', `/api/verification${qs({ email: form.email, turnstile })}`);
-      setInfo(t('A verification code was sent to {email}.', { email: form.email }));
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setSending(false);
-    }
+    await code.run(
+      async () => {
+        await api('GET', `/api/verification${qs({ email: form.email, turnstile })}`);
+        setInfo(t('A verification code was sent to {email}.', { email: form.email }));
+      },
+      !form.email && t('Enter your email address first.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
   };
+  const sending = code.busy;
+  const shownError = error || code.error;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError('');
-    if (!form.username || !form.password) {
-      setError(t('Enter a username and a password.'));
-      return;
-    }
-    if (form.password !== form.password2) {
-      setError(t('The two passwords differ.'));
-      return;
-    }
-    if (status.email_verification && (!form.email || !form.verification_code)) {
-      setError(t('Enter your email and the code sent to it.'));
-      return;
-    }
-    if (status.turnstile_check && !turnstile) {
-      setError(t('Please complete the human check.'));
-      return;
-    }
-    setBusy(true);
-    try {
-      const body: Record<string, string> = { username: form.username, password: form.password };
-      if (status.email_verification) {
-        body.email = form.email;
-        body.verification_code = form.verification_code;
-      }
-      const aff = params.get('aff');
-      if (aff) body.aff_code = aff;
-      await api('POST', `/api/user/register${qs({ turnstile })}`, body);
-      notifyOk(t('Account created. Sign in with it now.'));
-      navigate('/login');
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    code.setError('');
+    await run(
+      async () => {
+        const body: Record<string, string> = { username: form.username, password: form.password };
+        if (status.email_verification) {
+          body.email = form.email;
+          body.verification_code = form.verification_code;
+        }
+        const aff = params.get('aff');
+        if (aff) body.aff_code = aff;
+        await api('POST', `/api/user/register${qs({ turnstile })}`, body);
+        notifyOk(t('Account created. Sign in with it now.'));
+        navigate('/login');
+      },
+      (!form.username || !form.password) && t('Enter a username and a password.'),
+      form.password !== form.password2 && t('The two passwords differ.'),
+      status.email_verification && (!form.email || !form.verification_code) && t('Enter your email and the code sent to it.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
   };
 
   return (
@@ -113,9 +91,9 @@ export default function Register() {
             <Turnstile siteKey={status.turnstile_site_key} onToken={setTurnstile} onError={setError} />
           )}
           {info && <Alert color="blue">{info}</Alert>}
-          {error && (
+          {shownError && (
             <Alert color="red" data-testid="form-error">
-              {error}
+              {shownError}
             </Alert>
           )}
           <Button type="submit" loading={busy}>

@@ -4,6 +4,7 @@ import { Button, Stack, Alert, Anchor, Text, Code, Group } from '@mantine/core';
 import AuthCard from '../components/AuthCard';
 import { useI18n } from '../i18n';
 import { api } from '../api';
+import { useSubmit } from '../useSubmit';
 import { copyText, notifyOk } from '../util';
 
 /** ResetConfirm is where the emailed link lands: it exchanges the link's token for a new password. */
@@ -12,22 +13,14 @@ export default function ResetConfirm() {
   const [params] = useSearchParams();
   const email = params.get('email') || '';
   const token = params.get('token') || '';
-  const [error, setError] = useState('');
   const [password, setPassword] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useSubmit();
 
-  const submit = async () => {
-    setError('');
-    setBusy(true);
-    try {
+  const submit = () =>
+    run(async () => {
       const data = await api<unknown>('POST', '/api/user/reset', { email, token });
       setPassword(typeof data === 'string' ? data : '');
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <AuthCard title={t('Reset password')}>

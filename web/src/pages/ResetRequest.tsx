@@ -6,36 +6,26 @@ import Turnstile from '../components/Turnstile';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
+import { useSubmit } from '../useSubmit';
 
 export default function ResetRequest() {
   const { status } = useApp();
   const { t } = useI18n();
   const [email, setEmail] = useState('');
   const [turnstile, setTurnstile] = useState('');
-  const [error, setError] = useState('');
   const [sent, setSent] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError('');
-    if (!email) {
-      setError(t('Enter your email address first.'));
-      return;
-    }
-    if (status.turnstile_check && !turnstile) {
-      setError(t('Please complete the human check.'));
-      return;
-    }
-    setBusy(true);
-    try {
-      await api('GET', `/api/reset_password${qs({ email, turnstile })}`);
-      setSent(true);
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await api('GET', `/api/reset_password${qs({ email, turnstile })}`);
+        setSent(true);
+      },
+      !email && t('Enter your email address first.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
   };
 
   return (

@@ -16,6 +16,7 @@ function Account() {
   const { user, status, refreshUser } = useApp();
   const { t } = useI18n();
   const [displayName, setDisplayName] = useState(user?.display_name ?? '');
+  const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [password2, setPassword2] = useState('');
   const [error, setError] = useState('');
@@ -25,13 +26,18 @@ function Account() {
 
   const save = async () => {
     setError('');
+    if (password && !current) return setError(t('Enter your current password to set a new one.'));
     if (password && password !== password2) return setError(t('The two passwords differ.'));
     setBusy(true);
     try {
       const body: Record<string, string> = { username: user?.username ?? '', display_name: displayName };
-      if (password) body.password = password;
+      if (password) {
+        body.password = password;
+        body.original_password = current;
+      }
       await api('PUT', '/api/user/self', body);
-      notifyOk(t('Saved'));
+      notifyOk(password ? t('Password changed') : t('Saved'));
+      setCurrent('');
       setPassword('');
       setPassword2('');
       await refreshUser();
@@ -70,11 +76,12 @@ function Account() {
           <Text fw={600}>{t('Profile')}</Text>
           <TextInput label={t('Username')} value={user?.username ?? ''} disabled />
           <TextInput label={t('Display name')} value={displayName} onChange={(e) => setDisplayName(e.currentTarget.value)} />
-          <PasswordInput label={t('New password')} description={t('Leave empty to keep the current password.')} value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-          <PasswordInput label={t('Confirm password')} value={password2} onChange={(e) => setPassword2(e.currentTarget.value)} />
-          {error && <Alert color="red">{error}</Alert>}
+          <PasswordInput label={t('Current password')} name="original_password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.currentTarget.value)} />
+          <PasswordInput label={t('New password')} name="new_password" autoComplete="new-password" description={t('Leave empty to keep the current password.')} value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+          <PasswordInput label={t('Confirm password')} name="new_password2" autoComplete="new-password" value={password2} onChange={(e) => setPassword2(e.currentTarget.value)} />
+          {error && <Alert color="red" data-testid="form-error">{error}</Alert>}
           <Group justify="flex-end">
-            <Button onClick={save} loading={busy}>{t('Save')}</Button>
+            <Button onClick={save} loading={busy} data-testid="profile-save">{t('Save')}</Button>
           </Group>
         </Stack>
       </Paper>

@@ -10,8 +10,10 @@ import { modelNames, splitList } from '../models';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
-import ConfirmButton from '../components/ConfirmButton';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
+import { CopyIcon } from '../components/Icons';
 
 export interface Token {
   id: number;
@@ -52,8 +54,33 @@ const empty: Form = {
   group: '',
 };
 
+/**
+ * Spendable is what a token can really spend: its own remaining quota,
+ * capped by what its owner has left (the relay refuses at whichever runs
+ * out first). A cap or an unlimited token says so underneath.
+ */
+function Spendable({ token, ownerQuota, fmtQuota }: { token: Token; ownerQuota: number; fmtQuota: (q: number) => string }) {
+  const { t } = useI18n();
+  const owner = Math.max(0, ownerQuota);
+  if (token.unlimited_quota) {
+    return (
+      <>
+        {fmtQuota(owner)}
+        <Text size="xs" c="dimmed">{t('Unlimited token: your quota')}</Text>
+      </>
+    );
+  }
+  const capped = owner < token.remain_quota;
+  return (
+    <>
+      {fmtQuota(Math.min(token.remain_quota, owner))}
+      {capped && <Text size="xs" c="orange">{t('Capped by your quota (token: {q})', { q: fmtQuota(token.remain_quota) })}</Text>}
+    </>
+  );
+}
+
 export default function Tokens() {
-  const { fmtQuota, isAdmin } = useApp();
+  const { fmtQuota, isAdmin, user, refreshUser } = useApp();
   const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
@@ -65,6 +92,8 @@ export default function Tokens() {
 
 
   useEffect(() => {
+    // The owner's quota caps every token's; read it fresh.
+    refreshUser().catch(notifyError);
     api<unknown>('GET', '/api/models')
       .then((d) => setModels(modelNames(d)))
       .catch(() => setModels([])); // suggestions only; the field still takes any name
@@ -73,7 +102,7 @@ export default function Tokens() {
       api<unknown>('GET', '/api/group/')
         .then((d) => Array.isArray(d) && setGroups(d.map(String)))
         .catch(notifyError);
-  }, [isAdmin]);
+  }, [isAdmin, refreshUser]);
 
   const openCreate = () => {
     setFormError('');
@@ -139,7 +168,7 @@ export default function Tokens() {
   };
 
   const setStatus = (tk: Token, status: number) =>
-    act(() => api('PUT', '/api/token/?status_only=1', { id: tk.id, status }), status === 1 ? t('Enabled') : t('Disabled'));
+    act(() => api('PUT', '/api/token/?status_only=1', { id: tk.id, status }), status === ENABLED ? t('Enabled') : t('Disabled'));
 
   const remove = (tk: Token) =>
     act(() => api('DELETE', `/api/token/${tk.id}`), t('Deleted'));
@@ -187,31 +216,23 @@ export default function Tokens() {
                 <Table.Td className="mono nowrap">{tk.key ?? ''}</Table.Td>
                 <Table.Td><StatusBadge kind="token" status={tk.status} /></Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(tk.used_quota)}</Table.Td>
-                <Table.Td className="nowrap">{tk.unlimited_quota ? t('Unlimited') : fmtQuota(tk.remain_quota)}</Table.Td>
+                <Table.Td className="nowrap" data-testid="token-spendable">
+                  <Spendable token={tk} ownerQuota={user?.quota ?? 0} fmtQuota={fmtQuota} />
+                </Table.Td>
                 <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    {tk.status === 1 ? (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 2)}>{t('Disable')}</Button>
-                    ) : (
-                      <Button size="compact-xs" variant="default" onClick={() => setStatus(tk, 1)}>{t('Enable')}</Button>
-                    )}
-                    <Button size="compact-xs" variant="default" onClick={() => openEdit(tk)}>{t('Edit')}</Button>
-                    <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete token {name}?', { name: tk.name })} onConfirm={() => remove(tk)}>
-                      {t('Delete')}
-                    </ConfirmButton>
-                  </Group>
+                  <RowActions
+                    status={tk.status === ENABLED ? ENABLED : DISABLED}
+                    onStatus={(next) => setStatus(tk, next)}
+                    onEdit={() => openEdit(tk)}
+                    deleteQuestion={t('Delete token {name}?', { name: tk.name })}
+                    onDelete={() => remove(tk)}
+                  />
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={8}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No tokens yet.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={8} loading={loading} text={t('No tokens yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
@@ -271,7 +292,7 @@ export default function Tokens() {
               aria-label={t('Copy')}
               onClick={() => newKey && copyText(newKey).then((ok) => (ok ? notifyOk(t('Copied')) : notifyError(t('Copy failed; select the key and copy it by hand.'))))}
             >
-              ⧉
+              <CopyIcon />
             </ActionIcon>
           </Group>
           <Group justify="flex-end">

@@ -9,8 +9,9 @@ import { notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
-import ConfirmButton from '../components/ConfirmButton';
 import QuotaInput from '../components/QuotaInput';
+import { EmptyRow, RowActions } from '../components/TableParts';
+import { DISABLED, ENABLED } from '../status';
 
 function RoleBadge({ role }: { role: number }) {
   const { t } = useI18n();
@@ -160,35 +161,30 @@ export default function Users() {
                 <Table.Td className="nowrap">{fmtQuota(u.used_quota)}</Table.Td>
                 <Table.Td>{u.request_count ?? 0}</Table.Td>
                 <Table.Td>
+                  {/* Root may edit its own row (quota, group); the API allows only root that. */}
+                  {isRoot && u.id === me?.id && (
+                    <Button size="compact-xs" variant="default" onClick={() => openEdit(u)} data-testid="user-edit-self">{t('Edit')}</Button>
+                  )}
                   {canManage(u) && (
-                    <Group gap={4} wrap="nowrap">
-                      {u.status === 1 ? (
-                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'disable')}>{t('Disable')}</Button>
-                      ) : (
-                        <Button size="compact-xs" variant="default" onClick={() => manage(u, 'enable')}>{t('Enable')}</Button>
-                      )}
+                    <RowActions
+                      status={u.status === ENABLED ? ENABLED : DISABLED}
+                      onStatus={(next) => manage(u, next === ENABLED ? 'enable' : 'disable')}
+                      onEdit={() => openEdit(u)}
+                      deleteQuestion={t('Delete user {name}?', { name: u.username })}
+                      onDelete={() => manage(u, 'delete')}
+                    >
                       {isRoot && u.role < ROLE_ADMIN && (
                         <Button size="compact-xs" variant="default" onClick={() => manage(u, 'promote')}>{t('Make admin')}</Button>
                       )}
                       {isRoot && u.role >= ROLE_ADMIN && u.role < ROLE_ROOT && (
                         <Button size="compact-xs" variant="default" onClick={() => manage(u, 'demote')}>{t('Revoke admin')}</Button>
                       )}
-                      <Button size="compact-xs" variant="default" onClick={() => openEdit(u)}>{t('Edit')}</Button>
-                      <ConfirmButton size="compact-xs" color="red" variant="light" question={t('Delete user {name}?', { name: u.username })} onConfirm={() => manage(u, 'delete')}>
-                        {t('Delete')}
-                      </ConfirmButton>
-                    </Group>
+                    </RowActions>
                   )}
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && (
-              <Table.Tr>
-                <Table.Td colSpan={9}>
-                  <Text c="dimmed" ta="center" py="md">{loading ? t('Loading…') : t('No users found.')}</Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {!rows.length && <EmptyRow cols={9} loading={loading} text={t('No users found.')} />}
           </Table.Tbody>
         </Table>
       </Paper>

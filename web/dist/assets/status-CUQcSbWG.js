@@ -1,0 +1,1 @@
+const e=1,a=2,d={token:{1:["Enabled","green"],2:["Disabled","gray"],3:["Expired","orange"],4:["Exhausted","red"]},channel:{1:["Enabled","green"],2:["Disabled","gray"],3:["Auto-disabled","red"]},user:{1:["Enabled","green"],2:["Disabled","red"]},redemption:{1:["Unused","green"],2:["Disabled","gray"],3:["Used","blue"]}};export{a as D,e as E,d as S};

@@ -1,0 +1,62 @@
+// The server's stable codes and the console's own sentence for each, in
+// English (the key of the Chinese table, like every t() string). The
+// server's text is shown only for a code missing here. scripts/check-i18n.mjs
+// fails the build when the server issues a code (WithCode in the Go
+// sources, or a log template in model/log_detail.go) that is missing here,
+// or when a sentence here has no Chinese.
+import { translate, type Vars } from './i18n';
+
+export const ERROR_MESSAGES: Record<string, string> = {
+  account_disabled: 'This account is disabled.',
+  channel_model_not_served: 'This channel does not serve that model.',
+  channel_no_test_model: 'This channel has no chat model to test; set its test model.',
+  channels_busy: 'Every channel serving this model is busy; try again shortly.',
+  invalid_api_key: 'The API key is not valid.',
+  model_not_allowed: 'This token may not use this model.',
+  model_not_found: 'No channel serves this model to your group.',
+  not_signed_in: 'You are not signed in.',
+  permission_denied: 'You do not have permission to do this.',
+  playground_token_missing: 'Pick one of your tokens first.',
+  redemption_invalid: 'This redemption code is invalid or has been used.',
+  registration_closed: 'Registration is closed by the administrator.',
+  test_model_not_listed: 'The test model must be one of the channel’s models.',
+  token_disabled: 'This token is disabled.',
+  token_expired: 'This token has expired.',
+  token_quota_exhausted: 'This token’s own quota is used up: raise it or make it unlimited on the Tokens page.',
+  user_quota_exhausted: 'Your account’s quota is used up: redeem a code on the Top up page, or ask an administrator to add quota.',
+  username_taken: 'This username is already taken.',
+  wrong_credentials: 'Wrong username or password.',
+  wrong_current_password: 'The current password is wrong.',
+};
+
+/** LOG_MESSAGES renders top-up, manage and system log rows: {name} is a parameter the row carries. */
+export const LOG_MESSAGES: Record<string, string> = {
+  admin_redeemed_code: 'Admin #{admin} redeemed code #{id} ({name}) created by user #{creator}, crediting themselves',
+  admin_set_quota: 'Admin #{admin} set the quota from {from} to {to}',
+  code_redeemed: 'Redeemed code #{id} ({name})',
+  codes_minted: 'Admin #{admin} created {count} redemption code(s) “{name}” worth {quota} each (ids {first}..{last})',
+  invitee_reward: 'Reward for registering with an invite code',
+  inviter_reward: 'Reward for inviting {username}',
+  new_user_quota: 'Starting quota for a new user',
+  root_starting_quota: 'Starting quota for root',
+};
+
+/** serverMessage is the console's sentence for an error code, else the server's own text. */
+export function serverMessage(code: string | undefined | null, fallback: string): string {
+  const s = code ? ERROR_MESSAGES[code] : undefined;
+  return s ? translate(s) : fallback;
+}
+
+/** logMessage renders a log row's sentence from its code and JSON parameters, else its stored content. */
+export function logMessage(code: string | undefined, params: string | undefined, content: string, t: (s: string, v?: Vars) => string): string {
+  const tpl = code ? LOG_MESSAGES[code] : undefined;
+  if (!tpl) return content;
+  let vars: Vars = {};
+  try {
+    const p = params ? (JSON.parse(params) as Record<string, unknown>) : {};
+    vars = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]));
+  } catch {
+    return content;
+  }
+  return t(tpl, vars);
+}
