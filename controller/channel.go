@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/errs"
 	"switchyard/model"
 )
@@ -228,14 +229,6 @@ func (h *Relay) UpdateAllBalances(c *gin.Context) {
 	okMsg(c, "updating balances in the background")
 }
 
-// ChannelTypes lists the channel types this server relays to, with what
-// the console's channel form needs of each: default base URL, default
-// models, the label of the `other` field and the config keys the type
-// reads (GET /api/channel/types). The console shows only these.
-func (h *Relay) ChannelTypes(c *gin.Context) {
-	ok(c, model.ChannelTypeViews())
-}
-
 // ChannelModels lists the models a channel can be set to serve: every model
 // with a price and every model a channel serves now, in OpenAI's model
 // shape (GET /api/channel/models).
@@ -287,4 +280,11 @@ func ownerOf(name string) string {
 		return "openai"
 	}
 	return "switchyard"
+}
+
+// ChannelTypes lists the channel types this relay serves, from the one
+// registry (GET /api/channel/types): the console builds its type picker,
+// base URL hints, default models and the `other` field's label from it.
+func (h *Relay) ChannelTypes(c *gin.Context) {
+	ok(c, channeltype.All())
 }

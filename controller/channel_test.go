@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"switchyard/common/channeltype"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
 	"switchyard/model"
@@ -188,35 +189,6 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 	})
 }
 
-func TestChannelTypesComeFromTheServer(t *testing.T) {
-	app := testkit.Start(t, "sqlite", nil)
-	root := app.Root(t)
-	admin := app.NewUser(t, model.RoleAdmin)
-	var types []model.ChannelTypeView
-	admin.Do("GET", "/api/channel/types", nil).Want(t, 200, true).Decode(t, &types)
-	root.Do("GET", "/api/channel/types", nil).Want(t, 200, true)
-	if len(types) != len(model.ChannelTypes) {
-		t.Fatalf("%d types listed, the server relays to %d", len(types), len(model.ChannelTypes))
-	}
-	byType := map[int]model.ChannelTypeView{}
-	for _, ct := range types {
-		byType[ct.Type] = ct
-		if ct.Models == nil || ct.Config == nil {
-			t.Fatalf("type %d lists null instead of []: %+v", ct.Type, ct)
-		}
-	}
-	openai := byType[1]
-	if openai.Name != "OpenAI" || openai.BaseURL != "https://api.openai.com" || openai.BaseURLRequired || len(openai.Models) == 0 || openai.Models[0] != "gpt-4o-mini" {
-		t.Fatalf("OpenAI type %+v", openai)
-	}
-	if custom := byType[8]; !custom.BaseURLRequired || custom.BaseURL != "" {
-		t.Fatalf("Custom type %+v: must ask for a base URL", custom)
-	}
-	if _, ok := byType[3]; ok {
-		t.Fatal("Azure is listed, but the server refuses Azure channels")
-	}
-}
-
 // TestChannelTestSendsAChatModel pins the bug a newcomer hit: after "add
 // the type's default models" the test sent dall-e-2, which OpenAI refuses
 // on chat completions.
@@ -278,4 +250,41 @@ func TestChannelTestSendsAChatModel(t *testing.T) {
 		"type": 8, "name": "images", "base_url": up.URL, "key": "sk-k", "models": "dall-e-3",
 	}).Want(t, 200, true).Decode(t, &created)
 	root.Do("GET", fmt.Sprintf("/api/channel/test/%d", created[0].ID), nil).WantFail(t, 400, "no chat model")
+}
+
+// The console reads channel types from the server; the reply is the
+// registry, in the shape the console's type picker reads.
+func TestChannelTypesComeFromTheRegistry(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		admin := app.NewUser(t, model.RoleAdmin)
+		var got []map[string]any
+		admin.Do("GET", "/api/channel/types", nil).Want(t, 200, true).Decode(t, &got)
+		byType := map[float64]map[string]any{}
+		for _, row := range got {
+			for _, k := range []string{"type", "name", "base_url", "base_url_required", "models", "other", "other_default", "config", "key_hint"} {
+				if _, ok := row[k]; !ok {
+					t.Fatalf("row %v lacks %q", row, k)
+				}
+			}
+			byType[row["type"].(float64)] = row
+		}
+		for _, n := range []float64{1, 3, 8, 14, 20, 25, 28, 29, 30, 36, 39, 44, 45} {
+			if byType[n] == nil {
+				t.Fatalf("type %v missing from %v", n, got)
+			}
+		}
+		if az := byType[3]; az["other"] == "" || az["other_default"] != channeltype.AzureAPIVersion || az["base_url_required"] != true {
+			t.Fatalf("azure row %v", az)
+		}
+		if len(byType[14]["models"].([]any)) == 0 {
+			t.Fatalf("anthropic row offers no models: %v", byType[14])
+		}
+		// A query string changes nothing: the list takes no input.
+		var again []map[string]any
+		admin.Do("GET", "/api/channel/types?type=1%27%20OR%201=1--&name=%E2%9C%93", nil).Want(t, 200, true).Decode(t, &again)
+		if len(again) != len(got) {
+			t.Fatalf("%d rows with a query string, %d without", len(again), len(got))
+		}
+		app.Root(t).Do("GET", "/api/channel/types", nil).Want(t, 200, true)
+	})
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/crypto"
 	"switchyard/common/errs"
 )
@@ -55,82 +55,6 @@ type Channel struct {
 }
 
 func init() { registerModels(&Channel{}, &Ability{}) }
-
-// ChannelType describes a provider type by One API's number. The console
-// reads these through GET /api/channel/types (ChannelTypeView), so a type
-// and what the form needs to know about it are kept in one place.
-type ChannelType struct {
-	Name string
-	// BaseURL is the default when a channel sets none; empty means the
-	// channel must set one.
-	BaseURL string
-	// OpenAICompatible types are served by the OpenAI adaptor.
-	OpenAICompatible bool
-	// Models is the type's default model list, chat models first: the
-	// console's "add the type's default models" and, through the first chat
-	// model, the default test model.
-	Models []string
-	// Other labels the channel's `other` field when the type reads it
-	// (Azure: "api-version"), and OtherDefault is its usual value.
-	Other        string
-	OtherDefault string
-	// Config lists the keys the type reads from the channel's config JSON.
-	Config []string
-	// KeyHint says what the key field wants when it is not a plain API key.
-	KeyHint string
-}
-
-// ChannelTypes are the types Switchyard relays to, by One API's numbers.
-// Types One API knows but Switchyard has no adaptor for are refused when a
-// channel is saved, so a channel never exists that cannot serve.
-var ChannelTypes = map[int]ChannelType{
-	1: {Name: "OpenAI", BaseURL: "https://api.openai.com", OpenAICompatible: true, Models: []string{
-		"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "o1", "o1-mini", "o3-mini", "gpt-4-turbo", "gpt-3.5-turbo",
-		"text-embedding-3-small", "text-embedding-3-large", "omni-moderation-latest", "dall-e-3", "tts-1", "whisper-1",
-	}},
-	8:  {Name: "Custom", OpenAICompatible: true, KeyHint: "the API key the OpenAI-compatible server expects"},
-	20: {Name: "OpenRouter", BaseURL: "https://openrouter.ai/api", OpenAICompatible: true, Models: []string{"openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "google/gemini-flash-1.5"}},
-	25: {Name: "Moonshot", BaseURL: "https://api.moonshot.cn", OpenAICompatible: true, Models: []string{"moonshot-v1-8k", "moonshot-v1-32k", "moonshot-v1-128k"}},
-	28: {Name: "Mistral", BaseURL: "https://api.mistral.ai", OpenAICompatible: true, Models: []string{"mistral-small-latest", "mistral-large-latest", "open-mistral-nemo", "codestral-latest", "mistral-embed"}},
-	29: {Name: "Groq", BaseURL: "https://api.groq.com/openai", OpenAICompatible: true, Models: []string{"llama-3.1-8b-instant", "llama-3.3-70b-versatile", "gemma2-9b-it"}},
-	30: {Name: "Ollama", BaseURL: "http://localhost:11434", OpenAICompatible: true, Models: []string{"llama3.2", "qwen2.5"}, KeyHint: "any text: Ollama checks no key"},
-	36: {Name: "DeepSeek", BaseURL: "https://api.deepseek.com", OpenAICompatible: true, Models: []string{"deepseek-chat", "deepseek-reasoner"}},
-	39: {Name: "TogetherAI", BaseURL: "https://api.together.xyz", OpenAICompatible: true, Models: []string{"meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-72B-Instruct-Turbo"}},
-	44: {Name: "SiliconFlow", BaseURL: "https://api.siliconflow.cn", OpenAICompatible: true, Models: []string{"deepseek-ai/DeepSeek-V3", "Qwen/Qwen2.5-72B-Instruct"}},
-	45: {Name: "xAI", BaseURL: "https://api.x.ai", OpenAICompatible: true, Models: []string{"grok-2-latest", "grok-beta"}},
-}
-
-// ChannelTypeView is one channel type as GET /api/channel/types shows it.
-type ChannelTypeView struct {
-	Type            int      `json:"type"`
-	Name            string   `json:"name"`
-	BaseURL         string   `json:"base_url"`
-	BaseURLRequired bool     `json:"base_url_required"`
-	Models          []string `json:"models"`
-	Other           string   `json:"other"`
-	OtherDefault    string   `json:"other_default"`
-	Config          []string `json:"config"`
-	KeyHint         string   `json:"key_hint"`
-}
-
-// ChannelTypeViews lists ChannelTypes by number, nil lists as [].
-func ChannelTypeViews() []ChannelTypeView {
-	ids := make([]int, 0, len(ChannelTypes))
-	for id := range ChannelTypes {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
-	out := make([]ChannelTypeView, len(ids))
-	for i, id := range ids {
-		t := ChannelTypes[id]
-		out[i] = ChannelTypeView{
-			Type: id, Name: t.Name, BaseURL: t.BaseURL, BaseURLRequired: t.BaseURL == "",
-			Models: append([]string{}, t.Models...), Other: t.Other, OtherDefault: t.OtherDefault,
-			Config: append([]string{}, t.Config...), KeyHint: t.KeyHint,
-		}
-	}
-	return out
-}
 
 // nonChatMarks are name parts of models that a chat completion cannot
 // test: embeddings, moderation, images, speech and transcription.
@@ -206,7 +130,7 @@ func (c *Channel) Normalize() error {
 	if c.Type == 0 {
 		c.Type = 1
 	}
-	t, ok := ChannelTypes[c.Type]
+	t, ok := channeltype.Get(c.Type)
 	if !ok {
 		return errs.BadRequest("channel type %d is not supported; supported types: %s", c.Type, supportedTypes())
 	}
@@ -215,7 +139,7 @@ func (c *Channel) Normalize() error {
 		return errs.BadRequest("name is longer than 128 characters")
 	}
 	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
-	if c.BaseURL == "" && t.BaseURL == "" {
+	if c.BaseURL == "" && t.BaseURLRequired {
 		return errs.BadRequest("a %s channel needs a base_url", t.Name)
 	}
 	if c.BaseURL != "" {
@@ -263,14 +187,10 @@ func (c *Channel) Normalize() error {
 }
 
 func supportedTypes() string {
-	ids := make([]int, 0, len(ChannelTypes))
-	for id := range ChannelTypes {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprintf("%d (%s)", id, ChannelTypes[id].Name)
+	all := channeltype.All()
+	parts := make([]string, len(all))
+	for i, t := range all {
+		parts[i] = fmt.Sprintf("%d (%s)", t.Number, t.Name)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -280,7 +200,10 @@ func (c *Channel) EffectiveBaseURL() string {
 	if c.BaseURL != "" {
 		return c.BaseURL
 	}
-	return ChannelTypes[c.Type].BaseURL
+	if t, ok := channeltype.Get(c.Type); ok && !t.BaseURLRequired {
+		return t.BaseURL
+	}
+	return ""
 }
 
 // ChannelView is a channel as the API shows it: the key masked, and the

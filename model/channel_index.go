@@ -26,6 +26,8 @@ type RelayChannel struct {
 	Config       string
 	// TestModel is the channel's test_model ("" for the default).
 	TestModel string
+	// Other is the channel's `other` field (Azure's api-version).
+	Other string
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
@@ -195,7 +197,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 		rc := &RelayChannel{
 			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, BaseURL: ch.EffectiveBaseURL(),
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
-			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Health: x.Health(ch.ID),
+			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Other: ch.Other, Health: x.Health(ch.ID),
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {
