@@ -49,6 +49,8 @@ type Behavior struct {
 	// Reply is the text answered, split into Chunks pieces (default
 	// "Hello from the fake upstream").
 	Reply string
+	// Responses tunes the Responses API (responses.go).
+	Responses ResponsesBehavior
 }
 
 // Server is a running fake upstream.
@@ -62,6 +64,8 @@ type Server struct {
 	cancels atomic.Int64
 	// LastBody is the last request body received.
 	lastBody atomic.Value
+	// responses keeps stored Responses answers (responses.go).
+	responses responseStore
 }
 
 // Start runs a fake upstream on a loopback port.
@@ -176,6 +180,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Error(w, 400, "invalid_request_error", "", "We could not parse the JSON body of your request.")
 			return
 		}
+	}
+	if strings.HasPrefix(r.URL.Path, "/v1/responses") {
+		s.ServeResponses(w, r, b, body)
+		return
 	}
 	switch r.URL.Path {
 	case "/v1/chat/completions":
