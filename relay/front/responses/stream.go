@@ -1,0 +1,439 @@
+package responses
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"switchyard/relay/sse"
+)
+
+// wireEvent is one Responses stream event, written by Encoder and read by
+// Decoder. Pointers keep a field out of the events that do not carry it.
+type wireEvent struct {
+	Type           string        `json:"type"`
+	SequenceNumber int           `json:"sequence_number"`
+	Response       *wireResponse `json:"response,omitempty"`
+	OutputIndex    *int          `json:"output_index,omitempty"`
+	Item           *wireOutput   `json:"item,omitempty"`
+	ItemID         string        `json:"item_id,omitempty"`
+	ContentIndex   *int          `json:"content_index,omitempty"`
+	SummaryIndex   *int          `json:"summary_index,omitempty"`
+	Part           *wireContent  `json:"part,omitempty"`
+	Delta          *string       `json:"delta,omitempty"`
+	Text           *string       `json:"text,omitempty"`
+	Arguments      *string       `json:"arguments,omitempty"`
+	Logprobs       *[]any        `json:"logprobs,omitempty"`
+	// The "error" event's own fields.
+	Code    *string `json:"code,omitempty"`
+	Message *string `json:"message,omitempty"`
+}
+
+// errorEvent is the "error" event; param is present and null, as sent.
+type errorEvent struct {
+	Type           string  `json:"type"`
+	SequenceNumber int     `json:"sequence_number"`
+	Code           string  `json:"code"`
+	Message        string  `json:"message"`
+	Param          *string `json:"param"`
+}
+
+var errNotResponse = errors.New("the answer is not a Response object")
+
+func intp(i int) *int { return &i }
+
+func strp(s string) *string { return &s }
+
+// Encoder writes the Responses stream to a client: converted neutral
+// events, or an upstream's own Responses frames passed through. Its end
+// of stream is response.completed (response.incomplete when the budget or
+// a filter cut the answer); its in-stream error is an "error" event
+// followed by response.failed, both of which openai-go surfaces as
+// events and Codex reads as the end.
+type Encoder struct {
+	w   *sse.Writer
+	r   wireResponse
+	seq int
+	// raw is set once an upstream frame went through untouched: the
+	// upstream then owns the events, including the end.
+	raw     bool
+	started bool
+	// open is the index in r.Output of the open message or reasoning
+	// item, -1 when none; text is what it holds so far.
+	open int
+	text string
+	// calls maps a neutral tool index to its item in r.Output; pending
+	// lists the function items not yet done, in order.
+	calls   map[int]int
+	pending []int
+	reason  string
+	usage   *Usage
+}
+
+// NewEncoder writes a stream for a call whose body was raw, answering
+// under model (the name the client asked for).
+func NewEncoder(raw []byte, model string, w *sse.Writer) *Encoder {
+	return &Encoder{w: w, r: shell(raw, model), open: -1, calls: map[int]int{}}
+}
+
+func (e *Encoder) send(typ string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	e.seq++
+	if !e.w.Started() {
+		if err := e.w.Start(); err != nil {
+			return err
+		}
+	}
+	return e.w.Named(typ, data)
+}
+
+func (e *Encoder) event(ev wireEvent) error {
+	ev.SequenceNumber = e.seq
+	return e.send(ev.Type, ev)
+}
+
+// start sends response.created and response.in_progress once.
+func (e *Encoder) start() error {
+	if e.started {
+		return nil
+	}
+	e.started = true
+	snap := e.r
+	if err := e.event(wireEvent{Type: "response.created", Response: &snap}); err != nil {
+		return err
+	}
+	return e.event(wireEvent{Type: "response.in_progress", Response: &snap})
+}
+
+// Raw passes one upstream Responses frame through untouched.
+func (e *Encoder) Raw(ev sse.Event) error {
+	e.raw, e.started = true, true
+	e.seq++
+	if !e.w.Started() {
+		if err := e.w.Start(); err != nil {
+			return err
+		}
+	}
+	if ev.Name == "" {
+		return e.w.Data(ev.Data)
+	}
+	return e.w.Named(ev.Name, ev.Data)
+}
+
+// Event writes one converted neutral event.
+func (e *Encoder) Event(ev Event) error {
+	switch ev.Kind {
+	case EventStart:
+		return e.start()
+	case EventText:
+		return e.delta("message", ev.Text)
+	case EventThinking:
+		return e.delta("reasoning", ev.Text)
+	case EventToolCallStart:
+		return e.toolStart(ev.Index, ev.ID, ev.Name)
+	case EventToolArgs:
+		return e.toolArgs(ev.Index, ev.Args)
+	case EventFinish:
+		e.reason = ev.Reason
+	case EventUsage:
+		e.usage = ev.Usage
+	}
+	return nil
+}
+
+// delta adds text to the open item of kind, opening one (and closing the
+// open item of the other kind) when needed.
+func (e *Encoder) delta(kind, text string) error {
+	if err := e.start(); err != nil {
+		return err
+	}
+	if e.open < 0 || e.r.Output[e.open].Type != kind {
+		if err := e.closeOpen(); err != nil {
+			return err
+		}
+		if err := e.closeCalls(); err != nil {
+			return err
+		}
+		if err := e.openItem(kind); err != nil {
+			return err
+		}
+	}
+	if text == "" {
+		return nil
+	}
+	e.text += text
+	it := e.r.Output[e.open]
+	if kind == "reasoning" {
+		return e.event(wireEvent{Type: "response.reasoning_summary_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), SummaryIndex: intp(0), Delta: &text})
+	}
+	return e.event(wireEvent{Type: "response.output_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), ContentIndex: intp(0), Delta: &text, Logprobs: &[]any{}})
+}
+
+func (e *Encoder) openItem(kind string) error {
+	idx := len(e.r.Output)
+	var it wireOutput
+	if kind == "reasoning" {
+		it = reasoningItem(newID("rs_"), "")
+	} else {
+		content := []wireContent{}
+		it = wireOutput{ID: newID("msg_"), Type: "message", Status: "in_progress", Role: "assistant", Content: &content}
+	}
+	e.r.Output = append(e.r.Output, it)
+	e.open, e.text = idx, ""
+	added := it
+	if err := e.event(wireEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added}); err != nil {
+		return err
+	}
+	if kind == "reasoning" {
+		return e.event(wireEvent{Type: "response.reasoning_summary_part.added", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &wireContent{Type: "summary_text"}})
+	}
+	return e.event(wireEvent{Type: "response.content_part.added", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &wireContent{Type: "output_text", Annotations: &[]any{}}})
+}
+
+// closeOpen finishes the open message or reasoning item.
+func (e *Encoder) closeOpen() error {
+	if e.open < 0 {
+		return nil
+	}
+	idx, text := e.open, e.text
+	e.open, e.text = -1, ""
+	it := &e.r.Output[idx]
+	if it.Type == "reasoning" {
+		*it = reasoningItem(it.ID, text)
+		part := wireContent{Type: "summary_text", Text: text}
+		if err := e.event(wireEvent{Type: "response.reasoning_summary_text.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Text: &text}); err != nil {
+			return err
+		}
+		if err := e.event(wireEvent{Type: "response.reasoning_summary_part.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &part}); err != nil {
+			return err
+		}
+	} else {
+		*it = messageItem(it.ID, "completed", text)
+		if err := e.event(wireEvent{Type: "response.output_text.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Text: &text, Logprobs: &[]any{}}); err != nil {
+			return err
+		}
+		part := (*it.Content)[0]
+		if err := e.event(wireEvent{Type: "response.content_part.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &part}); err != nil {
+			return err
+		}
+	}
+	done := *it
+	return e.event(wireEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done})
+}
+
+func (e *Encoder) toolStart(index int, id, name string) error {
+	if err := e.start(); err != nil {
+		return err
+	}
+	if err := e.closeOpen(); err != nil {
+		return err
+	}
+	if id == "" {
+		id = newID("call_")
+	}
+	idx := len(e.r.Output)
+	e.r.Output = append(e.r.Output, callItem(newID("fc_"), "in_progress", ToolCall{ID: id, Name: name}))
+	e.calls[index] = idx
+	e.pending = append(e.pending, idx)
+	added := e.r.Output[idx]
+	return e.event(wireEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added})
+}
+
+func (e *Encoder) toolArgs(index int, args string) error {
+	idx, ok := e.calls[index]
+	if !ok {
+		// Arguments before the call's start: open it unnamed.
+		if err := e.toolStart(index, "", ""); err != nil {
+			return err
+		}
+		idx = e.calls[index]
+	}
+	if args == "" {
+		return nil
+	}
+	it := &e.r.Output[idx]
+	*it.Arguments += args
+	return e.event(wireEvent{Type: "response.function_call_arguments.delta", ItemID: it.ID, OutputIndex: intp(idx), Delta: &args})
+}
+
+// closeCalls finishes the function items still open, in order. They stay
+// open until the turn moves on, since chat streams may interleave the
+// arguments of parallel calls.
+func (e *Encoder) closeCalls() error {
+	for _, idx := range e.pending {
+		it := &e.r.Output[idx]
+		it.Status = "completed"
+		args := *it.Arguments
+		if err := e.event(wireEvent{Type: "response.function_call_arguments.done", ItemID: it.ID, OutputIndex: intp(idx), Arguments: &args}); err != nil {
+			return err
+		}
+		done := *it
+		done.Arguments = &args
+		if err := e.event(wireEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done}); err != nil {
+			return err
+		}
+	}
+	e.pending = e.pending[:0]
+	return nil
+}
+
+// Finish ends a converted stream with response.completed (or
+// response.incomplete) carrying the whole output and u, the usage billed.
+// A passed-through stream already ended with the upstream's own event.
+func (e *Encoder) Finish(u *Usage) error {
+	if e.raw {
+		return nil
+	}
+	if err := e.start(); err != nil {
+		return err
+	}
+	if err := e.closeOpen(); err != nil {
+		return err
+	}
+	if err := e.closeCalls(); err != nil {
+		return err
+	}
+	if u == nil {
+		u = e.usage
+	}
+	final := e.r
+	final.finish(e.reason)
+	final.Usage = toWireUsage(u)
+	typ := "response.completed"
+	if final.Status == "incomplete" {
+		typ = "response.incomplete"
+	}
+	return e.event(wireEvent{Type: typ, Response: &final})
+}
+
+// Fail ends the stream after an error: an "error" event, then
+// response.failed with the error on the response.
+func (e *Encoder) Fail(err error) error {
+	msg := "the upstream stream failed"
+	if err != nil {
+		msg = err.Error()
+	}
+	if !e.raw {
+		if serr := e.start(); serr != nil {
+			return serr
+		}
+	}
+	if serr := e.send("error", errorEvent{Type: "error", SequenceNumber: e.seq, Code: "server_error", Message: msg}); serr != nil {
+		return serr
+	}
+	failed := e.r
+	failed.Status, failed.Error = "failed", &wireError{Code: "server_error", Message: msg}
+	return e.event(wireEvent{Type: "response.failed", Response: &failed})
+}
+
+// Decoder reads a Responses stream from an upstream that speaks it into
+// neutral events, for metering a passed-through call (text for counting,
+// usage from response.completed) and for converting it to another format.
+type Decoder struct {
+	tools map[string]int // function item id → neutral tool index
+	usage *Usage
+	done  bool
+}
+
+// NewDecoder returns a decoder for one call's stream.
+func NewDecoder() *Decoder { return &Decoder{tools: map[string]int{}} }
+
+// Usage is the usage response.completed reported, nil before it.
+func (d *Decoder) Usage() *Usage { return d.usage }
+
+// Done reports that the stream's terminal event arrived.
+func (d *Decoder) Done() bool { return d.done }
+
+// StreamError is an upstream's in-stream failure ("error" or
+// response.failed).
+type StreamError struct {
+	Code    string
+	Message string
+}
+
+func (e *StreamError) Error() string {
+	if e.Code == "" {
+		return "upstream stream failed: " + e.Message
+	}
+	return fmt.Sprintf("upstream stream failed (%s): %s", e.Code, e.Message)
+}
+
+// Decode turns one upstream frame into neutral events appended to out.
+func (d *Decoder) Decode(ev sse.Event, out []Event) ([]Event, error) {
+	var w wireEvent
+	if err := json.Unmarshal(ev.Data, &w); err != nil {
+		return out, fmt.Errorf("responses stream: %w", err)
+	}
+	typ := w.Type
+	if typ == "" {
+		typ = ev.Name
+	}
+	delta := ""
+	if w.Delta != nil {
+		delta = *w.Delta
+	}
+	switch typ {
+	case "response.created":
+		start := Event{Kind: EventStart}
+		if w.Response != nil {
+			start.ID, start.Model = w.Response.ID, w.Response.Model
+		}
+		out = append(out, start)
+	case "response.output_text.delta", "response.refusal.delta":
+		out = append(out, Event{Kind: EventText, Text: delta})
+	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
+		out = append(out, Event{Kind: EventThinking, Text: delta})
+	case "response.output_item.added":
+		if w.Item != nil && w.Item.Type == "function_call" {
+			i := len(d.tools)
+			d.tools[w.Item.ID] = i
+			out = append(out, Event{Kind: EventToolCallStart, Index: i, ID: w.Item.CallID, Name: w.Item.Name})
+		}
+	case "response.function_call_arguments.delta":
+		if i, ok := d.tools[w.ItemID]; ok {
+			out = append(out, Event{Kind: EventToolArgs, Index: i, Args: delta})
+		}
+	case "response.completed", "response.incomplete":
+		d.done = true
+		if w.Response == nil {
+			return out, nil
+		}
+		d.usage = w.Response.Usage.neutral()
+		reason := "stop"
+		switch {
+		case w.Response.IncompleteDetails != nil && w.Response.IncompleteDetails.Reason == "content_filter":
+			reason = "content_filter"
+		case w.Response.IncompleteDetails != nil || typ == "response.incomplete":
+			reason = "length"
+		case len(d.tools) > 0:
+			reason = "tool_calls"
+		}
+		out = append(out, Event{Kind: EventFinish, Reason: reason})
+		if d.usage != nil {
+			out = append(out, Event{Kind: EventUsage, Usage: d.usage})
+		}
+	case "response.failed":
+		d.done = true
+		se := &StreamError{Message: "the response failed"}
+		if w.Response != nil {
+			d.usage = w.Response.Usage.neutral()
+			if w.Response.Error != nil {
+				se.Code, se.Message = w.Response.Error.Code, w.Response.Error.Message
+			}
+		}
+		return out, se
+	case "error":
+		se := &StreamError{}
+		if w.Code != nil {
+			se.Code = *w.Code
+		}
+		if w.Message != nil {
+			se.Message = *w.Message
+		}
+		return out, se
+	}
+	return out, nil
+}
