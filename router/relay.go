@@ -29,6 +29,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	api.GET("/models", d.auth.User(), rh.ConsoleModels)
 	v1 := r.Group("/v1",
 		middleware.Style(errs.StyleOpenAI),
+		middleware.AnthropicStyleIfAsked(),
 		middleware.CORS(),
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
