@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"switchyard/relay/adaptor"
 	"time"
 )
 
@@ -79,7 +80,7 @@ type wireUsage struct {
 	TotalTokens int `json:"total_tokens"`
 }
 
-func toWireUsage(u *Usage) *wireUsage {
+func toWireUsage(u *adaptor.Usage) *wireUsage {
 	if u == nil {
 		return nil
 	}
@@ -95,7 +96,7 @@ func toWireUsage(u *Usage) *wireUsage {
 // neutralUsage reads Responses usage: input_tokens already holds the
 // cached ones and output_tokens the reasoning ones, as the neutral Usage
 // counts them.
-func (w *wireUsage) neutral() *Usage {
+func (w *wireUsage) neutral() *adaptor.Usage {
 	if w == nil {
 		return nil
 	}
@@ -103,7 +104,7 @@ func (w *wireUsage) neutral() *Usage {
 	if total == 0 {
 		total = w.InputTokens + w.OutputTokens
 	}
-	return &Usage{
+	return &adaptor.Usage{
 		PromptTokens: w.InputTokens, CompletionTokens: w.OutputTokens, TotalTokens: total,
 		CachedTokens: w.InputTokensDetails.CachedTokens, ReasoningTokens: w.OutputTokensDetails.ReasoningTokens,
 	}
@@ -190,15 +191,15 @@ func reasoningItem(id, text string) wireOutput {
 	return wireOutput{ID: id, Type: "reasoning", Summary: &summary}
 }
 
-func callItem(id, status string, c ToolCall) wireOutput {
-	args := c.Arguments
+func callItem(id, status string, c adaptor.ToolCall) wireOutput {
+	args := c.Args
 	return wireOutput{ID: id, Type: "function_call", Status: status, CallID: c.ID, Name: c.Name, Arguments: &args}
 }
 
 // Render writes a neutral whole answer as a Response object for a client
 // whose call (raw) went to a channel that does not speak Responses.
 // model is the name the client asked for.
-func Render(raw []byte, model string, resp *Response) ([]byte, error) {
+func Render(raw []byte, model string, resp *adaptor.Response) ([]byte, error) {
 	r := shell(raw, model)
 	var thinking, text string
 	for _, p := range resp.Parts {
@@ -229,7 +230,7 @@ func Render(raw []byte, model string, resp *Response) ([]byte, error) {
 
 // ParseAnswer reads a whole Response object from an upstream that speaks
 // Responses into the neutral answer (for metering a passed-through call).
-func ParseAnswer(body []byte) (*Response, error) {
+func ParseAnswer(body []byte) (*adaptor.Response, error) {
 	var r wireResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, err
@@ -237,7 +238,7 @@ func ParseAnswer(body []byte) (*Response, error) {
 	if r.Object != "response" && r.ID == "" {
 		return nil, errNotResponse
 	}
-	out := &Response{ID: r.ID, Model: r.Model, Usage: r.Usage.neutral(), FinishReason: "stop"}
+	out := &adaptor.Response{ID: r.ID, Model: r.Model, Usage: r.Usage.neutral(), FinishReason: "stop"}
 	for _, it := range r.Output {
 		switch it.Type {
 		case "message":
@@ -247,9 +248,9 @@ func ParseAnswer(body []byte) (*Response, error) {
 			for _, c := range *it.Content {
 				switch c.Type {
 				case "output_text":
-					out.Parts = append(out.Parts, Part{Type: "text", Text: c.Text})
+					out.Parts = append(out.Parts, adaptor.Part{Type: "text", Text: c.Text})
 				case "refusal":
-					out.Parts = append(out.Parts, Part{Type: "text", Text: c.Refusal})
+					out.Parts = append(out.Parts, adaptor.Part{Type: "text", Text: c.Refusal})
 				}
 			}
 		case "reasoning":
@@ -257,12 +258,12 @@ func ParseAnswer(body []byte) (*Response, error) {
 				continue
 			}
 			for _, c := range *it.Summary {
-				out.Parts = append(out.Parts, Part{Type: "thinking", Text: c.Text})
+				out.Parts = append(out.Parts, adaptor.Part{Type: "thinking", Text: c.Text})
 			}
 		case "function_call":
-			call := ToolCall{ID: it.CallID, Name: it.Name}
+			call := adaptor.ToolCall{ID: it.CallID, Name: it.Name}
 			if it.Arguments != nil {
-				call.Arguments = *it.Arguments
+				call.Args = *it.Arguments
 			}
 			out.ToolCalls = append(out.ToolCalls, call)
 		}

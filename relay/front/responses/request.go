@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"switchyard/common/errs"
+	"switchyard/relay/adaptor"
 )
 
 // wireRequest is a create call as the client sent it.
@@ -83,7 +84,7 @@ type Parsed struct {
 	MaxTokens int
 	// Chat is the call as a neutral chat, for channels that do not speak
 	// Responses; nil when Unconvertible says why it cannot be one.
-	Chat          *Chat
+	Chat          *adaptor.Chat
 	Unconvertible error
 	// PromptText and PromptExtra are the billing estimate's inputs: the
 	// text to count and the tokens it does not show (framing, images).
@@ -140,7 +141,7 @@ func Parse(raw []byte) (*Parsed, error) {
 		}
 		p.MaxTokens = *in.MaxOutputTokens
 	}
-	chat := &Chat{MaxTokens: p.MaxTokens, Stream: p.Stream, Temperature: in.Temperature, TopP: in.TopP}
+	chat := &adaptor.Chat{MaxTokens: p.MaxTokens, Stream: p.Stream, Temperature: in.Temperature, TopP: in.TopP}
 	var sb strings.Builder
 	extra := tokensPerReply
 	var why error
@@ -150,7 +151,7 @@ func Parse(raw []byte) (*Parsed, error) {
 		}
 	}
 	if in.Instructions != nil && *in.Instructions != "" {
-		chat.System = append(chat.System, Part{Type: "text", Text: *in.Instructions})
+		chat.System = append(chat.System, adaptor.Part{Type: "text", Text: *in.Instructions})
 		sb.WriteString(*in.Instructions)
 		sb.WriteByte('\n')
 		extra += tokensPerItem
@@ -182,7 +183,7 @@ func Parse(raw []byte) (*Parsed, error) {
 		if len(params) == 0 || string(params) == "null" {
 			params = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		chat.Tools = append(chat.Tools, Tool{Name: t.Name, Description: t.Description, Parameters: params})
+		chat.Tools = append(chat.Tools, adaptor.Tool{Name: t.Name, Description: t.Description, Parameters: params})
 	}
 	if len(in.ToolChoice) > 0 && string(in.ToolChoice) != "null" {
 		tc, err := toolChoice(in.ToolChoice)
@@ -245,7 +246,7 @@ func inputItems(raw json.RawMessage) ([]wireItem, error) {
 }
 
 // addItem appends one input item to chat.
-func addItem(chat *Chat, i int, it wireItem, sb *strings.Builder, extra *int, note func(error)) error {
+func addItem(chat *adaptor.Chat, i int, it wireItem, sb *strings.Builder, extra *int, note func(error)) error {
 	param := func(f string) string { return fmt.Sprintf("input[%d]%s", i, f) }
 	switch it.Type {
 	case "", "message":
@@ -263,7 +264,7 @@ func addItem(chat *Chat, i int, it wireItem, sb *strings.Builder, extra *int, no
 			// from the turns (Anthropic only at the top), so it goes there.
 			chat.System = append(chat.System, parts...)
 		case "user", "assistant":
-			chat.Messages = append(chat.Messages, Message{Role: it.Role, Parts: parts})
+			chat.Messages = append(chat.Messages, adaptor.Message{Role: it.Role, Parts: parts})
 		default:
 			return bad(param(".role"), "input[%d].role must be user, assistant, system or developer", i)
 		}
@@ -273,13 +274,13 @@ func addItem(chat *Chat, i int, it wireItem, sb *strings.Builder, extra *int, no
 		}
 		sb.WriteString(it.Name)
 		sb.WriteString(it.Arguments)
-		call := ToolCall{ID: it.CallID, Name: it.Name, Arguments: it.Arguments}
+		call := adaptor.ToolCall{ID: it.CallID, Name: it.Name, Args: it.Arguments}
 		// Calls made in one turn follow the assistant's text as separate
 		// items; chat keeps them on that one assistant message.
 		if n := len(chat.Messages); n > 0 && chat.Messages[n-1].Role == "assistant" {
 			chat.Messages[n-1].ToolCalls = append(chat.Messages[n-1].ToolCalls, call)
 		} else {
-			chat.Messages = append(chat.Messages, Message{Role: "assistant", ToolCalls: []ToolCall{call}})
+			chat.Messages = append(chat.Messages, adaptor.Message{Role: "assistant", ToolCalls: []adaptor.ToolCall{call}})
 		}
 	case "function_call_output":
 		if it.CallID == "" {
@@ -292,7 +293,7 @@ func addItem(chat *Chat, i int, it wireItem, sb *strings.Builder, extra *int, no
 		for _, pt := range parts {
 			sb.WriteString(pt.Text)
 		}
-		chat.Messages = append(chat.Messages, Message{Role: "tool", ToolCallID: it.CallID, Parts: parts})
+		chat.Messages = append(chat.Messages, adaptor.Message{Role: "tool", ToolCallID: it.CallID, Parts: parts})
 	case "reasoning":
 		// Encrypted reasoning from an earlier OpenAI turn means nothing
 		// to another provider; the turn's text and calls carry over.
@@ -310,25 +311,25 @@ func addItem(chat *Chat, i int, it wireItem, sb *strings.Builder, extra *int, no
 // contentParts reads a message's content or a tool's output: a string, or
 // an array of input_text, output_text, refusal, input_image and
 // input_file parts.
-func contentParts(raw json.RawMessage, param string, extra *int, note func(error)) ([]Part, error) {
+func contentParts(raw json.RawMessage, param string, extra *int, note func(error)) ([]adaptor.Part, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, bad(param, "%s is required", param)
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return []Part{{Type: "text", Text: s}}, nil
+		return []adaptor.Part{{Type: "text", Text: s}}, nil
 	}
 	var parts []wirePart
 	if json.Unmarshal(raw, &parts) != nil {
 		return nil, bad(param, "%s must be a string or an array of content parts", param)
 	}
-	out := make([]Part, 0, len(parts))
+	out := make([]adaptor.Part, 0, len(parts))
 	for j, wp := range parts {
 		switch wp.Type {
 		case "input_text", "output_text":
-			out = append(out, Part{Type: "text", Text: wp.Text})
+			out = append(out, adaptor.Part{Type: "text", Text: wp.Text})
 		case "refusal":
-			out = append(out, Part{Type: "text", Text: wp.Refusal})
+			out = append(out, adaptor.Part{Type: "text", Text: wp.Refusal})
 		case "input_image":
 			*extra += tokensPerImage
 			switch {
@@ -349,23 +350,23 @@ func contentParts(raw json.RawMessage, param string, extra *int, note func(error
 }
 
 // imagePart keeps a URL, or splits a data URL into its type and base64.
-func imagePart(u string) Part {
+func imagePart(u string) adaptor.Part {
 	if rest, ok := strings.CutPrefix(u, "data:"); ok {
 		if meta, data, ok := strings.Cut(rest, ","); ok && strings.HasSuffix(meta, ";base64") {
-			return Part{Type: "image", MediaType: strings.TrimSuffix(meta, ";base64"), Data: data}
+			return adaptor.Part{Type: "image", MediaType: strings.TrimSuffix(meta, ";base64"), Data: data}
 		}
 	}
-	return Part{Type: "image", ImageURL: u}
+	return adaptor.Part{Type: "image", ImageURL: u}
 }
 
 // toolChoice reads "auto", "none", "required" or {"type":"function",
 // "name":...}; a hosted tool's choice cannot be converted.
-func toolChoice(raw json.RawMessage) (*ToolChoice, error) {
+func toolChoice(raw json.RawMessage) (*adaptor.ToolChoice, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		switch s {
 		case "auto", "none", "required":
-			return &ToolChoice{Mode: s}, nil
+			return &adaptor.ToolChoice{Mode: s}, nil
 		}
 		return nil, bad("tool_choice", "tool_choice must be auto, none, required or an object")
 	}
@@ -380,7 +381,7 @@ func toolChoice(raw json.RawMessage) (*ToolChoice, error) {
 		if o.Name == "" {
 			return nil, bad("tool_choice.name", "tool_choice.name is required for a function")
 		}
-		return &ToolChoice{Mode: "tool", Name: o.Name}, nil
+		return &adaptor.ToolChoice{Mode: "tool", Name: o.Name}, nil
 	}
 	return nil, unconvertible("tool_choice %s", o.Type)
 }

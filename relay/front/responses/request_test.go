@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"switchyard/common/errs"
+	"switchyard/relay/adaptor"
 )
 
 func TestParseConvertsToNeutralChat(t *testing.T) {
@@ -15,19 +16,19 @@ func TestParseConvertsToNeutralChat(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		body string
-		want Chat
+		want adaptor.Chat
 	}{
 		{"string input is one user turn", `{"model":"gpt-4.1","input":"hi"}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "hi"}}}}}},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "hi"}}}}}},
 		{"instructions and system items go to the system prompt", `{"model":"m","instructions":"be brief","input":[
 			{"role":"developer","content":"no jokes"},{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}]}`,
-			Chat{System: []Part{{Type: "text", Text: "be brief"}, {Type: "text", Text: "no jokes"}},
-				Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "hi"}}}}}},
+			adaptor.Chat{System: []adaptor.Part{{Type: "text", Text: "be brief"}, {Type: "text", Text: "no jokes"}},
+				Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "hi"}}}}}},
 		{"images by URL and by data URL", `{"model":"m","input":[{"role":"user","content":[
 			{"type":"input_text","text":"what is this"},
 			{"type":"input_image","image_url":"https://example.com/cat.png","detail":"low"},
 			{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="}]}]}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "what is this"},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "what is this"},
 				{Type: "image", ImageURL: "https://example.com/cat.png"}, {Type: "image", MediaType: "image/png", Data: "iVBORw0KGgo="}}}}}},
 		{"a turn's text and calls share one assistant message; outputs are tool turns", `{"model":"m","input":[
 			{"role":"user","content":"weather in Paris and Rome?"},
@@ -37,31 +38,31 @@ func TestParseConvertsToNeutralChat(t *testing.T) {
 			{"type":"function_call","call_id":"call_2","name":"get_weather","arguments":"{\"city\":\"Rome\"}"},
 			{"type":"function_call_output","call_id":"call_1","output":"sunny"},
 			{"type":"function_call_output","call_id":"call_2","output":[{"type":"input_text","text":"rain"}]}]}`,
-			Chat{Messages: []Message{
-				{Role: "user", Parts: []Part{{Type: "text", Text: "weather in Paris and Rome?"}}},
-				{Role: "assistant", Parts: []Part{{Type: "text", Text: "Checking."}}, ToolCalls: []ToolCall{
-					{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Paris"}`}, {ID: "call_2", Name: "get_weather", Arguments: `{"city":"Rome"}`}}},
-				{Role: "tool", ToolCallID: "call_1", Parts: []Part{{Type: "text", Text: "sunny"}}},
-				{Role: "tool", ToolCallID: "call_2", Parts: []Part{{Type: "text", Text: "rain"}}},
+			adaptor.Chat{Messages: []adaptor.Message{
+				{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "weather in Paris and Rome?"}}},
+				{Role: "assistant", Parts: []adaptor.Part{{Type: "text", Text: "Checking."}}, ToolCalls: []adaptor.ToolCall{
+					{ID: "call_1", Name: "get_weather", Args: `{"city":"Paris"}`}, {ID: "call_2", Name: "get_weather", Args: `{"city":"Rome"}`}}},
+				{Role: "tool", ToolCallID: "call_1", Parts: []adaptor.Part{{Type: "text", Text: "sunny"}}},
+				{Role: "tool", ToolCallID: "call_2", Parts: []adaptor.Part{{Type: "text", Text: "rain"}}},
 			}}},
 		{"calls with no text open the assistant turn", `{"model":"m","input":[{"role":"user","content":"x"},
 			{"type":"function_call","call_id":"c","name":"f","arguments":"{}"}]}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "x"}}},
-				{Role: "assistant", ToolCalls: []ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}}}}},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "x"}}},
+				{Role: "assistant", ToolCalls: []adaptor.ToolCall{{ID: "c", Name: "f", Args: "{}"}}}}}},
 		{"tools, choice, budget, sampling, reasoning, schema, user", `{"model":"m","input":"x","stream":true,"max_output_tokens":300,
 			"temperature":0.5,"user":"u-1","reasoning":{"effort":"high"},
 			"tools":[{"type":"function","name":"get_weather","description":"Weather","parameters":{"type":"object"},"strict":true},{"type":"function","name":"now"}],
 			"tool_choice":{"type":"function","name":"get_weather"},
 			"text":{"format":{"type":"json_schema","name":"w","schema":{"type":"object"},"strict":true}}}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "x"}}}}, MaxTokens: 300, Stream: true, Temperature: &f, User: "u-1",
-				ReasoningEffort: "high", ToolChoice: &ToolChoice{Mode: "tool", Name: "get_weather"},
-				Tools: []Tool{{Name: "get_weather", Description: "Weather", Parameters: json.RawMessage(`{"type":"object"}`)},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "x"}}}}, MaxTokens: 300, Stream: true, Temperature: &f, User: "u-1",
+				ReasoningEffort: "high", ToolChoice: &adaptor.ToolChoice{Mode: "tool", Name: "get_weather"},
+				Tools: []adaptor.Tool{{Name: "get_weather", Description: "Weather", Parameters: json.RawMessage(`{"type":"object"}`)},
 					{Name: "now", Parameters: json.RawMessage(`{"type":"object","properties":{}}`)}},
 				ResponseFormat: json.RawMessage(`{"json_schema":{"name":"w","schema":{"type":"object"},"strict":true},"type":"json_schema"}`)}},
 		{"tool_choice strings", `{"model":"m","input":"x","tool_choice":"required","text":{"format":{"type":"text"}}}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "x"}}}}, ToolChoice: &ToolChoice{Mode: "required"}}},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "x"}}}}, ToolChoice: &adaptor.ToolChoice{Mode: "required"}}},
 		{"unicode and SQL-ish text pass as text", `{"model":"m","input":"héllo 🌍'; DROP TABLE users; --"}`,
-			Chat{Messages: []Message{{Role: "user", Parts: []Part{{Type: "text", Text: "héllo 🌍'; DROP TABLE users; --"}}}}}},
+			adaptor.Chat{Messages: []adaptor.Message{{Role: "user", Parts: []adaptor.Part{{Type: "text", Text: "héllo 🌍'; DROP TABLE users; --"}}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Parse([]byte(tc.body))

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
+	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
 )
 
@@ -67,7 +69,7 @@ type Encoder struct {
 	calls   map[int]int
 	pending []int
 	reason  string
-	usage   *Usage
+	usage   *adaptor.Usage
 }
 
 // NewEncoder writes a stream for a call whose body was raw, answering
@@ -109,7 +111,7 @@ func (e *Encoder) start() error {
 }
 
 // Raw passes one upstream Responses frame through untouched.
-func (e *Encoder) Raw(ev sse.Event) error {
+func (e *Encoder) Raw(ev sse.Event, _ []adaptor.Event) error {
 	e.raw, e.started = true, true
 	e.seq++
 	if !e.w.Started() {
@@ -124,21 +126,21 @@ func (e *Encoder) Raw(ev sse.Event) error {
 }
 
 // Event writes one converted neutral event.
-func (e *Encoder) Event(ev Event) error {
+func (e *Encoder) Event(ev adaptor.Event) error {
 	switch ev.Kind {
-	case EventStart:
+	case adaptor.EventStart:
 		return e.start()
-	case EventText:
+	case adaptor.EventText:
 		return e.delta("message", ev.Text)
-	case EventThinking:
+	case adaptor.EventThinking:
 		return e.delta("reasoning", ev.Text)
-	case EventToolCallStart:
+	case adaptor.EventToolCallStart:
 		return e.toolStart(ev.Index, ev.ID, ev.Name)
-	case EventToolArgs:
+	case adaptor.EventToolArgs:
 		return e.toolArgs(ev.Index, ev.Args)
-	case EventFinish:
+	case adaptor.EventFinish:
 		e.reason = ev.Reason
-	case EventUsage:
+	case adaptor.EventUsage:
 		e.usage = ev.Usage
 	}
 	return nil
@@ -235,7 +237,7 @@ func (e *Encoder) toolStart(index int, id, name string) error {
 		id = newID("call_")
 	}
 	idx := len(e.r.Output)
-	e.r.Output = append(e.r.Output, callItem(newID("fc_"), "in_progress", ToolCall{ID: id, Name: name}))
+	e.r.Output = append(e.r.Output, callItem(newID("fc_"), "in_progress", adaptor.ToolCall{ID: id, Name: name}))
 	e.calls[index] = idx
 	e.pending = append(e.pending, idx)
 	added := e.r.Output[idx]
@@ -283,7 +285,7 @@ func (e *Encoder) closeCalls() error {
 // Finish ends a converted stream with response.completed (or
 // response.incomplete) carrying the whole output and u, the usage billed.
 // A passed-through stream already ended with the upstream's own event.
-func (e *Encoder) Finish(u *Usage) error {
+func (e *Encoder) Finish(u *adaptor.Usage) error {
 	if e.raw {
 		return nil
 	}
@@ -334,35 +336,32 @@ func (e *Encoder) Fail(err error) error {
 // usage from response.completed) and for converting it to another format.
 type Decoder struct {
 	tools map[string]int // function item id → neutral tool index
-	usage *Usage
+	usage *adaptor.Usage
 	done  bool
 }
+
+var _ adaptor.StreamDecoder = (*Decoder)(nil)
 
 // NewDecoder returns a decoder for one call's stream.
 func NewDecoder() *Decoder { return &Decoder{tools: map[string]int{}} }
 
 // Usage is the usage response.completed reported, nil before it.
-func (d *Decoder) Usage() *Usage { return d.usage }
+func (d *Decoder) Usage() *adaptor.Usage { return d.usage }
 
 // Done reports that the stream's terminal event arrived.
 func (d *Decoder) Done() bool { return d.done }
 
-// StreamError is an upstream's in-stream failure ("error" or
-// response.failed).
-type StreamError struct {
-	Code    string
-	Message string
-}
-
-func (e *StreamError) Error() string {
-	if e.Code == "" {
-		return "upstream stream failed: " + e.Message
+// streamError is an upstream's in-stream failure ("error" or
+// response.failed) as the engine reads it: a server fault of the channel.
+func streamError(code, msg string) *adaptor.UpstreamError {
+	if msg == "" {
+		msg = "the response failed"
 	}
-	return fmt.Sprintf("upstream stream failed (%s): %s", e.Code, e.Message)
+	return &adaptor.UpstreamError{Status: http.StatusBadGateway, Class: adaptor.ClassUpstream, Type: "server_error", Code: code, Message: msg}
 }
 
 // Decode turns one upstream frame into neutral events appended to out.
-func (d *Decoder) Decode(ev sse.Event, out []Event) ([]Event, error) {
+func (d *Decoder) Decode(ev sse.Event, out []adaptor.Event) ([]adaptor.Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(ev.Data, &w); err != nil {
 		return out, fmt.Errorf("responses stream: %w", err)
@@ -377,24 +376,24 @@ func (d *Decoder) Decode(ev sse.Event, out []Event) ([]Event, error) {
 	}
 	switch typ {
 	case "response.created":
-		start := Event{Kind: EventStart}
+		start := adaptor.Event{Kind: adaptor.EventStart}
 		if w.Response != nil {
 			start.ID, start.Model = w.Response.ID, w.Response.Model
 		}
 		out = append(out, start)
 	case "response.output_text.delta", "response.refusal.delta":
-		out = append(out, Event{Kind: EventText, Text: delta})
+		out = append(out, adaptor.Event{Kind: adaptor.EventText, Text: delta})
 	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
-		out = append(out, Event{Kind: EventThinking, Text: delta})
+		out = append(out, adaptor.Event{Kind: adaptor.EventThinking, Text: delta})
 	case "response.output_item.added":
 		if w.Item != nil && w.Item.Type == "function_call" {
 			i := len(d.tools)
 			d.tools[w.Item.ID] = i
-			out = append(out, Event{Kind: EventToolCallStart, Index: i, ID: w.Item.CallID, Name: w.Item.Name})
+			out = append(out, adaptor.Event{Kind: adaptor.EventToolCallStart, Index: i, ID: w.Item.CallID, Name: w.Item.Name})
 		}
 	case "response.function_call_arguments.delta":
 		if i, ok := d.tools[w.ItemID]; ok {
-			out = append(out, Event{Kind: EventToolArgs, Index: i, Args: delta})
+			out = append(out, adaptor.Event{Kind: adaptor.EventToolArgs, Index: i, Args: delta})
 		}
 	case "response.completed", "response.incomplete":
 		d.done = true
@@ -411,29 +410,29 @@ func (d *Decoder) Decode(ev sse.Event, out []Event) ([]Event, error) {
 		case len(d.tools) > 0:
 			reason = "tool_calls"
 		}
-		out = append(out, Event{Kind: EventFinish, Reason: reason})
+		out = append(out, adaptor.Event{Kind: adaptor.EventFinish, Reason: reason})
 		if d.usage != nil {
-			out = append(out, Event{Kind: EventUsage, Usage: d.usage})
+			out = append(out, adaptor.Event{Kind: adaptor.EventUsage, Usage: d.usage})
 		}
 	case "response.failed":
 		d.done = true
-		se := &StreamError{Message: "the response failed"}
+		code, msg := "", ""
 		if w.Response != nil {
 			d.usage = w.Response.Usage.neutral()
 			if w.Response.Error != nil {
-				se.Code, se.Message = w.Response.Error.Code, w.Response.Error.Message
+				code, msg = w.Response.Error.Code, w.Response.Error.Message
 			}
 		}
-		return out, se
+		return out, streamError(code, msg)
 	case "error":
-		se := &StreamError{}
+		code, msg := "", ""
 		if w.Code != nil {
-			se.Code = *w.Code
+			code = *w.Code
 		}
 		if w.Message != nil {
-			se.Message = *w.Message
+			msg = *w.Message
 		}
-		return out, se
+		return out, streamError(code, msg)
 	}
 	return out, nil
 }

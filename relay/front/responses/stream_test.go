@@ -12,6 +12,7 @@ import (
 
 	oresp "github.com/openai/openai-go/responses"
 
+	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
 )
 
@@ -35,7 +36,7 @@ func frames(t *testing.T, body []byte) []sse.Event {
 	}
 }
 
-func encode(t *testing.T, evs []Event, u *Usage) []sse.Event {
+func encode(t *testing.T, evs []adaptor.Event, u *adaptor.Usage) []sse.Event {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	enc := NewEncoder([]byte(callBody), "claude-sonnet-4", sse.NewWriter(rec))
@@ -53,23 +54,23 @@ func encode(t *testing.T, evs []Event, u *Usage) []sse.Event {
 	return frames(t, rec.Body.Bytes())
 }
 
-var usage = &Usage{PromptTokens: 120, CompletionTokens: 40, CachedTokens: 100, ReasoningTokens: 12, TotalTokens: 160}
+var usage = &adaptor.Usage{PromptTokens: 120, CompletionTokens: 40, CachedTokens: 100, ReasoningTokens: 12, TotalTokens: 160}
 
 // A tool call split over several events, with thinking and text first,
 // as an Anthropic channel streams it.
-var streamed = []Event{
-	{Kind: EventStart, ID: "msg_01", Model: "claude-sonnet-4-20250514"},
-	{Kind: EventThinking, Text: "The user wants "},
-	{Kind: EventThinking, Text: "weather."},
-	{Kind: EventText, Text: "Let me "},
-	{Kind: EventText, Text: "check."},
-	{Kind: EventToolCallStart, Index: 0, ID: "toolu_01", Name: "get_weather"},
-	{Kind: EventToolArgs, Index: 0, Args: `{"city":`},
-	{Kind: EventToolArgs, Index: 0, Args: ` "Paris"}`},
-	{Kind: EventToolCallStart, Index: 1, ID: "toolu_02", Name: "get_weather"},
-	{Kind: EventToolArgs, Index: 1, Args: `{"city": "Rome"}`},
-	{Kind: EventFinish, Reason: "tool_calls"},
-	{Kind: EventUsage, Usage: usage},
+var streamed = []adaptor.Event{
+	{Kind: adaptor.EventStart, ID: "msg_01", Model: "claude-sonnet-4-20250514"},
+	{Kind: adaptor.EventThinking, Text: "The user wants "},
+	{Kind: adaptor.EventThinking, Text: "weather."},
+	{Kind: adaptor.EventText, Text: "Let me "},
+	{Kind: adaptor.EventText, Text: "check."},
+	{Kind: adaptor.EventToolCallStart, Index: 0, ID: "toolu_01", Name: "get_weather"},
+	{Kind: adaptor.EventToolArgs, Index: 0, Args: `{"city":`},
+	{Kind: adaptor.EventToolArgs, Index: 0, Args: ` "Paris"}`},
+	{Kind: adaptor.EventToolCallStart, Index: 1, ID: "toolu_02", Name: "get_weather"},
+	{Kind: adaptor.EventToolArgs, Index: 1, Args: `{"city": "Rome"}`},
+	{Kind: adaptor.EventFinish, Reason: "tool_calls"},
+	{Kind: adaptor.EventUsage, Usage: usage},
 }
 
 func TestEncoderWritesTheResponsesStream(t *testing.T) {
@@ -119,14 +120,14 @@ func TestEncoderWritesTheResponsesStream(t *testing.T) {
 func TestDecoderReadsBackWhatTheEncoderWrote(t *testing.T) {
 	fr := encode(t, streamed, usage)
 	d := NewDecoder()
-	var got []Event
+	var got []adaptor.Event
 	var err error
 	for _, f := range fr {
 		if got, err = d.Decode(f, got); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := append([]Event{{Kind: EventStart, Model: "claude-sonnet-4"}}, streamed[1:]...)
+	want := append([]adaptor.Event{{Kind: adaptor.EventStart, Model: "claude-sonnet-4"}}, streamed[1:]...)
 	got[0].ID = "" // the encoder's own resp_ id
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("round trip\n got %+v\nwant %+v", got, want)
@@ -137,7 +138,7 @@ func TestDecoderReadsBackWhatTheEncoderWrote(t *testing.T) {
 }
 
 func TestEncoderEndsIncompleteOnTheBudget(t *testing.T) {
-	fr := encode(t, []Event{{Kind: EventText, Text: "Once upon"}, {Kind: EventFinish, Reason: "length"}}, &Usage{PromptTokens: 5, CompletionTokens: 2})
+	fr := encode(t, []adaptor.Event{{Kind: adaptor.EventText, Text: "Once upon"}, {Kind: adaptor.EventFinish, Reason: "length"}}, &adaptor.Usage{PromptTokens: 5, CompletionTokens: 2})
 	last := fr[len(fr)-1]
 	var ev oresp.ResponseIncompleteEvent
 	if err := json.Unmarshal(last.Data, &ev); err != nil || last.Name != "response.incomplete" ||
@@ -157,7 +158,7 @@ func TestEncoderFailAndPassThrough(t *testing.T) {
 		{Name: "response.output_text.delta", Data: []byte(`{"type":"response.output_text.delta","sequence_number":1,"delta":"Hi"}`)},
 	}
 	for _, ev := range up {
-		if err := enc.Raw(ev); err != nil {
+		if err := enc.Raw(ev, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -190,14 +191,14 @@ func TestEncoderFailAndPassThrough(t *testing.T) {
 func TestRenderAndParseAnswerAgree(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		resp   Response
+		resp   adaptor.Response
 		status string
 	}{
-		{"text", Response{Parts: []Part{{Type: "text", Text: "Hello"}}, FinishReason: "stop", Usage: usage}, "completed"},
-		{"thinking then tool calls", Response{Parts: []Part{{Type: "thinking", Text: "hmm"}}, FinishReason: "tool_calls",
-			ToolCalls: []ToolCall{{ID: "toolu_1", Name: "get_weather", Arguments: `{"city":"Paris"}`}}, Usage: usage}, "completed"},
-		{"cut by the budget", Response{Parts: []Part{{Type: "text", Text: "Once"}}, FinishReason: "length", Usage: usage}, "incomplete"},
-		{"filtered", Response{Parts: []Part{{Type: "text", Text: ""}}, FinishReason: "content_filter", Usage: usage}, "incomplete"},
+		{"text", adaptor.Response{Parts: []adaptor.Part{{Type: "text", Text: "Hello"}}, FinishReason: "stop", Usage: usage}, "completed"},
+		{"thinking then tool calls", adaptor.Response{Parts: []adaptor.Part{{Type: "thinking", Text: "hmm"}}, FinishReason: "tool_calls",
+			ToolCalls: []adaptor.ToolCall{{ID: "toolu_1", Name: "get_weather", Args: `{"city":"Paris"}`}}, Usage: usage}, "completed"},
+		{"cut by the budget", adaptor.Response{Parts: []adaptor.Part{{Type: "text", Text: "Once"}}, FinishReason: "length", Usage: usage}, "incomplete"},
+		{"filtered", adaptor.Response{Parts: []adaptor.Part{{Type: "text", Text: ""}}, FinishReason: "content_filter", Usage: usage}, "incomplete"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body, err := Render([]byte(callBody), "claude-sonnet-4", &tc.resp)
@@ -220,7 +221,7 @@ func TestRenderAndParseAnswerAgree(t *testing.T) {
 			if len(want.Parts) == 1 && want.Parts[0].Type == "thinking" {
 				// No text and a call: no empty message item is made.
 			} else if len(want.ToolCalls) == 0 && want.Parts[0].Text == "" {
-				want.Parts = []Part{{Type: "text"}}
+				want.Parts = []adaptor.Part{{Type: "text"}}
 			}
 			if !reflect.DeepEqual(*back, want) {
 				t.Fatalf("round trip\n got %+v\nwant %+v", *back, want)

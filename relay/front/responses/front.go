@@ -1,0 +1,67 @@
+package responses
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"switchyard/common/errs"
+	"switchyard/relay/adaptor"
+	"switchyard/relay/sse"
+)
+
+// Front is the Responses client format. The zero value is ready.
+//
+// A call goes through untouched (model aside) to a channel whose adaptor
+// speaks Responses (OpenAI and Azure); any other channel gets the neutral
+// chat (Request.Chat) and the answer is rendered back here. A call that
+// needs the upstream's own state or hosted tools has no neutral chat
+// (Chat is nil): only a Responses channel can serve it, and the others
+// refuse it as unsupported before anything goes upstream.
+type Front struct{}
+
+var _ adaptor.Front = Front{}
+
+// Format implements adaptor.Front.
+func (Front) Format() adaptor.Format { return adaptor.FormatResponses }
+
+// Parse implements adaptor.Front: it reads POST /v1/responses.
+func (Front) Parse(hr *http.Request, mode adaptor.Mode) (*adaptor.Request, error) {
+	ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
+	if ct != "" && ct != "application/json" {
+		return nil, errs.BadRequest("the body must be JSON (Content-Type: application/json)")
+	}
+	raw, err := io.ReadAll(hr.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errs.New(http.StatusRequestEntityTooLarge, errs.KindTooLarge, "request body is too large")
+		}
+		return nil, errs.BadRequest("could not read the request body")
+	}
+	p, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields) // Parse checked it is an object
+	return &adaptor.Request{
+		Mode: adaptor.ModeChat, Format: adaptor.FormatResponses,
+		Model: p.Model, Stream: p.Stream, MaxTokens: p.MaxTokens,
+		Raw: raw, Fields: fields, Chat: p.Chat,
+		PromptText: p.PromptText, PromptExtra: p.PromptExtra,
+	}, nil
+}
+
+// Render implements adaptor.Front: a converted whole answer as a Response
+// object.
+func (Front) Render(req *adaptor.Request, resp *adaptor.Response) ([]byte, error) {
+	return Render(req.Raw, req.Model, resp)
+}
+
+// NewEncoder implements adaptor.Front.
+func (Front) NewEncoder(req *adaptor.Request, w *sse.Writer) adaptor.StreamEncoder {
+	return NewEncoder(req.Raw, req.Model, w)
+}
