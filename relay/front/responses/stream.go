@@ -2,45 +2,11 @@ package responses
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net/http"
 
 	"switchyard/relay/adaptor"
+	oa "switchyard/relay/adaptor/openai"
 	"switchyard/relay/sse"
 )
-
-// wireEvent is one Responses stream event, written by Encoder and read by
-// Decoder. Pointers keep a field out of the events that do not carry it.
-type wireEvent struct {
-	Type           string        `json:"type"`
-	SequenceNumber int           `json:"sequence_number"`
-	Response       *wireResponse `json:"response,omitempty"`
-	OutputIndex    *int          `json:"output_index,omitempty"`
-	Item           *wireOutput   `json:"item,omitempty"`
-	ItemID         string        `json:"item_id,omitempty"`
-	ContentIndex   *int          `json:"content_index,omitempty"`
-	SummaryIndex   *int          `json:"summary_index,omitempty"`
-	Part           *wireContent  `json:"part,omitempty"`
-	Delta          *string       `json:"delta,omitempty"`
-	Text           *string       `json:"text,omitempty"`
-	Arguments      *string       `json:"arguments,omitempty"`
-	Logprobs       *[]any        `json:"logprobs,omitempty"`
-	// The "error" event's own fields.
-	Code    *string `json:"code,omitempty"`
-	Message *string `json:"message,omitempty"`
-}
-
-// errorEvent is the "error" event; param is present and null, as sent.
-type errorEvent struct {
-	Type           string  `json:"type"`
-	SequenceNumber int     `json:"sequence_number"`
-	Code           string  `json:"code"`
-	Message        string  `json:"message"`
-	Param          *string `json:"param"`
-}
-
-var errNotResponse = errors.New("the answer is not a Response object")
 
 func intp(i int) *int { return &i }
 
@@ -54,7 +20,7 @@ func strp(s string) *string { return &s }
 // events and Codex reads as the end.
 type Encoder struct {
 	w   *sse.Writer
-	r   wireResponse
+	r   oa.ResponsesObject
 	seq int
 	// raw is set once an upstream frame went through untouched: the
 	// upstream then owns the events, including the end.
@@ -92,7 +58,7 @@ func (e *Encoder) send(typ string, v any) error {
 	return e.w.Named(typ, data)
 }
 
-func (e *Encoder) event(ev wireEvent) error {
+func (e *Encoder) event(ev oa.ResponsesEvent) error {
 	ev.SequenceNumber = e.seq
 	return e.send(ev.Type, ev)
 }
@@ -104,10 +70,10 @@ func (e *Encoder) start() error {
 	}
 	e.started = true
 	snap := e.r
-	if err := e.event(wireEvent{Type: "response.created", Response: &snap}); err != nil {
+	if err := e.event(oa.ResponsesEvent{Type: "response.created", Response: &snap}); err != nil {
 		return err
 	}
-	return e.event(wireEvent{Type: "response.in_progress", Response: &snap})
+	return e.event(oa.ResponsesEvent{Type: "response.in_progress", Response: &snap})
 }
 
 // Raw passes one upstream Responses frame through untouched.
@@ -169,30 +135,30 @@ func (e *Encoder) delta(kind, text string) error {
 	e.text += text
 	it := e.r.Output[e.open]
 	if kind == "reasoning" {
-		return e.event(wireEvent{Type: "response.reasoning_summary_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), SummaryIndex: intp(0), Delta: &text})
+		return e.event(oa.ResponsesEvent{Type: "response.reasoning_summary_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), SummaryIndex: intp(0), Delta: &text})
 	}
-	return e.event(wireEvent{Type: "response.output_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), ContentIndex: intp(0), Delta: &text, Logprobs: &[]any{}})
+	return e.event(oa.ResponsesEvent{Type: "response.output_text.delta", ItemID: it.ID, OutputIndex: intp(e.open), ContentIndex: intp(0), Delta: &text, Logprobs: &[]any{}})
 }
 
 func (e *Encoder) openItem(kind string) error {
 	idx := len(e.r.Output)
-	var it wireOutput
+	var it oa.ResponsesItem
 	if kind == "reasoning" {
 		it = reasoningItem(newID("rs_"), "")
 	} else {
-		content := []wireContent{}
-		it = wireOutput{ID: newID("msg_"), Type: "message", Status: "in_progress", Role: "assistant", Content: &content}
+		content := []oa.ResponsesContent{}
+		it = oa.ResponsesItem{ID: newID("msg_"), Type: "message", Status: "in_progress", Role: "assistant", Content: &content}
 	}
 	e.r.Output = append(e.r.Output, it)
 	e.open, e.text = idx, ""
 	added := it
-	if err := e.event(wireEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added}); err != nil {
+	if err := e.event(oa.ResponsesEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added}); err != nil {
 		return err
 	}
 	if kind == "reasoning" {
-		return e.event(wireEvent{Type: "response.reasoning_summary_part.added", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &wireContent{Type: "summary_text"}})
+		return e.event(oa.ResponsesEvent{Type: "response.reasoning_summary_part.added", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &oa.ResponsesContent{Type: "summary_text"}})
 	}
-	return e.event(wireEvent{Type: "response.content_part.added", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &wireContent{Type: "output_text", Annotations: &[]any{}}})
+	return e.event(oa.ResponsesEvent{Type: "response.content_part.added", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &oa.ResponsesContent{Type: "output_text", Annotations: &[]any{}}})
 }
 
 // closeOpen finishes the open message or reasoning item.
@@ -205,25 +171,25 @@ func (e *Encoder) closeOpen() error {
 	it := &e.r.Output[idx]
 	if it.Type == "reasoning" {
 		*it = reasoningItem(it.ID, text)
-		part := wireContent{Type: "summary_text", Text: text}
-		if err := e.event(wireEvent{Type: "response.reasoning_summary_text.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Text: &text}); err != nil {
+		part := oa.ResponsesContent{Type: "summary_text", Text: text}
+		if err := e.event(oa.ResponsesEvent{Type: "response.reasoning_summary_text.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Text: &text}); err != nil {
 			return err
 		}
-		if err := e.event(wireEvent{Type: "response.reasoning_summary_part.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &part}); err != nil {
+		if err := e.event(oa.ResponsesEvent{Type: "response.reasoning_summary_part.done", ItemID: it.ID, OutputIndex: intp(idx), SummaryIndex: intp(0), Part: &part}); err != nil {
 			return err
 		}
 	} else {
 		*it = messageItem(it.ID, "completed", text)
-		if err := e.event(wireEvent{Type: "response.output_text.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Text: &text, Logprobs: &[]any{}}); err != nil {
+		if err := e.event(oa.ResponsesEvent{Type: "response.output_text.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Text: &text, Logprobs: &[]any{}}); err != nil {
 			return err
 		}
 		part := (*it.Content)[0]
-		if err := e.event(wireEvent{Type: "response.content_part.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &part}); err != nil {
+		if err := e.event(oa.ResponsesEvent{Type: "response.content_part.done", ItemID: it.ID, OutputIndex: intp(idx), ContentIndex: intp(0), Part: &part}); err != nil {
 			return err
 		}
 	}
 	done := *it
-	return e.event(wireEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done})
+	return e.event(oa.ResponsesEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done})
 }
 
 func (e *Encoder) toolStart(index int, id, name string) error {
@@ -241,7 +207,7 @@ func (e *Encoder) toolStart(index int, id, name string) error {
 	e.calls[index] = idx
 	e.pending = append(e.pending, idx)
 	added := e.r.Output[idx]
-	return e.event(wireEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added})
+	return e.event(oa.ResponsesEvent{Type: "response.output_item.added", OutputIndex: intp(idx), Item: &added})
 }
 
 func (e *Encoder) toolArgs(index int, args string) error {
@@ -258,7 +224,7 @@ func (e *Encoder) toolArgs(index int, args string) error {
 	}
 	it := &e.r.Output[idx]
 	*it.Arguments += args
-	return e.event(wireEvent{Type: "response.function_call_arguments.delta", ItemID: it.ID, OutputIndex: intp(idx), Delta: &args})
+	return e.event(oa.ResponsesEvent{Type: "response.function_call_arguments.delta", ItemID: it.ID, OutputIndex: intp(idx), Delta: &args})
 }
 
 // closeCalls finishes the function items still open, in order. They stay
@@ -269,12 +235,12 @@ func (e *Encoder) closeCalls() error {
 		it := &e.r.Output[idx]
 		it.Status = "completed"
 		args := *it.Arguments
-		if err := e.event(wireEvent{Type: "response.function_call_arguments.done", ItemID: it.ID, OutputIndex: intp(idx), Arguments: &args}); err != nil {
+		if err := e.event(oa.ResponsesEvent{Type: "response.function_call_arguments.done", ItemID: it.ID, OutputIndex: intp(idx), Arguments: &args}); err != nil {
 			return err
 		}
 		done := *it
 		done.Arguments = &args
-		if err := e.event(wireEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done}); err != nil {
+		if err := e.event(oa.ResponsesEvent{Type: "response.output_item.done", OutputIndex: intp(idx), Item: &done}); err != nil {
 			return err
 		}
 	}
@@ -302,13 +268,13 @@ func (e *Encoder) Finish(u *adaptor.Usage) error {
 		u = e.usage
 	}
 	final := e.r
-	final.finish(e.reason)
-	final.Usage = toWireUsage(u)
+	finish(&final, e.reason)
+	final.Usage = oa.ResponsesUsageOf(u)
 	typ := "response.completed"
 	if final.Status == "incomplete" {
 		typ = "response.incomplete"
 	}
-	return e.event(wireEvent{Type: typ, Response: &final})
+	return e.event(oa.ResponsesEvent{Type: typ, Response: &final})
 }
 
 // Fail ends the stream after an error: an "error" event, then
@@ -323,116 +289,10 @@ func (e *Encoder) Fail(err error) error {
 			return serr
 		}
 	}
-	if serr := e.send("error", errorEvent{Type: "error", SequenceNumber: e.seq, Code: "server_error", Message: msg}); serr != nil {
+	if serr := e.send("error", oa.ResponsesErrorEvent{Type: "error", SequenceNumber: e.seq, Code: "server_error", Message: msg}); serr != nil {
 		return serr
 	}
 	failed := e.r
-	failed.Status, failed.Error = "failed", &wireError{Code: "server_error", Message: msg}
-	return e.event(wireEvent{Type: "response.failed", Response: &failed})
-}
-
-// Decoder reads a Responses stream from an upstream that speaks it into
-// neutral events, for metering a passed-through call (text for counting,
-// usage from response.completed) and for converting it to another format.
-type Decoder struct {
-	tools map[string]int // function item id → neutral tool index
-	usage *adaptor.Usage
-	done  bool
-}
-
-var _ adaptor.StreamDecoder = (*Decoder)(nil)
-
-// NewDecoder returns a decoder for one call's stream.
-func NewDecoder() *Decoder { return &Decoder{tools: map[string]int{}} }
-
-// Usage is the usage response.completed reported, nil before it.
-func (d *Decoder) Usage() *adaptor.Usage { return d.usage }
-
-// Done reports that the stream's terminal event arrived.
-func (d *Decoder) Done() bool { return d.done }
-
-// streamError is an upstream's in-stream failure ("error" or
-// response.failed) as the engine reads it: a server fault of the channel.
-func streamError(code, msg string) *adaptor.UpstreamError {
-	if msg == "" {
-		msg = "the response failed"
-	}
-	return &adaptor.UpstreamError{Status: http.StatusBadGateway, Class: adaptor.ClassUpstream, Type: "server_error", Code: code, Message: msg}
-}
-
-// Decode turns one upstream frame into neutral events appended to out.
-func (d *Decoder) Decode(ev sse.Event, out []adaptor.Event) ([]adaptor.Event, error) {
-	var w wireEvent
-	if err := json.Unmarshal(ev.Data, &w); err != nil {
-		return out, fmt.Errorf("responses stream: %w", err)
-	}
-	typ := w.Type
-	if typ == "" {
-		typ = ev.Name
-	}
-	delta := ""
-	if w.Delta != nil {
-		delta = *w.Delta
-	}
-	switch typ {
-	case "response.created":
-		start := adaptor.Event{Kind: adaptor.EventStart}
-		if w.Response != nil {
-			start.ID, start.Model = w.Response.ID, w.Response.Model
-		}
-		out = append(out, start)
-	case "response.output_text.delta", "response.refusal.delta":
-		out = append(out, adaptor.Event{Kind: adaptor.EventText, Text: delta})
-	case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
-		out = append(out, adaptor.Event{Kind: adaptor.EventThinking, Text: delta})
-	case "response.output_item.added":
-		if w.Item != nil && w.Item.Type == "function_call" {
-			i := len(d.tools)
-			d.tools[w.Item.ID] = i
-			out = append(out, adaptor.Event{Kind: adaptor.EventToolCallStart, Index: i, ID: w.Item.CallID, Name: w.Item.Name})
-		}
-	case "response.function_call_arguments.delta":
-		if i, ok := d.tools[w.ItemID]; ok {
-			out = append(out, adaptor.Event{Kind: adaptor.EventToolArgs, Index: i, Args: delta})
-		}
-	case "response.completed", "response.incomplete":
-		d.done = true
-		if w.Response == nil {
-			return out, nil
-		}
-		d.usage = w.Response.Usage.neutral()
-		reason := "stop"
-		switch {
-		case w.Response.IncompleteDetails != nil && w.Response.IncompleteDetails.Reason == "content_filter":
-			reason = "content_filter"
-		case w.Response.IncompleteDetails != nil || typ == "response.incomplete":
-			reason = "length"
-		case len(d.tools) > 0:
-			reason = "tool_calls"
-		}
-		out = append(out, adaptor.Event{Kind: adaptor.EventFinish, Reason: reason})
-		if d.usage != nil {
-			out = append(out, adaptor.Event{Kind: adaptor.EventUsage, Usage: d.usage})
-		}
-	case "response.failed":
-		d.done = true
-		code, msg := "", ""
-		if w.Response != nil {
-			d.usage = w.Response.Usage.neutral()
-			if w.Response.Error != nil {
-				code, msg = w.Response.Error.Code, w.Response.Error.Message
-			}
-		}
-		return out, streamError(code, msg)
-	case "error":
-		code, msg := "", ""
-		if w.Code != nil {
-			code = *w.Code
-		}
-		if w.Message != nil {
-			msg = *w.Message
-		}
-		return out, streamError(code, msg)
-	}
-	return out, nil
+	failed.Status, failed.Error = "failed", &oa.ResponsesError{Code: "server_error", Message: msg}
+	return e.event(oa.ResponsesEvent{Type: "response.failed", Response: &failed})
 }

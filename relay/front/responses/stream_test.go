@@ -13,6 +13,7 @@ import (
 	oresp "github.com/openai/openai-go/responses"
 
 	"switchyard/relay/adaptor"
+	oa "switchyard/relay/adaptor/openai"
 	"switchyard/relay/sse"
 )
 
@@ -119,7 +120,7 @@ func TestEncoderWritesTheResponsesStream(t *testing.T) {
 // the two directions agree.
 func TestDecoderReadsBackWhatTheEncoderWrote(t *testing.T) {
 	fr := encode(t, streamed, usage)
-	d := NewDecoder()
+	d := oa.NewResponsesDecoder()
 	var got []adaptor.Event
 	var err error
 	for _, f := range fr {
@@ -182,7 +183,7 @@ func TestEncoderFailAndPassThrough(t *testing.T) {
 	}
 	// And the decoder reads both failure events as the stream's error.
 	for _, f := range fr[2:] {
-		if _, err := NewDecoder().Decode(f, nil); err == nil {
+		if _, err := oa.NewResponsesDecoder().Decode(f, nil); err == nil {
 			t.Fatalf("%s decoded without an error", f.Name)
 		}
 	}
@@ -212,7 +213,7 @@ func TestRenderAndParseAnswerAgree(t *testing.T) {
 			if string(r.Status) != tc.status || r.Model != "claude-sonnet-4" || !strings.HasPrefix(r.ID, "resp_") || r.Usage.InputTokensDetails.CachedTokens != 100 {
 				t.Fatalf("%s", body)
 			}
-			back, err := ParseAnswer(body)
+			back, err := oa.ParseResponses(body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +229,7 @@ func TestRenderAndParseAnswerAgree(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseAnswer([]byte(`{"choices":[]}`)); err == nil {
+	if _, err := oa.ParseResponses([]byte(`{"choices":[]}`)); err == nil {
 		t.Fatal("a chat completion parsed as a Response")
 	}
 }

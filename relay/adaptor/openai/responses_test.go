@@ -1,4 +1,4 @@
-package responses
+package openai
 
 import (
 	"io"
@@ -42,7 +42,7 @@ func TestDecoderReadsAnUpstreamStream(t *testing.T) {
 			defer resp.Body.Close()
 			rd := sse.NewReader(resp.Body, 0)
 			defer rd.Close()
-			d := NewDecoder()
+			d := NewResponsesDecoder()
 			var evs []adaptor.Event
 			var derr error
 			for derr == nil {
