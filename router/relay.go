@@ -47,6 +47,9 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/audio/speech", rh.AudioSpeech)
 	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
 	v1.POST("/audio/translations", rh.AudioTranslations)
+	v1.POST("/responses", rh.Responses)
+	v1.GET("/responses/:id", rh.StoredResponse)
+	v1.DELETE("/responses/:id", rh.StoredResponse)
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.
 	r.POST("/v1/messages",

@@ -7,10 +7,13 @@ package openai
 // Responses call through.
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
@@ -308,4 +311,62 @@ func (d *ResponsesDecoder) Decode(ev sse.Event, out []adaptor.Event) ([]adaptor.
 		return out, responsesStreamError(code, msg)
 	}
 	return out, nil
+}
+
+var _ adaptor.StoredResponder = Adaptor{}
+
+// NewStoredRequest implements adaptor.StoredResponder: GET or DELETE
+// /v1/responses/{id} on the channel.
+func (Adaptor) NewStoredRequest(ctx context.Context, up *adaptor.Upstream, method, id, query string) (*http.Request, error) {
+	u := VendorURL(up, ResponsesPath+"/"+url.PathEscape(id))
+	if query != "" {
+		u += "?" + query
+	}
+	r, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	Authorize(r, up.Vendor, up.Key)
+	return r, nil
+}
+
+// Speaks implements adaptor.Speaker: OpenAI and every OpenAI-compatible
+// vendor get Responses calls as they came, on /v1/responses. A vendor
+// that lacks the endpoint answers 404, which the engine judges as
+// ClassUnsupported for a format spoken beside the adaptor's own: the call
+// moves to the next channel and the vendor keeps serving chat.
+func (Adaptor) Speaks(f adaptor.Format) bool { return f == adaptor.FormatResponses }
+
+// newResponsesRequest is the pass-through of a Responses call: the
+// client's bytes with only the model replaced, on /v1/responses.
+func newResponsesRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	body, err := ResponsesBody(req, req.UpstreamModel)
+	if err != nil {
+		return nil, err
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, VendorURL(up, ResponsesPath), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	Authorize(r, up.Vendor, up.Key)
+	if req.Stream {
+		r.Header.Set("Accept", "text/event-stream")
+	}
+	return r, nil
+}
+
+// ResponsesBody is a Responses call's body for an upstream that speaks
+// Responses: the client's bytes, with model set to model when it differs.
+// Nothing else is touched: unlike chat, a Responses stream reports its
+// usage in response.completed without being asked.
+func ResponsesBody(req *adaptor.Request, model string) ([]byte, error) {
+	if req.Raw == nil {
+		return nil, adaptor.Unsupported("this", req.Mode)
+	}
+	if model == req.Model {
+		return req.Raw, nil
+	}
+	m, _ := json.Marshal(model)
+	return adaptor.SetField(req.Raw, "model", m)
 }

@@ -65,3 +65,12 @@ func (Front) Render(req *adaptor.Request, resp *adaptor.Response) ([]byte, error
 func (Front) NewEncoder(req *adaptor.Request, w *sse.Writer) adaptor.StreamEncoder {
 	return NewEncoder(req.Raw, req.Model, w)
 }
+
+var _ adaptor.Keeper = Front{}
+
+// Keeps implements adaptor.Keeper: OpenAI stores a response unless the
+// call sets store to false.
+func (Front) Keeps(req *adaptor.Request) bool {
+	raw, ok := req.Fields["store"]
+	return !ok || string(raw) != "false"
+}
