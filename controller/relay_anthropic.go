@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"switchyard/common/errs"
+	anthropicfront "switchyard/relay/front/anthropic"
 )
 
 // anthropicModel is one model in Anthropic's list shape.
@@ -75,4 +76,21 @@ func (h *Relay) anthropicModels(c *gin.Context, names []string) {
 		first, last = page[0], page[len(page)-1]
 	}
 	c.JSON(200, gin.H{"data": data, "has_more": more, "first_id": first, "last_id": last})
+}
+
+// CountTokens answers POST /v1/messages/count_tokens in Anthropic's shape,
+// {"input_tokens": N}: exact from an Anthropic channel serving the model,
+// else counted locally. Not billed.
+func (h *Relay) CountTokens(c *gin.Context) {
+	req, err := anthropicfront.ParseCount(c.Request)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	n, err := h.Engine.CountTokens(c.Request.Context(), caller(c), req)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	c.JSON(200, gin.H{"input_tokens": n.InputTokens})
 }

@@ -148,3 +148,79 @@ func TestAnthropicModelsList(t *testing.T) {
 		}
 	})
 }
+
+func countParams(model string) anthropic.MessageCountTokensParams {
+	return anthropic.MessageCountTokensParams{
+		Model:    anthropic.Model(model),
+		System:   anthropic.MessageCountTokensParamsSystemUnion{OfString: anthropic.String("You are terse.")},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("How many tokens are in this short question?"))},
+	}
+}
+
+// Without an Anthropic channel the relay counts locally; nothing is billed
+// and nothing goes upstream.
+func TestCountTokensLocally(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.Start(fakeupstream.Behavior{})
+		defer up.Close()
+		f := newRelayFixture(t, app, 1_000_000, map[string]any{"name": "narrow", "unlimited_quota": true, "models": "claude-sonnet-4-5"})
+		f.channel(t, map[string]any{"name": "openai", "type": 1, "base_url": up.URL, "models": "claude-sonnet-4-5,gpt-4.1"})
+		c := f.anthropic(f.tok.Key)
+		ctx := context.Background()
+		n, err := c.Messages.CountTokens(ctx, countParams("claude-sonnet-4-5"))
+		if err != nil || n.InputTokens < 10 || n.InputTokens > 40 {
+			t.Fatalf("local count: %v %+v", err, n)
+		}
+		longer := countParams("claude-sonnet-4-5")
+		longer.Messages = append(longer.Messages, anthropic.NewAssistantMessage(anthropic.NewTextBlock(strings.Repeat("many more words here ", 20))))
+		m, err := c.Messages.CountTokens(ctx, longer)
+		if err != nil || m.InputTokens <= n.InputTokens+60 {
+			t.Fatalf("longer count: %v %d vs %d", err, m.InputTokens, n.InputTokens)
+		}
+		if up.Calls() != 0 {
+			t.Fatalf("an OpenAI channel was asked %d times", up.Calls())
+		}
+		if n := countLogs(app, f.tok.ID); n != 0 {
+			t.Fatalf("%d consume logs for counting", n)
+		}
+
+		// Errors in Anthropic's shape: the model, the token, the body.
+		_, err = c.Messages.CountTokens(ctx, countParams("gpt-4.1"))
+		anthropicError(t, err, 403, "permission_error")
+		var all tokenReply
+		f.user.Do("POST", "/api/token/", map[string]any{"name": "all", "unlimited_quota": true}).Want(t, 200, true).Decode(t, &all)
+		_, err = f.anthropic(all.Key).Messages.CountTokens(ctx, countParams("claude-nobody-serves"))
+		anthropicError(t, err, 404, "not_found_error")
+		_, err = f.anthropic("sk-wrong").Messages.CountTokens(ctx, countParams("claude-sonnet-4-5"))
+		anthropicError(t, err, 401, "authentication_error")
+		h := map[string]string{"x-api-key": f.tok.Key, "anthropic-version": "2023-06-01"}
+		for _, body := range []string{
+			`{"model":"claude-sonnet-4-5"`,
+			`[]`,
+			`{"messages":[{"role":"user","content":"hi"}]}`,
+			`{"model":"claude-sonnet-4-5"}`,
+			`{"model":"claude-sonnet-4-5","messages":[]}`,
+			`{"model":"claude-sonnet-4-5","messages":[{"role":"robot","content":"hi"}]}`,
+			`{"model":"claude-sonnet-4-5","messages":"hi"}`,
+			`{"model":["x"],"messages":[{"role":"user","content":"hi"}]}`,
+			`{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}],"tool_choice":{"type":"sometimes"}}`,
+		} {
+			status, got := rawCall(t, "POST", app.URL+"/v1/messages/count_tokens", body, h)
+			if status != 400 || !strings.Contains(got, `"type":"error"`) || !strings.Contains(got, `"invalid_request_error"`) {
+				t.Fatalf("%s: %d %s", body, status, got)
+			}
+		}
+		status, got := rawCall(t, "POST", app.URL+"/v1/messages/count_tokens", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"héllo 🌍'; DROP TABLE tokens; --"}]}`, h)
+		if status != 200 || !strings.Contains(got, `"input_tokens":`) {
+			t.Fatalf("unicode: %d %s", status, got)
+		}
+		status, got = rawCall(t, "POST", app.URL+"/v1/messages/count_tokens", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}`, map[string]string{"anthropic-version": "2023-06-01"})
+		if status != 401 || !strings.Contains(got, `"authentication_error"`) {
+			t.Fatalf("anonymous: %d %s", status, got)
+		}
+		big := `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"` + strings.Repeat("a", int(app.Cfg.MaxRequestBodyMB)<<20) + `"}]}`
+		if status, got := rawCall(t, "POST", app.URL+"/v1/messages/count_tokens", big, h); status != 413 || !strings.Contains(got, `"request_too_large"`) {
+			t.Fatalf("oversized: %d %.200s", status, got)
+		}
+	})
+}

@@ -59,6 +59,13 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.TokenAuth{Store: d.store}.Check(),
 		rh.Messages,
 	)
+	r.POST("/v1/messages/count_tokens",
+		middleware.Style(errs.StyleAnthropic),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+		rh.CountTokens,
+	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}
