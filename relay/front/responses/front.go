@@ -2,13 +2,10 @@ package responses
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 
-	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
+	"switchyard/relay/front"
 	"switchyard/relay/sse"
 )
 
@@ -29,17 +26,9 @@ func (Front) Format() adaptor.Format { return adaptor.FormatResponses }
 
 // Parse implements adaptor.Front: it reads POST /v1/responses.
 func (Front) Parse(hr *http.Request, mode adaptor.Mode) (*adaptor.Request, error) {
-	ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
-	if ct != "" && ct != "application/json" {
-		return nil, errs.BadRequest("the body must be JSON (Content-Type: application/json)")
-	}
-	raw, err := io.ReadAll(hr.Body)
+	raw, err := front.ReadJSON(hr)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errs.New(http.StatusRequestEntityTooLarge, errs.KindTooLarge, "request body is too large")
-		}
-		return nil, errs.BadRequest("could not read the request body")
+		return nil, err
 	}
 	p, err := Parse(raw)
 	if err != nil {
