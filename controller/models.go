@@ -14,7 +14,8 @@ func (h *Relay) ConsoleModels(c *gin.Context) {
 	ok(c, h.Store.Channels.Models(c.GetString(middleware.KeyGroup)))
 }
 
-// ListModels answers GET /v1/models in OpenAI's list shape: the models the
+// ListModels answers GET /v1/models in OpenAI's list shape, or in
+// Anthropic's when the caller sends anthropic-version: the models the
 // token's group can reach, narrowed by the token's own allow-list.
 func (h *Relay) ListModels(c *gin.Context) {
 	group, allows := h.callerScope(c)
@@ -25,6 +26,10 @@ func (h *Relay) ListModels(c *gin.Context) {
 			out = append(out, n)
 		}
 	}
+	if asksAnthropic(c) {
+		h.anthropicModels(c, out)
+		return
+	}
 	c.JSON(200, gin.H{"object": "list", "data": modelObjects(out)})
 }
 
@@ -34,6 +39,10 @@ func (h *Relay) GetModel(c *gin.Context) {
 	name := c.Param("model")
 	group, allows := h.callerScope(c)
 	if allows(name) && len(h.Store.Channels.Tiers(group, name)) > 0 {
+		if asksAnthropic(c) {
+			c.JSON(200, anthropicModelOf(name))
+			return
+		}
 		c.JSON(200, modelObjects([]string{name})[0])
 		return
 	}

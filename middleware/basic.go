@@ -107,6 +107,18 @@ func Style(s errs.Style) gin.HandlerFunc {
 	return func(c *gin.Context) { errs.SetStyle(c, s); c.Next() }
 }
 
+// AnthropicStyleIfAsked answers in Anthropic's error shape when the caller
+// sends anthropic-version, as Anthropic's SDKs always do: a shared route
+// such as GET /v1/models then fails the way that client reads.
+func AnthropicStyleIfAsked() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.GetHeader("anthropic-version") != "" {
+			errs.SetStyle(c, errs.StyleAnthropic)
+		}
+		c.Next()
+	}
+}
+
 // BodyLimit caps request bodies at maxBytes. A declared length over the cap
 // is refused at once; an undeclared one fails when the reader crosses it.
 func BodyLimit(maxBytes int64) gin.HandlerFunc {

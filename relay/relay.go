@@ -47,6 +47,9 @@ type Relay struct {
 	cancel context.CancelFunc
 	// testing is set while a test of every channel runs.
 	testing atomic.Bool
+	// stored remembers which channel keeps which stored answer
+	// (responses.go).
+	stored *StoredResponses
 }
 
 // New builds the engine. reg receives the relay's metrics; nil keeps them
@@ -73,6 +76,7 @@ func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Re
 		intn:    rand.IntN,
 		bg:      bg,
 		cancel:  cancel,
+		stored:  NewStoredResponses(store.Redis, cfg.RedisKeyPrefix),
 	}
 	go r.tok.Warm()
 	return r
@@ -178,6 +182,8 @@ type call struct {
 	abort bool
 	// whole is set when the upstream's answer arrived complete.
 	whole bool
+	// answerID is the upstream's id of the answer, when it gave one.
+	answerID string
 }
 
 // Serve relays one call of mode in front's client format. It returns an
@@ -254,6 +260,9 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	}()
 
 	lastErr := r.attempts(hr.Context(), w, c, snap, tiers, pinned)
+	if c.served {
+		r.keep(hr.Context(), c)
+	}
 	settled = true
 	charged := r.settle(c, res, snap)
 	status := http.StatusOK
@@ -357,7 +366,7 @@ func (r *Relay) disableChannel(id int, reason string) {
 func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *model.RelayChannel) *failure {
 	req := c.req
 	// Nothing from an earlier failed attempt counts.
-	c.usage, c.text, c.firstToken, c.served, c.whole = nil, c.text[:0], time.Time{}, false, false
+	c.usage, c.text, c.firstToken, c.served, c.whole, c.answerID = nil, c.text[:0], time.Time{}, false, false, ""
 	ad := adaptorFor(ch)
 	if ad == nil {
 		return classifyUpstream(adaptor.Unsupported("this channel's type", req.Mode), "")
@@ -391,7 +400,14 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 		if ctx.Err() != nil {
 			return clientGone()
 		}
-		return classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
+		ue := ad.ParseError(resp.StatusCode, resp.Header, body)
+		if ue.Status == http.StatusNotFound && req.Format != ad.Format() && adaptor.Native(ad, req.Format) {
+			// A format spoken beside the adaptor's own lives on an endpoint
+			// some vendors of its kind lack (/v1/responses): skip the
+			// channel for this call and hold nothing against it.
+			ue.Class = adaptor.ClassUnsupported
+		}
+		return classifyUpstream(ue, up.Key)
 	}
 	c.channel = ch
 	native := adaptor.Native(ad, req.Format)
@@ -427,7 +443,7 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 	if err != nil {
 		return notAnswer(err)
 	}
-	c.usage = answer.Usage
+	c.usage, c.answerID = answer.Usage, answer.ID
 	c.text = appendAnswerText(c.text[:0], answer)
 	c.served, c.whole = true, true
 	c.firstToken = time.Now()

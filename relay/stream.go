@@ -53,6 +53,9 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 			break
 		}
 		c.served = true
+		if len(evs) > 0 && evs[0].Kind == adaptor.EventStart && c.answerID == "" {
+			c.answerID = evs[0].ID
+		}
 		c.text = appendEventText(c.text, evs)
 		var werr error
 		if native {

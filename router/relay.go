@@ -29,6 +29,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	api.GET("/models", d.auth.User(), rh.ConsoleModels)
 	v1 := r.Group("/v1",
 		middleware.Style(errs.StyleOpenAI),
+		middleware.AnthropicStyleIfAsked(),
 		middleware.CORS(),
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
@@ -46,6 +47,9 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/audio/speech", rh.AudioSpeech)
 	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
 	v1.POST("/audio/translations", rh.AudioTranslations)
+	v1.POST("/responses", rh.Responses)
+	v1.GET("/responses/:id", rh.StoredResponse)
+	v1.DELETE("/responses/:id", rh.StoredResponse)
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.
 	r.POST("/v1/messages",
@@ -65,6 +69,13 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		d.auth.User(),
 		middleware.TokenAuth{Store: d.store}.Playground(),
 		rh.ChatCompletions,
+	)
+	r.POST("/v1/messages/count_tokens",
+		middleware.Style(errs.StyleAnthropic),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+		rh.CountTokens,
 	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))

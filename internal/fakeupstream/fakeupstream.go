@@ -70,6 +70,8 @@ type Behavior struct {
 	Redirect string
 	// NotJSON answers a whole call with a 200 whose body is not JSON.
 	NotJSON bool
+	// Responses tunes the Responses API (responses.go).
+	Responses ResponsesBehavior
 }
 
 // Server is a running fake upstream.
@@ -86,6 +88,8 @@ type Server struct {
 	cancels atomic.Int64
 	// LastBody is the last request body received.
 	lastBody atomic.Value
+	// responses keeps stored Responses answers (responses.go).
+	responses responseStore
 }
 
 // Start runs a fake OpenAI upstream on a loopback port.
@@ -233,6 +237,10 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, b Behavior, body
 	if b.NotJSON && !stream(req) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, "<html>502 Bad Gateway</html>")
+		return
+	}
+	if strings.HasPrefix(path, "/v1/responses") {
+		s.ServeResponses(w, r, b, body)
 		return
 	}
 	switch path {

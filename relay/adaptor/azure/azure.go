@@ -49,6 +49,9 @@ func URL(up *adaptor.Upstream, model, path string) string {
 
 // NewRequest implements adaptor.Adaptor.
 func (Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	if req.Format == adaptor.FormatResponses {
+		return newResponsesRequest(ctx, up, req)
+	}
 	path, ok := paths[req.Mode]
 	if !ok {
 		return nil, adaptor.Unsupported("Azure OpenAI", req.Mode)

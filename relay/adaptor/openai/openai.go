@@ -75,6 +75,9 @@ var includeUsage = []byte(`{"include_usage":true}`)
 
 // NewRequest implements adaptor.Adaptor.
 func (Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	if req.Format == adaptor.FormatResponses {
+		return newResponsesRequest(ctx, up, req)
+	}
 	path, ok := Paths[req.Mode]
 	if !ok {
 		return nil, adaptor.Unsupported("OpenAI", req.Mode)

@@ -13,6 +13,9 @@ var errNotAnswer = errors.New("the upstream's answer is not OpenAI JSON")
 
 // ParseResponse implements adaptor.Adaptor.
 func (Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error) {
+	if req.Format == adaptor.FormatResponses {
+		return ParseResponses(body)
+	}
 	switch req.Mode {
 	case adaptor.ModeTranscription, adaptor.ModeTranslation:
 		// response_format may be text, srt or vtt: the answer is its own

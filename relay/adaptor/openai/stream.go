@@ -9,6 +9,9 @@ import (
 
 // NewStream implements adaptor.Adaptor.
 func (Adaptor) NewStream(req *adaptor.Request) adaptor.StreamDecoder {
+	if req.Format == adaptor.FormatResponses {
+		return NewResponsesDecoder()
+	}
 	return &Decoder{}
 }
 

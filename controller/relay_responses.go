@@ -1,0 +1,35 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/relay/adaptor"
+	responsesfront "switchyard/relay/front/responses"
+)
+
+// Responses relays POST /v1/responses, OpenAI's Responses API: passed
+// through to channels that speak it (OpenAI, OpenAI-compatible vendors,
+// Azure), converted for the others (Anthropic).
+func (h *Relay) Responses(c *gin.Context) {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), responsesfront.Front{}, adaptor.ModeChat); err != nil {
+		errs.Render(c, err)
+	}
+}
+
+// maxResponseIDLen bounds a response id in a path; OpenAI's are about 50
+// characters.
+const maxResponseIDLen = 256
+
+// StoredResponse passes GET and DELETE /v1/responses/:id to the channel
+// that made the answer, for the user whose call made it. Not billed.
+func (h *Relay) StoredResponse(c *gin.Context) {
+	id := c.Param("id")
+	if id == "" || len(id) > maxResponseIDLen {
+		errs.Render(c, errs.BadRequest("the response id must be 1 to %d characters", maxResponseIDLen).WithParam("response_id"))
+		return
+	}
+	if err := h.Engine.StoredResponse(c.Writer, c.Request, caller(c), id); err != nil {
+		errs.Render(c, err)
+	}
+}

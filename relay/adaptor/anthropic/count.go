@@ -1,0 +1,73 @@
+package anthropic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"switchyard/relay/adaptor"
+)
+
+// CountPath is Anthropic's token counting endpoint.
+const CountPath = "/v1/messages/count_tokens"
+
+var _ adaptor.Counter = Adaptor{}
+
+// countRequest is the count_tokens body: a Messages request without the
+// generation settings, which the endpoint refuses.
+type countRequest struct {
+	Model      string          `json:"model"`
+	System     json.RawMessage `json:"system,omitempty"`
+	Messages   []Message       `json:"messages"`
+	Tools      []Tool          `json:"tools,omitempty"`
+	ToolChoice *ToolChoice     `json:"tool_choice,omitempty"`
+	Thinking   *Thinking       `json:"thinking,omitempty"`
+}
+
+// NewCountRequest implements adaptor.Counter: an Anthropic client's body
+// goes as it came (model aside), anything else is built from the neutral
+// chat.
+func (Adaptor) NewCountRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	var body []byte
+	var err error
+	switch {
+	case req.Format == adaptor.FormatAnthropic && req.Raw != nil:
+		body = req.Raw
+		if req.UpstreamModel != req.Model {
+			m, _ := json.Marshal(req.UpstreamModel)
+			body, err = adaptor.SetField(req.Raw, "model", m)
+		}
+	case req.Chat != nil:
+		m := RequestOf(req)
+		body, err = json.Marshal(countRequest{Model: m.Model, System: m.System, Messages: m.Messages, Tools: m.Tools, ToolChoice: m.ToolChoice, Thinking: m.Thinking})
+	default:
+		return nil, adaptor.Unsupported("Anthropic", adaptor.ModeCountTokens)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, URL(up.BaseURL, CountPath), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	SetHeaders(r, up.Key, req)
+	return r, nil
+}
+
+var errNotCount = errors.New("the upstream's count_tokens answer has no input_tokens")
+
+// ParseCount implements adaptor.Counter.
+func (Adaptor) ParseCount(body []byte) (int, error) {
+	var v struct {
+		InputTokens *int `json:"input_tokens"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return 0, err
+	}
+	if v.InputTokens == nil || *v.InputTokens < 0 {
+		return 0, errNotCount
+	}
+	return *v.InputTokens, nil
+}
