@@ -355,9 +355,9 @@ func (s *Server) invokeStream(w http.ResponseWriter, r *http.Request, b Behavior
 // converseRequest is the Converse body; unknown top-level fields are
 // refused as Bedrock refuses them.
 type converseRequest struct {
-	Messages                     []converseMessage `json:"messages"`
-	System                       []map[string]any  `json:"system,omitempty"`
-	InferenceConfig              *struct {
+	Messages        []converseMessage `json:"messages"`
+	System          []map[string]any  `json:"system,omitempty"`
+	InferenceConfig *struct {
 		MaxTokens     int      `json:"maxTokens,omitempty"`
 		Temperature   *float64 `json:"temperature,omitempty"`
 		TopP          *float64 `json:"topP,omitempty"`
