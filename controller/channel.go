@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/errs"
 	"switchyard/model"
 )
@@ -279,4 +280,11 @@ func ownerOf(name string) string {
 		return "openai"
 	}
 	return "switchyard"
+}
+
+// ChannelTypes lists the channel types this relay serves, from the one
+// registry (GET /api/channel/types): the console builds its type picker,
+// base URL hints, default models and the `other` field's label from it.
+func (h *Relay) ChannelTypes(c *gin.Context) {
+	ok(c, channeltype.All())
 }

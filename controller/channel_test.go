@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"switchyard/common/channeltype"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
 	"switchyard/model"
@@ -154,6 +155,7 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 			{"POST", "/api/channel/"}, {"PUT", "/api/channel/"}, {"DELETE", "/api/channel/1"},
 			{"DELETE", "/api/channel/disabled"}, {"GET", "/api/channel/test/1"}, {"GET", "/api/channel/test"},
 			{"GET", "/api/channel/update_balance/1"}, {"GET", "/api/channel/update_balance"}, {"GET", "/api/channel/models"},
+			{"GET", "/api/channel/types"},
 		} {
 			anon.Do(ep.method, ep.path, nil).WantFail(t, 401, "")
 			user.Do(ep.method, ep.path, nil).WantFail(t, 403, "permission")
@@ -181,5 +183,42 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 		root.Do("GET", "/api/channel/test/999999", nil).WantFail(t, 404, "not found")
 		root.Do("DELETE", "/api/channel/999999", nil).WantFail(t, 404, "not found")
 		root.Do("GET", "/api/channel/search?keyword="+strings.Repeat("k", 200), nil).WantFail(t, 400, "keyword")
+	})
+}
+
+// The console reads channel types from the server; the reply is the
+// registry, in the shape the console's type picker reads.
+func TestChannelTypesComeFromTheRegistry(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		admin := app.NewUser(t, model.RoleAdmin)
+		var got []map[string]any
+		admin.Do("GET", "/api/channel/types", nil).Want(t, 200, true).Decode(t, &got)
+		byType := map[float64]map[string]any{}
+		for _, row := range got {
+			for _, k := range []string{"type", "name", "base_url", "base_url_required", "models", "other", "other_default", "config", "key_hint"} {
+				if _, ok := row[k]; !ok {
+					t.Fatalf("row %v lacks %q", row, k)
+				}
+			}
+			byType[row["type"].(float64)] = row
+		}
+		for _, n := range []float64{1, 3, 8, 14, 20, 25, 28, 29, 30, 36, 39, 44, 45} {
+			if byType[n] == nil {
+				t.Fatalf("type %v missing from %v", n, got)
+			}
+		}
+		if az := byType[3]; az["other"] == "" || az["other_default"] != channeltype.AzureAPIVersion || az["base_url_required"] != true {
+			t.Fatalf("azure row %v", az)
+		}
+		if len(byType[14]["models"].([]any)) == 0 {
+			t.Fatalf("anthropic row offers no models: %v", byType[14])
+		}
+		// A query string changes nothing: the list takes no input.
+		var again []map[string]any
+		admin.Do("GET", "/api/channel/types?type=1%27%20OR%201=1--&name=%E2%9C%93", nil).Want(t, 200, true).Decode(t, &again)
+		if len(again) != len(got) {
+			t.Fatalf("%d rows with a query string, %d without", len(again), len(got))
+		}
+		app.Root(t).Do("GET", "/api/channel/types", nil).Want(t, 200, true)
 	})
 }

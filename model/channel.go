@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/crypto"
 	"switchyard/common/errs"
 )
@@ -51,32 +51,6 @@ type Channel struct {
 }
 
 func init() { registerModels(&Channel{}, &Ability{}) }
-
-// ChannelType describes a provider type by One API's number.
-type ChannelType struct {
-	Name string
-	// BaseURL is the default when a channel sets none.
-	BaseURL string
-	// OpenAICompatible types are served by the OpenAI adaptor.
-	OpenAICompatible bool
-}
-
-// ChannelTypes are the types Switchyard relays to, by One API's numbers.
-// Types One API knows but Switchyard has no adaptor for are refused when a
-// channel is saved, so a channel never exists that cannot serve.
-var ChannelTypes = map[int]ChannelType{
-	1:  {"OpenAI", "https://api.openai.com", true},
-	8:  {"Custom", "", true},
-	20: {"OpenRouter", "https://openrouter.ai/api", true},
-	25: {"Moonshot", "https://api.moonshot.cn", true},
-	28: {"Mistral", "https://api.mistral.ai", true},
-	29: {"Groq", "https://api.groq.com/openai", true},
-	30: {"Ollama", "http://localhost:11434", true},
-	36: {"DeepSeek", "https://api.deepseek.com", true},
-	39: {"TogetherAI", "https://api.together.xyz", true},
-	44: {"SiliconFlow", "https://api.siliconflow.cn", true},
-	45: {"xAI", "https://api.x.ai", true},
-}
 
 // ErrChannelNotFound is returned when no channel matches.
 var ErrChannelNotFound = errs.NotFound("channel not found")
@@ -120,7 +94,7 @@ func (c *Channel) Normalize() error {
 	if c.Type == 0 {
 		c.Type = 1
 	}
-	t, ok := ChannelTypes[c.Type]
+	t, ok := channeltype.Get(c.Type)
 	if !ok {
 		return errs.BadRequest("channel type %d is not supported; supported types: %s", c.Type, supportedTypes())
 	}
@@ -129,7 +103,7 @@ func (c *Channel) Normalize() error {
 		return errs.BadRequest("name is longer than 128 characters")
 	}
 	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
-	if c.BaseURL == "" && t.BaseURL == "" {
+	if c.BaseURL == "" && t.BaseURLRequired {
 		return errs.BadRequest("a %s channel needs a base_url", t.Name)
 	}
 	if c.BaseURL != "" {
@@ -173,14 +147,10 @@ func (c *Channel) Normalize() error {
 }
 
 func supportedTypes() string {
-	ids := make([]int, 0, len(ChannelTypes))
-	for id := range ChannelTypes {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = fmt.Sprintf("%d (%s)", id, ChannelTypes[id].Name)
+	all := channeltype.All()
+	parts := make([]string, len(all))
+	for i, t := range all {
+		parts[i] = fmt.Sprintf("%d (%s)", t.Number, t.Name)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -190,7 +160,10 @@ func (c *Channel) EffectiveBaseURL() string {
 	if c.BaseURL != "" {
 		return c.BaseURL
 	}
-	return ChannelTypes[c.Type].BaseURL
+	if t, ok := channeltype.Get(c.Type); ok && !t.BaseURLRequired {
+		return t.BaseURL
+	}
+	return ""
 }
 
 // ChannelView is a channel as the API shows it: the key masked, and the

@@ -16,12 +16,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/config"
 	"switchyard/common/errs"
 	"switchyard/model"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/adaptor/openai"
+	"switchyard/relay/sse"
 )
 
 // maxAnswerBytes caps a whole (non-streamed) answer read into memory.
@@ -77,11 +79,29 @@ func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Re
 // Close stops background work started by the relay.
 func (r *Relay) Close() { r.cancel() }
 
+// wireAdaptor is the adaptor interface the engine used before fronts.
+// Deprecated: adaptors implement adaptor.Adaptor; this goes when the
+// engine moves onto it.
+type wireAdaptor interface {
+	NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error)
+	ParseError(status int, body []byte) *adaptor.UpstreamError
+	ParseResult(req *adaptor.Request, body []byte) adaptor.Result
+	ParseChunk(req *adaptor.Request, ev sse.Event) (adaptor.Chunk, error)
+}
+
 // adaptorFor returns the adaptor speaking ch's wire format.
-func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
-	// Every type Switchyard accepts today speaks OpenAI's format;
-	// model.ChannelTypes refuses the others when a channel is saved.
+func adaptorFor(ch *model.RelayChannel) wireAdaptor {
+	// Every type the engine serves today speaks OpenAI's format.
 	return openai.Adaptor{}
+}
+
+// upstreamOf is the attempt's view of ch for its adaptor.
+func upstreamOf(ch *model.RelayChannel) *adaptor.Upstream {
+	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key}
+	if t, ok := channeltype.Get(ch.Type); ok {
+		up.Vendor = t.Vendor
+	}
+	return up
 }
 
 // Caller is who makes a call, as token auth found them.
@@ -306,7 +326,7 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	req.UpstreamModel = ch.UpstreamModel(req.Model)
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	hreq, err := ad.NewRequest(actx, ch, req)
+	hreq, err := ad.NewRequest(actx, upstreamOf(ch), req)
 	if err != nil {
 		return &failure{err: errs.Internal(err)}
 	}
@@ -347,7 +367,7 @@ func isEventStream(resp *http.Response) bool {
 
 // whole relays a non-streamed answer: read it all (so a cut answer can
 // still fail over), then write it.
-func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response) *failure {
+func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad wireAdaptor, resp *http.Response) *failure {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -369,7 +389,7 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		h.Set("Content-Type", ct)
 	}
-	if req.Anthropic {
+	if req.Format == adaptor.FormatAnthropic {
 		msg, err := anthropic.ToMessage(body, req.Model, r.anthropicUsage(c))
 		if err != nil {
 			c.served = false

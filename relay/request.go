@@ -38,7 +38,7 @@ func badParam(param, format string, args ...any) *errs.Error {
 
 // parseRequest reads the body of hr for mode.
 func parseRequest(hr *http.Request, mode adaptor.Mode) (*parsed, error) {
-	p := &parsed{req: &adaptor.Request{Mode: mode}}
+	p := &parsed{req: &adaptor.Request{Mode: mode, Format: adaptor.FormatOpenAI}}
 	if mode.Multipart() {
 		return p, p.parseMultipart(hr)
 	}
@@ -126,7 +126,7 @@ func (p *parsed) parseAnthropic(raw []byte) error {
 		return errs.BadRequest("%s", strings.TrimPrefix(err.Error(), anthropic.ErrInvalid.Error()+": "))
 	}
 	r := p.req
-	r.Mode, r.Anthropic, r.Model, r.Stream, r.MaxTokens, r.Fields = adaptor.ModeChat, true, ar.Model, ar.Stream, ar.MaxTokens, ar.Fields
+	r.Mode, r.Format, r.Model, r.Stream, r.MaxTokens, r.Fields = adaptor.ModeChat, adaptor.FormatAnthropic, ar.Model, ar.Stream, ar.MaxTokens, ar.Fields
 	return p.parseMessages()
 }
 

@@ -24,7 +24,7 @@ type nextResult struct {
 // headers go out with the first event, or with the first keep-alive when
 // the upstream thinks for longer than StreamKeepAliveSeconds: until then a
 // failure can still go to another channel.
-func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response) *failure {
+func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad wireAdaptor, resp *http.Response) *failure {
 	rd := sse.NewReader(resp.Body, 0)
 	defer rd.Close()
 	sw := sse.NewWriter(w)
@@ -32,7 +32,7 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 	keepAlive := time.Duration(r.store.Options.Get().Int("StreamKeepAliveSeconds")) * time.Second
 
 	var tr *anthropic.Stream
-	if req.Anthropic {
+	if req.Format == adaptor.FormatAnthropic {
 		tr = anthropic.NewStream(req.Model)
 	}
 	ev, err := r.firstEvent(rd, sw, resp.Body, keepAlive)

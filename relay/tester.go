@@ -41,7 +41,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	ad := adaptorFor(ch)
-	hreq, err := ad.NewRequest(ctx, ch, req)
+	hreq, err := ad.NewRequest(ctx, upstreamOf(ch), req)
 	if err != nil {
 		return 0, errs.Internal(err)
 	}

@@ -12,6 +12,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.GET("/", rh.ListChannels)
 	ch.GET("/search", rh.SearchChannels)
 	ch.GET("/models", rh.ChannelModels)
+	ch.GET("/types", rh.ChannelTypes)
 	ch.GET("/test", rh.TestAllChannels)
 	ch.GET("/test/:id", rh.TestChannel)
 	ch.GET("/update_balance", rh.UpdateAllBalances)

@@ -1,18 +1,46 @@
-// Package adaptor is the relay's neutral vocabulary: the request as the
-// relay understood it, usage, upstream errors and stream chunks, and the
-// small interface each provider package implements. Adaptors know nothing
-// of gin or of billing.
 package adaptor
 
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
+	"time"
 
-	"switchyard/model"
+	"switchyard/common/channeltype"
 	"switchyard/relay/sse"
 )
+
+// Format is the shape of a request or answer body.
+type Format int
+
+// The body formats. FormatNeutral is a request the relay built itself.
+const (
+	FormatNeutral Format = iota
+	FormatOpenAI
+	FormatResponses
+	FormatAnthropic
+	FormatGemini
+)
+
+// String names the format for logs.
+func (f Format) String() string {
+	switch f {
+	case FormatNeutral:
+		return "neutral"
+	case FormatOpenAI:
+		return "openai"
+	case FormatResponses:
+		return "responses"
+	case FormatAnthropic:
+		return "anthropic"
+	case FormatGemini:
+		return "gemini"
+	}
+	return "format(" + strconv.Itoa(int(f)) + ")"
+}
 
 // Mode is the kind of call a client made.
 type Mode int
@@ -27,8 +55,13 @@ const (
 	ModeSpeech
 	ModeTranscription
 	ModeTranslation
-	// ModeMessages is Anthropic's /v1/messages: the relay turns it into a
-	// chat call and the answer back into Anthropic's shape.
+	ModeRerank
+	// ModeCountTokens counts a chat call's input tokens (Anthropic's
+	// /v1/messages/count_tokens); adaptors serve it through Counter.
+	ModeCountTokens
+	// ModeMessages is Anthropic's /v1/messages as the engine knew it
+	// before fronts. Deprecated: it goes when the Anthropic front lands;
+	// a Messages call is ModeChat with FormatAnthropic.
 	ModeMessages
 )
 
@@ -51,6 +84,10 @@ func (m Mode) String() string {
 		return "transcription"
 	case ModeTranslation:
 		return "translation"
+	case ModeRerank:
+		return "rerank"
+	case ModeCountTokens:
+		return "count_tokens"
 	case ModeMessages:
 		return "messages"
 	}
@@ -60,79 +97,490 @@ func (m Mode) String() string {
 // Multipart reports whether the mode's body is a multipart form.
 func (m Mode) Multipart() bool { return m == ModeTranscription || m == ModeTranslation }
 
-// Request is a client's call as the relay understood it.
+// Request is a client's call as the front understood it. The front fills
+// everything the engine and the adaptors read, so neither parses a body.
 type Request struct {
 	Mode Mode
+	// Format is the client's body format.
+	Format Format
 	// Model is the name the client asked for; UpstreamModel the name sent
-	// to the chosen channel after its model mapping.
+	// to the chosen channel after its model mapping (set by the engine
+	// before each attempt).
 	Model         string
 	UpstreamModel string
 	Stream        bool
-	// IncludeUsage is true when the client itself asked for the usage chunk
-	// (stream_options.include_usage); the relay asks for it regardless.
+	// IncludeUsage is true when the client itself asked for OpenAI's usage
+	// chunk (stream_options.include_usage); the adaptor asks for it
+	// regardless and the OpenAI front drops it when the client did not.
 	IncludeUsage bool
-	// Anthropic is set when the client speaks Anthropic's Messages format;
-	// Mode and Fields then hold the chat call it was turned into.
-	Anthropic bool
-	// MaxTokens is the client's completion budget, 0 when unset.
+	// MaxTokens is the client's completion budget, 0 when unset. It may be
+	// any non-negative int the client sent; billing saturates.
 	MaxTokens int
-	// Fields are the top-level fields of a JSON body, kept raw so unknown
-	// fields reach the upstream untouched.
-	Fields map[string]json.RawMessage
-	// Raw is the client's JSON body as received, when Fields came from it
-	// unchanged; an adaptor may send it as is when it changes nothing.
+	// Raw is the client's body as received (JSON calls). Pass-through
+	// sends it with only the model replaced.
 	Raw []byte
+	// Fields are Raw's top-level JSON fields, for adaptors that rewrite
+	// one field of a pass-through body without decoding the rest.
+	Fields map[string]json.RawMessage
+	// Header holds client headers a pass-through must forward (such as
+	// anthropic-version and anthropic-beta); nil when none.
+	Header http.Header
+
+	// Chat is the call in neutral terms, filled for a chat in any format
+	// (and for Completions, as one user message).
+	Chat *Chat
+	// Input is the text of an embeddings, moderation or rerank call.
+	Input []string
+	// Query and Documents are a rerank call's; TopN its limit (0 all).
+	Query     string
+	Documents []string
+	TopN      int
 	// Form is the parsed body of a multipart call.
 	Form *multipart.Form
+
+	// Billing inputs, filled by the front. PromptText is the text the
+	// prompt tokens are counted from, PromptExtra the tokens it does not
+	// show (message framing, images, token arrays).
+	PromptText  string
+	PromptExtra int
+	// SpeechChars is a speech call's input length, its billing unit.
+	SpeechChars int
+	// Image describes an image generation call, for its price.
+	Image ImageCall
 }
 
-// Usage is what a call consumed, in tokens.
+// ImageCall is what prices an image generation.
+type ImageCall struct {
+	N       int
+	Size    string
+	Quality string
+}
+
+// Chat is a chat call in neutral terms.
+type Chat struct {
+	// System is the system prompt (Anthropic's system, OpenAI's system and
+	// developer messages, Gemini's systemInstruction).
+	System   []Part
+	Messages []Message
+	Tools    []Tool
+	// ToolChoice is nil when the client left it to the provider.
+	ToolChoice  *ToolChoice
+	Temperature *float64
+	TopP        *float64
+	TopK        *int
+	Stop        []string
+	MaxTokens   int
+	Stream      bool
+	// User identifies the end user (OpenAI's user, Anthropic's
+	// metadata.user_id).
+	User string
+	// ResponseFormat is OpenAI's response_format, raw.
+	ResponseFormat json.RawMessage
+	// ReasoningEffort is OpenAI's reasoning_effort (low, medium, high).
+	ReasoningEffort string
+	// ThinkingBudget is Anthropic's thinking.budget_tokens; 0 is off.
+	ThinkingBudget int
+	// Extra keeps provider-specific fields that have no neutral name, by
+	// their wire name, for a converter that knows them.
+	Extra map[string]json.RawMessage
+}
+
+// Roles of a Message.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	// RoleTool carries one tool result: ToolCallID names the call, Parts
+	// hold its content. Anthropic's tool_result blocks become one such
+	// message each, and go back as blocks of one user message.
+	RoleTool = "tool"
+)
+
+// Message is one turn of a chat.
+type Message struct {
+	Role  string
+	Parts []Part
+	// ToolCalls are the calls an assistant turn made.
+	ToolCalls []ToolCall
+	// ToolCallID is set on a RoleTool message.
+	ToolCallID string
+	// IsError marks a tool result that reports a failure.
+	IsError bool
+	// Name is OpenAI's participant name.
+	Name string
+}
+
+// Part types.
+const (
+	PartText     = "text"
+	PartImage    = "image"
+	PartThinking = "thinking"
+	// PartRedactedThinking is Anthropic's redacted_thinking: Data holds
+	// the opaque blob.
+	PartRedactedThinking = "redacted_thinking"
+)
+
+// Part is one piece of content.
+type Part struct {
+	Type string
+	Text string
+	// ImageURL is an image by URL; MediaType and Data (base64) an inline
+	// one. A data: URL from an OpenAI client is split into the two.
+	ImageURL  string
+	MediaType string
+	Data      string
+	// Signature is a thinking block's signature (Anthropic), kept so the
+	// block can be sent back.
+	Signature string
+	// CacheControl is Anthropic's cache_control on the block, raw.
+	CacheControl json.RawMessage
+}
+
+// ToolCall is a call a model made to a tool.
+type ToolCall struct {
+	ID   string
+	Name string
+	// Args is the arguments' JSON text as the model wrote it.
+	Args string
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Name        string
+	Description string
+	// Parameters is the JSON schema of the arguments.
+	Parameters json.RawMessage
+}
+
+// Tool choice modes.
+const (
+	ToolAuto     = "auto"
+	ToolNone     = "none"
+	ToolRequired = "required"
+	// ToolNamed forces the tool named in ToolChoice.Name.
+	ToolNamed = "tool"
+)
+
+// ToolChoice says whether and which tool the model must call.
+type ToolChoice struct {
+	Mode string
+	Name string
+}
+
+// Finish reasons, OpenAI's names.
+const (
+	FinishStop          = "stop"
+	FinishLength        = "length"
+	FinishToolCalls     = "tool_calls"
+	FinishContentFilter = "content_filter"
+)
+
+// Usage is what a call consumed, in tokens. PromptTokens counts all input
+// tokens, cache reads and writes included; CompletionTokens includes
+// ReasoningTokens.
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	CachedTokens        int `json:"-"`
+	CacheCreationTokens int `json:"-"`
+	ReasoningTokens     int `json:"-"`
 }
 
-// Result is a whole (non-streamed) upstream answer, read and understood.
-type Result struct {
+// Response is a whole (non-streamed) answer in neutral terms.
+type Response struct {
+	ID    string
+	Model string
+	// Parts are the answer's text and thinking, in order.
+	Parts     []Part
+	ToolCalls []ToolCall
+	// FinishReason is a Finish… constant ("" when the upstream gave none).
+	FinishReason string
+	// StopSequence is the stop sequence that ended the answer, if any.
+	StopSequence string
 	// Usage is the upstream's figure, nil when it gave none.
 	Usage *Usage
-	// Text is the generated text, for counting when Usage is nil.
-	Text string
+	// Embeddings are an embeddings call's vectors, in input order.
+	Embeddings [][]float64
 }
 
-// Chunk is one streamed upstream event, understood.
-type Chunk struct {
-	// Forward is the event data to send to the client; nil drops the event.
-	Forward []byte
-	// Text is the text this event produced (content, tool arguments).
-	Text string
-	// Usage is set on the event that carries the call's usage.
-	Usage *Usage
+// Text is the answer's text parts joined.
+func (r *Response) Text() string {
+	var n int
+	for _, p := range r.Parts {
+		if p.Type == PartText {
+			n += len(p.Text)
+		}
+	}
+	b := make([]byte, 0, n)
+	for _, p := range r.Parts {
+		if p.Type == PartText {
+			b = append(b, p.Text...)
+		}
+	}
+	return string(b)
 }
 
-// UpstreamError is a non-2xx upstream reply in neutral terms.
+// EventKind says what a stream Event carries.
+type EventKind int
+
+// The neutral stream events.
+const (
+	// EventStart opens the answer: ID and Model are set when known.
+	EventStart EventKind = iota + 1
+	// EventText is a piece of answer text (Text).
+	EventText
+	// EventThinking is a piece of reasoning (Text), or its Signature.
+	EventThinking
+	// EventToolCallStart opens tool call Index with ID and Name.
+	EventToolCallStart
+	// EventToolArgs is a piece of tool call Index's arguments (Args).
+	EventToolArgs
+	// EventFinish ends the answer with Reason (a Finish… constant) and,
+	// when one matched, StopSequence.
+	EventFinish
+	// EventUsage carries the call's usage so far (Usage); a later one
+	// replaces an earlier one.
+	EventUsage
+)
+
+// Event is one neutral stream delta.
+type Event struct {
+	Kind  EventKind
+	ID    string
+	Model string
+	Text  string
+	// Signature is a thinking block's signature (EventThinking).
+	Signature string
+	// Index numbers tool calls from 0 in the order they started.
+	Index        int
+	Name         string
+	Args         string
+	Reason       string
+	StopSequence string
+	Usage        *Usage
+}
+
+// Class is what an upstream failure means for the call and the channel.
+// relay/failure.go maps each to retry, disable and cooldown, once.
+type Class int
+
+// The failure classes.
+const (
+	// ClassUpstream is a server fault: retry elsewhere, penalise.
+	ClassUpstream Class = iota
+	// ClassDeadKey means the channel's credentials are dead (bad key, no
+	// credit, account deactivated): retry elsewhere and disable.
+	ClassDeadKey
+	// ClassAuth is a refused credential that may come back (a 403 for a
+	// region or a model): retry elsewhere, penalise, do not disable.
+	ClassAuth
+	// ClassRateLimited: retry elsewhere, penalise.
+	ClassRateLimited
+	// ClassRequest is the request's own fault: not retried, not held
+	// against the channel.
+	ClassRequest
+	// ClassContentFilter is a provider's safety refusal: a 400 to the
+	// client, not retried, not held against the channel.
+	ClassContentFilter
+	// ClassUnsupported means this channel lacks the endpoint or mode:
+	// try the next channel, no cooldown, no disable.
+	ClassUnsupported
+	// ClassNotFound is a model or path the channel does not know (a
+	// configuration fault another channel may not share): retry
+	// elsewhere, penalise.
+	ClassNotFound
+)
+
+// String names the class for logs.
+func (c Class) String() string {
+	switch c {
+	case ClassUpstream:
+		return "upstream"
+	case ClassDeadKey:
+		return "dead_key"
+	case ClassAuth:
+		return "auth"
+	case ClassRateLimited:
+		return "rate_limited"
+	case ClassRequest:
+		return "request"
+	case ClassContentFilter:
+		return "content_filter"
+	case ClassUnsupported:
+		return "unsupported"
+	case ClassNotFound:
+		return "not_found"
+	}
+	return "class(" + strconv.Itoa(int(c)) + ")"
+}
+
+// UpstreamError is a failed upstream reply in neutral terms. Message is
+// the provider's text; the engine scrubs it before anyone sees it.
 type UpstreamError struct {
 	Status  int
+	Class   Class
 	Type    string
 	Code    string
 	Param   string
 	Message string
+	// RetryAfter is the provider's Retry-After, 0 when none.
+	RetryAfter time.Duration
 }
 
 func (e *UpstreamError) Error() string {
 	return "upstream " + http.StatusText(e.Status) + ": " + e.Message
 }
 
+// Unsupported is the error an adaptor returns from NewRequest for a mode
+// or format it cannot serve.
+func Unsupported(format string, mode Mode) *UpstreamError {
+	return &UpstreamError{Status: http.StatusNotImplemented, Class: ClassUnsupported, Code: "unsupported_by_channel",
+		Message: format + " channels do not serve " + mode.String() + " calls"}
+}
+
+// Upstream is the channel an attempt goes to, as an adaptor needs it. The
+// engine builds it from the channel row and the registry.
+type Upstream struct {
+	// ID is the channel id (for caches keyed by channel).
+	ID int
+	// Type is the channel type number.
+	Type    int
+	BaseURL string
+	// Key is the one key this attempt uses.
+	Key string
+	// Other is the channel's `other` field, or the type's OtherDefault
+	// when empty (Azure's api-version).
+	Other string
+	// Config holds the channel's config JSON as strings (region, ak, sk,
+	// project ...).
+	Config map[string]string
+	// Vendor is the registry's OpenAI-compatible differences.
+	Vendor channeltype.Vendor
+}
+
 // Adaptor speaks one provider's wire format.
 type Adaptor interface {
-	// NewRequest builds the upstream request for req on ch. ctx is the
-	// client's, so a client that leaves cancels the upstream call.
-	NewRequest(ctx context.Context, ch *model.RelayChannel, req *Request) (*http.Request, error)
-	// ParseError reads a non-2xx reply's body into the neutral error.
-	ParseError(status int, body []byte) *UpstreamError
-	// ParseResult reads a whole 2xx JSON answer.
-	ParseResult(req *Request, body []byte) Result
-	// ParseChunk reads one streamed event.
-	ParseChunk(req *Request, ev sse.Event) (Chunk, error)
+	// Format is the body format the provider speaks natively.
+	Format() Format
+	// NewRequest builds the upstream call with the client's ctx (so a
+	// client that leaves cancels it). For a mode or format it cannot
+	// serve it returns an *UpstreamError of ClassUnsupported before
+	// anything goes upstream. When Native(a, req.Format), the body is
+	// req.Raw with only the model name replaced (and stream usage asked
+	// for where the format needs it).
+	NewRequest(ctx context.Context, up *Upstream, req *Request) (*http.Request, error)
+	// ParseError classifies a non-2xx reply (status, headers for
+	// Retry-After, body) through the provider's table.
+	ParseError(status int, h http.Header, body []byte) *UpstreamError
+	// ParseResponse decodes a whole 2xx answer. An error means it does not
+	// parse in the provider's format: the attempt failed (502, retried
+	// elsewhere, not billed).
+	ParseResponse(req *Request, body []byte) (*Response, error)
+	// NewStream returns a decoder for one call's stream.
+	NewStream(req *Request) StreamDecoder
+}
+
+// StreamDecoder turns upstream stream frames into neutral events and
+// keeps one call's state (message id, tool indices, usage so far).
+type StreamDecoder interface {
+	// Decode appends the events of one frame to out. An error means the
+	// upstream sent an error in the stream (an *UpstreamError) or a frame
+	// that does not parse.
+	Decode(ev sse.Event, out []Event) ([]Event, error)
+	// Usage is the usage reported so far, nil when none.
+	Usage() *Usage
+	// Done reports that the format's own end of stream arrived (OpenAI's
+	// [DONE], Anthropic's message_stop, ...).
+	Done() bool
+}
+
+// Speaker is an adaptor that speaks more body formats natively than its
+// Format (the OpenAI adaptor also speaks FormatResponses).
+type Speaker interface {
+	Speaks(f Format) bool
+}
+
+// Native reports whether a passes bodies of format f through untouched.
+func Native(a Adaptor, f Format) bool {
+	if f == FormatNeutral {
+		return false
+	}
+	if a.Format() == f {
+		return true
+	}
+	s, ok := a.(Speaker)
+	return ok && s.Speaks(f)
+}
+
+// Frames yields a non-SSE stream's frames as events.
+type Frames interface {
+	Next() (sse.Event, error)
+}
+
+// FrameReader is an adaptor whose stream is not SSE (Bedrock's AWS event
+// stream); the engine reads its frames through it.
+type FrameReader interface {
+	NewFrameReader(body io.Reader) Frames
+}
+
+// Balancer is an adaptor that can read a key's remaining balance, in US
+// dollars. client never follows redirects.
+type Balancer interface {
+	Balance(ctx context.Context, client *http.Client, up *Upstream) (float64, error)
+}
+
+// Counter is an adaptor with an exact token-counting endpoint
+// (Anthropic's count_tokens).
+type Counter interface {
+	// NewCountRequest builds the counting call for a chat request.
+	NewCountRequest(ctx context.Context, up *Upstream, req *Request) (*http.Request, error)
+	// ParseCount reads the counting call's 2xx answer.
+	ParseCount(body []byte) (int, error)
+}
+
+// Front is one client format.
+type Front interface {
+	// Format is the body format the front reads and writes.
+	Format() Format
+	// Parse reads the client's body for mode into a Request (Raw kept,
+	// billing inputs filled). Errors are *errs.Error, rendered in the
+	// route's style.
+	Parse(hr *http.Request, mode Mode) (*Request, error)
+	// Render writes a whole answer converted from the neutral Response;
+	// the engine uses it when the adaptor's format differs. The body is
+	// JSON.
+	Render(req *Request, resp *Response) ([]byte, error)
+	// NewEncoder writes this format's stream for one call.
+	NewEncoder(req *Request, w *sse.Writer) StreamEncoder
+}
+
+// StreamEncoder writes one call's stream in a front's format. The engine
+// calls Raw (pass-through) or Event (converted) for each upstream frame,
+// then Finish once on a whole answer or Fail once on a cut one.
+type StreamEncoder interface {
+	// Event writes a converted event.
+	Event(ev Event) error
+	// Raw writes an upstream frame passed through untouched; decoded are
+	// the events the adaptor's decoder read from it, for an encoder that
+	// must drop a frame (OpenAI's usage chunk the client did not ask for).
+	Raw(ev sse.Event, decoded []Event) error
+	// Finish writes the format's end of stream with the call's usage.
+	Finish(u *Usage) error
+	// Fail writes an in-stream error in the format's shape.
+	Fail(err error) error
+}
+
+// Result is a whole answer as the pre-front engine read it.
+// Deprecated: adaptors return a Response from ParseResponse.
+type Result struct {
+	Usage *Usage
+	Text  string
+}
+
+// Chunk is one streamed event as the pre-front engine read it.
+// Deprecated: adaptors decode Events through a StreamDecoder.
+type Chunk struct {
+	Forward []byte
+	Text    string
+	Usage   *Usage
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strings"
 
-	"switchyard/model"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
 )
@@ -44,7 +43,7 @@ func URL(base, path string) string {
 var includeUsage = json.RawMessage(`{"include_usage":true}`)
 
 // NewRequest implements adaptor.Adaptor.
-func (Adaptor) NewRequest(ctx context.Context, ch *model.RelayChannel, req *adaptor.Request) (*http.Request, error) {
+func (Adaptor) NewRequest(ctx context.Context, ch *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
 	path, ok := paths[req.Mode]
 	if !ok {
 		return nil, fmt.Errorf("openai adaptor: no route for %s", req.Mode)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"testing"
 
-	"switchyard/model"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
 )
@@ -27,7 +26,7 @@ func TestURLDoesNotDoubleV1(t *testing.T) {
 func TestNewRequestMapsModelAndAsksForUsage(t *testing.T) {
 	req := &adaptor.Request{Mode: adaptor.ModeChat, Model: "alias", UpstreamModel: "real", Stream: true,
 		Fields: map[string]json.RawMessage{"model": json.RawMessage(`"alias"`), "stream": json.RawMessage(`true`), "x_vendor": json.RawMessage(`{"a":1}`)}}
-	hr, err := Adaptor{}.NewRequest(context.Background(), &model.RelayChannel{BaseURL: "http://up", Key: "sk-k"}, req)
+	hr, err := Adaptor{}.NewRequest(context.Background(), &adaptor.Upstream{BaseURL: "http://up", Key: "sk-k"}, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +69,7 @@ func TestNewRequestSendsUnchangedBodiesAsTheyCame(t *testing.T) {
 	raw := []byte(`{"model":"m",  "messages":[{"role":"user","content":"hi"}], "n": 1}`)
 	req := &adaptor.Request{Mode: adaptor.ModeChat, Model: "m", UpstreamModel: "m", Raw: raw,
 		Fields: map[string]json.RawMessage{"model": json.RawMessage(`"m"`)}}
-	hr, err := Adaptor{}.NewRequest(context.Background(), &model.RelayChannel{BaseURL: "http://up", Key: "k"}, req)
+	hr, err := Adaptor{}.NewRequest(context.Background(), &adaptor.Upstream{BaseURL: "http://up", Key: "k"}, req)
 	if err != nil {
 		t.Fatal(err)
 	}
