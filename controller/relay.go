@@ -8,6 +8,8 @@ import (
 	"switchyard/model"
 	"switchyard/relay"
 	"switchyard/relay/adaptor"
+	anthropicfront "switchyard/relay/front/anthropic"
+	openaifront "switchyard/relay/front/openai"
 )
 
 // Relay carries what the channel, model and /v1 handlers need: the store
@@ -34,8 +36,20 @@ func caller(c *gin.Context) relay.Caller {
 	}
 }
 
+// Handler relays a route's calls of mode in front's client format. A new
+// client format is a Front mounted on its route with this; the route's
+// error style (middleware.Style) renders errors from before the first
+// byte.
+func (h *Relay) Handler(front adaptor.Front, mode adaptor.Mode) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h.Engine.Serve(c.Writer, c.Request, caller(c), front, mode); err != nil {
+			errs.Render(c, err)
+		}
+	}
+}
+
 func (h *Relay) serve(c *gin.Context, mode adaptor.Mode) {
-	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), mode); err != nil {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), openaifront.Front{}, mode); err != nil {
 		errs.Render(c, err)
 	}
 }
@@ -65,8 +79,13 @@ func (h *Relay) AudioTranscriptions(c *gin.Context) { h.serve(c, adaptor.ModeTra
 func (h *Relay) AudioTranslations(c *gin.Context) { h.serve(c, adaptor.ModeTranslation) }
 
 // Messages relays POST /v1/messages, Anthropic's Messages API, to any
-// channel serving the model.
-func (h *Relay) Messages(c *gin.Context) { h.serve(c, adaptor.ModeMessages) }
+// channel serving the model: passed through to Anthropic channels,
+// converted for the others.
+func (h *Relay) Messages(c *gin.Context) {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), anthropicfront.Front{}, adaptor.ModeChat); err != nil {
+		errs.Render(c, err)
+	}
+}
 
 // callerScope is the group a /v1 caller reaches and its token's allow-list.
 func (h *Relay) callerScope(c *gin.Context) (string, func(string) bool) {

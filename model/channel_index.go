@@ -24,6 +24,8 @@ type RelayChannel struct {
 	Models       []string
 	ModelMapping map[string]string
 	Config       string
+	// Other is the channel's `other` field (Azure's api-version).
+	Other string
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
@@ -193,7 +195,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 		rc := &RelayChannel{
 			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, BaseURL: ch.EffectiveBaseURL(),
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
-			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, Health: x.Health(ch.ID),
+			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, Other: ch.Other, Health: x.Health(ch.ID),
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

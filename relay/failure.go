@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"switchyard/common/errs"
@@ -27,78 +28,80 @@ type failure struct {
 
 func (f *failure) Error() string { return f.err.Error() }
 
-// Codes and phrases by which OpenAI-compatible upstreams say a channel is
-// dead rather than busy.
-var deadCodes = map[string]bool{
-	"invalid_api_key":       true,
-	"insufficient_quota":    true,
-	"account_deactivated":   true,
-	"billing_not_active":    true,
-	"authentication_error":  true,
-	"permission_error":      false,
-	"organization_disabled": true,
-}
-
-var deadPhrases = []string{
-	"incorrect api key",
-	"invalid api key",
-	"api key not valid",
-	"account deactivated",
-	"account has been deactivated",
-	"organization has been disabled",
-	"exceeded your current quota",
-	"credit balance is too low",
-}
-
-func isDead(e *adaptor.UpstreamError) bool {
-	if deadCodes[e.Code] || deadCodes[e.Type] {
-		return true
-	}
-	msg := strings.ToLower(e.Message)
-	for _, p := range deadPhrases {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// classifyUpstream judges a non-2xx upstream reply. The table test in
-// failure_test.go pins every row.
-func classifyUpstream(e *adaptor.UpstreamError) *failure {
-	dead := isDead(e)
-	switch {
-	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || dead:
+// classifyUpstream maps a classified upstream error onto what the engine
+// does, the same for every provider: each provider package decides the
+// Class through its own table; this is the one place that decides what a
+// Class means. key is the attempt's channel key, scrubbed from any message.
+func classifyUpstream(e *adaptor.UpstreamError, key string) *failure {
+	switch e.Class {
+	case adaptor.ClassDeadKey, adaptor.ClassAuth:
 		// The client's request is fine; this channel's account is not.
 		// Upstream messages about keys echo part of the key: never pass
 		// them on.
 		return &failure{
 			err:      &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Code: "upstream_auth_failed", Message: "the upstream refused this channel's credentials"},
 			retry:    true,
-			disable:  dead || e.Status == http.StatusUnauthorized,
+			disable:  e.Class == adaptor.ClassDeadKey,
 			penalize: true,
 		}
-	case e.Status == http.StatusTooManyRequests:
-		return &failure{err: upstreamErr(http.StatusTooManyRequests, errs.KindRateLimit, e), retry: true, penalize: true}
-	case e.Status == http.StatusRequestTimeout:
-		return &failure{err: upstreamErr(http.StatusGatewayTimeout, errs.KindUpstream, e), retry: true, penalize: true}
-	case e.Status == http.StatusNotFound:
-		// The channel does not know the model (or the base URL is wrong):
-		// a configuration fault another channel may not share.
-		return &failure{err: upstreamErr(http.StatusNotFound, errs.KindNotFound, e), retry: true, penalize: true}
-	case e.Status >= 500:
-		return &failure{err: upstreamErr(e.Status, errs.KindUpstream, e), retry: true, penalize: true}
-	case e.Status >= 400:
+	case adaptor.ClassRateLimited:
+		return &failure{err: upstreamErr(http.StatusTooManyRequests, errs.KindRateLimit, e, key), retry: true, penalize: true}
+	case adaptor.ClassRequest:
 		// 400, 413, 422 and the rest: the request itself is at fault, and
 		// every channel would say the same.
-		return &failure{err: upstreamErr(e.Status, errs.KindInvalidRequest, e)}
-	default:
-		return &failure{err: upstreamErr(http.StatusBadGateway, errs.KindUpstream, e), retry: true, penalize: true}
+		status := e.Status
+		if status < 400 || status > 499 {
+			status = http.StatusBadRequest
+		}
+		return &failure{err: upstreamErr(status, errs.KindInvalidRequest, e, key)}
+	case adaptor.ClassContentFilter:
+		// The provider's safety system refused the content: a clear 400,
+		// not retried (another channel of the same provider would refuse
+		// too) and not held against the channel.
+		ee := upstreamErr(http.StatusBadRequest, errs.KindInvalidRequest, e, key)
+		ee.Code = "content_filter"
+		return &failure{err: ee}
+	case adaptor.ClassUnsupported:
+		// This channel lacks the endpoint or the mode: the next one may
+		// have it, and this one is not at fault.
+		return &failure{err: upstreamErr(http.StatusNotImplemented, errs.KindInvalidRequest, e, key), retry: true}
+	case adaptor.ClassNotFound:
+		// The channel does not know the model (or the base URL is wrong):
+		// a configuration fault another channel may not share.
+		return &failure{err: upstreamErr(http.StatusNotFound, errs.KindNotFound, e, key), retry: true, penalize: true}
 	}
+	status := e.Status
+	switch {
+	case status == http.StatusRequestTimeout:
+		status = http.StatusGatewayTimeout
+	case status < 500 || status > 599:
+		// A 3xx (redirects are never followed), a 2xx that is not an
+		// answer, or a 4xx the provider calls a server fault.
+		status = http.StatusBadGateway
+	}
+	return &failure{err: upstreamErr(status, errs.KindUpstream, e, key), retry: true, penalize: true}
 }
 
-func upstreamErr(status int, kind errs.Kind, e *adaptor.UpstreamError) *errs.Error {
-	return &errs.Error{Status: status, Kind: kind, Code: e.Code, Param: e.Param, Message: e.Message}
+func upstreamErr(status int, kind errs.Kind, e *adaptor.UpstreamError, key string) *errs.Error {
+	return &errs.Error{Status: status, Kind: kind, Code: scrub(e.Code, key), Param: scrub(e.Param, key), Message: scrub(e.Message, key)}
+}
+
+// keyShaped matches what looks like a credential: the vendors' key
+// prefixes (sk-, sk-ant-, sk-or-, xai-, gsk_, AIza..., Bearer tokens),
+// masked forms such as "sk-abc***xyz", and long unbroken runs of key
+// alphabet that no prose contains.
+var keyShaped = regexp.MustCompile(`(?i)\b(?:sk|pk|rk|ak|xai|gsk|key)[-_][A-Za-z0-9_\-*.]{3,}|\bAIza[0-9A-Za-z_\-]{10,}|\bBearer\s+\S+|[A-Za-z0-9_\-+/=]{32,}`)
+
+// scrub removes the channel's key, and anything key-shaped, from an
+// upstream message before it reaches a client or a log line.
+func scrub(msg, key string) string {
+	if msg == "" {
+		return msg
+	}
+	if len(key) >= 4 {
+		msg = strings.ReplaceAll(msg, key, "[redacted]")
+	}
+	return keyShaped.ReplaceAllString(msg, "[redacted]")
 }
 
 // errAttemptTimeout cancels an attempt that passed RELAY_TIMEOUT before the
@@ -125,4 +128,10 @@ func clientGone() *failure {
 // streamCut is an upstream that broke off before its answer was whole.
 func streamCut(err error) *failure {
 	return &failure{err: &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Code: "upstream_stream_cut", Message: "the upstream broke off its answer", Err: err}, retry: true, penalize: true}
+}
+
+// notAnswer is a 2xx whose body does not parse in the channel's format: a
+// failed attempt, retried elsewhere and not billed.
+func notAnswer(err error) *failure {
+	return &failure{err: &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Code: "upstream_bad_answer", Message: "the upstream's answer could not be read", Err: err}, retry: true, penalize: true}
 }

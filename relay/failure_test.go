@@ -31,8 +31,8 @@ func TestClassifyUpstream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ue := openai.Adaptor{}.ParseError(tt.status, []byte(tt.body))
-			f := classifyUpstream(ue)
+			ue := openai.Adaptor{}.ParseError(tt.status, nil, []byte(tt.body))
+			f := classifyUpstream(ue, "sk-channel-key")
 			if f.retry != tt.retry || f.disable != tt.disable || f.penalize != tt.penalize || f.err.Status != tt.clientStatus {
 				t.Fatalf("got retry=%v disable=%v penalize=%v status=%d; want %v %v %v %d",
 					f.retry, f.disable, f.penalize, f.err.Status, tt.retry, tt.disable, tt.penalize, tt.clientStatus)

@@ -17,6 +17,8 @@ import (
 	"switchyard/common/errs"
 	"switchyard/model"
 	"switchyard/relay/adaptor"
+	anthropicfront "switchyard/relay/front/anthropic"
+	openaifront "switchyard/relay/front/openai"
 )
 
 // fakeLedger keeps balances in memory with the real ledger's contract:
@@ -115,7 +117,7 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 	} {
 		mode := mode
 		v1.POST(path, func(c *gin.Context) {
-			if err := h.relay.Serve(c.Writer, c.Request, h.caller, mode); err != nil {
+			if err := h.relay.Serve(c.Writer, c.Request, h.caller, openaifront.Front{}, mode); err != nil {
 				errs.Render(c, err)
 			}
 		})
@@ -123,7 +125,7 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 	r.POST("/v1/messages", func(c *gin.Context) {
 		errs.SetStyle(c, errs.StyleAnthropic)
 		c.Set(errs.RequestIDKey, "req-1")
-		if err := h.relay.Serve(c.Writer, c.Request, h.caller, adaptor.ModeMessages); err != nil {
+		if err := h.relay.Serve(c.Writer, c.Request, h.caller, anthropicfront.Front{}, adaptor.ModeChat); err != nil {
 			errs.Render(c, err)
 		}
 	})

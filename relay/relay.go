@@ -6,6 +6,8 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -22,8 +24,8 @@ import (
 	"switchyard/model"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/anthropic"
+	"switchyard/relay/adaptor/azure"
 	"switchyard/relay/adaptor/openai"
-	"switchyard/relay/sse"
 )
 
 // maxAnswerBytes caps a whole (non-streamed) answer read into memory.
@@ -64,7 +66,7 @@ func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Re
 	r := &Relay{
 		store:   store,
 		ledger:  ledger,
-		client:  &http.Client{Transport: tr},
+		client:  &http.Client{Transport: tr, CheckRedirect: noRedirects},
 		timeout: cfg.RelayTimeout,
 		metrics: NewMetrics(reg, store, ledger),
 		tok:     &Tokenizer{},
@@ -79,29 +81,60 @@ func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Re
 // Close stops background work started by the relay.
 func (r *Relay) Close() { r.cancel() }
 
-// wireAdaptor is the adaptor interface the engine used before fronts.
-// Deprecated: adaptors implement adaptor.Adaptor; this goes when the
-// engine moves onto it.
-type wireAdaptor interface {
-	NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error)
-	ParseError(status int, body []byte) *adaptor.UpstreamError
-	ParseResult(req *adaptor.Request, body []byte) adaptor.Result
-	ParseChunk(req *adaptor.Request, ev sse.Event) (adaptor.Chunk, error)
+// noRedirects makes the client hand a 3xx back instead of following it:
+// a redirect would carry the channel's key to wherever it points, so the
+// relay never follows one and judges it as a failed attempt.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// adaptors maps a registry adaptor kind to its adaptor.
+var adaptors = map[string]adaptor.Adaptor{
+	channeltype.KindOpenAI:    openai.Adaptor{},
+	channeltype.KindAzure:     azure.Adaptor{},
+	channeltype.KindAnthropic: anthropic.Adaptor{},
 }
 
-// adaptorFor returns the adaptor speaking ch's wire format.
-func adaptorFor(ch *model.RelayChannel) wireAdaptor {
-	// Every type the engine serves today speaks OpenAI's format.
-	return openai.Adaptor{}
+// adaptorFor returns the adaptor speaking ch's wire format, from the
+// registry row of its type; nil for a type the registry does not serve.
+func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
+	t, ok := channeltype.Get(ch.Type)
+	if !ok {
+		return nil
+	}
+	return adaptors[t.Adaptor]
 }
 
 // upstreamOf is the attempt's view of ch for its adaptor.
 func upstreamOf(ch *model.RelayChannel) *adaptor.Upstream {
-	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key}
+	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other}
 	if t, ok := channeltype.Get(ch.Type); ok {
 		up.Vendor = t.Vendor
+		if up.Other == "" {
+			up.Other = t.OtherDefault
+		}
+	}
+	if ch.Config != "" {
+		up.Config = configOf(ch.Config)
 	}
 	return up
+}
+
+// configOf reads a channel's config JSON as strings; values that are not
+// strings keep their JSON text.
+func configOf(s string) map[string]string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal([]byte(s), &raw) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			out[k] = str
+		} else {
+			out[k] = string(v)
+		}
+	}
+	return out
 }
 
 // Caller is who makes a call, as token auth found them.
@@ -123,7 +156,8 @@ type Caller struct {
 // call is the state of one relayed call across its attempts.
 type call struct {
 	caller Caller
-	p      *parsed
+	front  adaptor.Front
+	req    *adaptor.Request
 	price  Price
 	prompt int
 	start  time.Time
@@ -142,18 +176,21 @@ type call struct {
 	// abort is set when the answer was cut after bytes went out: the
 	// connection is then aborted rather than closed cleanly.
 	abort bool
+	// whole is set when the upstream's answer arrived complete.
+	whole bool
 }
 
-// Serve relays one call of mode. It returns an error only when nothing was
-// written to w, for the caller to render in its API style.
-func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mode adaptor.Mode) error {
-	c := &call{caller: caller, start: time.Now()}
+// Serve relays one call of mode in front's client format. It returns an
+// error only when nothing was written to w, for the caller to render in
+// the route's API style.
+func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, front adaptor.Front, mode adaptor.Mode) error {
+	c := &call{caller: caller, front: front, start: time.Now()}
 	err := r.serve(w, hr, c, mode)
 	if err != nil && !c.observed {
 		// Calls refused before any channel was tried count too.
 		modelName := ""
-		if c.p != nil {
-			modelName = c.p.req.Model
+		if c.req != nil {
+			modelName = c.req.Model
 		}
 		r.metrics.observe(modelName, 0, errs.As(err).Status, time.Since(c.start), 0)
 	}
@@ -162,15 +199,14 @@ func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, mo
 
 func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode adaptor.Mode) error {
 	caller := c.caller
-	p, err := parseRequest(hr, mode)
+	req, err := c.front.Parse(hr, mode)
 	if err != nil {
 		return err
 	}
-	if p.req.Form != nil {
-		defer p.req.Form.RemoveAll()
+	if req.Form != nil {
+		defer req.Form.RemoveAll()
 	}
-	c.p = p
-	req := p.req
+	c.req = req
 	if caller.AllowsModel != nil && !caller.AllowsModel(req.Model) {
 		return errs.Forbidden("this token may not use model %s", req.Model).WithCode("model_not_allowed")
 	}
@@ -195,13 +231,13 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	// The reservation needs only an estimate: a byte count stands in for
 	// the tokenizer, which cost a quarter of the relay's CPU per call.
 	// The exact local count runs only when an upstream reports no usage.
-	c.prompt = ApproxTokens(p.promptText) + p.promptExtra
+	c.prompt = ApproxTokens(req.PromptText) + req.PromptExtra
 	var estimate int64
 	switch mode {
 	case adaptor.ModeImages:
-		estimate = c.price.imageQuota(req.Model, p.imageSize, p.imageQuality, p.imageN)
+		estimate = c.price.imageQuota(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
 	case adaptor.ModeSpeech:
-		estimate = c.price.Quota(p.speechChars, 0)
+		estimate = c.price.Quota(req.SpeechChars, 0)
 	default:
 		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	}
@@ -235,7 +271,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	r.metrics.observe(req.Model, chID, status, time.Since(c.start), ttft)
 	c.observed = true
 	if lastErr != nil && c.served {
-		slog.Warn("relayed answer cut short", "request_id", caller.RequestID, "channel_id", chID, "charged", charged, "err", lastErr.err.Error())
+		slog.Warn("relayed answer cut short", "request_id", caller.RequestID, "channel_id", chID, "charged", charged, "err", scrub(lastErr.err.Error(), c.channelKey()))
 	}
 	if c.abort {
 		// The client got part of an answer: cut the connection so it
@@ -267,7 +303,7 @@ func (r *Relay) attempts(ctx context.Context, w http.ResponseWriter, c *call, sn
 		}
 		if ch == nil {
 			if last == nil {
-				return &failure{err: errs.New(http.StatusServiceUnavailable, errs.KindUnavailable, "every channel serving model %s is busy; try again shortly", c.p.req.Model).WithCode("channels_busy")}
+				return &failure{err: errs.New(http.StatusServiceUnavailable, errs.KindUnavailable, "every channel serving model %s is busy; try again shortly", c.req.Model).WithCode("channels_busy")}
 			}
 			break
 		}
@@ -283,7 +319,7 @@ func (r *Relay) attempts(ctx context.Context, w http.ResponseWriter, c *call, sn
 		if !f.retry || c.wrote || attempt >= retries {
 			break
 		}
-		slog.Info("relay failing over", "request_id", c.caller.RequestID, "channel_id", ch.ID, "err", f.err.Error())
+		slog.Info("relay failing over", "request_id", c.caller.RequestID, "channel_id", ch.ID, "err", scrub(f.err.Error(), ch.Key))
 	}
 	return last
 }
@@ -298,7 +334,7 @@ func (r *Relay) judge(ch *model.RelayChannel, f *failure, snap *model.OptionSnap
 	}
 	if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
 		id := ch.ID
-		reason := f.err.Error()
+		reason := scrub(f.err.Error(), ch.Key)
 		// Off the request path: no relayed call waits for a database write.
 		go r.disableChannel(id, reason)
 	}
@@ -319,15 +355,23 @@ func (r *Relay) disableChannel(id int, reason string) {
 
 // try makes one attempt on ch.
 func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *model.RelayChannel) *failure {
-	ad := adaptorFor(ch)
-	req := c.p.req
+	req := c.req
 	// Nothing from an earlier failed attempt counts.
-	c.usage, c.text, c.firstToken, c.served = nil, c.text[:0], time.Time{}, false
+	c.usage, c.text, c.firstToken, c.served, c.whole = nil, c.text[:0], time.Time{}, false, false
+	ad := adaptorFor(ch)
+	if ad == nil {
+		return classifyUpstream(adaptor.Unsupported("this channel's type", req.Mode), "")
+	}
 	req.UpstreamModel = ch.UpstreamModel(req.Model)
+	up := upstreamOf(ch)
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	hreq, err := ad.NewRequest(actx, upstreamOf(ch), req)
+	hreq, err := ad.NewRequest(actx, up, req)
 	if err != nil {
+		var ue *adaptor.UpstreamError
+		if errors.As(err, &ue) {
+			return classifyUpstream(ue, up.Key)
+		}
 		return &failure{err: errs.Internal(err)}
 	}
 	var timer *time.Timer
@@ -347,16 +391,17 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 		if ctx.Err() != nil {
 			return clientGone()
 		}
-		return classifyUpstream(ad.ParseError(resp.StatusCode, body))
+		return classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
 	}
 	c.channel = ch
+	native := adaptor.Native(ad, req.Format)
 	switch {
 	case req.Stream && isEventStream(resp):
-		return r.stream(ctx, w, c, ad, resp)
-	case req.Mode == adaptor.ModeSpeech:
+		return r.stream(ctx, w, c, ad, resp, native)
+	case req.Mode == adaptor.ModeSpeech && native:
 		return r.passBinary(ctx, w, c, resp)
 	default:
-		return r.whole(ctx, w, c, ad, resp)
+		return r.whole(ctx, w, c, ad, resp, native)
 	}
 }
 
@@ -366,8 +411,10 @@ func isEventStream(resp *http.Response) bool {
 }
 
 // whole relays a non-streamed answer: read it all (so a cut answer can
-// still fail over), then write it.
-func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad wireAdaptor, resp *http.Response) *failure {
+// still fail over), check that it is an answer in the channel's format,
+// then write it: the upstream's bytes when the client speaks that format,
+// else the front's rendering of it.
+func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -375,27 +422,29 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad wi
 		}
 		return streamCut(err)
 	}
-	req := c.p.req
-	if req.Mode == adaptor.ModeTranscription || req.Mode == adaptor.ModeTranslation {
-		c.text = body
-	} else if req.Mode != adaptor.ModeImages {
-		res := ad.ParseResult(req, body)
-		c.usage = res.Usage
-		c.text = append(c.text[:0], res.Text...)
+	req := c.req
+	answer, err := ad.ParseResponse(req, body)
+	if err != nil {
+		return notAnswer(err)
 	}
-	c.served = true
+	c.usage = answer.Usage
+	c.text = appendAnswerText(c.text[:0], answer)
+	c.served, c.whole = true, true
 	c.firstToken = time.Now()
 	h := w.Header()
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		h.Set("Content-Type", ct)
-	}
-	if req.Format == adaptor.FormatAnthropic {
-		msg, err := anthropic.ToMessage(body, req.Model, r.anthropicUsage(c))
-		if err != nil {
-			c.served = false
-			return streamCut(err)
+	if native {
+		if ct := resp.Header.Get("Content-Type"); ct != "" {
+			h.Set("Content-Type", ct)
 		}
-		body = msg
+	} else {
+		if answer.Usage == nil {
+			// The client is told the count billing will use.
+			answer.Usage = r.localUsage(c)
+		}
+		if body, err = c.front.Render(req, answer); err != nil {
+			c.served = false
+			return &failure{err: errs.Internal(err)}
+		}
 		h.Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -406,13 +455,31 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad wi
 	return nil
 }
 
-// anthropicUsage is the usage an Anthropic client is told: the upstream's,
-// else the local count billing will use.
-func (r *Relay) anthropicUsage(c *call) anthropic.Usage {
-	if c.usage != nil {
-		return anthropic.Usage{InputTokens: c.usage.PromptTokens, OutputTokens: c.usage.CompletionTokens}
+// appendAnswerText appends what an answer produced, for a local count.
+func appendAnswerText(b []byte, a *adaptor.Response) []byte {
+	for _, p := range a.Parts {
+		b = append(b, p.Text...)
 	}
-	return anthropic.Usage{InputTokens: r.exactPrompt(c), OutputTokens: r.tok.Count(c.p.req.Model, string(c.text))}
+	for _, tc := range a.ToolCalls {
+		b = append(b, tc.Name...)
+		b = append(b, tc.Args...)
+	}
+	return b
+}
+
+// localUsage is the call's usage counted locally, for an upstream that
+// reported none.
+func (r *Relay) localUsage(c *call) *adaptor.Usage {
+	p, q := r.exactPrompt(c), r.tok.Count(c.req.Model, string(c.text))
+	return &adaptor.Usage{PromptTokens: p, CompletionTokens: q, TotalTokens: p + q}
+}
+
+// channelKey is the key of the channel that answered, for scrubbing.
+func (c *call) channelKey() string {
+	if c.channel == nil {
+		return ""
+	}
+	return c.channel.Key
 }
 
 // passBinary streams a binary answer (speech audio) through as it comes.
@@ -456,12 +523,18 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	if !c.served {
 		return res.Settle(0, nil)
 	}
-	req := c.p.req
+	req := c.req
 	prompt, completion := 0, 0
 	if c.usage != nil {
 		prompt, completion = c.usage.PromptTokens, c.usage.CompletionTokens
 		if prompt == 0 && completion == 0 && c.usage.TotalTokens > 0 {
 			prompt = c.usage.TotalTokens
+		}
+		if !c.whole {
+			// A cut or abandoned stream may have reported usage only at
+			// its start (Anthropic's message_start): what arrived since
+			// counts too.
+			completion = max(completion, r.tok.Count(req.Model, string(c.text)))
 		}
 	} else if req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
 		prompt = r.exactPrompt(c)
@@ -470,10 +543,10 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	var cost int64
 	switch req.Mode {
 	case adaptor.ModeImages:
-		cost = c.price.imageQuota(req.Model, c.p.imageSize, c.p.imageQuality, c.p.imageN)
+		cost = c.price.imageQuota(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
 		prompt, completion = 0, 0
 	case adaptor.ModeSpeech:
-		prompt, completion = c.p.speechChars, 0
+		prompt, completion = req.SpeechChars, 0
 		cost = c.price.Quota(prompt, 0)
 	case adaptor.ModeTranscription, adaptor.ModeTranslation:
 		if c.usage == nil {
@@ -508,11 +581,11 @@ func logContent(c *call, max int) string {
 		}
 		return string(b)
 	}
-	return "request: " + cut(c.p.raw) + "\nanswer: " + cut(c.text)
+	return "request: " + cut(c.req.Raw) + "\nanswer: " + cut(c.text)
 }
 
 // exactPrompt counts the prompt's tokens with the tokenizer, for calls
 // whose upstream reported no usage.
 func (r *Relay) exactPrompt(c *call) int {
-	return r.tok.Count(c.p.req.Model, c.p.promptText) + c.p.promptExtra
+	return r.tok.Count(c.req.Model, c.req.PromptText) + c.req.PromptExtra
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"switchyard/relay/adaptor"
-	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/sse"
 )
 
@@ -20,88 +19,90 @@ type nextResult struct {
 	err error
 }
 
-// stream relays an SSE answer event by event, flushing each. The client's
-// headers go out with the first event, or with the first keep-alive when
-// the upstream thinks for longer than StreamKeepAliveSeconds: until then a
-// failure can still go to another channel.
-func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad wireAdaptor, resp *http.Response) *failure {
+// stream relays a streamed answer frame by frame, flushing each. Every
+// frame goes through the adaptor's decoder, which meters the call; the
+// front's encoder gets the frame itself when the client speaks the
+// channel's format (native), else the neutral events it decoded to. The
+// client's headers go out with the first event, or with the first
+// keep-alive when the upstream thinks for longer than
+// StreamKeepAliveSeconds: until then a failure can still go to another
+// channel.
+func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
 	rd := sse.NewReader(resp.Body, 0)
 	defer rd.Close()
 	sw := sse.NewWriter(w)
-	req := c.p.req
+	req := c.req
+	dec := ad.NewStream(req)
+	enc := c.front.NewEncoder(req, sw)
 	keepAlive := time.Duration(r.store.Options.Get().Int("StreamKeepAliveSeconds")) * time.Second
 
-	var tr *anthropic.Stream
-	if req.Format == adaptor.FormatAnthropic {
-		tr = anthropic.NewStream(req.Model)
-	}
 	ev, err := r.firstEvent(rd, sw, resp.Body, keepAlive)
 	if sw.Started() {
 		c.wrote = true
 	}
-	sawUsage := false
+	var evs []adaptor.Event
 	for ; ; ev, err = rd.Next() {
 		if err != nil {
-			break
-		}
-		if ev.Done {
 			break
 		}
 		if c.firstToken.IsZero() {
 			c.firstToken = time.Now()
 		}
-		chunk, perr := ad.ParseChunk(req, ev)
-		if perr != nil {
-			err = perr
+		evs, err = dec.Decode(ev, evs[:0])
+		if err != nil || ev.Done {
 			break
 		}
 		c.served = true
-		c.text = append(c.text, chunk.Text...)
-		if chunk.Usage != nil {
-			c.usage, sawUsage = chunk.Usage, true
-		}
-		if tr != nil {
-			if werr := writeNamed(sw, tr.Chunk(ev.Data)); werr != nil {
-				return clientGone()
-			}
-			c.wrote = c.wrote || sw.Started()
-			continue
-		}
-		if chunk.Forward == nil {
-			continue
-		}
-		if !sw.Started() {
-			if werr := sw.Start(); werr != nil {
-				return clientGone()
+		c.text = appendEventText(c.text, evs)
+		var werr error
+		if native {
+			werr = enc.Raw(ev, evs)
+		} else {
+			for _, e := range evs {
+				if werr = enc.Event(e); werr != nil {
+					break
+				}
 			}
 		}
-		c.wrote = true
-		if werr := sw.Data(chunk.Forward); werr != nil {
+		c.wrote = c.wrote || sw.Started()
+		if werr != nil {
+			c.usage = dec.Usage()
 			return clientGone()
 		}
 	}
+	c.usage = dec.Usage()
+	var ue *adaptor.UpstreamError
 	switch {
-	case err == nil, errors.Is(err, io.EOF) && sawUsage:
-		// [DONE], or a clean end after the usage chunk from an upstream
-		// that does not send [DONE]: the answer is whole.
-		if !sw.Started() {
-			if werr := sw.Start(); werr != nil {
-				return clientGone()
-			}
+	case err == nil && dec.Done(), errors.Is(err, io.EOF) && dec.Done():
+		c.whole = true
+		u := c.usage
+		if u == nil {
+			// The client is told the count billing will use.
+			u = r.localUsage(c)
 		}
+		werr := enc.Finish(u)
 		c.wrote = true
-		if tr != nil {
-			if werr := writeNamed(sw, tr.Finish(r.anthropicUsage(c))); werr != nil {
-				return clientGone()
-			}
-			return nil
-		}
-		if werr := sw.Done(); werr != nil {
+		if werr != nil {
 			return clientGone()
 		}
 		return nil
 	case errors.Is(err, errClientLeft) || ctx.Err() != nil:
 		return clientGone()
+	case errors.As(err, &ue):
+		// The upstream reported a failure inside its stream.
+		f := classifyUpstream(ue, c.channelKey())
+		if !sw.Started() {
+			// Nothing reached the client: another channel may answer.
+			c.served = false
+			return f
+		}
+		// The client has part of an answer: it gets the failure in its
+		// own format and is billed for what arrived.
+		c.wrote = true
+		if werr := enc.Fail(f.err); werr != nil {
+			return clientGone()
+		}
+		return f
 	default:
 		f := streamCut(err)
 		if c.wrote {
@@ -111,22 +112,23 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad w
 	}
 }
 
-var errClientLeft = errors.New("client left")
-
-// writeNamed writes Anthropic events, starting the stream if needed.
-func writeNamed(sw *sse.Writer, evs []anthropic.Event) error {
-	for _, e := range evs {
-		if !sw.Started() {
-			if err := sw.Start(); err != nil {
-				return err
-			}
-		}
-		if err := sw.Named(e.Name, e.Data); err != nil {
-			return err
+// appendEventText appends what stream events produced, for a local count.
+func appendEventText(b []byte, evs []adaptor.Event) []byte {
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case adaptor.EventText, adaptor.EventThinking:
+			b = append(b, e.Text...)
+		case adaptor.EventToolCallStart:
+			b = append(b, e.Name...)
+		case adaptor.EventToolArgs:
+			b = append(b, e.Args...)
 		}
 	}
-	return nil
+	return b
 }
+
+var errClientLeft = errors.New("client left")
 
 // firstEvent waits for the upstream's first event, sending keep-alive
 // comments every interval meanwhile. A client that leaves cancels the

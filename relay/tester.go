@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,8 +40,16 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	ad := adaptorFor(ch)
-	hreq, err := ad.NewRequest(ctx, upstreamOf(ch), req)
+	if ad == nil {
+		return 0, errs.BadRequest("channel %d has a type this relay does not serve", id)
+	}
+	up := upstreamOf(ch)
+	hreq, err := ad.NewRequest(ctx, up, req)
 	if err != nil {
+		var ue *adaptor.UpstreamError
+		if errors.As(err, &ue) {
+			return 0, classifyUpstream(ue, up.Key).err
+		}
 		return 0, errs.Internal(err)
 	}
 	start := time.Now()
@@ -56,7 +63,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	elapsed := time.Since(start)
 	snap := r.store.Options.Get()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		f := classifyUpstream(ad.ParseError(resp.StatusCode, body))
+		f := classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
 		if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
 			r.disableChannel(id, f.err.Error())
 		}
@@ -64,6 +71,9 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	}
 	if rerr != nil {
 		return elapsed, streamCut(rerr).err
+	}
+	if _, err := ad.ParseResponse(req, body); err != nil {
+		return elapsed, notAnswer(err).err
 	}
 	if err := r.store.RecordChannelTest(context.WithoutCancel(ctx), id, elapsed); err != nil {
 		return elapsed, err
@@ -83,19 +93,20 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	return elapsed, nil
 }
 
+// testRequest is the call a channel test makes, in neutral terms so that
+// every adaptor builds it in its own format.
 func testRequest(modelName string) *adaptor.Request {
-	req := &adaptor.Request{Model: modelName, Fields: map[string]json.RawMessage{}}
-	switch {
-	case strings.Contains(modelName, "embedding"):
+	req := &adaptor.Request{Model: modelName, Format: adaptor.FormatNeutral}
+	if strings.Contains(modelName, "embedding") {
 		req.Mode = adaptor.ModeEmbeddings
-		req.Fields["input"] = json.RawMessage(`"hi"`)
-	default:
-		req.Mode = adaptor.ModeChat
-		req.Fields["messages"] = json.RawMessage(`[{"role":"user","content":"hi"}]`)
-		// Reasoning models refuse max_tokens; the others keep the test cheap.
-		if !strings.HasPrefix(modelName, "o1") && !strings.HasPrefix(modelName, "o3") && !strings.HasPrefix(modelName, "o4") {
-			req.Fields["max_tokens"] = json.RawMessage(`1`)
-		}
+		req.Input = []string{"hi"}
+		return req
+	}
+	req.Mode = adaptor.ModeChat
+	req.Chat = &adaptor.Chat{Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "hi"}}}}}
+	// Reasoning models refuse max_tokens; the others keep the test cheap.
+	if !strings.HasPrefix(modelName, "o1") && !strings.HasPrefix(modelName, "o3") && !strings.HasPrefix(modelName, "o4") && !strings.HasPrefix(modelName, "gpt-5") {
+		req.Chat.MaxTokens = 1
 	}
 	return req
 }
@@ -161,106 +172,40 @@ func (r *Relay) StartMonitor() {
 // ErrNoBalance means the channel's provider exposes no balance to read.
 var ErrNoBalance = errs.BadRequest("this channel's provider does not expose a balance")
 
-// UpdateBalance reads the provider's balance for channel id and stores it.
-// OpenAI-style billing endpoints (OpenAI, custom and compatible proxies),
-// OpenRouter, DeepSeek and SiliconFlow are supported.
+// UpdateBalance reads the provider's balance for channel id through its
+// adaptor (adaptor.Balancer; the styles are rows of the type registry)
+// and stores it.
 func (r *Relay) UpdateBalance(ctx context.Context, id int) (float64, error) {
 	ch := r.store.Channels.ByID(id)
 	if ch == nil {
 		return 0, model.ErrChannelNotFound
 	}
-	ctx, cancel := context.WithTimeout(ctx, testTimeout)
-	defer cancel()
-	var bal float64
-	var err error
-	switch ch.Type {
-	case 1, 8:
-		bal, err = r.openAIBalance(ctx, ch)
-	case 20:
-		var v struct {
-			Data struct {
-				TotalCredits float64 `json:"total_credits"`
-				TotalUsage   float64 `json:"total_usage"`
-			} `json:"data"`
-		}
-		err = r.getJSON(ctx, ch, openai.URL(ch.BaseURL, "/v1/credits"), &v)
-		bal = v.Data.TotalCredits - v.Data.TotalUsage
-	case 36:
-		var v struct {
-			BalanceInfos []struct {
-				Currency     string `json:"currency"`
-				TotalBalance string `json:"total_balance"`
-			} `json:"balance_infos"`
-		}
-		err = r.getJSON(ctx, ch, strings.TrimRight(ch.BaseURL, "/")+"/user/balance", &v)
-		for _, b := range v.BalanceInfos {
-			if b.Currency == "USD" {
-				_, _ = fmt.Sscan(b.TotalBalance, &bal)
-			}
-		}
-	case 44:
-		var v struct {
-			Data struct {
-				TotalBalance string `json:"totalBalance"`
-			} `json:"data"`
-		}
-		err = r.getJSON(ctx, ch, openai.URL(ch.BaseURL, "/v1/user/info"), &v)
-		_, _ = fmt.Sscan(v.Data.TotalBalance, &bal)
-	default:
+	b, ok := adaptorFor(ch).(adaptor.Balancer)
+	if !ok {
 		return 0, ErrNoBalance
 	}
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	up := upstreamOf(ch)
+	bal, err := b.Balance(ctx, r.client, up)
 	if err != nil {
-		return 0, err
+		var ue *adaptor.UpstreamError
+		switch {
+		case errors.Is(err, openai.ErrNoBalance):
+			return 0, ErrNoBalance
+		case errors.As(err, &ue):
+			return 0, classifyUpstream(ue, up.Key).err
+		case errors.Is(err, openai.ErrBadBalance):
+			return 0, errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
+		case ctx.Err() == nil && errors.Is(err, io.ErrUnexpectedEOF):
+			return 0, streamCut(err).err
+		}
+		return 0, &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: errors.New(scrub(err.Error(), up.Key))}
 	}
 	if err := r.store.RecordChannelBalance(context.WithoutCancel(ctx), id, bal); err != nil {
 		return 0, err
 	}
 	return bal, nil
-}
-
-// openAIBalance reads OpenAI's legacy billing endpoints, which OpenAI-style
-// proxies still serve: the hard limit minus this month's usage.
-func (r *Relay) openAIBalance(ctx context.Context, ch *model.RelayChannel) (float64, error) {
-	var sub struct {
-		HardLimitUSD float64 `json:"hard_limit_usd"`
-	}
-	if err := r.getJSON(ctx, ch, openai.URL(ch.BaseURL, "/v1/dashboard/billing/subscription"), &sub); err != nil {
-		return 0, err
-	}
-	now := time.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	var usage struct {
-		TotalUsage float64 `json:"total_usage"` // cents
-	}
-	u := openai.URL(ch.BaseURL, "/v1/dashboard/billing/usage") + "?start_date=" + start.Format("2006-01-02") + "&end_date=" + now.AddDate(0, 0, 1).Format("2006-01-02")
-	if err := r.getJSON(ctx, ch, u, &usage); err != nil {
-		return 0, err
-	}
-	return sub.HardLimitUSD - usage.TotalUsage/100, nil
-}
-
-func (r *Relay) getJSON(ctx context.Context, ch *model.RelayChannel, url string, dst any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return errs.BadRequest("the channel's base URL is not usable")
-	}
-	req.Header.Set("Authorization", "Bearer "+ch.Key)
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return streamCut(err).err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return classifyUpstream(adaptorFor(ch).ParseError(resp.StatusCode, body)).err
-	}
-	if err := json.Unmarshal(body, dst); err != nil {
-		return errs.New(http.StatusBadGateway, errs.KindUpstream, "the upstream's balance reply is not JSON this relay understands")
-	}
-	return nil
 }
 
 // UpdateAllBalances refreshes every enabled channel's balance in the

@@ -69,6 +69,10 @@ func Render(c *gin.Context, err error) {
 	}
 }
 
+// AnthropicType is the Anthropic error type for e, for in-stream error
+// events written outside Render.
+func AnthropicType(e *Error) string { return anthropicType(e) }
+
 // anthropicType maps a kind onto Anthropic's documented error types.
 func anthropicType(e *Error) string {
 	switch e.Kind {

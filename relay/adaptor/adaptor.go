@@ -59,10 +59,6 @@ const (
 	// ModeCountTokens counts a chat call's input tokens (Anthropic's
 	// /v1/messages/count_tokens); adaptors serve it through Counter.
 	ModeCountTokens
-	// ModeMessages is Anthropic's /v1/messages as the engine knew it
-	// before fronts. Deprecated: it goes when the Anthropic front lands;
-	// a Messages call is ModeChat with FormatAnthropic.
-	ModeMessages
 )
 
 // String names the mode for logs and metrics.
@@ -88,8 +84,6 @@ func (m Mode) String() string {
 		return "rerank"
 	case ModeCountTokens:
 		return "count_tokens"
-	case ModeMessages:
-		return "messages"
 	}
 	return "unknown"
 }
@@ -126,8 +120,7 @@ type Request struct {
 	// anthropic-version and anthropic-beta); nil when none.
 	Header http.Header
 
-	// Chat is the call in neutral terms, filled for a chat in any format
-	// (and for Completions, as one user message).
+	// Chat is the call in neutral terms, filled for a chat in any format.
 	Chat *Chat
 	// Input is the text of an embeddings, moderation or rerank call.
 	Input []string
@@ -568,19 +561,4 @@ type StreamEncoder interface {
 	Finish(u *Usage) error
 	// Fail writes an in-stream error in the format's shape.
 	Fail(err error) error
-}
-
-// Result is a whole answer as the pre-front engine read it.
-// Deprecated: adaptors return a Response from ParseResponse.
-type Result struct {
-	Usage *Usage
-	Text  string
-}
-
-// Chunk is one streamed event as the pre-front engine read it.
-// Deprecated: adaptors decode Events through a StreamDecoder.
-type Chunk struct {
-	Forward []byte
-	Text    string
-	Usage   *Usage
 }

@@ -1,377 +1,275 @@
-// Package anthropic speaks Anthropic's Messages wire format to clients:
-// it turns a /v1/messages request into the neutral (OpenAI chat) request
-// the relay sends to any channel, and turns the answer, whole or streamed,
-// back into Anthropic's shape, so Anthropic SDK clients can use every
-// channel.
+// Package anthropic speaks Anthropic's Messages API upstream (channel type
+// 14): x-api-key and anthropic-version headers, the system prompt apart,
+// content blocks, tools, and the named-event stream. It exports the wire
+// structs, which the Anthropic front reads client requests with.
 package anthropic
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"net/http"
 	"strings"
+
+	"switchyard/relay/adaptor"
 )
 
-// request is the part of Anthropic's Messages request the relay reads.
-type request struct {
-	Model         string          `json:"model"`
-	MaxTokens     int             `json:"max_tokens"`
-	System        json.RawMessage `json:"system"`
-	Messages      []message       `json:"messages"`
-	StopSequences []string        `json:"stop_sequences"`
-	Temperature   *float64        `json:"temperature"`
-	TopP          *float64        `json:"top_p"`
-	Stream        bool            `json:"stream"`
-	Tools         []tool          `json:"tools"`
-	ToolChoice    *toolChoice     `json:"tool_choice"`
-	Metadata      *struct {
-		UserID string `json:"user_id"`
-	} `json:"metadata"`
+// Version is the anthropic-version sent when the client did not send one
+// (Anthropic's current and only stable version).
+const Version = "2023-06-01"
+
+// Adaptor is the Anthropic adaptor. The zero value is ready.
+type Adaptor struct{}
+
+// Format implements adaptor.Adaptor.
+func (Adaptor) Format() adaptor.Format { return adaptor.FormatAnthropic }
+
+// URL joins a base URL and a /v1 path without doubling a /v1 the base URL
+// already ends in.
+func URL(base, path string) string {
+	base = strings.TrimRight(base, "/")
+	if strings.HasSuffix(base, "/v1") && strings.HasPrefix(path, "/v1/") {
+		path = path[len("/v1"):]
+	}
+	return base + path
 }
 
-type message struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
-type block struct {
-	Type      string          `json:"type"`
-	Text      string          `json:"text"`
-	Source    *imageSource    `json:"source"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Input     json.RawMessage `json:"input"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"`
-	IsError   bool            `json:"is_error"`
-}
-
-type imageSource struct {
-	Type      string `json:"type"`
-	MediaType string `json:"media_type"`
-	Data      string `json:"data"`
-	URL       string `json:"url"`
-}
-
-type tool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	InputSchema json.RawMessage `json:"input_schema"`
-}
-
-type toolChoice struct {
-	Type string `json:"type"`
-	Name string `json:"name"`
-}
-
-// Request is an Anthropic call read and turned into OpenAI chat fields.
-type Request struct {
-	Model     string
-	MaxTokens int
-	Stream    bool
-	// Fields are the OpenAI chat request's top-level fields.
-	Fields map[string]json.RawMessage
-}
-
-// ErrInvalid wraps what is wrong with a client's request.
-var ErrInvalid = errors.New("invalid request")
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
-}
-
-// oaMessage is an OpenAI chat message as this package writes it.
-type oaMessage struct {
-	Role       string   `json:"role"`
-	Content    any      `json:"content,omitempty"`
-	ToolCalls  []oaCall `json:"tool_calls,omitempty"`
-	ToolCallID string   `json:"tool_call_id,omitempty"`
-}
-
-type oaCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
-}
-
-type oaPart struct {
-	Type     string `json:"type"`
-	Text     string `json:"text,omitempty"`
-	ImageURL *struct {
-		URL string `json:"url"`
-	} `json:"image_url,omitempty"`
-}
-
-// ParseRequest reads an Anthropic Messages body.
-func ParseRequest(body []byte) (*Request, error) {
-	var in request
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, invalid("the body is not a valid Messages request: %v", err)
+// NewRequest implements adaptor.Adaptor.
+func (a Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	if req.Mode != adaptor.ModeChat {
+		return nil, adaptor.Unsupported("Anthropic", req.Mode)
 	}
-	if in.Model == "" {
-		return nil, invalid("model: field required")
-	}
-	if in.MaxTokens <= 0 {
-		return nil, invalid("max_tokens: field required and must be at least 1")
-	}
-	if len(in.Messages) == 0 {
-		return nil, invalid("messages: at least one message is required")
-	}
-	var msgs []oaMessage
-	if len(in.System) > 0 && string(in.System) != "null" {
-		text, err := textOf(in.System)
-		if err != nil {
-			return nil, invalid("system: %v", err)
-		}
-		msgs = append(msgs, oaMessage{Role: "system", Content: text})
-	}
-	for i, m := range in.Messages {
-		if m.Role != "user" && m.Role != "assistant" {
-			return nil, invalid("messages.%d.role: must be user or assistant", i)
-		}
-		out, err := convertMessage(m)
-		if err != nil {
-			return nil, invalid("messages.%d: %v", i, err)
-		}
-		msgs = append(msgs, out...)
-	}
-	f := map[string]json.RawMessage{}
-	set := func(k string, v any) { b, _ := json.Marshal(v); f[k] = b }
-	set("model", in.Model)
-	set("messages", msgs)
-	set("max_tokens", in.MaxTokens)
-	if in.Stream {
-		set("stream", true)
-	}
-	if len(in.StopSequences) > 0 {
-		set("stop", in.StopSequences)
-	}
-	if in.Temperature != nil {
-		set("temperature", *in.Temperature)
-	}
-	if in.TopP != nil {
-		set("top_p", *in.TopP)
-	}
-	if in.Metadata != nil && in.Metadata.UserID != "" {
-		set("user", in.Metadata.UserID)
-	}
-	if len(in.Tools) > 0 {
-		tools := make([]map[string]any, len(in.Tools))
-		for i, t := range in.Tools {
-			params := t.InputSchema
-			if len(params) == 0 {
-				params = json.RawMessage(`{"type":"object"}`)
-			}
-			tools[i] = map[string]any{"type": "function", "function": map[string]any{"name": t.Name, "description": t.Description, "parameters": params}}
-		}
-		set("tools", tools)
-	}
-	if tc := in.ToolChoice; tc != nil {
-		switch tc.Type {
-		case "auto":
-			set("tool_choice", "auto")
-		case "any":
-			set("tool_choice", "required")
-		case "none":
-			set("tool_choice", "none")
-		case "tool":
-			set("tool_choice", map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
-		default:
-			return nil, invalid("tool_choice.type: unknown %q", tc.Type)
-		}
-	}
-	return &Request{Model: in.Model, MaxTokens: in.MaxTokens, Stream: in.Stream, Fields: f}, nil
-}
-
-// textOf reads a string, or an array of text blocks joined.
-func textOf(raw json.RawMessage) (string, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var blocks []block
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		return "", errors.New("want a string or an array of text blocks")
-	}
-	var sb strings.Builder
-	for _, b := range blocks {
-		if b.Type == "text" {
-			if sb.Len() > 0 {
-				sb.WriteString("\n")
-			}
-			sb.WriteString(b.Text)
-		}
-	}
-	return sb.String(), nil
-}
-
-func convertMessage(m message) ([]oaMessage, error) {
-	var s string
-	if json.Unmarshal(m.Content, &s) == nil {
-		return []oaMessage{{Role: m.Role, Content: s}}, nil
-	}
-	var blocks []block
-	if err := json.Unmarshal(m.Content, &blocks); err != nil {
-		return nil, errors.New("content: want a string or an array of content blocks")
-	}
-	var out []oaMessage
-	var parts []oaPart
-	var calls []oaCall
-	for _, b := range blocks {
-		switch b.Type {
-		case "text":
-			parts = append(parts, oaPart{Type: "text", Text: b.Text})
-		case "image":
-			if b.Source == nil {
-				return nil, errors.New("image block without a source")
-			}
-			url := b.Source.URL
-			if b.Source.Type == "base64" {
-				url = "data:" + b.Source.MediaType + ";base64," + b.Source.Data
-			}
-			p := oaPart{Type: "image_url", ImageURL: &struct {
-				URL string `json:"url"`
-			}{URL: url}}
-			parts = append(parts, p)
-		case "tool_use":
-			if m.Role != "assistant" {
-				return nil, errors.New("tool_use blocks belong to assistant messages")
-			}
-			c := oaCall{ID: b.ID, Type: "function"}
-			c.Function.Name = b.Name
-			c.Function.Arguments = string(b.Input)
-			if c.Function.Arguments == "" {
-				c.Function.Arguments = "{}"
-			}
-			calls = append(calls, c)
-		case "tool_result":
-			text := ""
-			if len(b.Content) > 0 {
-				t, err := textOf(b.Content)
-				if err != nil {
-					return nil, fmt.Errorf("tool_result content: %v", err)
-				}
-				text = t
-			}
-			if b.IsError {
-				text = "Error: " + text
-			}
-			out = append(out, oaMessage{Role: "tool", ToolCallID: b.ToolUseID, Content: text})
-		case "thinking", "redacted_thinking":
-			// Earlier reasoning is not sent back to other providers.
-		default:
-			return nil, fmt.Errorf("unsupported content block type %q", b.Type)
-		}
-	}
-	if len(parts) > 0 || len(calls) > 0 {
-		msg := oaMessage{Role: m.Role, ToolCalls: calls}
-		switch {
-		case len(parts) == 1 && parts[0].Type == "text":
-			msg.Content = parts[0].Text
-		case len(parts) > 0 && m.Role == "assistant":
-			// Assistant content is text only in OpenAI's format.
-			var sb strings.Builder
-			for _, p := range parts {
-				sb.WriteString(p.Text)
-			}
-			msg.Content = sb.String()
-		case len(parts) > 0:
-			msg.Content = parts
-		}
-		out = append(out, msg)
-	}
-	return out, nil
-}
-
-// stopReason maps OpenAI's finish_reason onto Anthropic's stop_reason.
-func stopReason(finish string) string {
-	switch finish {
-	case "length":
-		return "max_tokens"
-	case "tool_calls", "function_call":
-		return "tool_use"
-	case "":
-		return ""
-	default:
-		return "end_turn"
-	}
-}
-
-type oaAnswer struct {
-	ID      string `json:"id"`
-	Model   string `json:"model"`
-	Choices []struct {
-		FinishReason string `json:"finish_reason"`
-		Message      struct {
-			Content   string   `json:"content"`
-			ToolCalls []oaCall `json:"tool_calls"`
-		} `json:"message"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
-}
-
-// Usage is Anthropic's usage object.
-type Usage struct {
-	InputTokens  int `json:"input_tokens"`
-	OutputTokens int `json:"output_tokens"`
-}
-
-type outBlock struct {
-	Type  string          `json:"type"`
-	Text  *string         `json:"text,omitempty"`
-	ID    string          `json:"id,omitempty"`
-	Name  string          `json:"name,omitempty"`
-	Input json.RawMessage `json:"input,omitempty"`
-}
-
-type outMessage struct {
-	ID           string     `json:"id"`
-	Type         string     `json:"type"`
-	Role         string     `json:"role"`
-	Model        string     `json:"model"`
-	Content      []outBlock `json:"content"`
-	StopReason   *string    `json:"stop_reason"`
-	StopSequence *string    `json:"stop_sequence"`
-	Usage        Usage      `json:"usage"`
-}
-
-func messageID(id string) string {
-	if strings.HasPrefix(id, "msg_") {
-		return id
-	}
-	return "msg_" + strings.TrimPrefix(id, "chatcmpl-")
-}
-
-// ToMessage turns a whole OpenAI chat answer into an Anthropic message.
-// usage is what billing decided the call used.
-func ToMessage(body []byte, model string, usage Usage) ([]byte, error) {
-	var a oaAnswer
-	if err := json.Unmarshal(body, &a); err != nil {
+	body, err := Body(req)
+	if err != nil {
 		return nil, err
 	}
-	m := outMessage{ID: messageID(a.ID), Type: "message", Role: "assistant", Model: model, Content: []outBlock{}, Usage: usage}
-	if len(a.Choices) > 0 {
-		c := a.Choices[0]
-		if c.Message.Content != "" {
-			text := c.Message.Content
-			m.Content = append(m.Content, outBlock{Type: "text", Text: &text})
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, URL(up.BaseURL, "/v1/messages"), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	SetHeaders(r, up.Key, req)
+	if req.Stream {
+		r.Header.Set("Accept", "text/event-stream")
+	}
+	return r, nil
+}
+
+// SetHeaders sets the key, the content type and the API version on r; a
+// client speaking Anthropic keeps its own version and beta flags.
+func SetHeaders(r *http.Request, key string, req *adaptor.Request) {
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("x-api-key", key)
+	version := Version
+	if req.Format == adaptor.FormatAnthropic {
+		if v := req.Header.Get("anthropic-version"); v != "" {
+			version = v
 		}
-		for _, tc := range c.Message.ToolCalls {
-			input := json.RawMessage(tc.Function.Arguments)
-			if !json.Valid(input) {
-				input = json.RawMessage(`{}`)
-			}
-			m.Content = append(m.Content, outBlock{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
-		}
-		if r := stopReason(c.FinishReason); r != "" {
-			m.StopReason = &r
+		if b := req.Header.Values("anthropic-beta"); len(b) > 0 {
+			r.Header["Anthropic-Beta"] = b
 		}
 	}
-	return json.Marshal(m)
+	r.Header.Set("anthropic-version", version)
+}
+
+// Body is the Messages body for req: the client's bytes with the model
+// replaced when the client speaks Anthropic, else built from req.Chat.
+func Body(req *adaptor.Request) ([]byte, error) {
+	if req.Format == adaptor.FormatAnthropic && req.Raw != nil {
+		if req.UpstreamModel == req.Model {
+			return req.Raw, nil
+		}
+		m, _ := json.Marshal(req.UpstreamModel)
+		return adaptor.SetField(req.Raw, "model", m)
+	}
+	if req.Chat == nil {
+		return nil, adaptor.Unsupported("Anthropic", req.Mode)
+	}
+	return json.Marshal(RequestOf(req))
+}
+
+// DefaultMaxTokens is the max_tokens sent for model when the client gave
+// none: Anthropic requires it. The figures are each model family's
+// output limit where that is small, else 8192, which keeps a whole
+// (non-streamed) answer inside Anthropic's ten-minute guidance.
+func DefaultMaxTokens(model string) int {
+	for _, p := range []string{"claude-3-haiku", "claude-3-opus", "claude-3-sonnet", "claude-2", "claude-instant"} {
+		if strings.HasPrefix(model, p) {
+			return 4096
+		}
+	}
+	return 8192
+}
+
+// RequestOf is the Messages request for a neutral chat call.
+func RequestOf(req *adaptor.Request) *MessagesRequest {
+	c := req.Chat
+	out := &MessagesRequest{Model: req.UpstreamModel, MaxTokens: c.MaxTokens, TopP: c.TopP, TopK: c.TopK, StopSequences: c.Stop, Stream: req.Stream}
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = DefaultMaxTokens(req.UpstreamModel)
+	}
+	if t := c.Temperature; t != nil {
+		// OpenAI's range is 0..2, Anthropic's 0..1.
+		v := min(*t, 1)
+		out.Temperature = &v
+	}
+	if len(c.System) > 0 {
+		out.System, _ = json.Marshal(textBlocks(c.System))
+	}
+	out.Messages = messagesOf(c.Messages)
+	for _, t := range c.Tools {
+		schema := t.Parameters
+		if len(schema) == 0 || string(schema) == "null" {
+			schema = json.RawMessage(`{"type":"object"}`)
+		}
+		out.Tools = append(out.Tools, Tool{Name: t.Name, Description: t.Description, InputSchema: schema})
+	}
+	if tc := c.ToolChoice; tc != nil && len(out.Tools) > 0 {
+		switch tc.Mode {
+		case adaptor.ToolRequired:
+			out.ToolChoice = &ToolChoice{Type: "any"}
+		case adaptor.ToolNamed:
+			out.ToolChoice = &ToolChoice{Type: "tool", Name: tc.Name}
+		case adaptor.ToolNone:
+			out.ToolChoice = &ToolChoice{Type: "none"}
+		default:
+			out.ToolChoice = &ToolChoice{Type: "auto"}
+		}
+	}
+	if c.User != "" {
+		out.Metadata = &Metadata{UserID: c.User}
+	}
+	if c.ThinkingBudget > 0 {
+		out.Thinking = &Thinking{Type: "enabled", BudgetTokens: c.ThinkingBudget}
+	}
+	return out
+}
+
+func strp(s string) *string { return &s }
+
+func textBlocks(parts []adaptor.Part) []Block {
+	out := make([]Block, 0, len(parts))
+	for _, p := range parts {
+		if p.Type == adaptor.PartText && p.Text != "" {
+			out = append(out, Block{Type: "text", Text: strp(p.Text), CacheControl: p.CacheControl})
+		}
+	}
+	return out
+}
+
+// blocksOf converts content parts; thinking goes back only with its
+// signature, which Anthropic checks.
+func blocksOf(parts []adaptor.Part) []Block {
+	out := make([]Block, 0, len(parts))
+	for _, p := range parts {
+		switch p.Type {
+		case adaptor.PartText:
+			if p.Text != "" {
+				out = append(out, Block{Type: "text", Text: strp(p.Text), CacheControl: p.CacheControl})
+			}
+		case adaptor.PartImage:
+			src := &Source{Type: "url", URL: p.ImageURL}
+			if p.ImageURL == "" {
+				src = &Source{Type: "base64", MediaType: p.MediaType, Data: p.Data}
+			}
+			out = append(out, Block{Type: "image", Source: src, CacheControl: p.CacheControl})
+		case adaptor.PartThinking:
+			if p.Signature != "" {
+				out = append(out, Block{Type: "thinking", Thinking: strp(p.Text), Signature: p.Signature})
+			}
+		case adaptor.PartRedactedThinking:
+			out = append(out, Block{Type: "redacted_thinking", Data: p.Data})
+		}
+	}
+	return out
+}
+
+// messagesOf converts the turns. Tool results become tool_result blocks
+// of one user turn; turns left without content are dropped, since
+// Anthropic refuses empty content.
+func messagesOf(msgs []adaptor.Message) []Message {
+	var out []Message
+	var pending []Block // tool results waiting for their user turn
+	flush := func(extra []Block) {
+		blocks := append(pending, extra...)
+		pending = nil
+		if len(blocks) == 0 {
+			return
+		}
+		b, _ := json.Marshal(blocks)
+		out = append(out, Message{Role: "user", Content: b})
+	}
+	for _, m := range msgs {
+		switch m.Role {
+		case adaptor.RoleTool:
+			content, _ := json.Marshal(blocksOf(m.Parts))
+			if string(content) == "[]" {
+				content = json.RawMessage(`""`)
+			}
+			pending = append(pending, Block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: content, IsError: m.IsError})
+		case adaptor.RoleAssistant:
+			flush(nil)
+			blocks := blocksOf(m.Parts)
+			for _, tc := range m.ToolCalls {
+				input := json.RawMessage(tc.Args)
+				if len(bytes.TrimSpace(input)) == 0 || !json.Valid(input) {
+					input = json.RawMessage(`{}`)
+				}
+				blocks = append(blocks, Block{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: input})
+			}
+			if len(blocks) == 0 {
+				continue
+			}
+			b, _ := json.Marshal(blocks)
+			out = append(out, Message{Role: "assistant", Content: b})
+		default:
+			flush(blocksOf(m.Parts))
+		}
+	}
+	flush(nil)
+	return out
+}
+
+// errNotMessage means a 2xx body is not an Anthropic message.
+var errNotMessage = errors.New("the upstream's answer is not an Anthropic message")
+
+// ParseResponse implements adaptor.Adaptor.
+func (Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error) {
+	var m MessageResponse
+	if err := json.Unmarshal(body, &m); err != nil || m.Type != "message" {
+		return nil, errNotMessage
+	}
+	return ResponseOf(&m), nil
+}
+
+// ResponseOf is a whole message in neutral terms.
+func ResponseOf(m *MessageResponse) *adaptor.Response {
+	resp := &adaptor.Response{ID: m.ID, Model: m.Model, Usage: m.Usage.Neutral()}
+	for _, b := range m.Content {
+		switch b.Type {
+		case "text":
+			resp.Parts = append(resp.Parts, adaptor.Part{Type: adaptor.PartText, Text: b.TextOf()})
+		case "thinking":
+			t := ""
+			if b.Thinking != nil {
+				t = *b.Thinking
+			}
+			resp.Parts = append(resp.Parts, adaptor.Part{Type: adaptor.PartThinking, Text: t, Signature: b.Signature})
+		case "redacted_thinking":
+			resp.Parts = append(resp.Parts, adaptor.Part{Type: adaptor.PartRedactedThinking, Data: b.Data})
+		case "tool_use":
+			args := string(b.Input)
+			if args == "" {
+				args = "{}"
+			}
+			resp.ToolCalls = append(resp.ToolCalls, adaptor.ToolCall{ID: b.ID, Name: b.Name, Args: args})
+		}
+	}
+	if m.StopReason != nil {
+		resp.FinishReason = FinishOf(*m.StopReason)
+	}
+	if m.StopSequence != nil {
+		resp.StopSequence = *m.StopSequence
+	}
+	return resp
 }

@@ -2,121 +2,129 @@ package anthropic
 
 import (
 	"encoding/json"
+	"errors"
+
+	"switchyard/relay/adaptor"
+	"switchyard/relay/sse"
 )
 
-// Event is one Anthropic SSE event: its name and JSON data.
-type Event struct {
-	Name string
-	Data []byte
+// NewStream implements adaptor.Adaptor.
+func (Adaptor) NewStream(req *adaptor.Request) adaptor.StreamDecoder {
+	return &Decoder{}
 }
 
-// Stream turns OpenAI chat chunks into Anthropic's stream events:
-// message_start, content blocks opened, filled by deltas and stopped,
-// message_delta with the stop reason and usage, and message_stop.
-type Stream struct {
-	model      string
-	started    bool
-	open       bool // a content block is open
-	openTool   bool // the open block is a tool_use
-	index      int  // index of the open block, or of the next one
-	toolIndex  int  // OpenAI tool_call index of the open tool block
-	stopReason string
+// errBadEvent means a stream event is not Anthropic JSON.
+var errBadEvent = errors.New("the upstream sent a stream event that is not Anthropic JSON")
+
+// Decoder reads a Messages stream: message_start (id, model, input
+// usage), content blocks opened, filled by deltas and stopped,
+// message_delta (stop reason, output usage), message_stop; ping and
+// unknown events are skipped, an error event fails the stream.
+type Decoder struct {
+	usage    Usage
+	sawUsage bool
+	done     bool
+	// tools maps a content block index to its tool call index.
+	tools    map[int]int
+	nextTool int
 }
 
-// NewStream translates a stream for model (the name the client asked for).
-func NewStream(model string) *Stream { return &Stream{model: model, toolIndex: -1} }
-
-type oaChunk struct {
-	ID      string `json:"id"`
-	Choices []struct {
-		Delta struct {
-			Content   string `json:"content"`
-			ToolCalls []struct {
-				Index    int    `json:"index"`
-				ID       string `json:"id"`
-				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-}
-
-func ev(name string, v any) Event {
-	b, _ := json.Marshal(v)
-	return Event{Name: name, Data: b}
-}
-
-// Chunk translates one OpenAI chunk (the data of one SSE event).
-func (s *Stream) Chunk(data []byte) []Event {
-	var c oaChunk
-	if json.Unmarshal(data, &c) != nil {
+// Usage implements adaptor.StreamDecoder.
+func (d *Decoder) Usage() *adaptor.Usage {
+	if !d.sawUsage {
 		return nil
 	}
-	var out []Event
-	if !s.started {
-		s.started = true
-		out = append(out, ev("message_start", map[string]any{"type": "message_start", "message": map[string]any{
-			"id": messageID(c.ID), "type": "message", "role": "assistant", "model": s.model, "content": []any{},
-			"stop_reason": nil, "stop_sequence": nil, "usage": Usage{},
-		}}))
-	}
-	for _, ch := range c.Choices {
-		d := ch.Delta
-		if d.Content != "" {
-			if s.open && s.openTool {
-				out = append(out, s.stop())
-			}
-			if !s.open {
-				s.open, s.openTool = true, false
-				out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": s.index, "content_block": map[string]any{"type": "text", "text": ""}}))
-			}
-			out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": s.index, "delta": map[string]any{"type": "text_delta", "text": d.Content}}))
-		}
-		for _, tc := range d.ToolCalls {
-			if tc.ID != "" || !s.open || !s.openTool || tc.Index != s.toolIndex {
-				if s.open {
-					out = append(out, s.stop())
-				}
-				s.open, s.openTool, s.toolIndex = true, true, tc.Index
-				out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": s.index, "content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": map[string]any{}}}))
-			}
-			if tc.Function.Arguments != "" {
-				out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": s.index, "delta": map[string]any{"type": "input_json_delta", "partial_json": tc.Function.Arguments}}))
-			}
-		}
-		if r := stopReason(ch.FinishReason); r != "" {
-			s.stopReason = r
-		}
-	}
-	return out
+	return d.usage.Neutral()
 }
 
-func (s *Stream) stop() Event {
-	e := ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": s.index})
-	s.open = false
-	s.index++
-	return e
-}
+// Done implements adaptor.StreamDecoder: message_stop arrived.
+func (d *Decoder) Done() bool { return d.done }
 
-// Finish ends the stream with the call's usage.
-func (s *Stream) Finish(usage Usage) []Event {
-	var out []Event
-	if !s.started {
-		out = append(out, s.Chunk([]byte(`{}`))...)
+// Decode implements adaptor.StreamDecoder.
+func (d *Decoder) Decode(ev sse.Event, out []adaptor.Event) ([]adaptor.Event, error) {
+	var se StreamEvent
+	if err := json.Unmarshal(ev.Data, &se); err != nil {
+		return out, errBadEvent
 	}
-	if s.open {
-		out = append(out, s.stop())
+	switch se.Type {
+	case "message_start":
+		if m := se.Message; m != nil {
+			d.usage, d.sawUsage = m.Usage, true
+			out = append(out, adaptor.Event{Kind: adaptor.EventStart, ID: m.ID, Model: m.Model})
+		}
+	case "content_block_start":
+		b := se.ContentBlock
+		if b == nil {
+			break
+		}
+		switch b.Type {
+		case "text":
+			if t := b.TextOf(); t != "" {
+				out = append(out, adaptor.Event{Kind: adaptor.EventText, Text: t})
+			}
+		case "tool_use":
+			if d.tools == nil {
+				d.tools = map[int]int{}
+			}
+			d.tools[se.Index] = d.nextTool
+			out = append(out, adaptor.Event{Kind: adaptor.EventToolCallStart, Index: d.nextTool, ID: b.ID, Name: b.Name})
+			d.nextTool++
+		case "thinking":
+			if b.Thinking != nil && *b.Thinking != "" {
+				out = append(out, adaptor.Event{Kind: adaptor.EventThinking, Text: *b.Thinking})
+			}
+		}
+	case "content_block_delta":
+		dl := se.Delta
+		if dl == nil {
+			break
+		}
+		switch dl.Type {
+		case "text_delta":
+			out = append(out, adaptor.Event{Kind: adaptor.EventText, Text: dl.Text})
+		case "input_json_delta":
+			if i, ok := d.tools[se.Index]; ok && dl.PartialJSON != "" {
+				out = append(out, adaptor.Event{Kind: adaptor.EventToolArgs, Index: i, Args: dl.PartialJSON})
+			}
+		case "thinking_delta":
+			out = append(out, adaptor.Event{Kind: adaptor.EventThinking, Text: dl.Thinking})
+		case "signature_delta":
+			out = append(out, adaptor.Event{Kind: adaptor.EventThinking, Signature: dl.Signature})
+		}
+	case "message_delta":
+		if u := se.Usage; u != nil {
+			d.usage.OutputTokens = u.OutputTokens
+			if u.InputTokens != nil {
+				d.usage.InputTokens = *u.InputTokens
+			}
+			if u.CacheCreationInputTokens != nil {
+				d.usage.CacheCreationInputTokens = *u.CacheCreationInputTokens
+			}
+			if u.CacheReadInputTokens != nil {
+				d.usage.CacheReadInputTokens = *u.CacheReadInputTokens
+			}
+			d.sawUsage = true
+		}
+		if dl := se.Delta; dl != nil && dl.StopReason != nil {
+			ev := adaptor.Event{Kind: adaptor.EventFinish, Reason: FinishOf(*dl.StopReason)}
+			if dl.StopSequence != nil {
+				ev.StopSequence = *dl.StopSequence
+			}
+			out = append(out, ev)
+		}
+		if d.sawUsage {
+			out = append(out, adaptor.Event{Kind: adaptor.EventUsage, Usage: d.usage.Neutral()})
+		}
+	case "message_stop":
+		d.done = true
+	case "error":
+		e := &adaptor.UpstreamError{Status: 502, Message: "the upstream failed mid-stream"}
+		if se.Error != nil {
+			e.Type, e.Message = se.Error.Type, se.Error.Message
+			e.Status = statusOf(se.Error.Type)
+		}
+		e.Class = Classify(e.Status, e.Type, e.Message)
+		return out, e
 	}
-	reason := s.stopReason
-	if reason == "" {
-		reason = "end_turn"
-	}
-	out = append(out,
-		ev("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": reason, "stop_sequence": nil}, "usage": usage}),
-		ev("message_stop", map[string]any{"type": "message_stop"}),
-	)
-	return out
+	return out, nil
 }

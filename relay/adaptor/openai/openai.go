@@ -1,25 +1,26 @@
-// Package openai speaks OpenAI's wire format, to OpenAI itself and to any
-// OpenAI-compatible base URL: those vendors are configuration, not code.
+// Package openai speaks OpenAI's wire format upstream, to OpenAI itself and
+// to every OpenAI-compatible vendor: those vendors are rows of
+// common/channeltype (paths, auth header, balance style), not code.
 package openai
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
 
+	"switchyard/common/channeltype"
 	"switchyard/relay/adaptor"
-	"switchyard/relay/sse"
 )
 
 // Adaptor is the OpenAI adaptor. The zero value is ready.
 type Adaptor struct{}
 
-var paths = map[adaptor.Mode]string{
+// Paths are OpenAI's paths by mode.
+var Paths = map[adaptor.Mode]string{
 	adaptor.ModeChat:          "/v1/chat/completions",
 	adaptor.ModeCompletions:   "/v1/completions",
 	adaptor.ModeEmbeddings:    "/v1/embeddings",
@@ -40,53 +41,235 @@ func URL(base, path string) string {
 	return base + path
 }
 
-var includeUsage = json.RawMessage(`{"include_usage":true}`)
+// VendorURL is the URL of OpenAI path p (a /v1/... path) on up, with the
+// vendor's path differences applied.
+func VendorURL(up *adaptor.Upstream, p string) string {
+	v := up.Vendor
+	if v.ChatPath != "" && p == Paths[adaptor.ModeChat] {
+		return strings.TrimRight(up.BaseURL, "/") + v.ChatPath
+	}
+	if v.PathPrefix != "" {
+		base := strings.TrimRight(up.BaseURL, "/")
+		rest := strings.TrimPrefix(p, "/v1")
+		if strings.HasSuffix(base, v.PathPrefix) {
+			return base + rest
+		}
+		return base + v.PathPrefix + rest
+	}
+	return URL(up.BaseURL, p)
+}
+
+// Authorize sets the key on r the way the vendor wants it.
+func Authorize(r *http.Request, v channeltype.Vendor, key string) {
+	if v.AuthHeader != "" {
+		r.Header.Set(v.AuthHeader, v.AuthPrefix+key)
+		return
+	}
+	r.Header.Set("Authorization", "Bearer "+key)
+}
+
+// Format implements adaptor.Adaptor.
+func (Adaptor) Format() adaptor.Format { return adaptor.FormatOpenAI }
+
+var includeUsage = []byte(`{"include_usage":true}`)
 
 // NewRequest implements adaptor.Adaptor.
-func (Adaptor) NewRequest(ctx context.Context, ch *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
-	path, ok := paths[req.Mode]
+func (Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
+	path, ok := Paths[req.Mode]
 	if !ok {
-		return nil, fmt.Errorf("openai adaptor: no route for %s", req.Mode)
+		return nil, adaptor.Unsupported("OpenAI", req.Mode)
 	}
-	var body io.Reader
-	contentType := "application/json"
-	if req.Mode.Multipart() {
-		buf, ct, err := rebuildForm(req.Form, req.UpstreamModel)
-		if err != nil {
-			return nil, err
-		}
-		body, contentType = buf, ct
-	} else if req.Raw != nil && req.UpstreamModel == req.Model && !(req.Stream && (req.Mode == adaptor.ModeChat || req.Mode == adaptor.ModeCompletions)) {
-		// Nothing to change: the client's bytes go upstream as they came.
-		body = bytes.NewReader(req.Raw)
-	} else {
-		fields := make(map[string]json.RawMessage, len(req.Fields)+1)
-		for k, v := range req.Fields {
-			fields[k] = v
-		}
-		m, _ := json.Marshal(req.UpstreamModel)
-		fields["model"] = m
-		if req.Stream && (req.Mode == adaptor.ModeChat || req.Mode == adaptor.ModeCompletions) {
-			// Ask for the usage chunk so billing uses the upstream's figure;
-			// the relay drops it again when the client did not ask.
-			fields["stream_options"] = includeUsage
-		}
-		b, err := json.Marshal(fields)
-		if err != nil {
-			return nil, err
-		}
-		body = bytes.NewReader(b)
+	body, contentType, err := Body(req)
+	if err != nil {
+		return nil, err
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, URL(ch.BaseURL, path), body)
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, VendorURL(up, path), body)
 	if err != nil {
 		return nil, err
 	}
 	r.Header.Set("Content-Type", contentType)
-	r.Header.Set("Authorization", "Bearer "+ch.Key)
+	Authorize(r, up.Vendor, up.Key)
 	if req.Stream {
 		r.Header.Set("Accept", "text/event-stream")
 	}
 	return r, nil
+}
+
+// Body is the OpenAI request body for req and its content type: the
+// client's bytes with the model replaced when the client speaks OpenAI,
+// else built from the neutral request. Azure sends the same bodies.
+func Body(req *adaptor.Request) (io.Reader, string, error) {
+	if req.Mode.Multipart() {
+		if req.Form == nil {
+			return nil, "", adaptor.Unsupported("OpenAI", req.Mode)
+		}
+		buf, ct, err := rebuildForm(req.Form, req.UpstreamModel)
+		return buf, ct, err
+	}
+	if req.Format == adaptor.FormatOpenAI && req.Raw != nil {
+		b, err := PassThrough(req)
+		if err != nil {
+			return nil, "", err
+		}
+		return bytes.NewReader(b), "application/json", nil
+	}
+	b, err := convert(req)
+	if err != nil {
+		return nil, "", err
+	}
+	return bytes.NewReader(b), "application/json", nil
+}
+
+// PassThrough is the client's body with only the model name replaced and,
+// on chat and completion streams, the usage chunk asked for so billing
+// uses the upstream's figure (the front drops the chunk again when the
+// client did not ask for it).
+func PassThrough(req *adaptor.Request) ([]byte, error) {
+	b := req.Raw
+	var err error
+	if req.UpstreamModel != req.Model {
+		m, _ := json.Marshal(req.UpstreamModel)
+		if b, err = adaptor.SetField(b, "model", m); err != nil {
+			return nil, err
+		}
+	}
+	if req.Stream && !req.IncludeUsage && (req.Mode == adaptor.ModeChat || req.Mode == adaptor.ModeCompletions) {
+		so := includeUsage
+		if old, ok := req.Fields["stream_options"]; ok {
+			// Keep the client's other stream options.
+			var m map[string]json.RawMessage
+			if json.Unmarshal(old, &m) == nil && m != nil {
+				m["include_usage"] = json.RawMessage("true")
+				so, _ = json.Marshal(m)
+			}
+		}
+		if b, err = adaptor.SetField(b, "stream_options", so); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// convert builds the body of a request whose client spoke another format.
+func convert(req *adaptor.Request) ([]byte, error) {
+	switch req.Mode {
+	case adaptor.ModeChat:
+		if req.Chat == nil {
+			return nil, adaptor.Unsupported("OpenAI", req.Mode)
+		}
+		return json.Marshal(ChatRequestOf(req))
+	case adaptor.ModeEmbeddings:
+		return json.Marshal(EmbeddingRequest{Model: req.UpstreamModel, Input: req.Input})
+	}
+	return nil, adaptor.Unsupported("OpenAI", req.Mode)
+}
+
+// ChatRequestOf is the chat completions request for a neutral chat call.
+func ChatRequestOf(req *adaptor.Request) *ChatRequest {
+	c := req.Chat
+	out := &ChatRequest{
+		Model: req.UpstreamModel, MaxTokens: c.MaxTokens, Temperature: c.Temperature, TopP: c.TopP, Stop: c.Stop,
+		User: c.User, ResponseFormat: c.ResponseFormat, ReasoningEffort: c.ReasoningEffort,
+	}
+	if req.Stream {
+		out.Stream = true
+		out.StreamOptions = &StreamOptions{IncludeUsage: true}
+	}
+	if len(c.System) > 0 {
+		out.Messages = append(out.Messages, ChatMessage{Role: "system", Content: textContent(c.System)})
+	}
+	for _, m := range c.Messages {
+		out.Messages = append(out.Messages, messageOf(m))
+	}
+	for _, t := range c.Tools {
+		params := t.Parameters
+		if len(params) == 0 {
+			params = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out.Tools = append(out.Tools, Tool{Type: "function", Function: FunctionDef{Name: t.Name, Description: t.Description, Parameters: params}})
+	}
+	if tc := c.ToolChoice; tc != nil {
+		switch tc.Mode {
+		case adaptor.ToolNamed:
+			out.ToolChoice = map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}}
+		default:
+			out.ToolChoice = tc.Mode
+		}
+	}
+	return out
+}
+
+func marshalString(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// textContent joins text parts into one string content.
+func textContent(parts []adaptor.Part) json.RawMessage {
+	var sb strings.Builder
+	for i, p := range parts {
+		if p.Type != adaptor.PartText {
+			continue
+		}
+		if i > 0 && sb.Len() > 0 {
+			sb.WriteString("\n")
+		}
+		sb.WriteString(p.Text)
+	}
+	return marshalString(sb.String())
+}
+
+func messageOf(m adaptor.Message) ChatMessage {
+	out := ChatMessage{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID}
+	if m.Role == adaptor.RoleTool {
+		text := string(textContent(m.Parts))
+		if m.IsError {
+			var s string
+			_ = json.Unmarshal([]byte(text), &s)
+			text = string(marshalString("Error: " + s))
+		}
+		out.Content = json.RawMessage(text)
+		return out
+	}
+	for _, tc := range m.ToolCalls {
+		args := tc.Args
+		if args == "" {
+			args = "{}"
+		}
+		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Type: "function", Function: Function{Name: tc.Name, Arguments: args}})
+	}
+	onlyText := true
+	for _, p := range m.Parts {
+		if p.Type == adaptor.PartImage {
+			onlyText = false
+		}
+	}
+	switch {
+	case len(m.Parts) == 0:
+		if len(out.ToolCalls) == 0 {
+			out.Content = marshalString("")
+		}
+	case onlyText || m.Role == adaptor.RoleAssistant:
+		// Assistant content is text only in OpenAI's format; thinking
+		// is not sent back to another provider.
+		out.Content = textContent(m.Parts)
+	default:
+		var parts []ContentPart
+		for _, p := range m.Parts {
+			switch p.Type {
+			case adaptor.PartText:
+				parts = append(parts, ContentPart{Type: "text", Text: p.Text})
+			case adaptor.PartImage:
+				url := p.ImageURL
+				if url == "" {
+					url = "data:" + p.MediaType + ";base64," + p.Data
+				}
+				parts = append(parts, ContentPart{Type: "image_url", ImageURL: &ImageURL{URL: url}})
+			}
+		}
+		out.Content, _ = json.Marshal(parts)
+	}
+	return out
 }
 
 // rebuildForm writes form again with model replaced; file parts are read
@@ -125,129 +308,4 @@ func rebuildForm(form *multipart.Form, upstreamModel string) (*bytes.Buffer, str
 		return nil, "", err
 	}
 	return buf, mw.FormDataContentType(), nil
-}
-
-type errorBody struct {
-	Error struct {
-		Message string `json:"message"`
-		Type    string `json:"type"`
-		Param   any    `json:"param"`
-		Code    any    `json:"code"`
-	} `json:"error"`
-}
-
-// ParseError implements adaptor.Adaptor.
-func (Adaptor) ParseError(status int, body []byte) *adaptor.UpstreamError {
-	e := &adaptor.UpstreamError{Status: status}
-	var eb errorBody
-	if json.Unmarshal(body, &eb) == nil && eb.Error.Message != "" {
-		e.Message, e.Type = eb.Error.Message, eb.Error.Type
-		e.Code = stringOf(eb.Error.Code)
-		e.Param = stringOf(eb.Error.Param)
-		return e
-	}
-	msg := strings.TrimSpace(string(body))
-	if len(msg) > 300 {
-		msg = msg[:300]
-	}
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	e.Message = msg
-	return e
-}
-
-func stringOf(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return fmt.Sprint(x)
-	}
-	return ""
-}
-
-// answer holds the parts of chat, completion and embedding answers that
-// billing reads.
-type answer struct {
-	Choices []struct {
-		Text    string `json:"text"`
-		Message *struct {
-			Content          any        `json:"content"`
-			ReasoningContent string     `json:"reasoning_content"`
-			ToolCalls        []toolCall `json:"tool_calls"`
-		} `json:"message"`
-		Delta *struct {
-			Content          string     `json:"content"`
-			ReasoningContent string     `json:"reasoning_content"`
-			ToolCalls        []toolCall `json:"tool_calls"`
-		} `json:"delta"`
-	} `json:"choices"`
-	Usage *adaptor.Usage `json:"usage"`
-}
-
-type toolCall struct {
-	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
-}
-
-// ParseResult implements adaptor.Adaptor.
-func (Adaptor) ParseResult(req *adaptor.Request, body []byte) adaptor.Result {
-	var a answer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return adaptor.Result{}
-	}
-	var sb strings.Builder
-	for _, c := range a.Choices {
-		sb.WriteString(c.Text)
-		if m := c.Message; m != nil {
-			if s, ok := m.Content.(string); ok {
-				sb.WriteString(s)
-			}
-			sb.WriteString(m.ReasoningContent)
-			for _, tc := range m.ToolCalls {
-				sb.WriteString(tc.Function.Name)
-				sb.WriteString(tc.Function.Arguments)
-			}
-		}
-	}
-	res := adaptor.Result{Text: sb.String()}
-	if a.Usage != nil && (a.Usage.PromptTokens > 0 || a.Usage.CompletionTokens > 0 || a.Usage.TotalTokens > 0) {
-		res.Usage = a.Usage
-	}
-	return res
-}
-
-// ParseChunk implements adaptor.Adaptor. Events pass through byte for
-// byte; only the usage chunk the relay asked for on the client's behalf is
-// dropped.
-func (Adaptor) ParseChunk(req *adaptor.Request, ev sse.Event) (adaptor.Chunk, error) {
-	var a answer
-	if err := json.Unmarshal(ev.Data, &a); err != nil {
-		// Not ours to judge: pass unknown events on as they came.
-		return adaptor.Chunk{Forward: ev.Data}, nil
-	}
-	ch := adaptor.Chunk{Forward: ev.Data}
-	var sb strings.Builder
-	for _, c := range a.Choices {
-		sb.WriteString(c.Text)
-		if d := c.Delta; d != nil {
-			sb.WriteString(d.Content)
-			sb.WriteString(d.ReasoningContent)
-			for _, tc := range d.ToolCalls {
-				sb.WriteString(tc.Function.Name)
-				sb.WriteString(tc.Function.Arguments)
-			}
-		}
-	}
-	ch.Text = sb.String()
-	if a.Usage != nil {
-		ch.Usage = a.Usage
-		if len(a.Choices) == 0 && !req.IncludeUsage {
-			ch.Forward = nil
-		}
-	}
-	return ch, nil
 }
