@@ -55,6 +55,15 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.TokenAuth{Store: d.store}.Check(),
 		rh.Messages,
 	)
+	// Google's Gemini API (generateContent, streamGenerateContent) answers
+	// in Google's error shape.
+	r.POST("/v1beta/models/*call",
+		middleware.Style(errs.StyleGemini),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+		rh.Gemini,
+	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}

@@ -1,0 +1,18 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"switchyard/common/errs"
+	"switchyard/relay/adaptor"
+	geminifront "switchyard/relay/front/gemini"
+)
+
+// Gemini relays the Gemini API's POST /v1beta/models/{model}:generateContent
+// and :streamGenerateContent to any channel: passed through to Gemini
+// channels, converted for the others.
+func (h *Relay) Gemini(c *gin.Context) {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), geminifront.Front{}, adaptor.ModeChat); err != nil {
+		errs.Render(c, err)
+	}
+}
