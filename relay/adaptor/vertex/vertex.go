@@ -58,11 +58,12 @@ type Adaptor struct {
 	tokenClient *http.Client
 }
 
-// tokenKey names a channel's credentials: an edited key gets a new source.
-type tokenKey struct {
-	channel int
-	adc     [32]byte
-}
+// tokenKey names a service account key: channels sharing one share its
+// tokens, and an edited key gets a new source.
+type tokenKey [32]byte
+
+// maxSources bounds the token cache.
+const maxSources = 1024
 
 // New returns a Vertex AI adaptor with an empty token cache.
 func New() *Adaptor {
@@ -91,7 +92,7 @@ func (a *Adaptor) tokenSource(up *adaptor.Upstream) (oauth2.TokenSource, error) 
 	if adc == "" {
 		return nil, misconfigured("needs vertex_ai_adc, the service account key JSON")
 	}
-	k := tokenKey{channel: up.ID, adc: sha256.Sum256([]byte(adc))}
+	k := tokenKey(sha256.Sum256([]byte(adc)))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ts, ok := a.tokens[k]; ok {
@@ -104,10 +105,10 @@ func (a *Adaptor) tokenSource(up *adaptor.Upstream) (oauth2.TokenSource, error) 
 	if err != nil {
 		return nil, misconfigured("has a vertex_ai_adc that is not a service account key: " + err.Error())
 	}
-	for old := range a.tokens {
-		if old.channel == up.ID {
-			delete(a.tokens, old)
-		}
+	// Entries are never stale, only unused once a key is edited; a bound
+	// keeps a process that sees many edits from growing.
+	if len(a.tokens) >= maxSources {
+		clear(a.tokens)
 	}
 	ts := oauth2.ReuseTokenSourceWithExpiry(nil, creds.TokenSource, earlyRefresh)
 	a.tokens[k] = ts
