@@ -19,7 +19,7 @@ type Decoder struct {
 	// finished is set by a finish_reason; with usage after it the
 	// answer is whole even if [DONE] never comes (vendors that omit it).
 	finished bool
-	usage   *adaptor.Usage
+	usage    *adaptor.Usage
 	// tools marks the tool call indices already started.
 	tools []bool
 }

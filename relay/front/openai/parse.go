@@ -13,8 +13,8 @@ import (
 
 	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
-	"switchyard/relay/front"
 	wire "switchyard/relay/adaptor/openai"
+	"switchyard/relay/front"
 )
 
 // Front is the OpenAI front. The zero value is ready.

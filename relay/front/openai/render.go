@@ -10,13 +10,13 @@ import (
 
 // completion is a whole chat completion as this front writes it.
 type completion struct {
-	ID                string       `json:"id"`
-	Object            string       `json:"object"`
-	Created           int64        `json:"created"`
-	Model             string       `json:"model"`
-	Choices           []choice     `json:"choices"`
-	Usage             *wire.Usage  `json:"usage,omitempty"`
-	SystemFingerprint *string      `json:"system_fingerprint"`
+	ID                string      `json:"id"`
+	Object            string      `json:"object"`
+	Created           int64       `json:"created"`
+	Model             string      `json:"model"`
+	Choices           []choice    `json:"choices"`
+	Usage             *wire.Usage `json:"usage,omitempty"`
+	SystemFingerprint *string     `json:"system_fingerprint"`
 }
 
 type choice struct {
