@@ -234,6 +234,9 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		}
 	}
 	c.price = priceOf(snap, req.Model, caller.Group)
+	if err := checkPrice(snap, req.Model); err != nil {
+		return err
+	}
 	// The reservation needs only an estimate: a byte count stands in for
 	// the tokenizer, which cost a quarter of the relay's CPU per call.
 	// The exact local count runs only when an upstream reports no usage.

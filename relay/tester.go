@@ -35,6 +35,9 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		}
 		modelName = ch.Models[0]
 	}
+	if err := checkPrice(r.store.Options.Get(), modelName); err != nil {
+		return 0, err
+	}
 	req := testRequest(modelName)
 	req.UpstreamModel = ch.UpstreamModel(modelName)
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
