@@ -1,6 +1,8 @@
 package channeltype
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,6 +33,19 @@ func TestCatalogueHasOneAPIsTypes(t *testing.T) {
 	for _, n := range []int{33, 42, 37} {
 		if ty, _ := Get(n); len(ty.Config) == 0 {
 			t.Errorf("type %d reads its credentials from the config but lists no config keys", n)
+		}
+	}
+}
+
+// The README's channel-type table names every type the registry serves.
+func TestREADMEListsEveryType(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ty := range All() {
+		if !strings.Contains(string(raw), "\n| "+strconv.Itoa(ty.Number)+" | ") {
+			t.Errorf("README's channel-type table lacks type %d (%s)", ty.Number, ty.Name)
 		}
 	}
 }
