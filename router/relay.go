@@ -46,6 +46,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/audio/speech", rh.AudioSpeech)
 	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
 	v1.POST("/audio/translations", rh.AudioTranslations)
+	v1.POST("/rerank", rh.Rerank)
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.
 	r.POST("/v1/messages",

@@ -1,5 +1,10 @@
 package channeltype
 
+import (
+	"net/url"
+	"strings"
+)
+
 // The rest of One API's catalogue (issue 10): Google's and Amazon's own
 // formats, and every provider One API lists that has an OpenAI-compatible
 // endpoint today, as data. Numbers are One API's; Jina, which One API does
@@ -88,4 +93,21 @@ var catalogue = []Type{
 		KeyHint: "the endpoint's API key"},
 	{Number: 51, Name: "Gemini (OpenAI-compatible endpoint)", Adaptor: KindOpenAI, BaseURL: "https://generativelanguage.googleapis.com",
 		Models: geminiModels, KeyHint: "AIza...", Vendor: Vendor{PathPrefix: "/v1beta/openai"}},
+}
+
+// Expand fills the {key} placeholders of v's paths from a channel's
+// config (Cloudflare's {account_id}), path-escaped. A key the config
+// lacks is left as it is, so the vendor's 404 names it.
+func Expand(v Vendor, config map[string]string) Vendor {
+	if !strings.Contains(v.PathPrefix+v.ChatPath+v.RerankPath, "{") {
+		return v
+	}
+	fill := func(p string) string {
+		for k, val := range config {
+			p = strings.ReplaceAll(p, "{"+k+"}", url.PathEscape(val))
+		}
+		return p
+	}
+	v.PathPrefix, v.ChatPath, v.RerankPath = fill(v.PathPrefix), fill(v.ChatPath), fill(v.RerankPath)
+	return v
 }

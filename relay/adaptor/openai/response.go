@@ -14,6 +14,8 @@ var errNotAnswer = errors.New("the upstream's answer is not OpenAI JSON")
 // ParseResponse implements adaptor.Adaptor.
 func (Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error) {
 	switch req.Mode {
+	case adaptor.ModeRerank:
+		return RerankResponse(body)
 	case adaptor.ModeTranscription, adaptor.ModeTranslation:
 		// response_format may be text, srt or vtt: the answer is its own
 		// text. JSON answers may carry usage (gpt-4o-transcribe).

@@ -6,6 +6,7 @@ import (
 	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
 	geminifront "switchyard/relay/front/gemini"
+	rerankfront "switchyard/relay/front/rerank"
 )
 
 // Gemini relays the Gemini API's POST /v1beta/models/{model}:generateContent
@@ -13,6 +14,13 @@ import (
 // channels, converted for the others.
 func (h *Relay) Gemini(c *gin.Context) {
 	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), geminifront.Front{}, adaptor.ModeChat); err != nil {
+		errs.Render(c, err)
+	}
+}
+
+// Rerank relays POST /v1/rerank (Cohere/Jina shape) to rerank channels.
+func (h *Relay) Rerank(c *gin.Context) {
+	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), rerankfront.Front{}, adaptor.ModeRerank); err != nil {
 		errs.Render(c, err)
 	}
 }
