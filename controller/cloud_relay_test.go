@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,12 +66,17 @@ func TestVertexChannelServesGeminiAndClaude(t *testing.T) {
 		v := fakevertex.Start("proj-sy", "us-east5", fakevertex.Behavior{Claude: fakeclaude.Behavior{CacheRead: 3}})
 		defer v.Close()
 		f := newRelayFixture(t, app, 10_000_000, nil)
-		f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "unused", "base_url": v.URL,
+		vID := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "unused", "base_url": v.URL,
 			"models": "gemini-2.5-flash,claude-sonnet-4-5@20250929",
 			"config": configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-sy", "region": "us-east5"})})
 		c := f.client(f.tok.Key)
 		checkChat(t, c, "gemini-2.5-flash", "Hello from fake Gemini")
 		checkChat(t, c, "claude-sonnet-4-5@20250929", "Hello from fake Claude")
+		for _, m := range []string{"gemini-2.5-flash", "claude-sonnet-4-5@20250929"} {
+			if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=%s", vID, m), nil); !tr.Success {
+				t.Fatalf("channel test of %s: %s", m, tr.Raw)
+			}
+		}
 		if v.TokensMinted() != 1 {
 			t.Fatalf("%d access tokens for one channel", v.TokensMinted())
 		}
@@ -92,7 +98,7 @@ func TestBedrockChannelServesClaudeAndOthers(t *testing.T) {
 		b := fakebedrock.Start("AKIDSWITCHYARD", "bedrock-secret", "us-west-2", fakebedrock.Behavior{})
 		defer b.Close()
 		f := newRelayFixture(t, app, 10_000_000, nil)
-		f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "unused", "base_url": b.URL,
+		bID := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "unused", "base_url": b.URL,
 			"models": "claude-3-5-haiku-20241022,amazon.nova-lite-v1:0",
 			"config": configJSON(t, map[string]string{"ak": "AKIDSWITCHYARD", "sk": "bedrock-secret", "region": "us-west-2"})})
 		c := f.client(f.tok.Key)
@@ -101,7 +107,13 @@ func TestBedrockChannelServesClaudeAndOthers(t *testing.T) {
 		if b.CallsTo("converse-stream") != 4 || b.CallsTo("converse") != 6 {
 			t.Fatalf("calls: %d converse, %d converse-stream", b.CallsTo("converse"), b.CallsTo("converse-stream"))
 		}
-		if !strings.Contains(b.Last().Path, "amazon.nova-lite-v1%3A0") {
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d", bID), nil); !tr.Success {
+			t.Fatalf("channel test: %s", tr.Raw)
+		}
+		if b.CallsTo("converse") != 7 {
+			t.Fatal("the channel test did not go through Converse")
+		}
+		if !strings.Contains(b.Last().Path, "claude-3-5-haiku-20241022-v1%3A0") {
 			t.Fatalf("model id path %s", b.Last().Path)
 		}
 	})

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,13 @@ func TestGeminiChannelServesOpenAIClients(t *testing.T) {
 		}
 		if g.CallsTo("batchEmbedContents") != 1 {
 			t.Fatal("embeddings did not go through batchEmbedContents")
+		}
+
+		// The channel test speaks Gemini too, for chat and embedding models.
+		for _, m := range []string{"gemini-2.5-flash", "text-embedding-004"} {
+			if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=%s", chID, m), nil); !tr.Success {
+				t.Fatalf("channel test of %s: %s", m, tr.Raw)
+			}
 		}
 
 		logs := consumeLogs(t, app, f.user.UserID)
