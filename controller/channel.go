@@ -12,6 +12,7 @@ import (
 	"switchyard/common/channeltype"
 	"switchyard/common/errs"
 	"switchyard/model"
+	"switchyard/relay"
 )
 
 // maxChannelsPerCreate caps the keys one POST may turn into channels.
@@ -194,7 +195,14 @@ func (h *Relay) TestChannel(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"success": false, "message": e.PublicMessage(), "time": elapsed.Seconds()})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "time": elapsed.Seconds()})
+	// A channel that works for a model without a price passes, and the
+	// admin is told what its calls will cost.
+	if modelName == "" {
+		if ch := h.Store.Channels.ByID(id); ch != nil && len(ch.Models) > 0 {
+			modelName = ch.Models[0]
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "message": relay.PriceWarning(h.Store.Options.Get(), modelName), "time": elapsed.Seconds()})
 }
 
 // TestAllChannels tests every channel in the background (GET /api/channel/test).

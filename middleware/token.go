@@ -34,7 +34,8 @@ type TokenAuth struct {
 }
 
 // Check is the middleware. The key comes from "Authorization: Bearer
-// sk-…" or "x-api-key" (Anthropic's header). An admin's key may end in
+// sk-…", "x-api-key" (Anthropic's header), "x-goog-api-key" or, on
+// /v1beta (Gemini's routes), "?key=". An admin's key may end in
 // "-<channel id>" to pin a channel, as in One API.
 func (a TokenAuth) Check() gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -44,6 +45,13 @@ func (a TokenAuth) Check() gin.HandlerFunc {
 		}
 		if key == "" {
 			key = strings.TrimSpace(c.GetHeader("x-api-key"))
+		}
+		if key == "" {
+			// Gemini clients send x-goog-api-key, or ?key= on /v1beta.
+			key = strings.TrimSpace(c.GetHeader("x-goog-api-key"))
+			if key == "" && strings.HasPrefix(c.Request.URL.Path, "/v1beta/") {
+				key = strings.TrimSpace(c.Query("key"))
+			}
 		}
 		if key == "" {
 			errs.Render(c, errs.Unauthorized("no API key: send Authorization: Bearer sk-…").WithCode("invalid_api_key"))

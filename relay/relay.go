@@ -25,7 +25,10 @@ import (
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/adaptor/azure"
+	"switchyard/relay/adaptor/bedrock"
+	"switchyard/relay/adaptor/gemini"
 	"switchyard/relay/adaptor/openai"
+	"switchyard/relay/adaptor/vertex"
 )
 
 // maxAnswerBytes caps a whole (non-streamed) answer read into memory.
@@ -95,6 +98,9 @@ var adaptors = map[string]adaptor.Adaptor{
 	channeltype.KindOpenAI:    openai.Adaptor{},
 	channeltype.KindAzure:     azure.Adaptor{},
 	channeltype.KindAnthropic: anthropic.Adaptor{},
+	channeltype.KindGemini:    gemini.Adaptor{},
+	channeltype.KindVertex:    vertex.New(),
+	channeltype.KindBedrock:   bedrock.New(),
 }
 
 // adaptorFor returns the adaptor speaking ch's wire format, from the
@@ -234,6 +240,9 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		}
 	}
 	c.price = priceOf(snap, req.Model, caller.Group)
+	if err := checkPrice(snap, req.Model); err != nil {
+		return err
+	}
 	// The reservation needs only an estimate: a byte count stands in for
 	// the tokenizer, which cost a quarter of the relay's CPU per call.
 	// The exact local count runs only when an upstream reports no usage.
@@ -412,13 +421,19 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	c.channel = ch
 	native := adaptor.Native(ad, req.Format)
 	switch {
-	case req.Stream && isEventStream(resp):
+	case req.Stream && (isEventStream(resp) || isFrameStream(ad)):
 		return r.stream(ctx, w, c, ad, resp, native)
 	case req.Mode == adaptor.ModeSpeech && native:
 		return r.passBinary(ctx, w, c, resp)
 	default:
 		return r.whole(ctx, w, c, ad, resp, native)
 	}
+}
+
+// isFrameStream reports an adaptor whose streams are not SSE (Bedrock).
+func isFrameStream(ad adaptor.Adaptor) bool {
+	_, ok := ad.(adaptor.FrameReader)
+	return ok
 }
 
 func isEventStream(resp *http.Response) bool {
@@ -441,6 +456,10 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 	req := c.req
 	answer, err := ad.ParseResponse(req, body)
 	if err != nil {
+		// A provider may refuse inside a 2xx (Gemini's blocked prompt).
+		if ue := (*adaptor.UpstreamError)(nil); errors.As(err, &ue) {
+			return classifyUpstream(ue, c.channelKey())
+		}
 		return notAnswer(err)
 	}
 	c.usage, c.answerID = answer.Usage, answer.ID

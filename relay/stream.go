@@ -28,8 +28,14 @@ type nextResult struct {
 // StreamKeepAliveSeconds: until then a failure can still go to another
 // channel.
 func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
-	rd := sse.NewReader(resp.Body, 0)
-	defer rd.Close()
+	var rd adaptor.Frames
+	if fr, ok := ad.(adaptor.FrameReader); ok {
+		rd = fr.NewFrameReader(resp.Body)
+	} else {
+		sr := sse.NewReader(resp.Body, 0)
+		defer sr.Close()
+		rd = sr
+	}
 	sw := sse.NewWriter(w)
 	req := c.req
 	dec := ad.NewStream(req)
@@ -136,7 +142,7 @@ var errClientLeft = errors.New("client left")
 // firstEvent waits for the upstream's first event, sending keep-alive
 // comments every interval meanwhile. A client that leaves cancels the
 // upstream call through its context, which ends the read.
-func (r *Relay) firstEvent(rd *sse.Reader, sw *sse.Writer, body io.Closer, interval time.Duration) (sse.Event, error) {
+func (r *Relay) firstEvent(rd adaptor.Frames, sw *sse.Writer, body io.Closer, interval time.Duration) (sse.Event, error) {
 	if interval <= 0 {
 		return rd.Next()
 	}

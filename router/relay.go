@@ -50,6 +50,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/responses", rh.Responses)
 	v1.GET("/responses/:id", rh.StoredResponse)
 	v1.DELETE("/responses/:id", rh.StoredResponse)
+	v1.POST("/rerank", rh.Rerank)
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.
 	r.POST("/v1/messages",
@@ -76,6 +77,15 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
 		rh.CountTokens,
+	)
+	// Google's Gemini API (generateContent, streamGenerateContent) answers
+	// in Google's error shape.
+	r.POST("/v1beta/models/*call",
+		middleware.Style(errs.StyleGemini),
+		middleware.CORS(),
+		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
+		middleware.TokenAuth{Store: d.store}.Check(),
+		rh.Gemini,
 	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))

@@ -41,6 +41,10 @@ type Vendor struct {
 	// ChatPath, when set, is the whole path of chat completions, for
 	// vendors that moved only that one.
 	ChatPath string `json:"chat_path,omitempty"`
+	// RerankPath, when set, is the whole path of rerank calls (Cohere's
+	// /v2/rerank beside its /compatibility/v1 chat); "" is the prefixed
+	// /v1/rerank that SiliconFlow and Jina serve.
+	RerankPath string `json:"rerank_path,omitempty"`
 	// AuthHeader is the header carrying the key; "" is Authorization.
 	AuthHeader string `json:"auth_header,omitempty"`
 	// AuthPrefix goes before the key in AuthHeader; used only when
@@ -120,6 +124,7 @@ var types = []Type{
 }
 
 var byNumber = func() map[int]*Type {
+	types = append(types, catalogue...)
 	m := make(map[int]*Type, len(types))
 	for i := range types {
 		t := &types[i]

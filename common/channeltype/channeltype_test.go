@@ -6,7 +6,7 @@ import (
 )
 
 func TestRegistryRowsAreWhole(t *testing.T) {
-	kinds := map[string]bool{KindOpenAI: true, KindAzure: true, KindAnthropic: true}
+	kinds := map[string]bool{KindOpenAI: true, KindAzure: true, KindAnthropic: true, KindGemini: true, KindVertex: true, KindBedrock: true}
 	balances := map[string]bool{"": true, BalanceOpenAI: true, BalanceOpenRouter: true, BalanceDeepSeek: true, BalanceSiliconFlow: true}
 	seen := map[int]bool{}
 	for _, ty := range All() {

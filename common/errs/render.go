@@ -9,7 +9,7 @@ import (
 // Style is the error shape a route answers in.
 type Style int
 
-// The three API styles.
+// The API styles.
 const (
 	// StyleManagement is {"success": false, "message": "..."}.
 	StyleManagement Style = iota
@@ -17,6 +17,8 @@ const (
 	StyleOpenAI
 	// StyleAnthropic is {"type": "error", "error": {"type", "message"}}.
 	StyleAnthropic
+	// StyleGemini is {"error": {"code", "message", "status"}} (Google's).
+	StyleGemini
 )
 
 const styleKey = "switchyard.errstyle"
@@ -60,6 +62,8 @@ func Render(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(e.Status, gin.H{"error": gin.H{"message": msg, "type": string(e.Kind), "param": param, "code": code}})
 	case StyleAnthropic:
 		c.AbortWithStatusJSON(e.Status, gin.H{"type": "error", "error": gin.H{"type": anthropicType(e), "message": msg}})
+	case StyleGemini:
+		c.AbortWithStatusJSON(e.Status, geminiBody(e, msg))
 	default:
 		body := gin.H{"success": false, "message": msg}
 		// The code lets the console show its own translation; the message

@@ -29,6 +29,7 @@ var Paths = map[adaptor.Mode]string{
 	adaptor.ModeSpeech:        "/v1/audio/speech",
 	adaptor.ModeTranscription: "/v1/audio/transcriptions",
 	adaptor.ModeTranslation:   "/v1/audio/translations",
+	adaptor.ModeRerank:        "/v1/rerank",
 }
 
 // URL joins a channel's base URL and path. A base URL that already ends in
@@ -44,9 +45,12 @@ func URL(base, path string) string {
 // VendorURL is the URL of OpenAI path p (a /v1/... path) on up, with the
 // vendor's path differences applied.
 func VendorURL(up *adaptor.Upstream, p string) string {
-	v := up.Vendor
+	v := channeltype.Expand(up.Vendor, up.Config)
 	if v.ChatPath != "" && p == Paths[adaptor.ModeChat] {
 		return strings.TrimRight(up.BaseURL, "/") + v.ChatPath
+	}
+	if v.RerankPath != "" && p == Paths[adaptor.ModeRerank] {
+		return strings.TrimRight(up.BaseURL, "/") + v.RerankPath
 	}
 	if v.PathPrefix != "" {
 		base := strings.TrimRight(up.BaseURL, "/")

@@ -17,6 +17,8 @@ func (Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Respon
 		return ParseResponses(body)
 	}
 	switch req.Mode {
+	case adaptor.ModeRerank:
+		return RerankResponse(body)
 	case adaptor.ModeTranscription, adaptor.ModeTranslation:
 		// response_format may be text, srt or vtt: the answer is its own
 		// text. JSON answers may carry usage (gpt-4o-transcribe).

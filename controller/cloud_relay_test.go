@@ -1,0 +1,174 @@
+package controller_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go"
+
+	"switchyard/internal/fakebedrock"
+	"switchyard/internal/fakeclaude"
+	"switchyard/internal/fakevertex"
+	"switchyard/internal/testkit"
+	"switchyard/model"
+)
+
+func configJSON(t *testing.T, kv map[string]string) string {
+	t.Helper()
+	b, err := json.Marshal(kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkChat runs the SDK's four chat shapes against model: whole and
+// streamed, plain and with a tool call.
+func checkChat(t *testing.T, c *openai.Client, modelName, reply string) {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := c.Chat.Completions.New(ctx, chat(modelName))
+	if err != nil || resp.Choices[0].Message.Content != reply || resp.Usage.PromptTokens == 0 {
+		t.Fatalf("%s chat: %v %+v", modelName, err, resp)
+	}
+	text, acc := streamAll(t, c, chat(modelName))
+	if text != reply || acc.Usage.CompletionTokens == 0 {
+		t.Fatalf("%s stream: %q %+v", modelName, text, acc.Usage)
+	}
+	resp, err = c.Chat.Completions.New(ctx, withTools(modelName))
+	if err != nil || resp.Choices[0].FinishReason != "tool_calls" || resp.Choices[0].Message.ToolCalls[0].Function.Name != "get_weather" {
+		t.Fatalf("%s tool call: %v %+v", modelName, err, resp)
+	}
+	var args map[string]string
+	if json.Unmarshal([]byte(resp.Choices[0].Message.ToolCalls[0].Function.Arguments), &args) != nil || args["city"] != "Paris" {
+		t.Fatalf("%s tool arguments %q", modelName, resp.Choices[0].Message.ToolCalls[0].Function.Arguments)
+	}
+	p := withTools(modelName)
+	p.Messages = append(p.Messages, resp.Choices[0].Message.ToParam(), openai.ToolMessage(`{"temp_c":21}`, resp.Choices[0].Message.ToolCalls[0].ID))
+	if resp, err = c.Chat.Completions.New(ctx, p); err != nil || resp.Choices[0].Message.Content != reply {
+		t.Fatalf("%s after the tool result: %v %+v", modelName, err, resp)
+	}
+	_, acc = streamAll(t, c, withTools(modelName))
+	if len(acc.Choices) == 0 || len(acc.Choices[0].Message.ToolCalls) != 1 || json.Unmarshal([]byte(acc.Choices[0].Message.ToolCalls[0].Function.Arguments), &args) != nil || args["city"] != "Paris" {
+		t.Fatalf("%s streamed tool call: %+v", modelName, acc.Choices)
+	}
+}
+
+// TestVertexChannelServesGeminiAndClaude: one Vertex AI channel (type 42)
+// serves Gemini and Claude models to an OpenAI client, signing in with
+// its service account once.
+func TestVertexChannelServesGeminiAndClaude(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		v := fakevertex.Start("proj-sy", "us-east5", fakevertex.Behavior{Claude: fakeclaude.Behavior{CacheRead: 3}})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		vID := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "unused", "base_url": v.URL,
+			"models": "gemini-2.5-flash,claude-sonnet-4-5@20250929",
+			"config": configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-sy", "region": "us-east5"})})
+		c := f.client(f.tok.Key)
+		checkChat(t, c, "gemini-2.5-flash", "Hello from fake Gemini")
+		checkChat(t, c, "claude-sonnet-4-5@20250929", "Hello from fake Claude")
+		for _, m := range []string{"gemini-2.5-flash", "claude-sonnet-4-5@20250929"} {
+			if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=%s", vID, m), nil); !tr.Success {
+				t.Fatalf("channel test of %s: %s", m, tr.Raw)
+			}
+		}
+		if v.TokensMinted() != 1 {
+			t.Fatalf("%d access tokens for one channel", v.TokensMinted())
+		}
+		logs := consumeLogs(t, app, f.user.UserID)
+		if len(logs) != 10 {
+			t.Fatalf("%d logs for 10 calls", len(logs))
+		}
+		// Claude's input_tokens excludes cache reads: the prompt is both.
+		if l := logs[5]; l.PromptTokens != 9+3 || l.Quota <= 0 {
+			t.Fatalf("Claude log %+v", l)
+		}
+	})
+}
+
+// TestBedrockChannelServesClaudeAndOthers: a Bedrock channel (type 33)
+// signs with the config's ak/sk/region and serves Claude and Nova.
+func TestBedrockChannelServesClaudeAndOthers(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSWITCHYARD", "bedrock-secret", "us-west-2", fakebedrock.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		bID := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "unused", "base_url": b.URL,
+			"models": "claude-3-5-haiku-20241022,amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDSWITCHYARD", "sk": "bedrock-secret", "region": "us-west-2"})})
+		c := f.client(f.tok.Key)
+		checkChat(t, c, "claude-3-5-haiku-20241022", "Hello from fake Bedrock")
+		checkChat(t, c, "amazon.nova-lite-v1:0", "Hello from fake Bedrock")
+		if b.CallsTo("converse-stream") != 4 || b.CallsTo("converse") != 6 {
+			t.Fatalf("calls: %d converse, %d converse-stream", b.CallsTo("converse"), b.CallsTo("converse-stream"))
+		}
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d", bID), nil); !tr.Success {
+			t.Fatalf("channel test: %s", tr.Raw)
+		}
+		if b.CallsTo("converse") != 7 {
+			t.Fatal("the channel test did not go through Converse")
+		}
+		if !strings.Contains(b.Last().Path, "claude-3-5-haiku-20241022-v1%3A0") {
+			t.Fatalf("model id path %s", b.Last().Path)
+		}
+	})
+}
+
+// TestCloudChannelHealthAsOpenAIs: a Vertex service account Google
+// refuses and a Bedrock key AWS does not know disable their channels; a
+// rate-limited one is passed over and stays enabled.
+func TestCloudChannelHealthAsOpenAIs(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		v := fakevertex.Start("proj-sy", "us-east5", fakevertex.Behavior{})
+		defer v.Close()
+		stranger := fakevertex.Start("proj-sy", "us-east5", fakevertex.Behavior{})
+		defer stranger.Close()
+		limitedV := fakevertex.Start("proj-sy", "us-east5", fakevertex.Behavior{FailStatus: 429})
+		defer limitedV.Close()
+		b := fakebedrock.Start("AKIDLIVE", "secret", "us-east-1", fakebedrock.Behavior{})
+		defer b.Close()
+		limitedB := fakebedrock.Start("AKIDLIVE", "secret", "us-east-1", fakebedrock.Behavior{FailStatus: 429})
+		defer limitedB.Close()
+
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.option(t, "AutomaticDisableChannelEnabled", "true")
+		f.option(t, "RetryTimes", "3")
+		vcfg := func(s *fakevertex.Server, adc string) string {
+			return configJSON(t, map[string]string{"vertex_ai_adc": adc, "vertex_ai_project_id": "proj-sy", "region": "us-east5"})
+		}
+		// A key of another service account, pointed at v's token endpoint.
+		forged := strings.ReplaceAll(strings.ReplaceAll(stranger.ServiceAccountJSON(), stranger.URL, v.URL), stranger.Email, v.Email)
+		deadV := f.channel(t, map[string]any{"name": "vertex dead", "type": 42, "key": "-", "base_url": v.URL, "models": "gemini-2.5-flash", "priority": 10, "config": vcfg(v, forged)})
+		limV := f.channel(t, map[string]any{"name": "vertex limited", "type": 42, "key": "-", "base_url": limitedV.URL, "models": "gemini-2.5-flash", "priority": 5, "config": vcfg(limitedV, limitedV.ServiceAccountJSON())})
+		f.channel(t, map[string]any{"name": "vertex good", "type": 42, "key": "-", "base_url": v.URL, "models": "gemini-2.5-flash", "config": vcfg(v, v.ServiceAccountJSON())})
+		bcfg := func(ak string) string {
+			return configJSON(t, map[string]string{"ak": ak, "sk": "secret", "region": "us-east-1"})
+		}
+		deadB := f.channel(t, map[string]any{"name": "bedrock dead", "type": 33, "key": "-", "base_url": b.URL, "models": "claude-3-5-haiku-20241022", "priority": 10, "config": bcfg("AKIDGONE")})
+		limB := f.channel(t, map[string]any{"name": "bedrock limited", "type": 33, "key": "-", "base_url": limitedB.URL, "models": "claude-3-5-haiku-20241022", "priority": 5, "config": bcfg("AKIDLIVE")})
+		f.channel(t, map[string]any{"name": "bedrock good", "type": 33, "key": "-", "base_url": b.URL, "models": "claude-3-5-haiku-20241022", "config": bcfg("AKIDLIVE")})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		for _, m := range []string{"gemini-2.5-flash", "claude-3-5-haiku-20241022"} {
+			if _, err := c.Chat.Completions.New(ctx, chat(m)); err != nil {
+				t.Fatalf("%s failover: %v", m, err)
+			}
+		}
+		for name, id := range map[string]int{"vertex": deadV, "bedrock": deadB} {
+			testkit.Eventually(t, 10*time.Second, "the dead "+name+" channel is disabled", func() bool {
+				return channelStatus(app, id) == model.ChannelAutoDisabled
+			})
+		}
+		if channelStatus(app, limV) != model.ChannelEnabled || channelStatus(app, limB) != model.ChannelEnabled {
+			t.Fatal("a rate-limited channel was disabled")
+		}
+		if limitedV.CallsTo("generateContent") != 1 || limitedB.CallsTo("converse") != 1 {
+			t.Fatal("the rate-limited channels were not tried")
+		}
+	})
+}

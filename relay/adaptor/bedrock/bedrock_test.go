@@ -1,0 +1,222 @@
+package bedrock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"switchyard/internal/fakebedrock"
+	"switchyard/internal/fakeclaude"
+	"switchyard/relay/adaptor"
+	"switchyard/relay/sse"
+)
+
+func upstream(s *fakebedrock.Server, sk string) *adaptor.Upstream {
+	return &adaptor.Upstream{ID: 1, Type: 33, BaseURL: s.URL, Config: map[string]string{"ak": s.AccessKey, "sk": sk, "region": s.Region}}
+}
+
+func chatReq(stream, tools bool) *adaptor.Request {
+	c := &adaptor.Chat{
+		System:   []adaptor.Part{{Type: adaptor.PartText, Text: "Be brief."}},
+		Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "Hi"}}}},
+	}
+	if tools {
+		c.Tools = []adaptor.Tool{{Name: "get_weather", Parameters: json.RawMessage(`{"type":"object"}`)}}
+	}
+	return &adaptor.Request{Mode: adaptor.ModeChat, Format: adaptor.FormatOpenAI, Model: "claude-3-5-haiku-20241022", UpstreamModel: "claude-3-5-haiku-20241022", Stream: stream, Chat: c}
+}
+
+func do(t *testing.T, a *Adaptor, up *adaptor.Upstream, req *adaptor.Request) *http.Response {
+	t.Helper()
+	hr, err := a.NewRequest(context.Background(), up, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// The fake recomputes the SigV4 signature with the SDK's signer: a
+// request it accepts is one Bedrock accepts.
+func TestConverseSignedAndParsed(t *testing.T) {
+	s := fakebedrock.Start("AKIDTEST", "secret", "eu-west-1", fakebedrock.Behavior{Claude: fakeclaude.Behavior{CacheRead: 5, CacheCreation: 2}})
+	defer s.Close()
+	a := New()
+	resp := do(t, a, upstream(s, "secret"), chatReq(false, true))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if got := s.Last().Path; got != "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse" {
+		t.Fatalf("path %s", got)
+	}
+	r, err := a.ParseResponse(chatReq(false, true), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &adaptor.Response{Model: "claude-3-5-haiku-20241022", ToolCalls: []adaptor.ToolCall{{ID: "tooluse_fake01", Name: "get_weather", Args: `{"city":"Paris"}`}}, FinishReason: adaptor.FinishToolCalls,
+		Usage: &adaptor.Usage{PromptTokens: 16, CompletionTokens: 3, TotalTokens: 19, CachedTokens: 5, CacheCreationTokens: 2}}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatalf("got  %+v\nwant %+v", r, want)
+	}
+
+	resp = do(t, a, upstream(s, "wrong"), chatReq(false, false))
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if e := a.ParseError(resp.StatusCode, resp.Header, body); e.Class != adaptor.ClassDeadKey || e.Type != "InvalidSignatureException" {
+		t.Fatalf("a wrong secret: %+v", e)
+	}
+}
+
+func TestConverseStreamDecoded(t *testing.T) {
+	s := fakebedrock.Start("AKIDTEST", "secret", "us-west-2", fakebedrock.Behavior{})
+	defer s.Close()
+	a := New()
+	for _, tools := range []bool{false, true} {
+		resp := do(t, a, upstream(s, "secret"), chatReq(true, tools))
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.amazon.eventstream" {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		fr := a.NewFrameReader(resp.Body)
+		dec := a.NewStream(chatReq(true, tools))
+		var evs []adaptor.Event
+		for {
+			ev, err := fr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if evs, err = dec.Decode(ev, evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp.Body.Close()
+		var text, args strings.Builder
+		var finish string
+		for _, e := range evs {
+			switch e.Kind {
+			case adaptor.EventText:
+				text.WriteString(e.Text)
+			case adaptor.EventToolArgs:
+				args.WriteString(e.Args)
+			case adaptor.EventFinish:
+				finish = e.Reason
+			}
+		}
+		u := dec.Usage()
+		if !dec.Done() || u == nil || u.PromptTokens != 9 || u.CompletionTokens != 3 {
+			t.Fatalf("usage %+v done %v", u, dec.Done())
+		}
+		if tools && (args.String() != fakeclaude.ToolInput || finish != adaptor.FinishToolCalls || evs[1].Name != "get_weather") {
+			t.Fatalf("tool stream: %q %s %+v", args.String(), finish, evs)
+		}
+		if !tools && (text.String() != "Hello from fake Bedrock" || finish != adaptor.FinishStop) {
+			t.Fatalf("text stream: %q %s", text.String(), finish)
+		}
+	}
+
+	s.Set(fakebedrock.Behavior{StreamException: "throttlingException"})
+	resp := do(t, a, upstream(s, "secret"), chatReq(true, false))
+	defer resp.Body.Close()
+	fr, dec := a.NewFrameReader(resp.Body), a.NewStream(nil)
+	var err error
+	for err == nil {
+		var ev sse.Event
+		if ev, err = fr.Next(); err == nil {
+			_, err = dec.Decode(ev, nil)
+		}
+	}
+	var ue *adaptor.UpstreamError
+	if !errors.As(err, &ue) || ue.Class != adaptor.ClassRateLimited {
+		t.Fatalf("in-stream throttling: %v", err)
+	}
+}
+
+func TestUnsupportedModesRefusedBeforeSending(t *testing.T) {
+	a := New()
+	for _, m := range []adaptor.Mode{adaptor.ModeEmbeddings, adaptor.ModeImages, adaptor.ModeSpeech, adaptor.ModeRerank} {
+		_, err := a.NewRequest(context.Background(), &adaptor.Upstream{Config: map[string]string{"ak": "a", "sk": "b", "region": "us-east-1"}}, &adaptor.Request{Mode: m})
+		var ue *adaptor.UpstreamError
+		if !errors.As(err, &ue) || ue.Class != adaptor.ClassUnsupported {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+	_, err := a.NewRequest(context.Background(), &adaptor.Upstream{Config: map[string]string{"ak": "a"}}, chatReq(false, false))
+	var ue *adaptor.UpstreamError
+	if !errors.As(err, &ue) || ue.Class != adaptor.ClassAuth {
+		t.Errorf("missing sk and region: %v", err)
+	}
+}
+
+func TestParseError(t *testing.T) {
+	cases := []struct {
+		status int
+		typ    string
+		body   string
+		class  adaptor.Class
+	}{
+		{403, "UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/", `{"message":"The security token included in the request is invalid."}`, adaptor.ClassDeadKey},
+		{403, "InvalidSignatureException", `{"message":"The request signature we calculated does not match the signature you provided."}`, adaptor.ClassDeadKey},
+		{403, "AccessDeniedException", `{"message":"You don't have access to the model with the specified model ID."}`, adaptor.ClassAuth},
+		{429, "ThrottlingException", `{"message":"Too many requests, please wait before trying again."}`, adaptor.ClassRateLimited},
+		{400, "ValidationException", `{"message":"Malformed input request"}`, adaptor.ClassRequest},
+		{404, "ResourceNotFoundException", `{"message":"Could not resolve the foundation model"}`, adaptor.ClassNotFound},
+		{500, "InternalServerException", `{"message":"boom"}`, adaptor.ClassUpstream},
+		{503, "", `{"__type":"com.amazon.bedrock#ServiceUnavailableException","Message":"try later"}`, adaptor.ClassUpstream},
+		{502, "", `<html>bad gateway</html>`, adaptor.ClassUpstream},
+	}
+	for _, c := range cases {
+		h := http.Header{}
+		if c.typ != "" {
+			h.Set("X-Amzn-ErrorType", c.typ)
+		}
+		if e := ParseError(c.status, h, []byte(c.body)); e.Class != c.class || e.Message == "" {
+			t.Errorf("%d %s: got %+v (%s), want %s", c.status, c.typ, e, e.Class, c.class)
+		}
+	}
+}
+
+func TestToConverse(t *testing.T) {
+	k := 5
+	c := &adaptor.Chat{
+		Messages: []adaptor.Message{
+			{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "Look"}, {Type: adaptor.PartImage, MediaType: "image/png", Data: "AAAA"}}},
+			{Role: adaptor.RoleAssistant, ToolCalls: []adaptor.ToolCall{{ID: "t1", Name: "f", Args: `{"a":1}`}, {ID: "t2", Name: "f", Args: ``}}},
+			{Role: adaptor.RoleTool, ToolCallID: "t1", Parts: []adaptor.Part{{Type: adaptor.PartText, Text: `{"ok":true}`}}},
+			{Role: adaptor.RoleTool, ToolCallID: "t2", IsError: true, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "failed"}}},
+		},
+		Tools: []adaptor.Tool{{Name: "f", Description: "d"}}, ToolChoice: &adaptor.ToolChoice{Mode: adaptor.ToolNamed, Name: "f"},
+		MaxTokens: 50, Stop: []string{"x"}, TopK: &k, ThinkingBudget: 1024,
+	}
+	q, err := ToConverse(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(q)
+	want := `{"messages":[{"role":"user","content":[{"text":"Look"},{"image":{"format":"png","source":{"bytes":"AAAA"}}}]},
+		{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"f","input":{"a":1}}},{"toolUse":{"toolUseId":"t2","name":"f","input":{}}}]},
+		{"role":"user","content":[{"toolResult":{"toolUseId":"t1","content":[{"json":{"ok":true}}]}},{"toolResult":{"toolUseId":"t2","content":[{"text":"failed"}],"status":"error"}}]}],
+		"inferenceConfig":{"maxTokens":50,"stopSequences":["x"]},
+		"toolConfig":{"tools":[{"toolSpec":{"name":"f","description":"d","inputSchema":{"json":{"type":"object","properties":{}}}}}],"toolChoice":{"tool":{"name":"f"}}},
+		"additionalModelRequestFields":{"thinking":{"budget_tokens":1024,"type":"enabled"},"top_k":5}}`
+	var a, b any
+	_ = json.Unmarshal(got, &a)
+	_ = json.Unmarshal([]byte(want), &b)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if _, err := ToConverse(&adaptor.Chat{Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartImage, ImageURL: "https://x/y.png"}}}}}, true); err == nil {
+		t.Fatal("an image link was accepted")
+	}
+}
