@@ -48,6 +48,8 @@ type Channel struct {
 	Config             string  `gorm:"type:text" json:"config"`
 	// MaxInflight caps concurrent requests on this channel; 0 is no cap.
 	MaxInflight int `gorm:"not null;default:0" json:"max_inflight"`
+	// ChannelRouting holds the caps and multi-key fields (channel_keys.go).
+	ChannelRouting `gorm:"embedded"`
 }
 
 func init() { registerModels(&Channel{}, &Ability{}) }
@@ -157,6 +159,9 @@ func (c *Channel) Normalize() error {
 	if c.MaxInflight < 0 {
 		return errs.BadRequest("max_inflight must not be negative")
 	}
+	if err := c.ChannelRouting.normalize(); err != nil {
+		return err
+	}
 	if _, err := c.Mapping(); err != nil {
 		return errs.BadRequest("model_mapping must be a JSON object of model name to model name")
 	}
@@ -198,6 +203,8 @@ func (c *Channel) EffectiveBaseURL() string {
 type ChannelView struct {
 	Channel
 	Inflight int64 `json:"inflight"`
+	// Keys lists a multi-key channel's keys, masked, with their state.
+	Keys []KeyView `json:"keys,omitempty"`
 }
 
 // View masks the key of ch and adds its live figures.
@@ -205,6 +212,7 @@ func (s *Store) View(ch *Channel) ChannelView {
 	v := ChannelView{Channel: *ch}
 	if key, err := s.Sealer.Open(ch.Key); err == nil {
 		v.Key = crypto.Mask(key)
+		v.Keys = keyViews(key, &ch.ChannelRouting)
 	} else {
 		v.Key = "(sealed)"
 	}
@@ -279,7 +287,11 @@ func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 		if strings.TrimSpace(ch.Key) == "" {
 			return errs.BadRequest("a channel needs a key")
 		}
+		if n := len(SplitKeys(ch.Key, ch.MultiKeyMode)); n > maxChannelKeys {
+			return errs.BadRequest("a channel holds at most %d keys, got %d", maxChannelKeys, n).WithParam("key")
+		}
 		ch.Key = s.Sealer.Seal(strings.TrimSpace(ch.Key))
+		ch.KeyStatus = ""
 		ch.CreatedTime = now
 		ch.ID, ch.UsedQuota, ch.Balance, ch.BalanceUpdatedTime, ch.TestTime, ch.ResponseTime = 0, 0, 0, 0, 0, 0
 	}
@@ -317,9 +329,18 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 			"type": ch.Type, "status": ch.Status, "name": ch.Name, "weight": ch.Weight,
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,
 			"group": ch.Group, "model_mapping": ch.ModelMapping, "config": ch.Config, "max_inflight": ch.MaxInflight,
+			"rpm_limit": ch.RPMLimit, "tpm_limit": ch.TPMLimit, "multi_key_mode": ch.MultiKeyMode,
 		}
 		if k := strings.TrimSpace(ch.Key); k != "" {
+			if n := len(SplitKeys(k, ch.MultiKeyMode)); n > maxChannelKeys {
+				return errs.BadRequest("a channel holds at most %d keys, got %d", maxChannelKeys, n).WithParam("key")
+			}
 			fields["key"] = s.Sealer.Seal(k)
+			// New keys start alive; so do all keys of a channel enabled by hand.
+			fields["key_status"] = ""
+		}
+		if ch.Status == ChannelEnabled && saved.Status != ChannelEnabled {
+			fields["key_status"] = ""
 		}
 		if err := tx.Model(&Channel{}).Where("id = ?", ch.ID).Updates(fields).Error; err != nil {
 			return err
@@ -332,6 +353,9 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 	if err != nil {
 		if notFound(err) {
 			return nil, ErrChannelNotFound
+		}
+		if e, ok := err.(*errs.Error); ok {
+			return nil, e
 		}
 		return nil, errs.Internal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"switchyard/common/config"
 	"switchyard/common/crypto"
+	"switchyard/model/limit"
 )
 
 // Store is the data layer of one process: the databases, Redis when
@@ -42,6 +43,8 @@ type Store struct {
 	Codes *Codes
 	// Channels is the in-memory abilities index the relay selects from.
 	Channels *ChannelIndex
+	// Limits counts calls against rate limits (model/limits.go).
+	Limits *limit.Limiter
 
 	closers []func() error
 	closeMu sync.Once

@@ -49,6 +49,9 @@ type User struct {
 	AffCode      string  `gorm:"uniqueIndex;size:32" json:"aff_code"`
 	InviterID    int     `gorm:"index" json:"inviter_id"`
 	CreatedTime  int64   `json:"created_time"`
+	// Limits are the user's rate limits over all their tokens
+	// (model/limits.go).
+	Limits `gorm:"embedded"`
 }
 
 func init() { registerModels(&User{}) }
@@ -230,6 +233,8 @@ type CachedUser struct {
 	Role     int
 	Status   int
 	Group    string
+	// Limits are the user's rate limits.
+	Limits Limits
 }
 
 // UserCache keeps CachedUser entries and access-token lookups in memory,
@@ -272,13 +277,13 @@ func (c *UserCache) Get(ctx context.Context, id int) (*CachedUser, error) {
 		return u, nil
 	}
 	var row User
-	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group").First(&row, id).Error; err != nil {
+	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group", "rpm_limit", "tpm_limit", "rpd_limit", "max_parallel_requests").First(&row, id).Error; err != nil {
 		if notFound(err) {
 			return nil, ErrUserNotFound
 		}
 		return nil, errs.Internal(err)
 	}
-	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group}
+	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group, Limits: row.Limits}
 	c.mu.Lock()
 	c.byID[id] = u
 	c.mu.Unlock()

@@ -23,6 +23,9 @@ type Behavior struct {
 	// Key, when set, is the only API key accepted; others get 401
 	// invalid_api_key as OpenAI sends it.
 	Key string
+	// Keys, when set, are further keys accepted (cache.go counts calls
+	// per key).
+	Keys []string
 	// FailStatus, when set, answers every call with this status and an
 	// OpenAI error body (429 rate_limit_exceeded, 500 server_error, ...).
 	FailStatus int
@@ -49,6 +52,9 @@ type Behavior struct {
 	// Reply is the text answered, split into Chunks pieces (default
 	// "Hello from the fake upstream").
 	Reply string
+	// PromptCache reports cached prompt tokens as OpenAI's prompt caching
+	// does (cache.go).
+	PromptCache bool
 }
 
 // Server is a running fake upstream.
@@ -62,12 +68,15 @@ type Server struct {
 	cancels atomic.Int64
 	// LastBody is the last request body received.
 	lastBody atomic.Value
+	flight   inflight
+	cache    promptCache
+	byKey    sync.Map // key → *atomic.Int64
 }
 
 // Start runs a fake upstream on a loopback port.
 func Start(b Behavior) *Server {
 	s := &Server{behavior: b}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewServer(s.track(http.HandlerFunc(s.serve)))
 	return s
 }
 
@@ -127,9 +136,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.count(r.URL.Path)
 	body, _ := io.ReadAll(r.Body)
 	s.lastBody.Store(body)
-	if b.Key != "" {
+	if b.Key != "" || len(b.Keys) > 0 {
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if got != b.Key {
+		if !b.accepts(got) {
 			masked := got
 			if len(masked) > 8 {
 				masked = masked[:3] + "***" + masked[len(masked)-4:]
@@ -251,7 +260,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, b Behavior, req ma
 	_ = json.Unmarshal(req["stream_options"], &so)
 	_, wantTools := req["tools"]
 	parts := pieces(b.Reply, b.Chunks)
-	usage := map[string]int{"prompt_tokens": b.PromptTokens, "completion_tokens": b.Chunks, "total_tokens": b.PromptTokens + b.Chunks}
+	usage := s.usageOf(r, b, req)
 	id, created := "chatcmpl-fake", time.Now().Unix()
 	object := "chat.completion"
 	if legacy {
