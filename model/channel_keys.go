@@ -176,21 +176,25 @@ func (ks *KeySet) Pick(intn func(int) int) int {
 		}
 		return -1
 	}
-	start := 0
+	// Draw among the live keys only, so a dead key's share goes evenly to
+	// the others instead of to its neighbour.
+	var stack [32]int
+	live := stack[:0]
+	for i := range ks.dead {
+		if !ks.dead[i].Load() {
+			live = append(live, i)
+		}
+	}
+	if len(live) == 0 {
+		return -1
+	}
 	if ks.Mode == KeyModePolling {
-		start = int((ks.next.Add(1) - 1) % uint64(n))
-	} else {
-		if intn == nil {
-			intn = rand.IntN
-		}
-		start = intn(n)
+		return live[(ks.next.Add(1)-1)%uint64(len(live))]
 	}
-	for j := 0; j < n; j++ {
-		if i := (start + j) % n; !ks.dead[i].Load() {
-			return i
-		}
+	if intn == nil {
+		intn = rand.IntN
 	}
-	return -1
+	return live[intn(len(live))]
 }
 
 // DisableChannelKey records that key (plain) of multi-key channel id is
