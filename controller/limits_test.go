@@ -3,7 +3,6 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -108,7 +107,7 @@ func TestTokenRPMAdmitsExactlyNThen429(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		r := app.Anon(t).Send(req)
 		var body struct {
-			Type  string `json:"type"`
+			Type  string                `json:"type"`
 			Error struct{ Type string } `json:"error"`
 		}
 		_ = json.Unmarshal(r.Raw, &body)
@@ -423,5 +422,3 @@ func TestLimitFieldsBadInput(t *testing.T) {
 
 // keyNames of a multi-key channel in these tests.
 func keyLines(keys ...string) string { return strings.Join(keys, "\n") }
-
-var _ = fmt.Sprint

@@ -283,4 +283,3 @@ func TestFailingChannelIsDemotedNotDisabled(t *testing.T) {
 		}
 	})
 }
-
