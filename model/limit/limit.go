@@ -59,7 +59,10 @@ type Limiter struct {
 	prefix string
 	node   string
 	now    atomic.Pointer[func() time.Time]
-	stop   chan struct{}
+	// downUntil (unix ns, real time) skips Redis for a moment after it
+	// failed, so an outage does not cost every call a dial timeout.
+	downUntil atomic.Int64
+	stop      chan struct{}
 	once   sync.Once
 }
 
@@ -88,8 +91,18 @@ func (l *Limiter) SetClock(now func() time.Time) {
 // Now is the limiter's clock.
 func (l *Limiter) Now() time.Time { return (*l.now.Load())() }
 
-// Close stops the background work (heartbeat, memory sweep).
-func (l *Limiter) Close() { l.once.Do(func() { close(l.stop) }) }
+// Close stops the background work (heartbeat, memory sweep) and ends this
+// node's heartbeat, so other nodes drop its holds at once.
+func (l *Limiter) Close() {
+	l.once.Do(func() {
+		close(l.stop)
+		if l.rdb != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			l.rdb.Del(ctx, l.prefix+"node:"+l.node)
+			cancel()
+		}
+	})
+}
 
 // Shared reports whether counters live in Redis (limits hold across nodes).
 func (l *Limiter) Shared() bool { return l.rdb != nil }
@@ -100,6 +113,9 @@ func (l *Limiter) Shared() bool { return l.rdb != nil }
 const (
 	nodeBeat = 10 * time.Second
 	nodeTTL  = 30 * time.Second
+	// redisRetry is how long calls are counted in memory after Redis
+	// failed, before Redis is asked again.
+	redisRetry = time.Second
 )
 
 func (l *Limiter) background() {
@@ -108,11 +124,6 @@ func (l *Limiter) background() {
 	for {
 		select {
 		case <-l.stop:
-			if l.rdb != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				l.rdb.Del(ctx, l.prefix+"node:"+l.node)
-				cancel()
-			}
 			return
 		case <-beat.C:
 			l.heartbeat()
@@ -209,13 +220,14 @@ func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Tic
 	var used []usage
 	var ok bool
 	shared := false
-	if l.rdb != nil {
+	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
 		var err error
 		used, ok, err = l.admitRedis(ctx, active, estimate, now)
 		if err == nil {
 			shared = true
-		} else {
-			slog.Warn("rate limits fall back to this node: redis failed", "err", err)
+		} else if ctx.Err() == nil {
+			l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
+			slog.Warn("rate limits fall back to this node: redis failed", "err", err, "retry_in", redisRetry)
 		}
 	}
 	if !shared {
@@ -243,13 +255,13 @@ func (t *Ticket) Settle(ctx context.Context, tokens int64) {
 	tokens = max(tokens, 0)
 	now := t.l.Now()
 	if t.shared {
-		if err := t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now); err == nil {
+		err := t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
+		if err == nil {
 			return
-		} else {
-			// The holds stay in Redis until this node's heartbeat lapses;
-			// the tokens are counted here so the node still limits.
-			slog.Warn("rate-limit settle failed in redis", "err", err)
 		}
+		// The holds stay in Redis until this node's heartbeat lapses; the
+		// tokens are counted here so the node still limits.
+		slog.Warn("rate-limit settle failed in redis", "err", err)
 		t.l.mem.count(t.rules, tokens, now)
 		return
 	}
