@@ -2,21 +2,21 @@ package relay
 
 import (
 	"context"
-	"net/http"
 
 	"switchyard/model/limit"
 	"switchyard/relay/adaptor"
 )
 
 // Limits admits a call against the caller's rate limits (issue 11). The
-// engine calls Admit where the ledger reserves, with the call's token
-// estimate, and settles the ticket exactly once where the ledger settles,
-// with the prompt + completion tokens the call used. A nil Limits is no
-// limit. *limit.Call is the implementation token auth builds.
+// engine starts the admission where the ledger reserves, with the call's
+// token estimate (with Redis its round trip overlaps the reservation's),
+// waits for it, and settles the ticket exactly once where the ledger
+// settles, with the prompt + completion tokens the call used. A nil Limits
+// is no limit. *limit.Call is the implementation token auth builds.
 type Limits interface {
-	// Admit writes the rate-limit headers into h and returns the ticket,
-	// or the 429 (an *errs.Error) that refuses the call.
-	Admit(ctx context.Context, h http.Header, estimate int64) (*limit.Ticket, error)
+	// Start begins the admission. Its Wait writes the rate-limit headers
+	// and returns the ticket, or the 429 (an *errs.Error) that refuses.
+	Start(ctx context.Context, estimate int64) *limit.Pending
 }
 
 // tokenEstimate is the tokens a call holds against TPM limits while in
@@ -34,13 +34,14 @@ func tokenEstimate(req *adaptor.Request, prompt, preConsumed int) int64 {
 	return int64(prompt) + int64(max(budget, 0))
 }
 
-// admit judges c against its caller's limits. The ticket is nil when
-// nothing limits the caller; Settle on nil does nothing.
-func (r *Relay) admit(ctx context.Context, w http.ResponseWriter, c *call, estimate int64) (*limit.Ticket, error) {
+// admitStart begins judging c against its caller's limits; nil (no
+// limits) admits. Pending.Wait on nil returns a nil ticket, and Settle on
+// a nil ticket does nothing.
+func (r *Relay) admitStart(ctx context.Context, c *call) *limit.Pending {
 	if c.caller.Limits == nil {
-		return nil, nil
+		return nil
 	}
-	return c.caller.Limits.Admit(ctx, w.Header(), estimate)
+	return c.caller.Limits.Start(ctx, c.estTokens)
 }
 
 // settleLimits settles the caller's ticket and the serving channel's cap

@@ -192,15 +192,19 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	default:
 		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	}
+	// Rate limits are judged beside the reservation (limits.go).
 	c.estTokens = tokenEstimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
-	lt, err := r.admit(hr.Context(), w, c, c.estTokens)
-	if err != nil {
-		return err
-	}
+	admission := r.admitStart(hr.Context(), c)
 	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
+	lt, lerr := admission.Wait(w.Header())
 	if err != nil {
+		// An empty balance outranks a rate limit: retrying cannot help it.
 		lt.Settle(hr.Context(), 0)
 		return err
+	}
+	if lerr != nil {
+		res.Settle(0, nil)
+		return lerr
 	}
 	settled := false
 	defer func() {

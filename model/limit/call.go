@@ -20,7 +20,18 @@ type Call struct {
 // headers into h, and returns the ticket to settle (nil when nothing
 // limits the caller) or the 429 to answer.
 func (c *Call) Admit(ctx context.Context, h http.Header, estimate int64) (*Ticket, error) {
-	t, st, ref := c.L.Admit(ctx, c.Rules, estimate)
+	return c.Start(ctx, estimate).Wait(h)
+}
+
+// Start begins admitting one call (see Limiter.Start).
+func (c *Call) Start(ctx context.Context, estimate int64) *Pending {
+	return c.L.Start(ctx, c.Rules, estimate)
+}
+
+// Wait finishes the admission: it writes the rate-limit headers into h and
+// returns the ticket to settle, or the 429 to answer.
+func (p *Pending) Wait(h http.Header) (*Ticket, error) {
+	t, st, ref := p.Result()
 	WriteHeaders(h, st, ref)
 	if ref != nil {
 		return nil, ref.Error()

@@ -63,19 +63,30 @@ type Limiter struct {
 	// failed, so an outage does not cost every call a dial timeout.
 	downUntil atomic.Int64
 	stop      chan struct{}
-	once   sync.Once
+	// queue feeds the Redis pipeline (pipe.go); drained is closed when
+	// the pipeline has applied everything queued before Close.
+	queue   chan *redisOp
+	drained chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
+	once    sync.Once
 }
 
 // New builds a limiter. rdb nil keeps every counter in memory; otherwise
 // counters live in Redis under prefix + "rl:".
 func New(rdb *redis.Client, prefix string) *Limiter {
-	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{})}
+	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{}), queue: make(chan *redisOp, 4*maxBatch), drained: make(chan struct{})}
 	now := time.Now
 	l.now.Store(&now)
 	// Beat once before the first call: holds of a node without a heartbeat
 	// are dropped by every other node.
 	l.heartbeat()
 	go l.background()
+	if rdb != nil {
+		go l.pipeline()
+	} else {
+		close(l.drained)
+	}
 	return l
 }
 
@@ -95,7 +106,11 @@ func (l *Limiter) Now() time.Time { return (*l.now.Load())() }
 // node's heartbeat, so other nodes drop its holds at once.
 func (l *Limiter) Close() {
 	l.once.Do(func() {
+		l.closeMu.Lock()
+		l.closed = true
+		l.closeMu.Unlock()
 		close(l.stop)
+		<-l.drained
 		if l.rdb != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			l.rdb.Del(ctx, l.prefix+"node:"+l.node)
@@ -206,6 +221,26 @@ type Ticket struct {
 // ignored). It returns a ticket when every rule admits the call, or a
 // Refusal; the State is filled either way for the headers.
 func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Ticket, State, *Refusal) {
+	return l.Start(ctx, rules, estimate).Result()
+}
+
+// Pending is an admission under way: with Redis its round trip is out, so
+// the caller can do other work (the ledger's reservation) meanwhile.
+type Pending struct {
+	l        *Limiter
+	rules    []Rule
+	estimate int64
+	now      time.Time
+	op       *redisOp
+
+	t   *Ticket
+	st  State
+	ref *Refusal
+}
+
+// Start begins judging a call; Result or Wait finishes it. A nil Pending
+// (nothing limits the call) admits it.
+func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pending {
 	active := rules[:0:0]
 	for _, r := range rules {
 		if r.Limited() {
@@ -213,36 +248,50 @@ func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Tic
 		}
 	}
 	if len(active) == 0 {
+		return nil
+	}
+	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
+	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
+		p.op = l.startRedis(ctx, active, p.estimate, p.now)
+		return p
+	}
+	used, ok := l.mem.admit(active, p.estimate, p.now)
+	p.decide(used, ok, false)
+	return p
+}
+
+// Result waits for the admission's answer.
+func (p *Pending) Result() (*Ticket, State, *Refusal) {
+	if p == nil {
 		return nil, State{}, nil
 	}
-	estimate = max(estimate, 0)
-	now := l.Now()
-	var used []usage
-	var ok bool
-	shared := false
-	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
-		var err error
-		used, ok, err = l.admitRedis(ctx, active, estimate, now)
-		if err == nil {
-			shared = true
-		} else if ctx.Err() == nil {
-			l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
+	if p.op != nil {
+		op := p.op
+		p.op = nil
+		used, ok, err := p.l.finishRedis(op, len(p.rules))
+		if err != nil {
+			p.l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
 			slog.Warn("rate limits fall back to this node: redis failed", "err", err, "retry_in", redisRetry)
+			used, ok = p.l.mem.admit(p.rules, p.estimate, p.now)
+			p.decide(used, ok, false)
+		} else {
+			p.decide(used, ok, true)
 		}
 	}
-	if !shared {
-		used, ok = l.mem.admit(active, estimate, now)
-	}
-	st, ref := judge(active, used, estimate, now)
+	return p.t, p.st, p.ref
+}
+
+func (p *Pending) decide(used []usage, ok, shared bool) {
+	p.st, p.ref = judge(p.rules, used, p.estimate, p.now)
 	if !ok {
-		if ref == nil {
-			// The store refused on state that moved after it answered:
-			// report the tightest window.
-			ref = &Refusal{Subject: active[0].Subject, Kind: KindParallel, RetryAfter: time.Second}
+		if p.ref == nil {
+			// The store refused on state that moved after it answered.
+			p.ref = &Refusal{Subject: p.rules[0].Subject, Kind: KindParallel, RetryAfter: time.Second}
 		}
-		return nil, st, ref
+		return
 	}
-	return &Ticket{l: l, rules: active, estimate: estimate, shared: shared}, st, nil
+	p.ref = nil
+	p.t = &Ticket{l: p.l, rules: p.rules, estimate: p.estimate, shared: shared}
 }
 
 // Settle counts tokens (prompt + completion) in the current minute in place
@@ -255,14 +304,7 @@ func (t *Ticket) Settle(ctx context.Context, tokens int64) {
 	tokens = max(tokens, 0)
 	now := t.l.Now()
 	if t.shared {
-		err := t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
-		if err == nil {
-			return
-		}
-		// The holds stay in Redis until this node's heartbeat lapses; the
-		// tokens are counted here so the node still limits.
-		slog.Warn("rate-limit settle failed in redis", "err", err)
-		t.l.mem.count(t.rules, tokens, now)
+		_ = t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
 		return
 	}
 	t.l.mem.settle(t.rules, t.estimate, tokens, now)

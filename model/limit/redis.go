@@ -63,26 +63,16 @@ for i = 0, n - 1 do
   rules[#rules + 1] = r
 end
 if out[1] == 0 then return out end
-local holds = false
 for _, r in ipairs(rules) do
-  if r.rpm > 0 then
-    redis.call('INCR', r.s .. ':r:' .. minute)
+  if r.rpm > 0 and redis.call('INCR', r.s .. ':r:' .. minute) == 1 then
     redis.call('EXPIRE', r.s .. ':r:' .. minute, 120)
   end
-  if r.rpd > 0 then
-    redis.call('INCR', r.s .. ':d:' .. day)
+  if r.rpd > 0 and redis.call('INCR', r.s .. ':d:' .. day) == 1 then
     redis.call('EXPIRE', r.s .. ':d:' .. day, 172800)
   end
-  if r.tpm > 0 then
-    redis.call('HINCRBY', r.s .. ':h', node, est)
-    holds = true
-  end
-  if r.par > 0 then
-    redis.call('HINCRBY', r.s .. ':p', node, 1)
-    holds = true
-  end
+  if r.tpm > 0 then redis.call('HINCRBY', r.s .. ':h', node, est) end
+  if r.par > 0 then redis.call('HINCRBY', r.s .. ':p', node, 1) end
 end
-if holds then redis.call('SET', p .. 'node:' .. node, '1', 'EX', 30) end
 return out
 `)
 
@@ -99,8 +89,7 @@ for i = 0, n - 1 do
   local s = p .. ARGV[b]
   if ARGV[b + 1] == '1' then
     drop(s .. ':h', est)
-    if tokens > 0 then
-      redis.call('INCRBY', s .. ':t:' .. minute, tokens)
+    if tokens > 0 and redis.call('INCRBY', s .. ':t:' .. minute, tokens) == tokens then
       redis.call('EXPIRE', s .. ':t:' .. minute, 120)
     end
   end
@@ -109,20 +98,27 @@ end
 return 1
 `)
 
-func (l *Limiter) admitRedis(ctx context.Context, rules []Rule, estimate int64, now time.Time) ([]usage, bool, error) {
+// startRedis queues the admit script; finishRedis reads its answer.
+func (l *Limiter) startRedis(ctx context.Context, rules []Rule, estimate int64, now time.Time) *redisOp {
 	args := make([]any, 0, 6+5*len(rules))
 	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
 	for _, r := range rules {
 		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
 	}
-	res, err := admitScript.Run(ctx, l.rdb, nil, args...).Int64Slice()
+	op := &redisOp{script: admitScript, args: args, done: make(chan *redis.Cmd, 1)}
+	l.do(ctx, op)
+	return op
+}
+
+func (l *Limiter) finishRedis(op *redisOp, n int) ([]usage, bool, error) {
+	res, err := (<-op.done).Int64Slice()
 	if err != nil {
 		return nil, false, err
 	}
-	if len(res) != 1+5*len(rules) {
+	if len(res) != 1+5*n {
 		return nil, false, fmt.Errorf("rate-limit script answered %d values", len(res))
 	}
-	used := make([]usage, len(rules))
+	used := make([]usage, n)
 	for i := range used {
 		v := res[1+5*i:]
 		used[i] = usage{minReqs: v[0], dayReqs: v[1], minTokens: v[2], held: v[3], parallel: v[4]}
@@ -136,11 +132,14 @@ func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, token
 	for _, r := range rules {
 		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
 	}
-	// Settlement must not be lost to a client that left: the holds would
-	// stay until this node's heartbeat lapses.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return settleScript.Run(ctx, l.rdb, nil, args...).Err()
+	// Nobody waits for a settle; if it fails the holds stay in Redis until
+	// this node's heartbeat lapses, and the tokens are counted here so the
+	// node still limits.
+	l.do(ctx, &redisOp{script: settleScript, args: args, failed: func(err error) {
+		logSettleFailure(err)
+		l.mem.count(rules, tokens, now)
+	}})
+	return nil
 }
 
 func flag(b bool) string {
