@@ -68,7 +68,8 @@ func (h *Relay) GetChannel(c *gin.Context) {
 }
 
 // CreateChannel adds channels (POST /api/channel/): a key of several lines
-// makes one channel per line, as in One API.
+// makes one channel per line, as in One API, unless multi_key_mode is
+// "random" or "polling": then the lines are the keys of one channel.
 func (h *Relay) CreateChannel(c *gin.Context) {
 	var in model.Channel
 	if err := bindJSON(c, &in); err != nil {
@@ -89,11 +90,17 @@ func (h *Relay) CreateChannel(c *gin.Context) {
 		errs.Render(c, errs.BadRequest("at most %d keys at once", maxChannelsPerCreate).WithParam("key"))
 		return
 	}
-	chans := make([]*model.Channel, len(keys))
-	for i, k := range keys {
-		ch := in
-		ch.Key = k
-		chans[i] = &ch
+	var chans []*model.Channel
+	if in.MultiKeyMode != model.KeyModeSingle {
+		in.Key = strings.Join(keys, "\n")
+		chans = []*model.Channel{&in}
+	} else {
+		chans = make([]*model.Channel, len(keys))
+		for i, k := range keys {
+			ch := in
+			ch.Key = k
+			chans[i] = &ch
+		}
 	}
 	if err := h.Store.CreateChannels(c.Request.Context(), chans); err != nil {
 		errs.Render(c, err)

@@ -22,7 +22,12 @@ type Relay struct {
 // caller describes who is calling, from what TokenAuth found.
 func caller(c *gin.Context) relay.Caller {
 	tok := middleware.TokenOf(c)
+	var limits relay.Limits
+	if l := middleware.LimitsOf(c); l != nil {
+		limits = l
+	}
 	return relay.Caller{
+		Limits:         limits,
 		UserID:         c.GetInt(middleware.KeyUserID),
 		Username:       c.GetString(middleware.KeyUsername),
 		TokenID:        tok.ID,

@@ -46,6 +46,13 @@ type benchTargets struct {
 
 func newBenchTargets(b *testing.B, behavior fakeupstream.Behavior) *benchTargets {
 	b.Helper()
+	return newBenchTargetsWith(b, behavior, nil, nil)
+}
+
+// newBenchTargetsWith is newBenchTargets with extra app environment and
+// extra fields for the bench token (rate limits).
+func newBenchTargetsWith(b *testing.B, behavior fakeupstream.Behavior, env map[string]string, token map[string]any) *benchTargets {
+	b.Helper()
 	up := fakeupstream.Start(behavior)
 	b.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
@@ -57,14 +64,22 @@ func newBenchTargets(b *testing.B, behavior fakeupstream.Behavior) *benchTargets
 		ErrorLog:  log.New(os.Stderr, "proxy: ", 0),
 	})
 	b.Cleanup(proxy.Close)
-	app := testkit.Start(b, "sqlite", map[string]string{"BCRYPT_COST": "4"})
+	vars := map[string]string{"BCRYPT_COST": "4"}
+	for k, v := range env {
+		vars[k] = v
+	}
+	app := testkit.Start(b, "sqlite", vars)
 	t := &benchTargets{app: app, up: up, proxy: proxy, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 4096}}}
 	root := app.Root(b)
 	user := app.NewUser(b, model.RoleCommon)
 	t.userID = user.UserID
 	root.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "quota": int64(1) << 50}).Want(b, 200, true)
 	var tok tokenReply
-	user.Do("POST", "/api/token/", map[string]any{"name": "bench", "unlimited_quota": true}).Want(b, 200, true).Decode(b, &tok)
+	fields := map[string]any{"name": "bench", "unlimited_quota": true}
+	for k, v := range token {
+		fields[k] = v
+	}
+	user.Do("POST", "/api/token/", fields).Want(b, 200, true).Decode(b, &tok)
 	t.key = tok.Key
 	root.Do("POST", "/api/channel/", map[string]any{"type": 8, "key": "sk-upstream", "base_url": up.URL, "models": "gpt-4o-mini"}).Want(b, 200, true)
 	return t
@@ -191,6 +206,71 @@ func BenchmarkRelay(b *testing.B) {
 		})
 	}
 
+	// Issue 11: limits on must cost little. The same relay with and
+	// without an RPM and a TPM limit on the token (high enough never to
+	// refuse), on SQLite alone (counters in memory) and with Redis
+	// (counters and balances there), in alternating rounds of 64 callers.
+	// The machine is shared, so each pair of rounds gives a ratio and the
+	// median ratio is the figure; the totals are reported beside it.
+	for _, store := range []string{"sqlite", "redis"} {
+		b.Run("limits-c64-"+store, func(b *testing.B) {
+			var env map[string]string
+			if store == "redis" {
+				env = map[string]string{"REDIS_CONN_STRING": testkit.RedisURL()}
+			}
+			plain := newBenchTargetsWith(b, fakeupstream.Behavior{}, env, nil)
+			limited := newBenchTargetsWith(b, fakeupstream.Behavior{}, env, benchLimits)
+			targets := []*benchTargets{plain, limited}
+			for _, t := range targets { // warm connections and the tokenizer
+				for i := 0; i < 50; i++ {
+					t.call(b, t.app.URL, benchBody)
+				}
+			}
+			const callers, round = 64, 320
+			rounds := max(1, b.N/round)
+			took := make([]time.Duration, 2)
+			var pair [2]time.Duration
+			var ratios []float64
+			b.ResetTimer()
+			for r := 0; r < 2*rounds; r++ {
+				i := r % 2
+				if (r/2)%2 == 1 {
+					i = 1 - i // rotate who goes first
+				}
+				t := targets[i]
+				var wg sync.WaitGroup
+				start := time.Now()
+				for c := 0; c < callers; c++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for k := 0; k < round/callers; k++ {
+							t.call(b, t.app.URL, benchBody)
+						}
+					}()
+				}
+				wg.Wait()
+				d := time.Since(start)
+				took[i] += d
+				pair[i] = d
+				if r%2 == 1 {
+					// limited req/s over plain req/s for this pair
+					ratios = append(ratios, pair[0].Seconds()/pair[1].Seconds())
+				}
+			}
+			b.StopTimer()
+			slices.Sort(ratios)
+			n := float64(rounds * round)
+			plainRPS, limitedRPS := n/took[0].Seconds(), n/took[1].Seconds()
+			b.ReportMetric(plainRPS, "no-limits-req/s")
+			b.ReportMetric(limitedRPS, "limits-req/s")
+			b.ReportMetric(limitedRPS/plainRPS, "limits/no-limits-total")
+			b.ReportMetric(ratios[len(ratios)/2], "limits/no-limits-median")
+			plain.checkLedger(b, int64(50+rounds*round))
+			limited.checkLedger(b, int64(50+rounds*round))
+		})
+	}
+
 	b.Run("stream-64-chunks", func(b *testing.B) {
 		t := newBenchTargets(b, fakeupstream.Behavior{Chunks: 64, ChunkDelay: time.Millisecond})
 		urls := t.urls()
@@ -305,4 +385,12 @@ func (t *benchTargets) checkLedger(b *testing.B, relayed int64) {
 		b.Fatalf("relayed %d calls but wrote %d consume logs; used_quota %d vs logs %d", relayed, logs, u.UsedQuota, sum)
 	}
 	b.ReportMetric(float64(logs), "consume-logs")
+}
+
+var benchLimits = map[string]any{"rpm_limit": int64(1e11), "tpm_limit": int64(1e12)}
+
+func init() {
+	if os.Getenv("BENCH_NO_LIMITS") != "" {
+		benchLimits = nil
+	}
 }

@@ -88,12 +88,17 @@ type tokenRequest struct {
 	Models         *string `json:"models"`
 	Subnet         *string `json:"subnet"`
 	Group          *string `json:"group"`
+	// The token's rate limits; only the fields sent change.
+	model.LimitPatch
 }
 
 // checkTokenFields validates whatever fields req carries and returns the
 // column updates they make (remain_quota aside: that is the ledger's).
 func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest) (map[string]any, error) {
-	f := map[string]any{}
+	f, err := req.LimitPatch.Columns()
+	if err != nil {
+		return nil, err
+	}
 	if req.Name != nil {
 		name := strings.TrimSpace(*req.Name)
 		if name == "" || utf8.RuneCountInString(name) > maxTokenName || !utf8.ValidString(name) {
@@ -184,6 +189,7 @@ func (h *Handler) CreateToken(c *gin.Context) {
 	if v, ok := f["group"].(string); ok {
 		t.Group = v
 	}
+	req.LimitPatch.Apply(&t.Limits)
 	key := model.NewTokenKey(t)
 	if err := h.Store.CreateToken(c.Request.Context(), t); err != nil {
 		errs.Render(c, err)

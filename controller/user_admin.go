@@ -55,6 +55,9 @@ type createUserRequest struct {
 	Password    string `json:"password"`
 	DisplayName string `json:"display_name"`
 	Role        int    `json:"role"`
+	// The user's rate limits (rpm_limit, tpm_limit, rpd_limit,
+	// max_parallel_requests); absent is none.
+	model.LimitPatch
 }
 
 // CreateUser adds a user (POST /api/user/). An admin creates common users;
@@ -80,12 +83,17 @@ func (h *Handler) CreateUser(c *gin.Context) {
 		errs.Render(c, errs.Forbidden("you cannot create a user with a role equal to or above your own"))
 		return
 	}
+	if _, err := req.LimitPatch.Columns(); err != nil {
+		errs.Render(c, err)
+		return
+	}
 	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
 		errs.Render(c, errs.Internal(err))
 		return
 	}
 	u := &model.User{Username: req.Username, Password: hash, DisplayName: req.DisplayName, Role: req.Role}
+	req.LimitPatch.Apply(&u.Limits)
 	if err := h.Store.CreateUser(c.Request.Context(), u); err != nil {
 		errs.Render(c, err)
 		return
@@ -101,6 +109,8 @@ type updateUserRequest struct {
 	Email       *string `json:"email"`
 	Group       *string `json:"group"`
 	Quota       *int64  `json:"quota"`
+	// Rate limits; only the fields sent change.
+	model.LimitPatch
 }
 
 // UpdateUser edits a user (PUT /api/user/ with the id in the body, as One
@@ -179,6 +189,14 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 	if req.Quota != nil && *req.Quota < 0 {
 		errs.Render(c, errs.BadRequest("quota cannot be negative").WithParam("quota"))
 		return
+	}
+	limitCols, err := req.LimitPatch.Columns()
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	for k, v := range limitCols {
+		fields[k] = v
 	}
 	ctx := c.Request.Context()
 	if len(fields) > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"switchyard/common/errs"
 	"switchyard/model"
+	"switchyard/model/limit"
 )
 
 // Context keys set by TokenAuth (besides KeyUserID, KeyUsername, KeyRole
@@ -18,7 +19,16 @@ import (
 const (
 	KeyToken         = "switchyard.token"
 	KeyPinnedChannel = "switchyard.pinned_channel"
+	KeyLimits        = "switchyard.limits"
 )
+
+// LimitsOf returns the rate limits TokenAuth found for the caller (its
+// token's, its user's and its group's), or nil when none applies.
+func LimitsOf(c *gin.Context) *limit.Call {
+	v, _ := c.Get(KeyLimits)
+	l, _ := v.(*limit.Call)
+	return l
+}
 
 // TokenOf returns the relay token TokenAuth accepted.
 func TokenOf(c *gin.Context) *model.CachedToken {
@@ -135,7 +145,28 @@ func (a TokenAuth) admit(c *gin.Context, tok *model.CachedToken, pinned int) {
 	c.Set(KeyUsername, owner.Username)
 	c.Set(KeyRole, owner.Role)
 	c.Set(KeyGroup, group)
+	if l := a.limits(tok, owner, group); l != nil {
+		c.Set(KeyLimits, l)
+	}
 	c.Next()
+}
+
+// limits gathers the rules a call is admitted by (issue 11): the token's,
+// its owner's and the group's (GroupRateLimits, shared by the whole
+// group). The relay admits the call where it reserves quota, once the
+// token estimate is known; a refusal answers 429 in this route's style.
+func (a TokenAuth) limits(tok *model.CachedToken, owner *model.CachedUser, group string) *limit.Call {
+	gl := a.Store.Options.Get().GroupLimits(group)
+	if tok.Limits == (model.Limits{}) && owner.Limits == (model.Limits{}) && gl == (model.Limits{}) {
+		return nil
+	}
+	l := &limit.Call{L: a.Store.Limits, Rules: make([]limit.Rule, 0, 3)}
+	for _, r := range []limit.Rule{tok.Limits.Rule(model.TokenSubject(tok.ID)), owner.Limits.Rule(model.UserSubject(owner.ID)), gl.Rule(model.GroupSubject(group))} {
+		if r.Limited() {
+			l.Rules = append(l.Rules, r)
+		}
+	}
+	return l
 }
 
 // usable checks status, expiry, balance and client network.

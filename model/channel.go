@@ -52,6 +52,8 @@ type Channel struct {
 	// TestModel is the model channel tests send (One API's test_model);
 	// empty means the first chat model of Models.
 	TestModel string `gorm:"size:255;not null;default:''" json:"test_model"`
+	// ChannelRouting holds the caps and multi-key fields (channel_keys.go).
+	ChannelRouting `gorm:"embedded"`
 }
 
 func init() { registerModels(&Channel{}, &Ability{}) }
@@ -171,6 +173,9 @@ func (c *Channel) Normalize() error {
 	if c.MaxInflight < 0 {
 		return errs.BadRequest("max_inflight must not be negative")
 	}
+	if err := c.ChannelRouting.normalize(); err != nil {
+		return err
+	}
 	if _, err := c.Mapping(); err != nil {
 		return errs.BadRequest("model_mapping must be a JSON object of model name to model name")
 	}
@@ -211,6 +216,8 @@ func (c *Channel) EffectiveBaseURL() string {
 type ChannelView struct {
 	Channel
 	Inflight int64 `json:"inflight"`
+	// Keys lists a multi-key channel's keys, masked, with their state.
+	Keys []KeyView `json:"keys,omitempty"`
 }
 
 // View masks the key of ch and adds its live figures.
@@ -218,6 +225,7 @@ func (s *Store) View(ch *Channel) ChannelView {
 	v := ChannelView{Channel: *ch}
 	if key, err := s.Sealer.Open(ch.Key); err == nil {
 		v.Key = crypto.Mask(key)
+		v.Keys = keyViews(key, &ch.ChannelRouting)
 	} else {
 		v.Key = "(sealed)"
 	}
@@ -292,7 +300,11 @@ func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 		if strings.TrimSpace(ch.Key) == "" {
 			return errs.BadRequest("a channel needs a key")
 		}
+		if n := len(SplitKeys(ch.Key, ch.MultiKeyMode)); n > maxChannelKeys {
+			return errs.BadRequest("a channel holds at most %d keys, got %d", maxChannelKeys, n).WithParam("key")
+		}
 		ch.Key = s.Sealer.Seal(strings.TrimSpace(ch.Key))
+		ch.KeyStatus = ""
 		ch.CreatedTime = now
 		ch.ID, ch.UsedQuota, ch.Balance, ch.BalanceUpdatedTime, ch.TestTime, ch.ResponseTime = 0, 0, 0, 0, 0, 0
 	}
@@ -331,9 +343,18 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,
 			"group": ch.Group, "model_mapping": ch.ModelMapping, "config": ch.Config, "max_inflight": ch.MaxInflight,
 			"test_model": ch.TestModel,
+			"rpm_limit": ch.RPMLimit, "tpm_limit": ch.TPMLimit, "multi_key_mode": ch.MultiKeyMode,
 		}
 		if k := strings.TrimSpace(ch.Key); k != "" {
+			if n := len(SplitKeys(k, ch.MultiKeyMode)); n > maxChannelKeys {
+				return errs.BadRequest("a channel holds at most %d keys, got %d", maxChannelKeys, n).WithParam("key")
+			}
 			fields["key"] = s.Sealer.Seal(k)
+			// New keys start alive; so do all keys of a channel enabled by hand.
+			fields["key_status"] = ""
+		}
+		if ch.Status == ChannelEnabled && saved.Status != ChannelEnabled {
+			fields["key_status"] = ""
 		}
 		if err := tx.Model(&Channel{}).Where("id = ?", ch.ID).Updates(fields).Error; err != nil {
 			return err
@@ -346,6 +367,9 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 	if err != nil {
 		if notFound(err) {
 			return nil, ErrChannelNotFound
+		}
+		if e, ok := err.(*errs.Error); ok {
+			return nil, e
 		}
 		return nil, errs.Internal(err)
 	}

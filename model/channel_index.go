@@ -12,18 +12,24 @@ import (
 // the parsed mapping and its health. It is immutable once built; a channel
 // change builds a new one.
 type RelayChannel struct {
-	ID           int
-	Type         int
-	Name         string
-	Key          string
-	BaseURL      string
-	Priority     int64
-	Weight       int
-	Status       int
-	MaxInflight  int
-	Models       []string
-	ModelMapping map[string]string
-	Config       string
+	ID   int
+	Type int
+	Name string
+	// Key is the key to send: the channel's one key, or for a multi-key
+	// channel its first (WithKey gives the one selection chose).
+	Key string
+	// Keys holds every key of the channel and their live state.
+	Keys *KeySet
+	// RPMLimit and TPMLimit cap the channel (0: none).
+	RPMLimit, TPMLimit int64
+	BaseURL            string
+	Priority           int64
+	Weight             int
+	Status             int
+	MaxInflight        int
+	Models             []string
+	ModelMapping       map[string]string
+	Config             string
 	// TestModel is the channel's test_model ("" for the default).
 	TestModel string
 	// Other is the channel's `other` field (Azure's api-version).
@@ -31,6 +37,30 @@ type RelayChannel struct {
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
+}
+
+// WithKey is the channel as one call sees it: Key set to key i of a
+// multi-key channel. A single-key channel is returned as it is.
+func (c *RelayChannel) WithKey(i int) *RelayChannel {
+	if !c.Keys.Multi() || i < 0 || i >= len(c.Keys.Keys) || c.Keys.Keys[i] == c.Key {
+		return c
+	}
+	cp := *c
+	cp.Key = c.Keys.Keys[i]
+	return &cp
+}
+
+// LiveKey is the index of a key that is not disabled (the first), or 0.
+func (c *RelayChannel) LiveKey() int {
+	if c.Keys == nil {
+		return 0
+	}
+	for i := range c.Keys.Keys {
+		if !c.Keys.Dead(i) {
+			return i
+		}
+	}
+	return 0
 }
 
 // UpstreamModel is the name to send upstream for model.
@@ -47,6 +77,48 @@ type ChannelHealth struct {
 	inflight  atomic.Int64
 	failures  atomic.Int64
 	coolUntil atomic.Int64 // unix nanoseconds
+	// demoted is set while the channel serves only after every other tier
+	// (ChannelDemoteEnabled); demoteUntil is the earliest a test may
+	// bring it back.
+	demoted     atomic.Bool
+	demoteUntil atomic.Int64 // unix nanoseconds
+}
+
+// Demote puts the channel below every tier, for at least d. It reports
+// whether the channel was not demoted already.
+func (h *ChannelHealth) Demote(now time.Time, d time.Duration) bool {
+	h.demoteUntil.Store(now.Add(d).UnixNano())
+	h.failures.Store(0)
+	return h.demoted.CompareAndSwap(false, true)
+}
+
+// Demoted reports whether the channel is demoted.
+func (h *ChannelHealth) Demoted() bool { return h.demoted.Load() }
+
+// DemotionOver reports whether a demoted channel's cool-down has passed,
+// so that a test may bring it back.
+func (h *ChannelHealth) DemotionOver(now time.Time) bool {
+	return h.demoted.Load() && h.demoteUntil.Load() <= now.UnixNano()
+}
+
+// Restore ends a demotion (after a passing test). It reports whether the
+// channel was demoted.
+func (h *ChannelHealth) Restore() bool {
+	h.failures.Store(0)
+	return h.demoted.CompareAndSwap(true, false)
+}
+
+// FailedDemoting counts a failure like Failed; the threshold-th in a row
+// demotes the channel for d instead of cooling it. It reports whether this
+// failure demoted it.
+func (h *ChannelHealth) FailedDemoting(now time.Time, threshold int64, d time.Duration) bool {
+	if threshold <= 0 {
+		return false
+	}
+	if h.failures.Add(1) >= threshold {
+		return h.Demote(now, d)
+	}
+	return false
 }
 
 // Inflight is the number of requests on the channel now.
@@ -113,6 +185,9 @@ type ChannelIndex struct {
 
 	reloadMu sync.Mutex
 	pending  atomic.Bool
+
+	// Sticky is the sticky-routing memory of this node.
+	Sticky StickyRoutes
 }
 
 func init() {
@@ -194,8 +269,13 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			continue
 		}
 		mapping, _ := ch.Mapping()
+		keys := newKeySet(key, &ch.ChannelRouting)
+		if len(keys.Keys) > 0 {
+			key = keys.Keys[0]
+		}
 		rc := &RelayChannel{
-			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, BaseURL: ch.EffectiveBaseURL(),
+			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, Keys: keys, BaseURL: ch.EffectiveBaseURL(),
+			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
 			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Other: ch.Other, Health: x.Health(ch.ID),
 		}
@@ -291,3 +371,65 @@ func (x *ChannelIndex) Len() int { return len(x.cur.Load().byID) }
 // AtClose runs f when the store closes, before its connections do: workers
 // built on the store (the relay's channel monitor) stop there.
 func (s *Store) AtClose(f func()) { s.addCloser(func() error { f(); return nil }) }
+
+// StickyRoutes remembers, per (token, model), the channel and key that
+// served the token's last call, for sticky routing (StickyRoutingEnabled):
+// providers' prompt caches are per key, so sending a conversation's next
+// call to the same key keeps them warm. The memory is this node's; with
+// several nodes behind a balancer that spreads a token's calls, each node
+// keeps its own choice (see docs/ARCHITECTURE.md).
+type StickyRoutes struct {
+	mu        sync.Mutex
+	m         map[stickyKey]stickyRoute
+	nextSweep int
+}
+
+type stickyKey struct {
+	token int
+	model string
+}
+
+type stickyRoute struct {
+	channel, key int
+	until        int64 // unix nanoseconds
+}
+
+// Get returns the channel and key that served token's last call of model,
+// if that was less than the sticky time ago.
+func (s *StickyRoutes) Get(token int, model string, now time.Time) (channel, key int, ok bool) {
+	s.mu.Lock()
+	r, found := s.m[stickyKey{token, model}]
+	s.mu.Unlock()
+	if !found || r.until <= now.UnixNano() {
+		return 0, 0, false
+	}
+	return r.channel, r.key, true
+}
+
+// Set records that channel and key served token's call of model, for ttl.
+func (s *StickyRoutes) Set(token int, model string, channel, key int, now time.Time, ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[stickyKey]stickyRoute{}
+	}
+	s.m[stickyKey{token, model}] = stickyRoute{channel: channel, key: key, until: now.Add(ttl).UnixNano()}
+	if len(s.m) >= s.nextSweep {
+		// Forget expired routes whenever the map doubles, so memory follows
+		// the tokens active within the sticky time.
+		n := now.UnixNano()
+		for k, r := range s.m {
+			if r.until <= n {
+				delete(s.m, k)
+			}
+		}
+		s.nextSweep = max(2*len(s.m), 1024)
+	}
+}
+
+// Forget drops token's route for model (its channel failed).
+func (s *StickyRoutes) Forget(token int, model string) {
+	s.mu.Lock()
+	delete(s.m, stickyKey{token, model})
+	s.mu.Unlock()
+}

@@ -14,6 +14,7 @@ import (
 
 	"switchyard/common/config"
 	"switchyard/common/crypto"
+	"switchyard/model/limit"
 )
 
 // Store is the data layer of one process: the databases, Redis when
@@ -48,6 +49,8 @@ type Store struct {
 	// root with one (no INITIAL_ROOT_PASSWORD); main prints it once. It is
 	// never stored in clear.
 	FirstRootPassword string
+	// Limits counts calls against rate limits (model/limits.go).
+	Limits *limit.Limiter
 
 	closers []func() error
 	closeMu sync.Once

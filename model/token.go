@@ -45,6 +45,8 @@ type Token struct {
 	Models         string `gorm:"type:text" json:"models"`
 	Subnet         string `gorm:"size:1024" json:"subnet"`
 	Group          string `gorm:"size:32;default:''" json:"group"`
+	// Limits are the token's rate limits (model/limits.go).
+	Limits `gorm:"embedded"`
 }
 
 func init() {
@@ -173,6 +175,8 @@ type CachedToken struct {
 	Subnets []netip.Prefix
 	// Group overrides the owner's group when not empty.
 	Group string
+	// Limits are the token's rate limits.
+	Limits Limits
 }
 
 // AllowsModel reports whether the token may call model.
@@ -258,7 +262,7 @@ func (c *TokenCache) Flush() {
 
 func cacheToken(row *Token) *CachedToken {
 	t := &CachedToken{ID: row.ID, UserID: row.UserID, Name: row.Name, Status: row.Status,
-		ExpiredTime: row.ExpiredTime, UnlimitedQuota: row.UnlimitedQuota, Group: row.Group}
+		ExpiredTime: row.ExpiredTime, UnlimitedQuota: row.UnlimitedQuota, Group: row.Group, Limits: row.Limits}
 	if list := SplitList(row.Models); len(list) > 0 {
 		t.Models = make(map[string]bool, len(list))
 		for _, m := range list {

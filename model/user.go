@@ -54,6 +54,9 @@ type User struct {
 	// refused once the row moved on. Logout, a password change and a
 	// disable move it (issue 13, defect 6).
 	SessionGen int64 `gorm:"not null;default:0" json:"-"`
+	// Limits are the user's rate limits over all their tokens
+	// (model/limits.go).
+	Limits `gorm:"embedded"`
 }
 
 func init() { registerModels(&User{}) }
@@ -251,6 +254,8 @@ type CachedUser struct {
 	Status     int
 	Group      string
 	SessionGen int64
+	// Limits are the user's rate limits.
+	Limits Limits
 }
 
 // UserCache keeps CachedUser entries and access-token lookups in memory,
@@ -293,13 +298,13 @@ func (c *UserCache) Get(ctx context.Context, id int) (*CachedUser, error) {
 		return u, nil
 	}
 	var row User
-	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group", "session_gen").First(&row, id).Error; err != nil {
+	if err := c.db.WithContext(ctx).Select("id", "username", "role", "status", "group", "session_gen", "rpm_limit", "tpm_limit", "rpd_limit", "max_parallel_requests").First(&row, id).Error; err != nil {
 		if notFound(err) {
 			return nil, ErrUserNotFound
 		}
 		return nil, errs.Internal(err)
 	}
-	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group, SessionGen: row.SessionGen}
+	u = &CachedUser{ID: row.ID, Username: row.Username, Role: row.Role, Status: row.Status, Group: row.Group, SessionGen: row.SessionGen, Limits: row.Limits}
 	c.mu.Lock()
 	c.byID[id] = u
 	c.mu.Unlock()

@@ -161,6 +161,8 @@ type Caller struct {
 	PinnedChannel int
 	IP            string
 	RequestID     string
+	// Limits are the caller's rate limits (limits.go); nil is none.
+	Limits Limits
 }
 
 // call is the state of one relayed call across its attempts.
@@ -190,6 +192,11 @@ type call struct {
 	whole bool
 	// answerID is the upstream's id of the answer, when it gave one.
 	answerID string
+	// estTokens is held against TPM limits while the call is in flight;
+	// tokens is what settlement counts; lease is the serving attempt's
+	// hold on its channel (selector.go).
+	estTokens, tokens int64
+	lease             *lease
 }
 
 // Serve relays one call of mode in front's client format. It returns an
@@ -256,15 +263,27 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	default:
 		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	}
+	// Rate limits are judged beside the reservation (limits.go).
+	c.estTokens = tokenEstimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
+	admission := r.admitStart(hr.Context(), c)
 	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
+	lt, lerr := admission.Wait(w.Header())
 	if err != nil {
+		// An empty balance outranks a rate limit: retrying cannot help it.
+		lt.Settle(hr.Context(), 0)
 		return err
+	}
+	if lerr != nil {
+		res.Settle(0, nil)
+		return lerr
 	}
 	settled := false
 	defer func() {
-		// A panic in an adaptor must not leave quota held.
+		// A panic in an adaptor must not leave quota or limits held.
 		if !settled {
 			res.Settle(0, nil)
+			c.tokens = 0
+			r.settleLimits(hr.Context(), c, lt)
 		}
 	}()
 
@@ -274,6 +293,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	}
 	settled = true
 	charged := r.settle(c, res, snap)
+	r.settleLimits(hr.Context(), c, lt)
 	status := http.StatusOK
 	if lastErr != nil {
 		status = lastErr.err.Status
@@ -309,66 +329,39 @@ func (r *Relay) attempts(ctx context.Context, w http.ResponseWriter, c *call, sn
 	tried := make([]int, 0, 4)
 	var last *failure
 	for attempt := 0; ; attempt++ {
-		var ch *model.RelayChannel
+		var l *lease
 		if pinned != nil {
 			if attempt > 0 {
 				break
 			}
-			pinned.Health.Acquire(0)
-			ch = pinned
+			l = r.pinnedLease(pinned)
 		} else {
-			ch = pick(tiers, tried, time.Now(), r.intn)
+			l = r.choose(ctx, c, snap, tiers, tried)
 		}
-		if ch == nil {
+		if l == nil {
 			if last == nil {
 				return &failure{err: errs.New(http.StatusServiceUnavailable, errs.KindUnavailable, "every channel serving model %s is busy; try again shortly", c.req.Model).WithCode("channels_busy")}
 			}
 			break
 		}
+		ch := l.ch
 		tried = append(tried, ch.ID)
-		f := r.try(ctx, w, c, ch)
+		f := r.try(ctx, w, c, l.upstream())
 		ch.Health.Release()
+		if r.endAttempt(ctx, c, l, f, snap) {
+			// A dead key of a multi-key channel: its other keys may serve.
+			tried = tried[:len(tried)-1]
+		}
 		if f == nil {
-			ch.Health.Succeeded()
 			return nil
 		}
 		last = f
-		r.judge(ch, f, snap)
 		if !f.retry || c.wrote || attempt >= retries {
 			break
 		}
 		slog.Info("relay failing over", "request_id", c.caller.RequestID, "channel_id", ch.ID, "err", scrub(f.err.Error(), ch.Key))
 	}
 	return last
-}
-
-// judge records what a failure says about the channel.
-func (r *Relay) judge(ch *model.RelayChannel, f *failure, snap *model.OptionSnapshot) {
-	if f.clientGone {
-		return
-	}
-	if f.penalize {
-		ch.Health.Failed(time.Now(), snap.Int("ChannelCooldownFailures"), time.Duration(snap.Int("ChannelCooldownSeconds"))*time.Second)
-	}
-	if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
-		id := ch.ID
-		reason := scrub(f.err.Error(), ch.Key)
-		// Off the request path: no relayed call waits for a database write.
-		go r.disableChannel(id, reason)
-	}
-}
-
-func (r *Relay) disableChannel(id int, reason string) {
-	ctx, cancel := context.WithTimeout(r.bg, 10*time.Second)
-	defer cancel()
-	changed, err := r.store.SetChannelStatus(ctx, id, model.ChannelAutoDisabled)
-	if err != nil {
-		slog.Error("automatic channel disable failed", "channel_id", id, "err", err)
-		return
-	}
-	if changed {
-		slog.Warn("channel disabled automatically", "channel_id", id, "reason", reason)
-	}
 }
 
 // try makes one attempt on ch.
@@ -591,6 +584,7 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	default:
 		cost = c.price.Quota(prompt, completion)
 	}
+	c.tokens = int64(prompt) + int64(completion)
 	log := &model.Log{
 		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
 		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: prompt, CompletionTokens: completion,

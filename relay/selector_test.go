@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchyard/model"
+	"switchyard/model/limit"
 )
 
 func chans(weights ...int) []*model.RelayChannel {
@@ -25,7 +26,7 @@ func TestWeightedSplitInsideATier(t *testing.T) {
 	counts := map[int]int{}
 	const n = 20000
 	for i := 0; i < n; i++ {
-		ch := pick(tiers, nil, time.Now(), rng.IntN)
+		ch := pickCh(tiers, nil, time.Now(), rng.IntN)
 		counts[ch.ID]++
 		ch.Health.Release()
 	}
@@ -42,7 +43,7 @@ func TestZeroWeightsSplitEvenly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	counts := map[int]int{}
 	for i := 0; i < 10000; i++ {
-		ch := pick([]model.Tier{{Channels: cs}}, nil, time.Now(), rng.IntN)
+		ch := pickCh([]model.Tier{{Channels: cs}}, nil, time.Now(), rng.IntN)
 		counts[ch.ID]++
 		ch.Health.Release()
 	}
@@ -59,18 +60,18 @@ func TestPickSkipsTriedCoolingAndFullChannels(t *testing.T) {
 	high[2].MaxInflight = 1
 	high[2].Health.Acquire(1) // full
 	tiers := []model.Tier{{Priority: 5, Channels: high}, {Priority: 0, Channels: []*model.RelayChannel{low}}}
-	if ch := pick(tiers, nil, now, rand.IntN); ch.ID != 1 {
+	if ch := pickCh(tiers, nil, now, rand.IntN); ch.ID != 1 {
 		t.Fatalf("picked %d, want the only available high-tier channel 1", ch.ID)
 	}
-	if ch := pick(tiers, []int{1}, now, rand.IntN); ch.ID != 9 {
+	if ch := pickCh(tiers, []int{1}, now, rand.IntN); ch.ID != 9 {
 		t.Fatalf("picked %d, want the lower tier once the high tier is used up", ch.ID)
 	}
 	// With everything else tried, a cooling channel beats no answer; a full
 	// one never is picked.
-	if ch := pick(tiers, []int{1, 9}, now, rand.IntN); ch == nil || ch.ID != 2 {
+	if ch := pickCh(tiers, []int{1, 9}, now, rand.IntN); ch == nil || ch.ID != 2 {
 		t.Fatalf("picked %v, want cooling channel 2 as the last resort", ch)
 	}
-	if ch := pick(tiers, []int{1, 2, 9}, now, rand.IntN); ch != nil {
+	if ch := pickCh(tiers, []int{1, 2, 9}, now, rand.IntN); ch != nil {
 		t.Fatalf("picked %d from a full channel", ch.ID)
 	}
 }
@@ -89,5 +90,51 @@ func TestCooldownAfterConsecutiveFailures(t *testing.T) {
 	h.Failed(now, 3, time.Minute)
 	if !h.Cooling(now) || h.Cooling(now.Add(2*time.Minute)) {
 		t.Fatal("cooldown does not start at the threshold or does not end")
+	}
+}
+
+// pickCh is pick with no cap hook, returning the channel.
+func pickCh(tiers []model.Tier, tried []int, now time.Time, intn func(int) int) *model.RelayChannel {
+	l := pick(tiers, picker{tried: tried, now: now, intn: intn})
+	if l == nil {
+		return nil
+	}
+	return l.ch
+}
+
+// TestDemotedChannelServesOnlyWhenNothingElseCan pins issue 11's softer
+// failure: a demoted channel of the highest tier comes after every channel
+// of every lower tier, and still beats no answer.
+func TestDemotedChannelServesOnlyWhenNothingElseCan(t *testing.T) {
+	now := time.Now()
+	high := chans(1)
+	low := &model.RelayChannel{ID: 9, Health: &model.ChannelHealth{}}
+	high[0].Health.Demote(now, time.Minute)
+	tiers := []model.Tier{{Priority: 5, Channels: high}, {Priority: 0, Channels: []*model.RelayChannel{low}}}
+	if ch := pickCh(tiers, nil, now, rand.IntN); ch.ID != 9 {
+		t.Fatalf("picked %d, want the lower tier over the demoted channel", ch.ID)
+	}
+	ch := pickCh(tiers, []int{9}, now, rand.IntN)
+	if ch == nil || ch.ID != 1 {
+		t.Fatalf("picked %v, want the demoted channel as the last resort", ch)
+	}
+	ch.Health.Release()
+	if !high[0].Health.Restore() || pickCh(tiers, nil, now, rand.IntN).ID != 1 {
+		t.Fatal("a restored channel does not lead its tier again")
+	}
+}
+
+// TestCappedChannelIsSkippedNotFailed: a channel whose cap refuses the call
+// is passed over for the next one, and its in-flight slot is given back.
+func TestCappedChannelIsSkippedNotFailed(t *testing.T) {
+	cs := chans(1, 1)
+	cs[0].RPMLimit = 1
+	p := picker{now: time.Now(), intn: func(int) int { return 0 }, admit: func(ch *model.RelayChannel) (*limit.Ticket, bool) { return nil, ch.ID != 1 }}
+	l := pick([]model.Tier{{Channels: cs}}, p)
+	if l == nil || l.ch.ID != 2 {
+		t.Fatalf("picked %v, want channel 2 with channel 1 at its cap", l)
+	}
+	if cs[0].Health.Inflight() != 0 {
+		t.Fatal("the capped channel kept an in-flight slot")
 	}
 }

@@ -26,6 +26,9 @@ type Behavior struct {
 	// Key, when set, is the only API key accepted; others get 401
 	// invalid_api_key as OpenAI sends it.
 	Key string
+	// Keys, when set, are further keys accepted (cache.go counts calls
+	// per key).
+	Keys []string
 	// FailStatus, when set, answers every call with this status and an
 	// OpenAI error body (429 rate_limit_exceeded, 500 server_error, ...).
 	FailStatus int
@@ -72,6 +75,9 @@ type Behavior struct {
 	NotJSON bool
 	// Responses tunes the Responses API (responses.go).
 	Responses ResponsesBehavior
+	// PromptCache reports cached prompt tokens as OpenAI's prompt caching
+	// does (cache.go).
+	PromptCache bool
 }
 
 // Server is a running fake upstream.
@@ -90,12 +96,15 @@ type Server struct {
 	lastBody atomic.Value
 	// responses keeps stored Responses answers (responses.go).
 	responses responseStore
+	flight   inflight
+	cache    promptCache
+	byKey    sync.Map // key → *atomic.Int64
 }
 
 // Start runs a fake OpenAI upstream on a loopback port.
 func Start(b Behavior) *Server {
 	s := &Server{behavior: b}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewServer(s.track(http.HandlerFunc(s.serve)))
 	return s
 }
 
@@ -184,9 +193,9 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, b Behavior, body
 		http.Redirect(w, r, b.Redirect, http.StatusTemporaryRedirect)
 		return
 	}
-	if b.Key != "" {
+	if b.Key != "" || len(b.Keys) > 0 {
 		got := key
-		if got != b.Key {
+		if !b.accepts(got) {
 			masked := got
 			if len(masked) > 8 {
 				masked = masked[:3] + "***" + masked[len(masked)-4:]
@@ -323,7 +332,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, b Behavior, req ma
 	_ = json.Unmarshal(req["stream_options"], &so)
 	_, wantTools := req["tools"]
 	parts := pieces(b.Reply, b.Chunks)
-	usage := map[string]any{"prompt_tokens": b.PromptTokens, "completion_tokens": b.Chunks, "total_tokens": b.PromptTokens + b.Chunks}
+	usage := s.usageOf(r, b, req)
 	if b.CachedTokens > 0 {
 		usage["prompt_tokens_details"] = map[string]int{"cached_tokens": b.CachedTokens, "audio_tokens": 0}
 	}

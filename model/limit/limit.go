@@ -1,0 +1,393 @@
+// Package limit counts requests and tokens against per-subject limits
+// (issue 11): requests per minute, tokens per minute, requests per day and
+// requests in flight, for tokens, users, groups and channels alike.
+//
+// A call is admitted once for every subject that limits it, all or none:
+// Admit checks every rule and, only when all pass, counts one request and
+// holds the call's token estimate on each. Settle replaces the estimate
+// with the tokens the call really used and frees its parallel slot.
+//
+// Windows are fixed and follow the clock: a minute starts at :00 and a
+// day at 00:00 UTC, as LiteLLM's limits do. Fixed windows are exact (a
+// limit of N admits N in a window, never N+1) and cost one counter per
+// window; their price is a burst of up to 2N across a boundary. Tokens
+// count in the minute the call settles in; while a call is in flight its
+// estimate is held against every window, so a burst of long calls cannot
+// overrun a TPM limit before any of them settles.
+//
+// Without Redis the counters live in this process (limits hold per node).
+// With Redis they live there and every node shares them: Admit and Settle
+// are one Lua script each, one round trip, however many subjects a call
+// touches. While Redis fails, calls are counted in memory on the node, so
+// an outage softens limits to per node instead of refusing or freeing
+// every call.
+package limit
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-redis/redis/v8"
+
+	"switchyard/common/crypto"
+	"switchyard/common/errs"
+)
+
+// Rule is one subject's limits; a zero field is no limit of that kind.
+type Rule struct {
+	// Subject names the counters: "t:<token id>", "u:<user id>",
+	// "g:<group>", "c:<channel id>".
+	Subject  string
+	RPM      int64
+	TPM      int64
+	RPD      int64
+	Parallel int64
+}
+
+// Limited reports whether the rule limits anything.
+func (r Rule) Limited() bool { return r.RPM > 0 || r.TPM > 0 || r.RPD > 0 || r.Parallel > 0 }
+
+// Limiter holds the counters. Build one with New and share it.
+type Limiter struct {
+	mem    *memory
+	rdb    *redis.Client
+	prefix string
+	node   string
+	now    atomic.Pointer[func() time.Time]
+	// downUntil (unix ns, real time) skips Redis for a moment after it
+	// failed, so an outage does not cost every call a dial timeout.
+	downUntil atomic.Int64
+	stop      chan struct{}
+	// queue feeds the Redis pipeline (pipe.go); drained is closed when
+	// the pipeline has applied everything queued before Close.
+	queue   chan *redisOp
+	drained chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
+	once    sync.Once
+}
+
+// New builds a limiter. rdb nil keeps every counter in memory; otherwise
+// counters live in Redis under prefix + "rl:".
+func New(rdb *redis.Client, prefix string) *Limiter {
+	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{}), queue: make(chan *redisOp, 4*maxBatch), drained: make(chan struct{})}
+	now := time.Now
+	l.now.Store(&now)
+	// Beat once before the first call: holds of a node without a heartbeat
+	// are dropped by every other node.
+	l.heartbeat()
+	go l.background()
+	if rdb != nil {
+		go l.pipeline()
+	} else {
+		close(l.drained)
+	}
+	return l
+}
+
+// SetClock replaces the clock the windows follow (tests move it across a
+// window instead of waiting for one). nil restores time.Now.
+func (l *Limiter) SetClock(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	l.now.Store(&now)
+}
+
+// Now is the limiter's clock.
+func (l *Limiter) Now() time.Time { return (*l.now.Load())() }
+
+// Close stops the background work (heartbeat, memory sweep) and ends this
+// node's heartbeat, so other nodes drop its holds at once.
+func (l *Limiter) Close() {
+	l.once.Do(func() {
+		l.closeMu.Lock()
+		l.closed = true
+		l.closeMu.Unlock()
+		close(l.stop)
+		<-l.drained
+		if l.rdb != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			l.rdb.Del(ctx, l.prefix+"node:"+l.node)
+			cancel()
+		}
+	})
+}
+
+// Shared reports whether counters live in Redis (limits hold across nodes).
+func (l *Limiter) Shared() bool { return l.rdb != nil }
+
+// Heartbeat timing: a node's holds (parallel slots, held estimates) count
+// only while its heartbeat key lives, so a node that dies frees them within
+// nodeTTL.
+const (
+	nodeBeat = 10 * time.Second
+	nodeTTL  = 30 * time.Second
+	// redisRetry is how long calls are counted in memory after Redis
+	// failed, before Redis is asked again.
+	redisRetry = time.Second
+)
+
+func (l *Limiter) background() {
+	beat := time.NewTicker(nodeBeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-beat.C:
+			l.heartbeat()
+			l.mem.sweep(l.Now())
+		}
+	}
+}
+
+func (l *Limiter) heartbeat() {
+	if l.rdb == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := l.rdb.Set(ctx, l.prefix+"node:"+l.node, "1", nodeTTL).Err(); err != nil {
+		slog.Warn("rate-limit heartbeat failed", "err", err)
+	}
+}
+
+// Kind names what refused a call.
+type Kind string
+
+// The kinds of limit.
+const (
+	KindRPM      Kind = "requests per minute"
+	KindTPM      Kind = "tokens per minute"
+	KindRPD      Kind = "requests per day"
+	KindParallel Kind = "requests in parallel"
+)
+
+// Usage is what a subject had used when a call was judged, before it.
+type usage struct {
+	minReqs, dayReqs, minTokens, held, parallel int64
+}
+
+// State is what the rate-limit headers report: the tightest request limit
+// (per minute or per day) and the tightest token limit among the rules,
+// after this call. Zero limits mean no limit of that kind applies.
+type State struct {
+	LimitRequests, RemainingRequests int64
+	ResetRequests                    time.Duration
+	LimitTokens, RemainingTokens     int64
+	ResetTokens                      time.Duration
+}
+
+// Refusal is why a call was refused: the error rendered to the client
+// (429) and when to come back.
+type Refusal struct {
+	Subject    string
+	Kind       Kind
+	Limit      int64
+	RetryAfter time.Duration
+}
+
+// Error is the 429 for the client. Subjects are named by kind, never by id
+// of another user's object.
+func (r *Refusal) Error() *errs.Error {
+	who := "this API key"
+	switch r.Subject[0] {
+	case 'u':
+		who = "your account"
+	case 'g':
+		who = "your group"
+	case 'c':
+		who = "the channel"
+	}
+	return errs.TooManyRequests("rate limit reached: %s allows %d %s; retry after %s", who, r.Limit, r.Kind, r.RetryAfter.Round(time.Millisecond)).WithCode("rate_limit_exceeded")
+}
+
+// Ticket is an admitted call, settled exactly once.
+type Ticket struct {
+	l        *Limiter
+	rules    []Rule
+	estimate int64
+	shared   bool
+	settled  atomic.Bool
+}
+
+// Admit judges a call against rules (those that limit nothing are
+// ignored). It returns a ticket when every rule admits the call, or a
+// Refusal; the State is filled either way for the headers.
+func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Ticket, State, *Refusal) {
+	return l.Start(ctx, rules, estimate).Result()
+}
+
+// Pending is an admission under way: with Redis its round trip is out, so
+// the caller can do other work (the ledger's reservation) meanwhile.
+type Pending struct {
+	l        *Limiter
+	rules    []Rule
+	estimate int64
+	now      time.Time
+	op       *redisOp
+
+	t   *Ticket
+	st  State
+	ref *Refusal
+}
+
+// Start begins judging a call; Result or Wait finishes it. A nil Pending
+// (nothing limits the call) admits it.
+func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pending {
+	active := rules[:0:0]
+	for _, r := range rules {
+		if r.Limited() {
+			active = append(active, r)
+		}
+	}
+	if len(active) == 0 {
+		return nil
+	}
+	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
+	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
+		p.op = l.startRedis(ctx, active, p.estimate, p.now)
+		return p
+	}
+	used, ok := l.mem.admit(active, p.estimate, p.now)
+	p.decide(used, ok, false)
+	return p
+}
+
+// Result waits for the admission's answer.
+func (p *Pending) Result() (*Ticket, State, *Refusal) {
+	if p == nil {
+		return nil, State{}, nil
+	}
+	if p.op != nil {
+		op := p.op
+		p.op = nil
+		used, ok, err := p.l.finishRedis(op, len(p.rules))
+		if err != nil {
+			p.l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
+			slog.Warn("rate limits fall back to this node: redis failed", "err", err, "retry_in", redisRetry)
+			used, ok = p.l.mem.admit(p.rules, p.estimate, p.now)
+			p.decide(used, ok, false)
+		} else {
+			p.decide(used, ok, true)
+		}
+	}
+	return p.t, p.st, p.ref
+}
+
+func (p *Pending) decide(used []usage, ok, shared bool) {
+	p.st, p.ref = judge(p.rules, used, p.estimate, p.now)
+	if !ok {
+		if p.ref == nil {
+			// The store refused on state that moved after it answered.
+			p.ref = &Refusal{Subject: p.rules[0].Subject, Kind: KindParallel, RetryAfter: time.Second}
+		}
+		return
+	}
+	p.ref = nil
+	p.t = &Ticket{l: p.l, rules: p.rules, estimate: p.estimate, shared: shared}
+}
+
+// Settle counts tokens (prompt + completion) in the current minute in place
+// of the estimate and frees the parallel slot. A nil ticket (no limits)
+// does nothing; a second call does nothing.
+func (t *Ticket) Settle(ctx context.Context, tokens int64) {
+	if t == nil || !t.settled.CompareAndSwap(false, true) {
+		return
+	}
+	tokens = max(tokens, 0)
+	now := t.l.Now()
+	if t.shared {
+		_ = t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
+		return
+	}
+	t.l.mem.settle(t.rules, t.estimate, tokens, now)
+}
+
+func minuteOf(now time.Time) int64 { return now.Unix() / 60 }
+func dayOf(now time.Time) int64    { return now.Unix() / 86400 }
+
+func untilNextMinute(now time.Time) time.Duration {
+	end := time.Unix((minuteOf(now)+1)*60, 0)
+	return end.Sub(now)
+}
+
+func untilNextDay(now time.Time) time.Duration {
+	end := time.Unix((dayOf(now)+1)*86400, 0)
+	return end.Sub(now)
+}
+
+// judge computes the headers' state from what each rule had used before
+// the call, and which rule refuses it, if any. The stores apply the same
+// test atomically; judge only explains their answer.
+func judge(rules []Rule, used []usage, estimate int64, now time.Time) (State, *Refusal) {
+	var st State
+	var ref *Refusal
+	reqRemain, tokRemain := int64(math.MaxInt64), int64(math.MaxInt64)
+	for i, r := range rules {
+		u := used[i]
+		if r.RPM > 0 {
+			if left := r.RPM - u.minReqs - 1; left < reqRemain {
+				reqRemain, st.LimitRequests, st.ResetRequests = left, r.RPM, untilNextMinute(now)
+			}
+			if ref == nil && u.minReqs >= r.RPM {
+				ref = &Refusal{Subject: r.Subject, Kind: KindRPM, Limit: r.RPM, RetryAfter: untilNextMinute(now)}
+			}
+		}
+		if r.RPD > 0 {
+			if left := r.RPD - u.dayReqs - 1; left < reqRemain {
+				reqRemain, st.LimitRequests, st.ResetRequests = left, r.RPD, untilNextDay(now)
+			}
+			if ref == nil && u.dayReqs >= r.RPD {
+				ref = &Refusal{Subject: r.Subject, Kind: KindRPD, Limit: r.RPD, RetryAfter: untilNextDay(now)}
+			}
+		}
+		if r.TPM > 0 {
+			if left := r.TPM - u.minTokens - u.held - estimate; left < tokRemain {
+				tokRemain, st.LimitTokens, st.ResetTokens = left, r.TPM, untilNextMinute(now)
+			}
+			if ref == nil && !tokensFit(r.TPM, u, estimate) {
+				ref = &Refusal{Subject: r.Subject, Kind: KindTPM, Limit: r.TPM, RetryAfter: untilNextMinute(now)}
+			}
+		}
+		if r.Parallel > 0 && ref == nil && u.parallel >= r.Parallel {
+			// No window to wait for: a slot frees when a call ends.
+			ref = &Refusal{Subject: r.Subject, Kind: KindParallel, Limit: r.Parallel, RetryAfter: time.Second}
+		}
+	}
+	if st.LimitRequests > 0 {
+		st.RemainingRequests = max(reqRemain, 0)
+	}
+	if st.LimitTokens > 0 {
+		st.RemainingTokens = max(tokRemain, 0)
+	}
+	return st, ref
+}
+
+// tokensFit is the TPM test. A call whose estimate alone exceeds the limit
+// still goes when nothing else is counted or held, so a small TPM serves
+// one large call at a time instead of refusing it forever.
+func tokensFit(tpm int64, u usage, estimate int64) bool {
+	if u.minTokens+u.held == 0 {
+		return true
+	}
+	return u.minTokens+u.held+estimate <= tpm
+}
+
+// FormatReset writes a reset duration as OpenAI's headers do ("1s",
+// "6m0s", "20ms").
+func FormatReset(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	if d < time.Second {
+		return strconv.FormatInt(max(d.Milliseconds(), 1), 10) + "ms"
+	}
+	return d.Round(time.Millisecond).String()
+}

@@ -1,0 +1,257 @@
+package limit_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis/v8"
+
+	"switchyard/common/crypto"
+	"switchyard/model/limit"
+)
+
+// stores runs fn on a limiter in memory and one on the test Redis (a fresh
+// key prefix each, never a flush). A Redis that does not answer fails the
+// test by name.
+func stores(t *testing.T, fn func(t *testing.T, newLimiter func() *limit.Limiter)) {
+	t.Run("memory", func(t *testing.T) {
+		fn(t, func() *limit.Limiter {
+			l := limit.New(nil, "")
+			t.Cleanup(l.Close)
+			return l
+		})
+	})
+	t.Run("redis", func(t *testing.T) {
+		rdb := testRedis(t)
+		prefix := "sytest:" + crypto.RandomString(8) + ":"
+		fn(t, func() *limit.Limiter {
+			l := limit.New(rdb, prefix)
+			t.Cleanup(l.Close)
+			return l
+		})
+	})
+}
+
+func testRedis(t *testing.T) *redis.Client {
+	u := os.Getenv("TEST_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	rdb := redis.NewClient(opt)
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis is required at %s (TEST_REDIS_URL): %v", u, err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+func clockAt(l *limit.Limiter, t time.Time) *time.Time {
+	now := t
+	l.SetClock(func() time.Time { return now })
+	return &now
+}
+
+// TestEstimateHeldWhileInFlight: a call in flight holds its estimate
+// against TPM; settling replaces it with the true tokens.
+func TestEstimateHeldWhileInFlight(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		l := newLimiter()
+		clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+		ctx := context.Background()
+		rules := []limit.Rule{{Subject: "t:1", TPM: 100}}
+		first, st, ref := l.Admit(ctx, rules, 60)
+		if ref != nil || st.RemainingTokens != 40 {
+			t.Fatalf("first call: %v, remaining %d", ref, st.RemainingTokens)
+		}
+		if _, _, ref := l.Admit(ctx, rules, 60); ref == nil || ref.Kind != limit.KindTPM {
+			t.Fatalf("a second 60-token call fit beside one in flight: %v", ref)
+		}
+		first.Settle(ctx, 10)
+		second, st, ref := l.Admit(ctx, rules, 60)
+		if ref != nil || st.RemainingTokens != 30 {
+			t.Fatalf("after settling 10 tokens: %v, remaining %d", ref, st.RemainingTokens)
+		}
+		second.Settle(ctx, 60)
+		second.Settle(ctx, 60) // twice is once
+		if _, st, _ := l.Admit(ctx, rules, 0); st.RemainingTokens != 30 {
+			t.Fatalf("remaining %d after 70 tokens settled, want 30", st.RemainingTokens)
+		}
+	})
+}
+
+// TestOversizedCallGoesAlone: an estimate above the whole TPM still goes
+// when nothing else is counted, rather than being refused for ever.
+func TestOversizedCallGoesAlone(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		l := newLimiter()
+		clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+		ctx := context.Background()
+		rules := []limit.Rule{{Subject: "t:1", TPM: 100}}
+		tk, _, ref := l.Admit(ctx, rules, 500)
+		if ref != nil {
+			t.Fatalf("a lone oversized call was refused: %v", ref)
+		}
+		if _, _, ref := l.Admit(ctx, rules, 1); ref == nil {
+			t.Fatal("a call fit beside an oversized one")
+		}
+		tk.Settle(ctx, 0)
+	})
+}
+
+// TestAllRulesOrNone: a call refused by one subject is counted by none.
+func TestAllRulesOrNone(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		l := newLimiter()
+		clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+		ctx := context.Background()
+		token := limit.Rule{Subject: "t:1", RPM: 10}
+		user := limit.Rule{Subject: "u:1", RPM: 1}
+		if _, _, ref := l.Admit(ctx, []limit.Rule{token, user}, 0); ref != nil {
+			t.Fatal(ref)
+		}
+		for i := 0; i < 5; i++ {
+			_, _, ref := l.Admit(ctx, []limit.Rule{token, user}, 0)
+			if ref == nil || ref.Subject != "u:1" {
+				t.Fatalf("want the user's refusal, got %v", ref)
+			}
+		}
+		if _, st, _ := l.Admit(ctx, []limit.Rule{token}, 0); st.RemainingRequests != 8 {
+			t.Fatalf("refused calls counted on the token: %d left of 10, want 8", st.RemainingRequests)
+		}
+	})
+}
+
+// TestWindowsFollowTheClock: RPM resets at the minute, RPD at 00:00 UTC,
+// and Retry-After names the wait.
+func TestWindowsFollowTheClock(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		l := newLimiter()
+		now := clockAt(l, time.Date(2031, 1, 1, 23, 59, 45, 0, time.UTC))
+		ctx := context.Background()
+		rules := []limit.Rule{{Subject: "t:1", RPM: 2, RPD: 3}}
+		for i := 0; i < 2; i++ {
+			if _, _, ref := l.Admit(ctx, rules, 0); ref != nil {
+				t.Fatal(ref)
+			}
+		}
+		_, _, ref := l.Admit(ctx, rules, 0)
+		if ref == nil || ref.Kind != limit.KindRPM || ref.RetryAfter != 15*time.Second {
+			t.Fatalf("third call in the minute: %+v", ref)
+		}
+		*now = now.Add(10 * time.Second) // 23:59:55, same minute
+		if _, _, ref := l.Admit(ctx, rules, 0); ref == nil {
+			t.Fatal("admitted inside the full minute")
+		}
+		*now = time.Date(2031, 1, 1, 23, 59, 0, 0, time.UTC).Add(time.Minute - time.Nanosecond + time.Nanosecond)
+		// 00:00:00 of the next day: both windows are new.
+		if _, _, ref := l.Admit(ctx, rules, 0); ref != nil {
+			t.Fatalf("new day: %v", ref)
+		}
+	})
+}
+
+// TestParallelNeverOverCap races many callers at one parallel cap.
+func TestParallelNeverOverCap(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		a, b := newLimiter(), newLimiter()
+		ctx := context.Background()
+		rules := []limit.Rule{{Subject: "t:9", Parallel: 4}}
+		var in, peak, served atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 32; i++ {
+			wg.Add(1)
+			go func(l *limit.Limiter) {
+				defer wg.Done()
+				for j := 0; j < 20; j++ {
+					tk, _, ref := l.Admit(ctx, rules, 0)
+					if ref != nil {
+						continue
+					}
+					n := in.Add(1)
+					for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+					}
+					served.Add(1)
+					in.Add(-1)
+					tk.Settle(ctx, 0)
+				}
+			}([]*limit.Limiter{a, b}[i%2])
+		}
+		wg.Wait()
+		if served.Load() == 0 {
+			t.Fatal("nothing admitted")
+		}
+		// Two limiters in memory are two nodes with their own counters;
+		// on Redis they share one cap.
+		max := int64(4)
+		if !a.Shared() {
+			max = 8
+		}
+		if peak.Load() > max {
+			t.Fatalf("%d in flight at once, cap %d", peak.Load(), max)
+		}
+	})
+}
+
+// TestHoldsOfADeadNodeAreDropped: a node that stops without settling
+// frees its parallel slots once its heartbeat is gone.
+func TestHoldsOfADeadNodeAreDropped(t *testing.T) {
+	rdb := testRedis(t)
+	prefix := "sytest:" + crypto.RandomString(8) + ":"
+	ctx := context.Background()
+	rules := []limit.Rule{{Subject: "t:1", Parallel: 1, TPM: 1000}}
+	dead := limit.New(rdb, prefix)
+	if _, _, ref := dead.Admit(ctx, rules, 100); ref != nil {
+		t.Fatal(ref)
+	}
+	alive := limit.New(rdb, prefix)
+	defer alive.Close()
+	if _, _, ref := alive.Admit(ctx, rules, 100); ref == nil {
+		t.Fatal("the slot held by a live node was given twice")
+	}
+	dead.Close() // its heartbeat key goes with it
+	tk, st, ref := alive.Admit(ctx, rules, 100)
+	if ref != nil || st.RemainingTokens != 900 {
+		t.Fatalf("the dead node's holds were not dropped: %v, %d tokens left", ref, st.RemainingTokens)
+	}
+	tk.Settle(ctx, 0)
+}
+
+// TestRedisDownLimitsPerNode: while Redis fails, calls are still judged,
+// on this node's counters.
+func TestRedisDownLimitsPerNode(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer rdb.Close()
+	l := limit.New(rdb, "x:")
+	defer l.Close()
+	ctx := context.Background()
+	rules := []limit.Rule{{Subject: "t:1", RPM: 2}}
+	for i := 0; i < 2; i++ {
+		tk, _, ref := l.Admit(ctx, rules, 0)
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		tk.Settle(ctx, 5)
+	}
+	if _, _, ref := l.Admit(ctx, rules, 0); ref == nil {
+		t.Fatal("no limit while Redis is down")
+	}
+}
+
+func TestFormatReset(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 20 * time.Millisecond: "20ms", 400 * time.Microsecond: "1ms", time.Second: "1s",
+		6 * time.Minute: "6m0s", 1500 * time.Millisecond: "1.5s",
+	} {
+		if got := limit.FormatReset(d); got != want {
+			t.Errorf("FormatReset(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package limit
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis/v8"
+)
+
+// The calls of one node reach Redis through one pipeline, in order: every
+// admit and settle is queued, and a single worker sends what has queued up
+// as one batch (one round trip, one write and one read syscall for the
+// lot) while the previous batch's answers come back. Under load this
+// turns a round trip per call into a share of one; idle, a call waits for
+// at most the batch ahead of it. Order is what keeps the limits exact on a
+// node: a settle queued before the next admit is applied before it, so a
+// client's next call always sees its last one settled. Settles are not
+// waited for at all, so the answer to a call does not wait on Redis after
+// it was served.
+
+// maxBatch caps the calls in one pipeline.
+const maxBatch = 256
+
+type redisOp struct {
+	script *redis.Script
+	args   []any
+	// done receives the answer of an admit; nil for a settle.
+	done chan *redis.Cmd
+	// failed runs when a settle could not be applied.
+	failed func(error)
+}
+
+func (l *Limiter) pipeline() {
+	defer close(l.drained)
+	batch := make([]*redisOp, 0, maxBatch)
+	for {
+		select {
+		case <-l.stop:
+			// Apply what is queued (settles of calls that ended), then stop.
+			for {
+				select {
+				case op := <-l.queue:
+					l.send([]*redisOp{op})
+				default:
+					return
+				}
+			}
+		case op := <-l.queue:
+			batch = append(batch[:0], op)
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case op := <-l.queue:
+					batch = append(batch, op)
+				default:
+					break fill
+				}
+			}
+			l.send(batch)
+		}
+	}
+}
+
+// send runs one batch and hands out the answers.
+func (l *Limiter) send(batch []*redisOp) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p := l.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, op := range batch {
+		cmds[i] = op.script.EvalSha(ctx, p, nil, op.args...)
+	}
+	_, _ = p.Exec(ctx)
+	for i, op := range batch {
+		// A Redis that restarted forgot the scripts: Run loads them.
+		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			cmds[i] = op.script.Run(ctx, l.rdb, nil, op.args...)
+		}
+		if op.done != nil {
+			op.done <- cmds[i]
+		} else if err := cmds[i].Err(); err != nil {
+			op.failed(err)
+		}
+	}
+}
+
+// do queues op; after Close it runs at once on the caller's goroutine.
+// Close takes closeMu to stop the queue, so no op lands in a queue that
+// nobody reads any more.
+func (l *Limiter) do(ctx context.Context, op *redisOp) {
+	l.closeMu.RLock()
+	if l.closed {
+		l.closeMu.RUnlock()
+		l.send([]*redisOp{op})
+		return
+	}
+	l.queue <- op
+	l.closeMu.RUnlock()
+}
+
+func logSettleFailure(err error) { slog.Warn("rate-limit settle failed in redis", "err", err) }

@@ -1,0 +1,150 @@
+package limit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-redis/redis/v8"
+)
+
+// Keys, under REDIS_KEY_PREFIX + "rl:":
+//
+//	<subject>:r:<minute>   requests admitted in that minute (expires after 2)
+//	<subject>:d:<day>      requests admitted that day (expires after 2 days)
+//	<subject>:t:<minute>   tokens settled in that minute
+//	<subject>:h            estimates held by calls in flight, per node
+//	<subject>:p            calls in flight, per node
+//	node:<node>            a node's heartbeat
+//
+// Holds are kept per node so that those of a node that died (its heartbeat
+// expired) are dropped by the next call that reads them, instead of
+// leaking a parallel slot for ever. The scripts name keys they build from
+// ARGV, as the shared ledger's do: Switchyard runs on one Redis, not a
+// cluster.
+
+// admitScript: ARGV prefix, node, minute, day, estimate, rule count, then
+// per rule subject, rpm, tpm, rpd, parallel. Returns {ok, then per rule
+// minute requests, day requests, minute tokens, held, parallel} as they
+// were before the call.
+var admitScript = redis.NewScript(`
+local p, node, minute, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local est, n = tonumber(ARGV[5]), tonumber(ARGV[6])
+local function live(h)
+  local kv = redis.call('HGETALL', h)
+  local sum = 0
+  for i = 1, #kv, 2 do
+    if kv[i] == node or redis.call('EXISTS', p .. 'node:' .. kv[i]) == 1 then
+      sum = sum + tonumber(kv[i + 1])
+    else
+      redis.call('HDEL', h, kv[i])
+    end
+  end
+  return sum
+end
+local out = {1}
+local rules = {}
+for i = 0, n - 1 do
+  local b = 7 + i * 5
+  local r = {s = p .. ARGV[b], rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), rpd = tonumber(ARGV[b + 3]), par = tonumber(ARGV[b + 4])}
+  local mr, dr, mt, held, pc = 0, 0, 0, 0, 0
+  if r.rpm > 0 then mr = tonumber(redis.call('GET', r.s .. ':r:' .. minute) or '0') end
+  if r.rpd > 0 then dr = tonumber(redis.call('GET', r.s .. ':d:' .. day) or '0') end
+  if r.tpm > 0 then
+    mt = tonumber(redis.call('GET', r.s .. ':t:' .. minute) or '0')
+    held = live(r.s .. ':h')
+  end
+  if r.par > 0 then pc = live(r.s .. ':p') end
+  if (r.rpm > 0 and mr >= r.rpm) or (r.rpd > 0 and dr >= r.rpd) or
+     (r.tpm > 0 and mt + held > 0 and mt + held + est > r.tpm) or (r.par > 0 and pc >= r.par) then
+    out[1] = 0
+  end
+  for _, v in ipairs({mr, dr, mt, held, pc}) do out[#out + 1] = v end
+  rules[#rules + 1] = r
+end
+if out[1] == 0 then return out end
+for _, r in ipairs(rules) do
+  if r.rpm > 0 and redis.call('INCR', r.s .. ':r:' .. minute) == 1 then
+    redis.call('EXPIRE', r.s .. ':r:' .. minute, 120)
+  end
+  if r.rpd > 0 and redis.call('INCR', r.s .. ':d:' .. day) == 1 then
+    redis.call('EXPIRE', r.s .. ':d:' .. day, 172800)
+  end
+  if r.tpm > 0 then redis.call('HINCRBY', r.s .. ':h', node, est) end
+  if r.par > 0 then redis.call('HINCRBY', r.s .. ':p', node, 1) end
+end
+return out
+`)
+
+// settleScript: ARGV prefix, node, minute, estimate, tokens, rule count,
+// then per rule subject, tpm (0/1), parallel (0/1).
+var settleScript = redis.NewScript(`
+local p, node, minute = ARGV[1], ARGV[2], ARGV[3]
+local est, tokens, n = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local function drop(h, by)
+  if redis.call('HINCRBY', h, node, -by) <= 0 then redis.call('HDEL', h, node) end
+end
+for i = 0, n - 1 do
+  local b = 7 + i * 3
+  local s = p .. ARGV[b]
+  if ARGV[b + 1] == '1' then
+    drop(s .. ':h', est)
+    if tokens > 0 and redis.call('INCRBY', s .. ':t:' .. minute, tokens) == tokens then
+      redis.call('EXPIRE', s .. ':t:' .. minute, 120)
+    end
+  end
+  if ARGV[b + 2] == '1' then drop(s .. ':p', 1) end
+end
+return 1
+`)
+
+// startRedis queues the admit script; finishRedis reads its answer.
+func (l *Limiter) startRedis(ctx context.Context, rules []Rule, estimate int64, now time.Time) *redisOp {
+	args := make([]any, 0, 6+5*len(rules))
+	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
+	for _, r := range rules {
+		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
+	}
+	op := &redisOp{script: admitScript, args: args, done: make(chan *redis.Cmd, 1)}
+	l.do(ctx, op)
+	return op
+}
+
+func (l *Limiter) finishRedis(op *redisOp, n int) ([]usage, bool, error) {
+	res, err := (<-op.done).Int64Slice()
+	if err != nil {
+		return nil, false, err
+	}
+	if len(res) != 1+5*n {
+		return nil, false, fmt.Errorf("rate-limit script answered %d values", len(res))
+	}
+	used := make([]usage, n)
+	for i := range used {
+		v := res[1+5*i:]
+		used[i] = usage{minReqs: v[0], dayReqs: v[1], minTokens: v[2], held: v[3], parallel: v[4]}
+	}
+	return used, res[0] == 1, nil
+}
+
+func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, tokens int64, now time.Time) error {
+	args := make([]any, 0, 6+3*len(rules))
+	args = append(args, l.prefix, l.node, minuteOf(now), estimate, tokens, len(rules))
+	for _, r := range rules {
+		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
+	}
+	// Nobody waits for a settle; if it fails the holds stay in Redis until
+	// this node's heartbeat lapses, and the tokens are counted here so the
+	// node still limits.
+	l.do(ctx, &redisOp{script: settleScript, args: args, failed: func(err error) {
+		logSettleFailure(err)
+		l.mem.count(rules, tokens, now)
+	}})
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
