@@ -343,7 +343,7 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,
 			"group": ch.Group, "model_mapping": ch.ModelMapping, "config": ch.Config, "max_inflight": ch.MaxInflight,
 			"test_model": ch.TestModel,
-			"rpm_limit": ch.RPMLimit, "tpm_limit": ch.TPMLimit, "multi_key_mode": ch.MultiKeyMode,
+			"rpm_limit":  ch.RPMLimit, "tpm_limit": ch.TPMLimit, "multi_key_mode": ch.MultiKeyMode,
 		}
 		if k := strings.TrimSpace(ch.Key); k != "" {
 			if n := len(SplitKeys(k, ch.MultiKeyMode)); n > maxChannelKeys {

@@ -96,9 +96,9 @@ type Server struct {
 	lastBody atomic.Value
 	// responses keeps stored Responses answers (responses.go).
 	responses responseStore
-	flight   inflight
-	cache    promptCache
-	byKey    sync.Map // key → *atomic.Int64
+	flight    inflight
+	cache     promptCache
+	byKey     sync.Map // key → *atomic.Int64
 }
 
 // Start runs a fake OpenAI upstream on a loopback port.
