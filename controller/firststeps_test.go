@@ -83,7 +83,7 @@ func TestRefusedCallSaysWhichQuotaIsEmpty(t *testing.T) {
 func TestWrongCurrentPasswordHasACode(t *testing.T) {
 	app := testkit.Start(t, "sqlite", nil)
 	user := app.NewUser(t, model.RoleCommon)
-	r := user.Do("PUT", "/api/user/self", map[string]any{"password": "new-password-1", "original_password": "not-it"}).WantFail(t, 400, "the current password is wrong")
+	r := user.Do("PUT", "/api/user/self", map[string]any{"password": "new-password-1", "original_password": "not-it"}).WantFail(t, 400, "the current password is wrong (original_password)")
 	var body struct {
 		Code string `json:"code"`
 	}

@@ -205,8 +205,12 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 			errs.Render(c, err)
 			return
 		}
+		if req.OriginalPassword == "" {
+			errs.Render(c, errs.BadRequest("setting a new password needs the current one in original_password").WithParam("original_password").WithCode("current_password_required"))
+			return
+		}
 		if !crypto.CheckPassword(u.Password, req.OriginalPassword) {
-			errs.Render(c, errs.BadRequest("the current password is wrong").WithParam("original_password").WithCode("wrong_current_password"))
+			errs.Render(c, errs.BadRequest("the current password is wrong (original_password)").WithParam("original_password").WithCode("wrong_current_password"))
 			return
 		}
 		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)

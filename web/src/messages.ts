@@ -11,6 +11,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   channel_model_not_served: 'This channel does not serve that model.',
   channel_no_test_model: 'This channel has no chat model to test; set its test model.',
   channels_busy: 'Every channel serving this model is busy; try again shortly.',
+  current_password_required: 'Enter your current password to set a new one.',
   invalid_api_key: 'The API key is not valid.',
   model_not_allowed: 'This token may not use this model.',
   model_not_found: 'No channel serves this model to your group.',

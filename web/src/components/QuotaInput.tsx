@@ -8,10 +8,11 @@ interface Props {
   onChange: (n: number) => void;
   disabled?: boolean;
   allowNegative?: boolean;
+  error?: string;
 }
 
 /** QuotaInput edits a quota in raw units and shows what it is worth as the console displays it. */
-export default function QuotaInput({ label, value, onChange, disabled, allowNegative }: Props) {
+export default function QuotaInput({ label, value, onChange, disabled, allowNegative, error }: Props) {
   const { fmtQuota, status } = useApp();
   const { t } = useI18n();
   return (
@@ -23,6 +24,7 @@ export default function QuotaInput({ label, value, onChange, disabled, allowNega
       allowDecimal={false}
       allowNegative={!!allowNegative}
       thousandSeparator=","
+      error={error}
       description={status.display_in_currency ? t('Worth {v}', { v: fmtQuota(value) }) : undefined}
     />
   );

@@ -7,6 +7,7 @@ import { serverMessage } from '../messages';
 import { modelNames, splitList } from '../models';
 import { notifyError } from '../util';
 import type { Token } from './Tokens';
+import { isChatModel } from '../channelTypes';
 import { ENABLED } from '../status';
 
 interface Message {
@@ -90,10 +91,12 @@ export default function Playground() {
   }, []);
 
   const token = tokens.find((tk) => String(tk.id) === tokenId);
-  // A token with an allow-list reaches only those of the group's models.
+  // A token with an allow-list reaches only those of the group's models;
+  // the playground chats, so image, audio and embedding models are left out.
   const models = useMemo(() => {
     const allowed = splitList(token?.models);
-    return allowed.length ? groupModels.filter((m) => allowed.includes(m)) : groupModels;
+    const reachable = allowed.length ? groupModels.filter((m) => allowed.includes(m)) : groupModels;
+    return reachable.filter(isChatModel);
   }, [token, groupModels]);
   useEffect(() => {
     if (model && models.includes(model)) return;
@@ -130,6 +133,7 @@ export default function Playground() {
         setMessages([...history, { role: 'assistant', content: answer }]);
       });
       setCost({ ...usage, requestId });
+      setBusy(false);
       // The charge is settled a moment after the stream ends; its consume
       // log (found by request id) says what it cost.
       for (let i = 0; i < 20 && requestId; i++) {

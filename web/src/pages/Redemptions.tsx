@@ -32,14 +32,18 @@ export default function Redemptions() {
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<{ name?: string; count?: string; quota?: string }>({});
 
 
   const create = async () => {
     if (!form) return;
     setFormError('');
-    if (!form.name.trim()) return setFormError(t('Name is required.'));
-    if (form.count < 1 || form.count > 100) return setFormError(t('Count must be between 1 and 100.'));
-    if (form.quota <= 0) return setFormError(t('Quota must be above zero.'));
+    const fe: typeof fieldErrors = {};
+    if (!form.name.trim()) fe.name = t('Name is required.');
+    if (form.count < 1 || form.count > 100) fe.count = t('Count must be between 1 and 100.');
+    if (form.quota <= 0) fe.quota = t('Quota must be above zero.');
+    setFieldErrors(fe);
+    if (Object.keys(fe).length) return;
     setSaving(true);
     try {
       const data = await api<unknown>('POST', '/api/redemption/', { name: form.name.trim(), quota: form.quota, count: form.count });
@@ -81,7 +85,7 @@ export default function Redemptions() {
             }}
           />
           <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
-          <Button size="xs" onClick={() => { setFormError(''); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
+          <Button size="xs" onClick={() => { setFormError(''); setFieldErrors({}); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
         </Group>
       </Group>
       <Paper withBorder radius="md" className="table-scroll">
@@ -133,9 +137,9 @@ export default function Redemptions() {
       <Modal opened={!!form} onClose={() => setForm(null)} title={t('New codes')}>
         {form && (
           <Stack>
-            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
-            <QuotaInput label={t('Quota per code')} value={form.quota} onChange={(n) => setForm({ ...form, quota: n })} />
-            <NumberInput label={t('How many')} min={1} max={100} allowDecimal={false} value={form.count} onChange={(v) => setForm({ ...form, count: Number(v) || 0 })} />
+            <TextInput label={t('Name')} value={form.name} error={fieldErrors.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+            <QuotaInput label={t('Quota per code')} value={form.quota} error={fieldErrors.quota} onChange={(n) => setForm({ ...form, quota: n })} />
+            <NumberInput label={t('How many')} min={1} max={100} allowDecimal={false} value={form.count} error={fieldErrors.count} onChange={(v) => setForm({ ...form, count: Number(v) || 0 })} />
             {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>

@@ -88,6 +88,7 @@ export default function Tokens() {
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [newKey, setNewKey] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<{ name?: string; expires?: string }>({});
   const [models, setModels] = useState<string[]>([]);
 
 
@@ -106,10 +107,12 @@ export default function Tokens() {
 
   const openCreate = () => {
     setFormError('');
+    setFieldErrors({});
     setForm({ ...empty });
   };
   const openEdit = (tk: Token) => {
     setFormError('');
+    setFieldErrors({});
     setForm({
       id: tk.id,
       name: tk.name,
@@ -126,18 +129,12 @@ export default function Tokens() {
   const save = async () => {
     if (!form) return;
     setFormError('');
-    if (!form.name.trim()) {
-      setFormError(t('Name is required.'));
-      return;
-    }
-    let expired_time = -1;
-    if (!form.never_expires) {
-      expired_time = fromLocalInput(form.expires);
-      if (!expired_time) {
-        setFormError(t('Pick an expiry time, or choose never.'));
-        return;
-      }
-    }
+    const fe: typeof fieldErrors = {};
+    if (!form.name.trim()) fe.name = t('Name is required.');
+    const expired_time = form.never_expires ? -1 : fromLocalInput(form.expires);
+    if (!expired_time) fe.expires = t('Pick an expiry time, or choose never.');
+    setFieldErrors(fe);
+    if (Object.keys(fe).length) return;
     const body: Record<string, unknown> = {
       name: form.name.trim(),
       remain_quota: form.remain_quota,
@@ -241,12 +238,12 @@ export default function Tokens() {
       <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit token') : t('New token')}>
         {form && (
           <Stack>
-            <TextInput label={t('Name')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="token-name" />
+            <TextInput label={t('Name')} value={form.name} error={fieldErrors.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="token-name" />
             <Checkbox label={t('Unlimited quota')} checked={form.unlimited_quota} onChange={(e) => setForm({ ...form, unlimited_quota: e.currentTarget.checked })} />
             <QuotaInput label={t('Quota')} value={form.remain_quota} disabled={form.unlimited_quota} onChange={(n) => setForm({ ...form, remain_quota: n })} />
             <Checkbox label={t('Never expires')} checked={form.never_expires} onChange={(e) => setForm({ ...form, never_expires: e.currentTarget.checked })} />
             {!form.never_expires && (
-              <TextInput type="datetime-local" label={t('Expires at')} value={form.expires} onChange={(e) => setForm({ ...form, expires: e.currentTarget.value })} />
+              <TextInput type="datetime-local" label={t('Expires at')} value={form.expires} error={fieldErrors.expires} onChange={(e) => setForm({ ...form, expires: e.currentTarget.value })} />
             )}
             <TagsInput
               label={t('Allowed models')}
