@@ -7,6 +7,9 @@
 import { translate, type Vars } from './i18n';
 
 export const ERROR_MESSAGES: Record<string, string> = {
+  rate_limit_exceeded: 'A rate limit was reached; try again after the time the answer gives.',
+  model_price_unset: 'This model has no price on this relay: an administrator must set its model ratio before it can be used.',
+  channel_disabled: 'The channel that keeps this answer is disabled.',
   account_disabled: 'This account is disabled.',
   channel_model_not_served: 'This channel does not serve that model.',
   channel_no_test_model: 'This channel has no chat model to test; set its test model.',

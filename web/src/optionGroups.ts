@@ -31,6 +31,11 @@ const EXPLICIT: Record<string, GroupName> = {
   LogConsumeEnabled: 'Channels & relay',
   LogContentEnabled: 'Channels & relay',
   RetryTimes: 'Channels & relay',
+  GroupRateLimits: 'Channels & relay',
+  StickyRoutingEnabled: 'Channels & relay',
+  StickyRoutingSeconds: 'Channels & relay',
+  ChannelDemoteEnabled: 'Channels & relay',
+  ChannelDemoteSeconds: 'Channels & relay',
 };
 
 export function groupOf(key: string): GroupName {
@@ -59,6 +64,11 @@ export function isJSONOption(key: string, value: string): boolean {
 
 /** HELP says in a line what each known option does; the settings page shows it under the field. */
 export const HELP: Record<string, string> = {
+  GroupRateLimits: 'Per user group, as JSON: rpm_limit, tpm_limit, rpd_limit and max_parallel_requests shared by every call of the group; 0 or absent means no limit.',
+  StickyRoutingEnabled: 'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.',
+  StickyRoutingSeconds: 'How long, in seconds after its last call, a token stays on its channel.',
+  ChannelDemoteEnabled: 'A channel that keeps failing drops below every other tier for a while instead of resting or being disabled, and comes back after a passing test.',
+  ChannelDemoteSeconds: 'How long a demoted channel stays at the bottom, in seconds.',
   About: 'Text of the About page.',
   AutomaticDisableChannelEnabled: 'Disable a channel by itself when its upstream says the key is dead (401, no quota, deactivated).',
   AutomaticEnableChannelEnabled: 'Enable an automatically disabled channel again once a test passes.',
@@ -107,6 +117,11 @@ export const HELP: Record<string, string> = {
 
 /** LABELS name each option in words; the settings page shows the key small beside it, for those who script. */
 export const LABELS: Record<string, string> = {
+  GroupRateLimits: 'Rate limits per group',
+  StickyRoutingEnabled: 'Sticky routing',
+  StickyRoutingSeconds: 'Sticky routing window (seconds)',
+  ChannelDemoteEnabled: 'Demote failing channels instead of disabling',
+  ChannelDemoteSeconds: 'Demotion length (seconds)',
   About: 'About page',
   AutomaticDisableChannelEnabled: 'Disable dead channels automatically',
   AutomaticEnableChannelEnabled: 'Re-enable channels that pass a test',

@@ -1,6 +1,19 @@
 // Chinese for every English string the console shows. The keys are the
 // English text itself, so a missing entry falls back to English.
 export const zh: Record<string, string> = {
+  'Per user group, as JSON: rpm_limit, tpm_limit, rpd_limit and max_parallel_requests shared by every call of the group; 0 or absent means no limit.': '按用户分组设置(JSON):rpm_limit、tpm_limit、rpd_limit 和 max_parallel_requests,由该组的所有调用共享;0 或不填表示不限。',
+  'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.': '同一令牌对同一模型的调用,在上次服务它的渠道和密钥可用时继续发往那里,让服务商的提示缓存持续命中。',
+  'How long, in seconds after its last call, a token stays on its channel.': '令牌最后一次调用后,保持在该渠道上的时长(秒)。',
+  'A channel that keeps failing drops below every other tier for a while instead of resting or being disabled, and comes back after a passing test.': '持续失败的渠道暂时降到所有其他优先级之下,而不是冷却或被禁用;测试通过后自动恢复。',
+  'How long a demoted channel stays at the bottom, in seconds.': '降级渠道停留在最低优先级的时长(秒)。',
+  'Rate limits per group': '分组速率限制',
+  'Sticky routing': '粘性路由',
+  'Sticky routing window (seconds)': '粘性路由时长(秒)',
+  'Demote failing channels instead of disabling': '降级失败渠道而非禁用',
+  'Demotion length (seconds)': '降级时长(秒)',
+  'A rate limit was reached; try again after the time the answer gives.': '已达到速率限制,请在回复给出的时间之后重试。',
+  'This model has no price on this relay: an administrator must set its model ratio before it can be used.': '该模型在本站没有定价:需要管理员先设置其模型倍率才能使用。',
+  'The channel that keeps this answer is disabled.': '保存该回答的渠道已被禁用。',
   'A verification code was sent to {email}.': '验证码已发送到 {email}。',
   About: '关于',
   'Access token': '系统访问令牌',
