@@ -3,26 +3,22 @@ package relay
 import (
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 
 	"switchyard/common/errs"
 	"switchyard/model"
-	"switchyard/relay/adaptor"
+	"switchyard/relay/pricing"
 )
 
-// Price is what one call of a model costs a group, in One API's terms: a
-// token at ModelRatio 1 costs 1 quota ($0.002 / 1K tokens at the default
-// QuotaPerUnit of 500000 per dollar).
-type Price struct {
-	Model      float64
-	Completion float64
-	Group      float64
-}
+// Price is a call's price; relay/pricing computes with it.
+type Price = pricing.Price
 
 func priceOf(snap *model.OptionSnapshot, modelName, group string) Price {
 	mr, _ := model.ModelRatioOf(snap, modelName)
-	return Price{Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: model.GroupRatio(snap, group)}
+	return Price{
+		Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: model.GroupRatio(snap, group),
+		Cache: model.CacheRatioOf(snap, modelName), CacheCreation: model.CacheCreationRatio(snap),
+	}
 }
 
 // unpriced is the refusal of a model without a price when
@@ -52,61 +48,6 @@ func checkPrice(snap *model.OptionSnapshot, modelName string) error {
 		slog.Warn("model has no price: billed at UnknownModelRatio; set its ModelRatio", "model", modelName, "unknown_model_ratio", ratio)
 	}
 	return nil
-}
-
-// Quota is (prompt + completion × CompletionRatio) × ModelRatio ×
-// GroupRatio, rounded up; a priced call never costs less than 1.
-func (p Price) Quota(prompt, completion int) int64 {
-	ratio := p.Model * p.Group
-	q := int64(math.Ceil((float64(prompt) + float64(completion)*p.Completion) * ratio))
-	if ratio > 0 && q <= 0 {
-		q = 1
-	}
-	return q
-}
-
-// imageQuota prices n images: an image costs ModelRatio × 1000 tokens at
-// the standard size, scaled by size and quality as OpenAI's price list is.
-func (p Price) imageQuota(modelName, size, quality string, n int) int64 {
-	if n <= 0 {
-		n = 1
-	}
-	f := 1.0
-	switch modelName {
-	case "dall-e-2":
-		switch size {
-		case "256x256":
-			f = 0.8
-		case "512x512":
-			f = 0.9
-		}
-	default:
-		large := size == "1024x1792" || size == "1792x1024"
-		switch {
-		case quality == "hd" && large:
-			f = 3
-		case quality == "hd" || large:
-			f = 2
-		}
-	}
-	return int64(math.Ceil(p.Model * p.Group * 1000 * f * float64(n)))
-}
-
-// estimate is the quota reserved before a call goes upstream: the prompt
-// counted locally plus the completion budget (max_tokens, else the
-// PreConsumedQuota option read as tokens), priced.
-func (p Price) estimate(req *adaptor.Request, prompt int, preConsumed int) int64 {
-	budget := req.MaxTokens
-	if budget <= 0 {
-		budget = preConsumed
-	}
-	switch req.Mode {
-	case adaptor.ModeEmbeddings, adaptor.ModeModerations, adaptor.ModeSpeech:
-		budget = 0
-	case adaptor.ModeTranscription, adaptor.ModeTranslation:
-		budget = preConsumed
-	}
-	return p.Quota(prompt, budget)
 }
 
 // PriceWarning is what an admin is told about modelName's price: "" when
