@@ -179,6 +179,7 @@ func BenchmarkRelay(b *testing.B) {
 	for _, format := range []string{"", "-anthropic"} {
 		benchLatencyAndThroughput(b, format)
 	}
+	benchLimitsCost(b)
 	benchStreamAndMemory(b)
 }
 
@@ -243,6 +244,8 @@ func benchLatencyAndThroughput(b *testing.B, format string) {
 	}
 }
 
+// benchLimitsCost is issue 11's row: limits on must cost little.
+func benchLimitsCost(b *testing.B) {
 	// Issue 11: limits on must cost little. The same relay with and
 	// without an RPM and a TPM limit on the token (high enough never to
 	// refuse), on SQLite alone (counters in memory) and with Redis
@@ -307,7 +310,6 @@ func benchLatencyAndThroughput(b *testing.B, format string) {
 			limited.checkLedger(b, int64(50+rounds*round))
 		})
 	}
-
 }
 
 func benchStreamAndMemory(b *testing.B) {
