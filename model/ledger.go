@@ -274,8 +274,9 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	if r.ckWritten {
 		ckptID = r.id
 	}
+	checkpointed := r.id != ""
 	r.mu.Unlock()
-	if r.id != "" {
+	if checkpointed {
 		l.qmu.Lock()
 		delete(l.dirty, r)
 		l.qmu.Unlock()
