@@ -60,7 +60,7 @@ func open(getenv func(string) string) (*model.Store, context.Context, context.Ca
 		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	s, err := model.Open(ctx, cfg)
+	s, err := model.OpenTool(ctx, cfg)
 	if err != nil {
 		cancel()
 		return nil, nil, nil, err

@@ -88,6 +88,7 @@ type Ledger struct {
 
 	channelsTable atomic.Bool
 
+	tool bool // opened by OpenTool: nothing runs
 	stop chan struct{}
 	done chan struct{}
 }
@@ -97,6 +98,12 @@ func newLedger(ctx context.Context, s *Store) (*Ledger, error) {
 		dirty: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if s.Redis != nil {
 		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix, l.node, l)
+	}
+	if s.tool {
+		// A command-line tool: no node, no flusher, no recovery.
+		l.tool = true
+		close(l.done)
+		return l, nil
 	}
 	if err := l.registerNode(ctx); err != nil {
 		return nil, err
@@ -276,8 +283,9 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	if r.ckWritten {
 		ckptID = r.id
 	}
+	checkpointed := r.id != ""
 	r.mu.Unlock()
-	if r.id != "" {
+	if checkpointed {
 		l.qmu.Lock()
 		delete(l.dirty, r)
 		l.qmu.Unlock()
@@ -598,6 +606,9 @@ func (l *Ledger) minutely() {
 
 // close stops the flusher and writes what is queued.
 func (l *Ledger) close() error {
+	if l.tool {
+		return nil
+	}
 	close(l.stop)
 	<-l.done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -616,6 +627,9 @@ func (l *Ledger) close() error {
 
 // kill stops the flusher without writing anything, as kill -9 would.
 func (l *Ledger) kill() {
+	if l.tool {
+		return
+	}
 	close(l.stop)
 	<-l.done
 }

@@ -92,9 +92,11 @@ func (r *Reservation) Checkpoint(cost int64, log *Log) {
 func (l *Ledger) snapshotCheckpoints() []ckptWrite {
 	l.qmu.Lock()
 	dirty := l.dirty
-	if len(dirty) > 0 {
-		l.dirty = map[*Reservation]struct{}{}
+	if len(dirty) == 0 {
+		l.qmu.Unlock()
+		return nil
 	}
+	l.dirty = map[*Reservation]struct{}{}
 	l.qmu.Unlock()
 	var out []ckptWrite
 	for r := range dirty {

@@ -147,6 +147,13 @@ func TestSecondNodeWithoutRedisRefusesToStart(t *testing.T) {
 				t.Fatalf("a Redis node joined one without Redis: %v", err)
 			}
 		}
+		// A command-line tool (switchyard channel add) is no node: it opens.
+		cfg.RedisConnString = ""
+		tool, err := model.OpenTool(ctx, cfg)
+		if err != nil {
+			t.Fatalf("a tool beside a running node: %v", err)
+		}
+		tool.Close()
 		// Once the first is gone (its heartbeat expired), a node starts.
 		app.Store.Kill()
 		cfg.RedisConnString = ""

@@ -55,12 +55,25 @@ type Store struct {
 	closers []func() error
 	closeMu sync.Once
 	killed  atomic.Bool
+	tool    bool
 }
 
 // Open connects to the databases and Redis, migrates the schema (on the
 // master node) and loads the caches.
 func Open(ctx context.Context, cfg config.Config) (*Store, error) {
-	s := &Store{Cfg: cfg, Sealer: crypto.NewSealer(cfg.CryptoSecret)}
+	return open(ctx, cfg, false)
+}
+
+// OpenTool opens a store for a command-line tool (switchyard channel …)
+// that runs beside a serving node: it does not register as a ledger node
+// (so a single node without Redis does not refuse it, nor it the node),
+// recovers nothing and flushes nothing. It must not reserve quota.
+func OpenTool(ctx context.Context, cfg config.Config) (*Store, error) {
+	return open(ctx, cfg, true)
+}
+
+func open(ctx context.Context, cfg config.Config, tool bool) (*Store, error) {
+	s := &Store{Cfg: cfg, Sealer: crypto.NewSealer(cfg.CryptoSecret), tool: tool}
 	db, d, err := openDB(cfg, cfg.SQLDSN, cfg.SQLitePath)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,15 @@ type Reservation interface {
 	Settle(cost int64, log *model.Log) int64
 }
 
+// Checkpointer is implemented by reservations that can make a stream's
+// charge so far durable (*model.Reservation does; see its Checkpoint doc):
+// call Checkpoint(costSoFar, log) about once a second from the stream loop,
+// so a crash bills what the client received. It is a separate interface
+// so test fakes of Reservation need not implement it.
+type Checkpointer interface {
+	Checkpoint(cost int64, log *model.Log)
+}
+
 // StoreLedger adapts the store's ledger to the relay's interface.
 type StoreLedger struct{ L *model.Ledger }
 
