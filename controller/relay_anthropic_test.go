@@ -11,16 +11,10 @@ import (
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
-	aopt "github.com/anthropics/anthropic-sdk-go/option"
 
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
 )
-
-func (f *relayFixture) anthropic(key string) *anthropic.Client {
-	c := anthropic.NewClient(aopt.WithBaseURL(f.app.URL), aopt.WithAPIKey(key), aopt.WithMaxRetries(0))
-	return &c
-}
 
 // anthropicError checks err is Anthropic's error shape with status and
 // type.

@@ -82,7 +82,7 @@ func lastLog(t *testing.T, app *testkit.App, tokenID int, n int) model.Log {
 
 func TestResponsesThroughAnOpenAIChannel(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
-		up := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai", Responses: fakeupstream.ResponsesBehavior{CachedTokens: 6, ReasoningTokens: 2}})
+		up := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai", CachedTokens: 6, ReasoningTokens: 2})
 		defer up.Close()
 		f := newRelayFixture(t, app, 10_000_000, nil)
 		chID := f.channel(t, map[string]any{"name": "openai", "type": 1, "key": "sk-openai", "base_url": up.URL,
@@ -293,7 +293,7 @@ func TestResponsesRefuseBadInputAndCallers(t *testing.T) {
 // at once, some failing and some abandoned, and checks the ledger's sums.
 func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
-		fast := fakeupstream.Start(fakeupstream.Behavior{Chunks: 6, Responses: fakeupstream.ResponsesBehavior{CachedTokens: 3, ReasoningTokens: 2}})
+		fast := fakeupstream.Start(fakeupstream.Behavior{Chunks: 6, CachedTokens: 3, ReasoningTokens: 2})
 		defer fast.Close()
 		slow := fakeupstream.Start(fakeupstream.Behavior{Chunks: 12, ChunkDelay: 3 * time.Millisecond, NoUsage: true})
 		defer slow.Close()

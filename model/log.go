@@ -32,12 +32,19 @@ type Log struct {
 	Quota            int64  `gorm:"default:0" json:"quota"`
 	PromptTokens     int    `gorm:"default:0" json:"prompt_tokens"`
 	CompletionTokens int    `gorm:"default:0" json:"completion_tokens"`
-	ChannelID        int    `gorm:"column:channel_id;index:idx_logs_channel_time,priority:1;default:0" json:"channel"`
-	ElapsedMs        int64  `gorm:"default:0" json:"elapsed_ms"`
-	FirstTokenMs     int64  `gorm:"default:0" json:"first_token_ms"`
-	IsStream         bool   `gorm:"default:false" json:"is_stream"`
-	RequestID        string `gorm:"size:64;default:''" json:"request_id"`
-	IP               string `gorm:"column:ip;size:64;default:''" json:"ip"`
+	// CachedTokens and CacheCreationTokens are the prompt tokens that were
+	// cache reads and cache writes (both inside PromptTokens);
+	// ReasoningTokens are completion tokens spent reasoning (inside
+	// CompletionTokens).
+	CachedTokens        int    `gorm:"not null;default:0" json:"cached_tokens"`
+	CacheCreationTokens int    `gorm:"not null;default:0" json:"cache_creation_tokens"`
+	ReasoningTokens     int    `gorm:"not null;default:0" json:"reasoning_tokens"`
+	ChannelID           int    `gorm:"column:channel_id;index:idx_logs_channel_time,priority:1;default:0" json:"channel"`
+	ElapsedMs           int64  `gorm:"default:0" json:"elapsed_ms"`
+	FirstTokenMs        int64  `gorm:"default:0" json:"first_token_ms"`
+	IsStream            bool   `gorm:"default:false" json:"is_stream"`
+	RequestID           string `gorm:"size:64;default:''" json:"request_id"`
+	IP                  string `gorm:"column:ip;size:64;default:''" json:"ip"`
 }
 
 // The indexes pair each filter the console offers with created_at, so a

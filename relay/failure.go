@@ -74,6 +74,9 @@ func classifyUpstream(e *adaptor.UpstreamError, key string) *failure {
 	switch {
 	case status == http.StatusRequestTimeout:
 		status = http.StatusGatewayTimeout
+	case status == 529:
+		// Anthropic's "overloaded": not a status OpenAI clients know.
+		status = http.StatusServiceUnavailable
 	case status < 500 || status > 599:
 		// A 3xx (redirects are never followed), a 2xx that is not an
 		// answer, or a 4xx the provider calls a server fault.

@@ -3,8 +3,10 @@ package relay
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
+	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/openai"
 )
 
@@ -68,4 +70,64 @@ func TestClassifyTransport(t *testing.T) {
 			t.Fatalf("%+v", f)
 		}
 	})
+}
+
+// Every Class means the same for every provider.
+func TestClassMapsOnceForEveryProvider(t *testing.T) {
+	for _, tt := range []struct {
+		class                    adaptor.Class
+		status                   int
+		retry, disable, penalize bool
+		clientStatus             int
+	}{
+		{adaptor.ClassDeadKey, 401, true, true, true, 502},
+		{adaptor.ClassAuth, 403, true, false, true, 502},
+		{adaptor.ClassRateLimited, 429, true, false, true, 429},
+		{adaptor.ClassRequest, 400, false, false, false, 400},
+		{adaptor.ClassRequest, 200, false, false, false, 400},
+		{adaptor.ClassContentFilter, 400, false, false, false, 400},
+		{adaptor.ClassUnsupported, 404, true, false, false, 501},
+		{adaptor.ClassNotFound, 404, true, false, true, 404},
+		{adaptor.ClassUpstream, 529, true, false, true, 503},
+		{adaptor.ClassUpstream, 503, true, false, true, 503},
+		{adaptor.ClassUpstream, 408, true, false, true, 504},
+		{adaptor.ClassUpstream, 302, true, false, true, 502},
+	} {
+		t.Run(tt.class.String(), func(t *testing.T) {
+			f := classifyUpstream(&adaptor.UpstreamError{Status: tt.status, Class: tt.class, Message: "m"}, "")
+			if f.retry != tt.retry || f.disable != tt.disable || f.penalize != tt.penalize || f.err.Status != tt.clientStatus {
+				t.Fatalf("got retry=%v disable=%v penalize=%v status=%d", f.retry, f.disable, f.penalize, f.err.Status)
+			}
+		})
+	}
+}
+
+// No upstream message carries the channel's key, or anything shaped like
+// a key, to a client, whatever the status.
+func TestUpstreamMessagesAreScrubbedOfKeys(t *testing.T) {
+	key := "sk-live-0123456789abcdefghij"
+	for _, msg := range []string{
+		"Incorrect API key provided: " + key + ".",
+		"Incorrect API key provided: sk-abc***wxyz. You can find your API key at https://platform.openai.com.",
+		"key " + key + " is over its limit",
+		"invalid x-api-key sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+		"API key not valid: AIzaSyA1234567890abcdefghijklmnop",
+		"Authorization: Bearer abc.def.ghi rejected",
+		"token 0123456789abcdef0123456789abcdef0123 expired",
+	} {
+		for _, status := range []int{400, 401, 403, 404, 413, 429, 500, 503} {
+			for _, class := range []adaptor.Class{adaptor.ClassRequest, adaptor.ClassUpstream, adaptor.ClassRateLimited, adaptor.ClassNotFound, adaptor.ClassContentFilter, adaptor.ClassUnsupported} {
+				f := classifyUpstream(&adaptor.UpstreamError{Status: status, Class: class, Message: msg, Code: msg}, key)
+				out := f.err.Message + f.err.Code + f.err.Error()
+				for _, leak := range []string{key, "sk-abc***wxyz", "AbCdEfGhIjKlMnOp", "AIzaSyA123", "abc.def.ghi", "0123456789abcdef0123"} {
+					if strings.Contains(out, leak) {
+						t.Fatalf("status %d class %v leaked %q: %q", status, class, leak, out)
+					}
+				}
+			}
+		}
+	}
+	if got := scrub("The model `gpt-4o` does not exist or you do not have access to it.", key); got != "The model `gpt-4o` does not exist or you do not have access to it." {
+		t.Fatalf("prose was scrubbed: %q", got)
+	}
 }

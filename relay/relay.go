@@ -578,6 +578,9 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: req.Stream,
 		RequestID: c.caller.RequestID, IP: c.caller.IP,
 	}
+	if u := c.usage; u != nil && req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+		log.CachedTokens, log.CacheCreationTokens, log.ReasoningTokens = u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens
+	}
 	if !c.firstToken.IsZero() {
 		log.FirstTokenMs = c.firstToken.Sub(c.start).Milliseconds()
 	}

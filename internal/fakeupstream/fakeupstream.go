@@ -1,8 +1,11 @@
-// Package fakeupstream is a test upstream that speaks OpenAI's wire format
-// exactly: JSON bodies, SSE framing with a final "data: [DONE]", tool-call
-// deltas, the usage chunk when stream_options.include_usage asks for it,
-// and OpenAI's error bodies. Its behaviour (keys, failures, slowness,
-// dropped connections) can be changed while it runs, and it counts calls.
+// Package fakeupstream is a test upstream that speaks a provider's wire
+// format exactly. Start speaks OpenAI's: JSON bodies, SSE framing with a
+// final "data: [DONE]", tool-call deltas, the usage chunk when
+// stream_options.include_usage asks for it, and OpenAI's error bodies.
+// StartAnthropic speaks Anthropic's Messages API (anthropic.go) and
+// StartAzure Azure OpenAI's deployment paths (azure.go). Its behaviour
+// (keys, failures, slowness, dropped connections) can be changed while it
+// runs, and it counts calls.
 package fakeupstream
 
 import (
@@ -51,6 +54,24 @@ type Behavior struct {
 	Reply string
 	// Responses tunes the Responses API (responses.go).
 	Responses ResponsesBehavior
+	// CachedTokens and CacheCreationTokens are the prompt tokens reported
+	// as cache reads and cache writes (OpenAI's cached_tokens; Anthropic's
+	// cache_read_input_tokens and cache_creation_input_tokens).
+	CachedTokens        int
+	CacheCreationTokens int
+	// ReasoningTokens are reported in completion_tokens_details.
+	ReasoningTokens int
+	// StreamErrorAfter sends the provider's in-stream error event after
+	// this many content events (Anthropic's "event: error").
+	StreamErrorAfter int
+	// Thinking adds a thinking block before the answer (Anthropic).
+	Thinking bool
+	// ContentFilter answers as Azure's content filter does.
+	ContentFilter bool
+	// Redirect answers every call with a 307 to this URL.
+	Redirect string
+	// NotJSON answers a whole call with a 200 whose body is not JSON.
+	NotJSON bool
 }
 
 // Server is a running fake upstream.
@@ -58,6 +79,9 @@ type Server struct {
 	*httptest.Server
 	mu       sync.RWMutex
 	behavior Behavior
+	// lastHeader and lastQuery are the last call's headers and query.
+	lastHeader atomic.Value
+	lastQuery  atomic.Value
 
 	calls   atomic.Int64
 	byPath  sync.Map // path → *atomic.Int64
@@ -68,11 +92,33 @@ type Server struct {
 	responses responseStore
 }
 
-// Start runs a fake upstream on a loopback port.
+// Start runs a fake OpenAI upstream on a loopback port.
 func Start(b Behavior) *Server {
 	s := &Server{behavior: b}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// LastHeader is the headers of the last call.
+func (s *Server) LastHeader() http.Header {
+	h, _ := s.lastHeader.Load().(http.Header)
+	return h
+}
+
+// LastQuery is the query string of the last call.
+func (s *Server) LastQuery() string {
+	q, _ := s.lastQuery.Load().(string)
+	return q
+}
+
+// record counts a call and keeps its body, headers and query.
+func (s *Server) record(r *http.Request) []byte {
+	s.count(r.URL.Path)
+	body, _ := io.ReadAll(r.Body)
+	s.lastBody.Store(body)
+	s.lastHeader.Store(r.Header.Clone())
+	s.lastQuery.Store(r.URL.RawQuery)
+	return body
 }
 
 // Set replaces the behaviour for calls that arrive from now on.
@@ -128,11 +174,18 @@ func Error(w http.ResponseWriter, status int, typ, code, msg string) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	b := s.Behavior()
-	s.count(r.URL.Path)
-	body, _ := io.ReadAll(r.Body)
-	s.lastBody.Store(body)
+	body := s.record(r)
+	s.openAI(w, r, b, body, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), r.URL.Path)
+}
+
+// openAI answers an OpenAI call on path, authenticated with key.
+func (s *Server) openAI(w http.ResponseWriter, r *http.Request, b Behavior, body []byte, key, path string) {
+	if b.Redirect != "" {
+		http.Redirect(w, r, b.Redirect, http.StatusTemporaryRedirect)
+		return
+	}
 	if b.Key != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got := key
 		if got != b.Key {
 			masked := got
 			if len(masked) > 8 {
@@ -181,11 +234,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if strings.HasPrefix(r.URL.Path, "/v1/responses") {
+	if b.NotJSON && !stream(req) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "<html>502 Bad Gateway</html>")
+		return
+	}
+	if strings.HasPrefix(path, "/v1/responses") {
 		s.ServeResponses(w, r, b, body)
 		return
 	}
-	switch r.URL.Path {
+	switch path {
 	case "/v1/chat/completions":
 		s.chat(w, r, b, req, false)
 	case "/v1/completions":
@@ -249,17 +307,29 @@ func pieces(reply string, n int) []string {
 	return out
 }
 
+// stream reports whether a JSON request asks for a stream.
+func stream(req map[string]json.RawMessage) bool {
+	var v bool
+	_ = json.Unmarshal(req["stream"], &v)
+	return v
+}
+
 func (s *Server) chat(w http.ResponseWriter, r *http.Request, b Behavior, req map[string]json.RawMessage, legacy bool) {
 	model := str(req["model"])
-	var stream bool
-	_ = json.Unmarshal(req["stream"], &stream)
+	stream := stream(req)
 	var so struct {
 		IncludeUsage bool `json:"include_usage"`
 	}
 	_ = json.Unmarshal(req["stream_options"], &so)
 	_, wantTools := req["tools"]
 	parts := pieces(b.Reply, b.Chunks)
-	usage := map[string]int{"prompt_tokens": b.PromptTokens, "completion_tokens": b.Chunks, "total_tokens": b.PromptTokens + b.Chunks}
+	usage := map[string]any{"prompt_tokens": b.PromptTokens, "completion_tokens": b.Chunks, "total_tokens": b.PromptTokens + b.Chunks}
+	if b.CachedTokens > 0 {
+		usage["prompt_tokens_details"] = map[string]int{"cached_tokens": b.CachedTokens, "audio_tokens": 0}
+	}
+	if b.ReasoningTokens > 0 {
+		usage["completion_tokens_details"] = map[string]int{"reasoning_tokens": b.ReasoningTokens, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+	}
 	id, created := "chatcmpl-fake", time.Now().Unix()
 	object := "chat.completion"
 	if legacy {

@@ -24,18 +24,19 @@ func SetField(obj []byte, key string, val []byte) ([]byte, error) {
 		out = append(out, val...)
 		return append(out, obj[end:]...), nil
 	}
-	// Add the field: after the last member, or as the only one.
-	empty := true
-	for i := closing - 1; i >= 0; i-- {
-		c := obj[i]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			continue
+	// Add the field right after the last member (or the opening brace),
+	// before any space that precedes the closing brace.
+	at := closing
+	for at > 0 {
+		c := obj[at-1]
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
 		}
-		empty = c == '{'
-		break
+		at--
 	}
+	empty := obj[at-1] == '{'
 	out := make([]byte, 0, len(obj)+len(key)+len(val)+4)
-	out = append(out, obj[:closing]...)
+	out = append(out, obj[:at]...)
 	if !empty {
 		out = append(out, ',')
 	}
@@ -43,7 +44,7 @@ func SetField(obj []byte, key string, val []byte) ([]byte, error) {
 	out = append(out, key...)
 	out = append(out, '"', ':')
 	out = append(out, val...)
-	return append(out, obj[closing:]...), nil
+	return append(out, obj[at:]...), nil
 }
 
 // fieldSpan finds the value of top-level field key in obj: its start and
