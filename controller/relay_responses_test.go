@@ -301,6 +301,8 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		defer lacking.Close()
 		down := fakeupstream.Start(fakeupstream.Behavior{FailStatus: 500})
 		defer down.Close()
+		claude := fakeupstream.StartAnthropic(fakeupstream.Behavior{Chunks: 5, CachedTokens: 4, ChunkDelay: time.Millisecond})
+		defer claude.Close()
 		f := newRelayFixture(t, app, 50_000_000, map[string]any{"name": "small", "remain_quota": 60_000})
 		var big tokenReply
 		f.user.Do("POST", "/api/token/", map[string]any{"name": "big", "unlimited_quota": true}).Want(t, 200, true).Decode(t, &big)
@@ -308,6 +310,7 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		f.channel(t, map[string]any{"name": "fast", "type": 1, "base_url": fast.URL, "models": "gpt-4.1-mini"})
 		f.channel(t, map[string]any{"name": "slow", "type": 1, "base_url": slow.URL, "models": "gpt-4.1-mini,slow-model"})
 		f.channel(t, map[string]any{"name": "down", "type": 1, "base_url": down.URL, "models": "broken-model"})
+		f.channel(t, map[string]any{"name": "claude", "type": 14, "base_url": claude.URL, "models": "claude-mix"})
 
 		const calls = 160
 		var wg sync.WaitGroup
@@ -327,7 +330,7 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 				}
 				c := f.client(key)
 				p := respInput("hello")
-				p.Model = []string{"gpt-4.1-mini", "gpt-4.1-mini", "slow-model", "broken-model"}[rng.IntN(4)]
+				p.Model = []string{"gpt-4.1-mini", "gpt-4.1-mini", "slow-model", "broken-model", "claude-mix"}[rng.IntN(5)]
 				if rng.IntN(2) == 0 {
 					p.Tools = weatherTools()
 				}
@@ -550,5 +553,63 @@ func TestResponsesThroughAnAzureChannel(t *testing.T) {
 		}
 		_, err = c.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{})
 		apiError(t, err, 404, "")
+	})
+}
+
+// A call with previous_response_id goes to the channel that keeps that
+// answer, whatever the pick would have been; another user's id is refused.
+func TestResponsesContinueOnTheChannelThatKeepsTheAnswer(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		a := fakeupstream.Start(fakeupstream.Behavior{})
+		defer a.Close()
+		b := fakeupstream.Start(fakeupstream.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"name": "a", "type": 1, "base_url": a.URL, "models": "gpt-4.1-mini"})
+		f.channel(t, map[string]any{"name": "b", "type": 1, "base_url": b.URL, "models": "gpt-4.1-mini"})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		first, err := c.Responses.New(ctx, respInput("Remember: blue."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keeper := a
+		if b.StoredResponses() == 1 {
+			keeper = b
+		}
+		// Each fake refuses an unknown previous_response_id, so a call
+		// picked onto the other channel would fail.
+		prev := first.ID
+		for i := range 8 {
+			p := respInput("And the colour?")
+			p.PreviousResponseID = openai.String(prev)
+			next, err := c.Responses.New(ctx, p)
+			if err != nil {
+				t.Fatalf("continuation %d: %v", i, err)
+			}
+			prev = next.ID
+		}
+		if keeper.StoredResponses() != 9 {
+			t.Fatalf("the keeping channel holds %d answers, want 9", keeper.StoredResponses())
+		}
+		other := newRelayFixture(t, app, 1_000_000, nil)
+		p := respInput("And the colour?")
+		p.PreviousResponseID = openai.String(first.ID)
+		_, err = other.client(other.tok.Key).Responses.New(ctx, p)
+		if e := apiError(t, err, 400, "previous_response_not_found"); e.Param != "previous_response_id" {
+			t.Fatalf("param %q", e.Param)
+		}
+		// Bad ids on the stored routes.
+		long := strings.Repeat("r", 300)
+		if status, body := rawCall(t, "GET", app.URL+"/v1/responses/"+long, "", map[string]string{"Authorization": "Bearer " + f.tok.Key}); status != 400 || !strings.Contains(body, `"param":"response_id"`) {
+			t.Fatalf("long id: %d %s", status, body)
+		}
+		for _, id := range []string{"resp_'%3B%20DROP%20TABLE%20logs%3B--", "%F0%9F%8C%8D", "resp_" + first.ID[5:] + "x"} {
+			for _, m := range []string{"GET", "DELETE"} {
+				if status, body := rawCall(t, m, app.URL+"/v1/responses/"+id, "", map[string]string{"Authorization": "Bearer " + f.tok.Key}); status != 404 || !strings.Contains(body, `"error":{`) {
+					t.Fatalf("%s %s: %d %s", m, id, status, body)
+				}
+			}
+		}
 	})
 }
