@@ -613,3 +613,27 @@ func TestResponsesContinueOnTheChannelThatKeepsTheAnswer(t *testing.T) {
 		}
 	})
 }
+
+// Cached input tokens are billed at CacheRatio, through the one cost
+// function, so the same call costs less when the upstream reports cache
+// reads.
+func TestResponsesBillCachedTokensAtTheCacheRatio(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.Start(fakeupstream.Behavior{PromptTokens: 2000, Chunks: 3})
+		defer up.Close()
+		f := newRelayFixture(t, app, 50_000_000, nil)
+		f.channel(t, map[string]any{"name": "openai", "type": 1, "base_url": up.URL, "models": "gpt-4.1-mini"})
+		c := f.client(f.tok.Key)
+		if _, err := c.Responses.New(context.Background(), respInput("hi")); err != nil {
+			t.Fatal(err)
+		}
+		up.Set(fakeupstream.Behavior{PromptTokens: 2000, Chunks: 3, CachedTokens: 1800})
+		if _, err := c.Responses.New(context.Background(), respInput("hi")); err != nil {
+			t.Fatal(err)
+		}
+		full, cached := lastLog(t, app, f.tok.ID, 1), lastLog(t, app, f.tok.ID, 2)
+		if cached.CachedTokens != 1800 || cached.PromptTokens != 2000 || cached.Quota >= full.Quota || cached.Quota <= 0 {
+			t.Fatalf("full %d quota, cached %d quota (%+v)", full.Quota, cached.Quota, cached)
+		}
+	})
+}
