@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
+	aopt "github.com/anthropics/anthropic-sdk-go/option"
 
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
@@ -215,6 +216,53 @@ func TestCountTokensLocally(t *testing.T) {
 		big := `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"` + strings.Repeat("a", int(app.Cfg.MaxRequestBodyMB)<<20) + `"}]}`
 		if status, got := rawCall(t, "POST", app.URL+"/v1/messages/count_tokens", big, h); status != 413 || !strings.Contains(got, `"request_too_large"`) {
 			t.Fatalf("oversized: %d %.200s", status, got)
+		}
+	})
+}
+
+// An Anthropic channel serving the model counts exactly with its own
+// count_tokens; the client's body goes there as it came, model aside.
+func TestCountTokensExactFromAnAnthropicChannel(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		openaiUp := fakeupstream.Start(fakeupstream.Behavior{})
+		defer openaiUp.Close()
+		up := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-count"})
+		defer up.Close()
+		f := newRelayFixture(t, app, 1_000_000, nil)
+		// The OpenAI channel ranks first but cannot count; the Anthropic one
+		// serves the model under another name.
+		f.channel(t, map[string]any{"name": "openai", "type": 1, "base_url": openaiUp.URL, "models": "claude-sonnet-4-5", "priority": 10})
+		f.channel(t, map[string]any{"name": "claude", "type": 14, "key": "sk-ant-count", "base_url": up.URL, "models": "claude-sonnet-4-5",
+			"model_mapping": `{"claude-sonnet-4-5":"claude-sonnet-4-5-20250929"}`})
+		c := f.anthropic(f.tok.Key)
+		ctx := context.Background()
+
+		p := countParams("claude-sonnet-4-5")
+		p.Tools = []anthropic.MessageCountTokensToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather",
+			InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{"city": map[string]any{"type": "string"}}}}}}
+		n, err := c.Messages.CountTokens(ctx, p, aopt.WithHeader("anthropic-beta", "token-counting-2024-11-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := up.LastBody()
+		if want := fakeupstream.CountTokens(sent); n.InputTokens != int64(want) || want <= 0 {
+			t.Fatalf("count %d, the channel counted %d", n.InputTokens, want)
+		}
+		if !strings.Contains(string(sent), `"model":"claude-sonnet-4-5-20250929"`) || strings.Contains(string(sent), "max_tokens") ||
+			up.CallsTo("/v1/messages/count_tokens") != 1 || up.LastHeader().Get("x-api-key") != "sk-ant-count" ||
+			up.LastHeader().Get("anthropic-beta") != "token-counting-2024-11-01" || openaiUp.Calls() != 0 {
+			t.Fatalf("sent %s headers %v", sent, up.LastHeader())
+		}
+
+		// A channel that fails to count leaves the count to the tokenizer;
+		// the caller still gets an answer.
+		up.Set(fakeupstream.Behavior{Key: "sk-ant-count", FailStatus: 529})
+		m, err := c.Messages.CountTokens(ctx, countParams("claude-sonnet-4-5"))
+		if err != nil || m.InputTokens <= 0 || up.CallsTo("/v1/messages/count_tokens") != 2 {
+			t.Fatalf("fallback: %v %+v", err, m)
+		}
+		if n := countLogs(app, f.tok.ID); n != 0 {
+			t.Fatalf("%d consume logs for counting", n)
 		}
 	})
 }

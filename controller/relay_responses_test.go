@@ -82,7 +82,7 @@ func lastLog(t *testing.T, app *testkit.App, tokenID int, n int) model.Log {
 
 func TestResponsesThroughAnOpenAIChannel(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
-		up := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai", Responses: fakeupstream.ResponsesBehavior{CachedTokens: 6, ReasoningTokens: 2}})
+		up := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai", CachedTokens: 6, ReasoningTokens: 2})
 		defer up.Close()
 		f := newRelayFixture(t, app, 10_000_000, nil)
 		chID := f.channel(t, map[string]any{"name": "openai", "type": 1, "key": "sk-openai", "base_url": up.URL,
@@ -99,7 +99,7 @@ func TestResponsesThroughAnOpenAIChannel(t *testing.T) {
 			t.Fatalf("answer %q usage %+v", resp.OutputText(), resp.Usage)
 		}
 		log := lastLog(t, app, f.tok.ID, 1)
-		if log.ChannelID != chID || log.PromptTokens != 9 || log.CompletionTokens != 5 || log.ModelName != "gpt-4.1-mini" || log.Quota <= 0 {
+		if log.ChannelID != chID || log.PromptTokens != 9 || log.CompletionTokens != 5 || log.CachedTokens != 6 || log.ReasoningTokens != 2 || log.ModelName != "gpt-4.1-mini" || log.Quota <= 0 {
 			t.Fatalf("log %+v", log)
 		}
 
@@ -293,7 +293,7 @@ func TestResponsesRefuseBadInputAndCallers(t *testing.T) {
 // at once, some failing and some abandoned, and checks the ledger's sums.
 func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
-		fast := fakeupstream.Start(fakeupstream.Behavior{Chunks: 6, Responses: fakeupstream.ResponsesBehavior{CachedTokens: 3, ReasoningTokens: 2}})
+		fast := fakeupstream.Start(fakeupstream.Behavior{Chunks: 6, CachedTokens: 3, ReasoningTokens: 2})
 		defer fast.Close()
 		slow := fakeupstream.Start(fakeupstream.Behavior{Chunks: 12, ChunkDelay: 3 * time.Millisecond, NoUsage: true})
 		defer slow.Close()
@@ -301,6 +301,8 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		defer lacking.Close()
 		down := fakeupstream.Start(fakeupstream.Behavior{FailStatus: 500})
 		defer down.Close()
+		claude := fakeupstream.StartAnthropic(fakeupstream.Behavior{Chunks: 5, CachedTokens: 4, ChunkDelay: time.Millisecond})
+		defer claude.Close()
 		f := newRelayFixture(t, app, 50_000_000, map[string]any{"name": "small", "remain_quota": 60_000})
 		var big tokenReply
 		f.user.Do("POST", "/api/token/", map[string]any{"name": "big", "unlimited_quota": true}).Want(t, 200, true).Decode(t, &big)
@@ -308,6 +310,7 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		f.channel(t, map[string]any{"name": "fast", "type": 1, "base_url": fast.URL, "models": "gpt-4.1-mini"})
 		f.channel(t, map[string]any{"name": "slow", "type": 1, "base_url": slow.URL, "models": "gpt-4.1-mini,slow-model"})
 		f.channel(t, map[string]any{"name": "down", "type": 1, "base_url": down.URL, "models": "broken-model"})
+		f.channel(t, map[string]any{"name": "claude", "type": 14, "base_url": claude.URL, "models": "claude-mix"})
 
 		const calls = 160
 		var wg sync.WaitGroup
@@ -327,7 +330,7 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 				}
 				c := f.client(key)
 				p := respInput("hello")
-				p.Model = []string{"gpt-4.1-mini", "gpt-4.1-mini", "slow-model", "broken-model"}[rng.IntN(4)]
+				p.Model = []string{"gpt-4.1-mini", "gpt-4.1-mini", "slow-model", "broken-model", "claude-mix"}[rng.IntN(5)]
 				if rng.IntN(2) == 0 {
 					p.Tools = weatherTools()
 				}
@@ -392,6 +395,245 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		app.Store.LogDB.Model(&model.Log{}).Where("model_name = ?", "broken-model").Count(&failed)
 		if failed != 0 {
 			t.Fatalf("%d consume logs for calls that never succeeded", failed)
+		}
+	})
+}
+
+// An Anthropic channel does not speak Responses: the call goes as a
+// Messages call and the answer comes back as a Response, whole or streamed.
+func TestResponsesThroughAnAnthropicChannel(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-fake", Chunks: 4, CachedTokens: 20, CacheCreationTokens: 5})
+		defer up.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"type": 14, "name": "claude", "key": "sk-ant-fake", "base_url": up.URL, "models": "claude-sonnet-4-5"})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+
+		p := respInput("Say hello")
+		p.Model = "claude-sonnet-4-5"
+		p.Instructions = openai.String("Be brief.")
+		p.MaxOutputTokens = openai.Int(300)
+		resp, err := c.Responses.New(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Anthropic's input_tokens excludes the cache: 9 + 20 read + 5 written.
+		if resp.OutputText() != "Hello from the fake upstream" || resp.Status != "completed" || resp.Model != "claude-sonnet-4-5" ||
+			resp.Usage.InputTokens != 34 || resp.Usage.InputTokensDetails.CachedTokens != 20 || resp.Usage.OutputTokens != 4 {
+			t.Fatalf("answer %q %s usage %+v", resp.OutputText(), resp.Status, resp.Usage)
+		}
+		body := string(up.LastBody())
+		if !strings.Contains(body, `"max_tokens":300`) || !strings.Contains(body, `"system":[{"type":"text","text":"Be brief."}]`) || !strings.Contains(body, `"content":[{"type":"text","text":"Say hello"}]`) {
+			t.Fatalf("converted body %s", body)
+		}
+		if log := lastLog(t, app, f.tok.ID, 1); log.PromptTokens != 34 || log.CachedTokens != 20 || log.CacheCreationTokens != 5 || log.CompletionTokens != 4 {
+			t.Fatalf("log %+v", log)
+		}
+		// The relay keeps no converted answer: nothing to fetch.
+		_, err = c.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{})
+		apiError(t, err, 404, "")
+
+		st := readResponsesStream(t, c, p)
+		want := "response.created response.in_progress response.output_item.added response.content_part.added"
+		if st.text != "Hello from the fake upstream" || !strings.HasPrefix(strings.Join(st.types, " "), want) || st.types[len(st.types)-1] != "response.completed" ||
+			st.final.Usage.InputTokens != 34 || st.final.Usage.OutputTokens != 4 || st.final.OutputText() != st.text {
+			t.Fatalf("stream %+v", st)
+		}
+
+		// Tools both ways: the call comes back as a function_call, its
+		// result goes up as a tool_result.
+		p.Tools = weatherTools()
+		resp, err = c.Responses.New(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := resp.Output[len(resp.Output)-1]
+		if call.Type != "function_call" || call.CallID != "toolu_01Fake" || call.Name != "get_weather" || call.Arguments != `{"city":"Paris"}` {
+			t.Fatalf("call %+v", resp.Output)
+		}
+		if body := string(up.LastBody()); !strings.Contains(body, `"tools":[{"name":"get_weather","description":"Weather in a city","input_schema":`) {
+			t.Fatalf("tools body %s", body)
+		}
+		st = readResponsesStream(t, c, p)
+		if st.call.CallID != "toolu_01Fake" || st.call.Name != "get_weather" || st.args != `{"city": "Paris"}` || st.call.Arguments != st.args {
+			t.Fatalf("streamed call %+v %q", st.call, st.args)
+		}
+		p.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+			responses.ResponseInputItemParamOfMessage("Weather in Paris?", responses.EasyInputMessageRoleUser),
+			responses.ResponseInputItemParamOfFunctionCall(call.Arguments, call.CallID, call.Name),
+			responses.ResponseInputItemParamOfFunctionCallOutput(call.CallID, "sunny"),
+		}}
+		if _, err := c.Responses.New(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		body = string(up.LastBody())
+		if !strings.Contains(body, `"type":"tool_use","id":"toolu_01Fake","name":"get_weather","input":{"city":"Paris"}`) ||
+			!strings.Contains(body, `"type":"tool_result","tool_use_id":"toolu_01Fake","content":[{"type":"text","text":"sunny"}]`) {
+			t.Fatalf("tool round trip body %s", body)
+		}
+
+		// What only a Responses upstream keeps cannot be converted: refused
+		// before anything goes to the Anthropic channel.
+		before := up.Calls()
+		p = respInput("and then?")
+		p.Model, p.PreviousResponseID = "claude-sonnet-4-5", openai.String("resp_earlier")
+		_, err = c.Responses.New(ctx, p)
+		apiError(t, err, 501, "")
+		if up.Calls() != before {
+			t.Fatal("an unconvertible call went upstream")
+		}
+
+		// A failure inside the stream reaches the client as Responses'
+		// error event and response.failed.
+		up.Set(fakeupstream.Behavior{Key: "sk-ant-fake", Chunks: 4, StreamErrorAfter: 2})
+		s := c.Responses.NewStreaming(ctx, respInputFor("claude-sonnet-4-5"))
+		var types []string
+		var failed responses.Response
+		for s.Next() {
+			ev := s.Current()
+			types = append(types, ev.Type)
+			if ev.Type == "response.failed" {
+				failed = ev.Response
+			}
+		}
+		if n := len(types); n < 2 || types[n-2] != "error" || types[n-1] != "response.failed" || failed.Status != "failed" || failed.Error.Message == "" {
+			t.Fatalf("events %v failed %+v err %v", types, failed, s.Err())
+		}
+	})
+}
+
+func respInputFor(model string) responses.ResponseNewParams {
+	p := respInput("Say hello")
+	p.Model = model
+	return p
+}
+
+// Azure serves Responses on its v1 surface: the call goes through with the
+// deployment as the body's model, and its stored answers are reached there.
+func TestResponsesThroughAnAzureChannel(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.StartAzure(fakeupstream.Behavior{Key: "azure-key-0001", Chunks: 3, CachedTokens: 2, ReasoningTokens: 1}, "gpt-41-mini")
+		defer up.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"type": 3, "name": "azure", "key": "azure-key-0001", "base_url": up.URL, "other": "2024-10-21", "models": "gpt-4.1-mini"})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+
+		body := `{"model":"gpt-4.1-mini","input":"hi","x_field":[1]}`
+		status, answer := rawCall(t, "POST", app.URL+"/v1/responses", body, map[string]string{"Authorization": "Bearer " + f.tok.Key})
+		// One API's deployment naming drops the dots; nothing else changes.
+		if status != 200 || string(up.LastBody()) != `{"model":"gpt-41-mini","input":"hi","x_field":[1]}` || up.LastHeader().Get("api-key") != "azure-key-0001" ||
+			up.LastHeader().Get("Authorization") != "" || up.CallsTo("/openai/v1/responses") != 1 {
+			t.Fatalf("%d %s; upstream got %s", status, answer, up.LastBody())
+		}
+		resp, err := c.Responses.New(ctx, respInput("Say hello"))
+		if err != nil || resp.OutputText() != "Hello from the fake upstream" || resp.Usage.OutputTokensDetails.ReasoningTokens != 1 {
+			t.Fatalf("whole: %v %+v", err, resp)
+		}
+		st := readResponsesStream(t, c, respInput("Say hello"))
+		if st.text != "Hello from the fake upstream" || st.final.Usage.InputTokensDetails.CachedTokens != 2 {
+			t.Fatalf("stream %+v", st)
+		}
+		p := respInput("Weather?")
+		p.Tools = weatherTools()
+		st = readResponsesStream(t, c, p)
+		if st.call.Name != "get_weather" || st.args != `{"city": "Paris"}` {
+			t.Fatalf("tool stream %+v", st)
+		}
+		if log := lastLog(t, app, f.tok.ID, 4); log.CachedTokens != 2 || log.ReasoningTokens != 1 || log.PromptTokens != 9 || log.CompletionTokens != 4 {
+			t.Fatalf("log %+v", log)
+		}
+		got, err := c.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{})
+		if err != nil || got.ID != resp.ID || up.CallsTo("/openai/v1/responses/"+resp.ID) != 1 {
+			t.Fatalf("get: %v", err)
+		}
+		if err := c.Responses.Delete(ctx, resp.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{})
+		apiError(t, err, 404, "")
+	})
+}
+
+// A call with previous_response_id goes to the channel that keeps that
+// answer, whatever the pick would have been; another user's id is refused.
+func TestResponsesContinueOnTheChannelThatKeepsTheAnswer(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		a := fakeupstream.Start(fakeupstream.Behavior{})
+		defer a.Close()
+		b := fakeupstream.Start(fakeupstream.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"name": "a", "type": 1, "base_url": a.URL, "models": "gpt-4.1-mini"})
+		f.channel(t, map[string]any{"name": "b", "type": 1, "base_url": b.URL, "models": "gpt-4.1-mini"})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		first, err := c.Responses.New(ctx, respInput("Remember: blue."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keeper := a
+		if b.StoredResponses() == 1 {
+			keeper = b
+		}
+		// Each fake refuses an unknown previous_response_id, so a call
+		// picked onto the other channel would fail.
+		prev := first.ID
+		for i := range 8 {
+			p := respInput("And the colour?")
+			p.PreviousResponseID = openai.String(prev)
+			next, err := c.Responses.New(ctx, p)
+			if err != nil {
+				t.Fatalf("continuation %d: %v", i, err)
+			}
+			prev = next.ID
+		}
+		if keeper.StoredResponses() != 9 {
+			t.Fatalf("the keeping channel holds %d answers, want 9", keeper.StoredResponses())
+		}
+		other := newRelayFixture(t, app, 1_000_000, nil)
+		p := respInput("And the colour?")
+		p.PreviousResponseID = openai.String(first.ID)
+		_, err = other.client(other.tok.Key).Responses.New(ctx, p)
+		if e := apiError(t, err, 400, "previous_response_not_found"); e.Param != "previous_response_id" {
+			t.Fatalf("param %q", e.Param)
+		}
+		// Bad ids on the stored routes.
+		long := strings.Repeat("r", 300)
+		if status, body := rawCall(t, "GET", app.URL+"/v1/responses/"+long, "", map[string]string{"Authorization": "Bearer " + f.tok.Key}); status != 400 || !strings.Contains(body, `"param":"response_id"`) {
+			t.Fatalf("long id: %d %s", status, body)
+		}
+		for _, id := range []string{"resp_'%3B%20DROP%20TABLE%20logs%3B--", "%F0%9F%8C%8D", "resp_" + first.ID[5:] + "x"} {
+			for _, m := range []string{"GET", "DELETE"} {
+				if status, body := rawCall(t, m, app.URL+"/v1/responses/"+id, "", map[string]string{"Authorization": "Bearer " + f.tok.Key}); status != 404 || !strings.Contains(body, `"error":{`) {
+					t.Fatalf("%s %s: %d %s", m, id, status, body)
+				}
+			}
+		}
+	})
+}
+
+// Cached input tokens are billed at CacheRatio, through the one cost
+// function, so the same call costs less when the upstream reports cache
+// reads.
+func TestResponsesBillCachedTokensAtTheCacheRatio(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.Start(fakeupstream.Behavior{PromptTokens: 2000, Chunks: 3})
+		defer up.Close()
+		f := newRelayFixture(t, app, 50_000_000, nil)
+		f.channel(t, map[string]any{"name": "openai", "type": 1, "base_url": up.URL, "models": "gpt-4.1-mini"})
+		c := f.client(f.tok.Key)
+		if _, err := c.Responses.New(context.Background(), respInput("hi")); err != nil {
+			t.Fatal(err)
+		}
+		up.Set(fakeupstream.Behavior{PromptTokens: 2000, Chunks: 3, CachedTokens: 1800})
+		if _, err := c.Responses.New(context.Background(), respInput("hi")); err != nil {
+			t.Fatal(err)
+		}
+		full, cached := lastLog(t, app, f.tok.ID, 1), lastLog(t, app, f.tok.ID, 2)
+		if cached.CachedTokens != 1800 || cached.PromptTokens != 2000 || cached.Quota >= full.Quota || cached.Quota <= 0 {
+			t.Fatalf("full %d quota, cached %d quota (%+v)", full.Quota, cached.Quota, cached)
 		}
 	})
 }

@@ -249,6 +249,11 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		if len(tiers) == 0 {
 			return errs.NotFound("no channel serves model %s to group %s", req.Model, caller.Group).WithCode("model_not_found").WithParam("model")
 		}
+		// A call that continues a kept answer can only be served where
+		// that answer is kept (responses.go).
+		if pinned, err = r.continuing(hr.Context(), c, tiers); err != nil {
+			return err
+		}
 	}
 	c.price = priceOf(snap, req.Model, caller.Group)
 	if err := checkPrice(snap, req.Model); err != nil {

@@ -34,6 +34,38 @@ func (r *Relay) keep(ctx context.Context, c *call) {
 	r.stored.Remember(ctx, c.answerID, StoredOwner{ChannelID: c.channel.ID, UserID: c.caller.UserID})
 }
 
+// continuing is the channel that keeps the answer c's call continues,
+// when the channel still serves the model to the caller's group; nil
+// leaves the pick to the tiers. The call then goes to that channel alone:
+// the kept state is nowhere else. Continuing another user's answer is
+// refused as OpenAI refuses an unknown one: the channel key is shared, so
+// the upstream would continue anyone's conversation.
+func (r *Relay) continuing(ctx context.Context, c *call, tiers []model.Tier) (*model.RelayChannel, error) {
+	k, ok := c.front.(adaptor.Continuer)
+	if !ok {
+		return nil, nil
+	}
+	id := k.Continues(c.req)
+	if id == "" {
+		return nil, nil
+	}
+	owner, ok, err := r.stored.Lookup(ctx, id)
+	if err != nil || !ok {
+		return nil, nil
+	}
+	if owner.UserID != c.caller.UserID {
+		return nil, errs.BadRequest("Previous response with id '%s' not found.", id).WithParam("previous_response_id").WithCode("previous_response_not_found")
+	}
+	for _, t := range tiers {
+		for _, ch := range t.Channels {
+			if ch.ID == owner.ChannelID {
+				return ch, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
 // notStored is OpenAI's answer for an id it does not know, and the
 // relay's for one made by someone else: whether another user's id exists
 // is not told.

@@ -91,7 +91,7 @@ func (s *Server) serveAnthropic(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/v1/messages/count_tokens":
-		writeJSON(w, map[string]int{"input_tokens": max(b.PromptTokens, 9)})
+		s.ServeCountTokens(w, r, body)
 		return
 	case r.URL.Path != "/v1/messages":
 		AnthropicError(w, 404, "not_found_error", "Not Found")

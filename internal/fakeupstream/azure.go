@@ -35,6 +35,10 @@ func azureError(w http.ResponseWriter, status int, code, msg string, inner any) 
 func (s *Server) serveAzure(w http.ResponseWriter, r *http.Request, deployments []string) {
 	b := s.Behavior()
 	body := s.record(r)
+	if v1, ok := strings.CutPrefix(r.URL.Path, "/openai/v1/"); ok && strings.HasPrefix(v1, "responses") {
+		s.azureResponses(w, r, b, body, deployments, "/v1/"+v1)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/openai/deployments/")
 	deployment, op, _ := strings.Cut(rest, "/")
 	if !ok || deployment == "" {

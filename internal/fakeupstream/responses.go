@@ -21,17 +21,15 @@ import (
 
 // ResponsesBehavior is how /v1/responses answers, beside Behavior's
 // shared knobs (Key, FailStatus, Delay, ChunkDelay, Chunks, DropAfter,
-// NoUsage, PromptTokens, Reply). The zero value answers plainly.
+// NoUsage, PromptTokens, Reply, and CachedTokens and ReasoningTokens,
+// reported as input_tokens_details.cached_tokens, part of input_tokens,
+// and output_tokens_details.reasoning_tokens, part of output_tokens; with
+// reasoning tokens the output starts with a reasoning item). The zero
+// value answers plainly.
 type ResponsesBehavior struct {
 	// Unsupported answers every /v1/responses path with 404, as an
 	// OpenAI-compatible vendor that lacks the API does.
 	Unsupported bool
-	// CachedTokens is input_tokens_details.cached_tokens (part of
-	// input_tokens, as OpenAI counts it).
-	CachedTokens int
-	// ReasoningTokens is output_tokens_details.reasoning_tokens (part of
-	// output_tokens); when > 0 the output starts with a reasoning item.
-	ReasoningTokens int
 	// FailMidStream sends, after the first text delta, an "error" event
 	// and then "response.failed", and ends the stream there.
 	FailMidStream bool
@@ -326,7 +324,7 @@ func (a *answer) callItem(status, args string) map[string]any {
 // output is the answer's finished output items.
 func (a *answer) output() []any {
 	var out []any
-	if a.b.Responses.ReasoningTokens > 0 {
+	if a.b.ReasoningTokens > 0 {
 		out = append(out, a.reasoningItem())
 	}
 	if a.tools {
@@ -340,12 +338,12 @@ func (a *answer) output() []any {
 }
 
 func (a *answer) usage() map[string]any {
-	out := len(a.pieces) + a.b.Responses.ReasoningTokens
+	out := len(a.pieces) + a.b.ReasoningTokens
 	return map[string]any{
 		"input_tokens":          a.b.PromptTokens,
-		"input_tokens_details":  map[string]int{"cached_tokens": a.b.Responses.CachedTokens},
+		"input_tokens_details":  map[string]int{"cached_tokens": a.b.CachedTokens},
 		"output_tokens":         out,
-		"output_tokens_details": map[string]int{"reasoning_tokens": a.b.Responses.ReasoningTokens},
+		"output_tokens_details": map[string]int{"reasoning_tokens": a.b.ReasoningTokens},
 		"total_tokens":          a.b.PromptTokens + out,
 	}
 }
@@ -439,7 +437,7 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, b Behavi
 		return
 	}
 	idx := 0
-	if b.Responses.ReasoningTokens > 0 {
+	if b.ReasoningTokens > 0 {
 		if !send("response.output_item.added", map[string]any{"output_index": idx, "item": a.reasoningItem()}) ||
 			!send("response.output_item.done", map[string]any{"output_index": idx, "item": a.reasoningItem()}) {
 			return
@@ -504,4 +502,29 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, b Behavi
 		return
 	}
 	send("response.completed", map[string]any{"response": a.response("completed", true)})
+}
+
+// azureResponses answers Azure's v1 surface, /openai/v1/responses[/{id}]:
+// no api-version, the key in api-key, the deployment as the body's model
+// (404 DeploymentNotFound when deployments are listed and it is not one).
+func (s *Server) azureResponses(w http.ResponseWriter, r *http.Request, b Behavior, body []byte, deployments []string, path string) {
+	if b.Key != "" && r.Header.Get("api-key") != b.Key {
+		azureError(w, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.", nil)
+		return
+	}
+	if r.Method == http.MethodPost && len(deployments) > 0 {
+		var req struct {
+			Model string `json:"model"`
+		}
+		_ = json.Unmarshal(body, &req)
+		found := false
+		for _, d := range deployments {
+			found = found || d == req.Model
+		}
+		if !found {
+			azureError(w, 404, "DeploymentNotFound", "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.", nil)
+			return
+		}
+	}
+	s.openAI(w, r, b, body, r.Header.Get("api-key"), path)
 }

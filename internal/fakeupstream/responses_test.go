@@ -27,7 +27,7 @@ func weatherTool() []responses.ToolUnionParam {
 }
 
 func TestFakeResponsesWholeAnswerStoredAndDeleted(t *testing.T) {
-	s := fakeupstream.Start(fakeupstream.Behavior{Responses: fakeupstream.ResponsesBehavior{CachedTokens: 4, ReasoningTokens: 2}})
+	s := fakeupstream.Start(fakeupstream.Behavior{CachedTokens: 4, ReasoningTokens: 2})
 	defer s.Close()
 	c := client(s)
 	ctx := context.Background()

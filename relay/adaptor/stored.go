@@ -21,3 +21,11 @@ type StoredResponder interface {
 type Keeper interface {
 	Keeps(req *Request) bool
 }
+
+// Continuer is a front whose calls may continue an answer an upstream
+// keeps (Responses' previous_response_id): the engine sends such a call
+// to the channel that keeps it, since no other channel knows it.
+type Continuer interface {
+	// Continues is the id of the kept answer req continues, "" for none.
+	Continues(req *Request) string
+}

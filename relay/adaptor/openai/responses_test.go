@@ -23,7 +23,7 @@ func TestDecoderReadsAnUpstreamStream(t *testing.T) {
 		fin  string
 		err  bool
 	}{
-		{"text with cache and reasoning", fakeupstream.Behavior{Responses: fakeupstream.ResponsesBehavior{CachedTokens: 5, ReasoningTokens: 4}},
+		{"text with cache and reasoning", fakeupstream.Behavior{CachedTokens: 5, ReasoningTokens: 4},
 			`{"model":"m","input":"hi","stream":true}`, "Hello from the fake upstream", "", adaptor.FinishStop, false},
 		{"tool call", fakeupstream.Behavior{}, `{"model":"m","input":"hi","stream":true,"tools":[{"type":"function","name":"get_weather"}]}`,
 			"", `{"city": "Paris"}`, adaptor.FinishToolCalls, false},
@@ -73,7 +73,7 @@ func TestDecoderReadsAnUpstreamStream(t *testing.T) {
 				return
 			}
 			u := d.Usage()
-			if !d.Done() || u == nil || u.PromptTokens != 9 || u.CachedTokens != tc.b.Responses.CachedTokens || u.ReasoningTokens != tc.b.Responses.ReasoningTokens || u.TotalTokens != u.PromptTokens+u.CompletionTokens {
+			if !d.Done() || u == nil || u.PromptTokens != 9 || u.CachedTokens != tc.b.CachedTokens || u.ReasoningTokens != tc.b.ReasoningTokens || u.TotalTokens != u.PromptTokens+u.CompletionTokens {
 				t.Fatalf("done %v usage %+v", d.Done(), u)
 			}
 		})

@@ -63,3 +63,14 @@ func (Front) Keeps(req *adaptor.Request) bool {
 	raw, ok := req.Fields["store"]
 	return !ok || string(raw) != "false"
 }
+
+var _ adaptor.Continuer = Front{}
+
+// Continues implements adaptor.Continuer: previous_response_id.
+func (Front) Continues(req *adaptor.Request) string {
+	var id string
+	if raw, ok := req.Fields["previous_response_id"]; ok {
+		_ = json.Unmarshal(raw, &id)
+	}
+	return id
+}

@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"switchyard/relay/adaptor"
@@ -85,10 +86,21 @@ func (e *Encoder) Raw(ev sse.Event, _ []adaptor.Event) error {
 			return err
 		}
 	}
-	if ev.Name == "" {
-		return e.w.Data(ev.Data)
+	data := ev.Data
+	if bytes.IndexByte(data, '\n') >= 0 {
+		// Data sent over several data: lines joins with newlines; JSON
+		// compacts back onto the one line an event writes.
+		var buf bytes.Buffer
+		if json.Compact(&buf, data) == nil {
+			data = buf.Bytes()
+		} else {
+			data = bytes.ReplaceAll(data, []byte("\n"), []byte(" "))
+		}
 	}
-	return e.w.Named(ev.Name, ev.Data)
+	if ev.Name == "" {
+		return e.w.Data(data)
+	}
+	return e.w.Named(ev.Name, data)
 }
 
 // Event writes one converted neutral event.

@@ -157,6 +157,8 @@ func TestEncoderFailAndPassThrough(t *testing.T) {
 	up := []sse.Event{
 		{Name: "response.created", Data: []byte(`{"type":"response.created","sequence_number":0,"response":{"id":"resp_up"}}`)},
 		{Name: "response.output_text.delta", Data: []byte(`{"type":"response.output_text.delta","sequence_number":1,"delta":"Hi"}`)},
+		// An upstream that spreads one event's JSON over several data lines.
+		{Name: "response.output_text.delta", Data: []byte("{\"type\":\"response.output_text.delta\",\n\"sequence_number\":2,\"delta\":\"!\"}")},
 	}
 	for _, ev := range up {
 		if err := enc.Raw(ev, nil); err != nil {
@@ -170,19 +172,20 @@ func TestEncoderFailAndPassThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	fr := frames(t, rec.Body.Bytes())
-	if len(fr) != 4 || !bytes.Equal(fr[0].Data, up[0].Data) || !bytes.Equal(fr[1].Data, up[1].Data) {
+	if len(fr) != 5 || !bytes.Equal(fr[0].Data, up[0].Data) || !bytes.Equal(fr[1].Data, up[1].Data) ||
+		string(fr[2].Data) != `{"type":"response.output_text.delta","sequence_number":2,"delta":"!"}` {
 		t.Fatalf("passed-through frames changed: %d frames", len(fr))
 	}
 	var e oresp.ResponseErrorEvent
-	if err := json.Unmarshal(fr[2].Data, &e); err != nil || fr[2].Name != "error" || e.SequenceNumber != 2 || e.Code != "server_error" || !strings.Contains(e.Message, "end marker") {
-		t.Fatalf("error event %s %s", fr[2].Name, fr[2].Data)
+	if err := json.Unmarshal(fr[3].Data, &e); err != nil || fr[3].Name != "error" || e.SequenceNumber != 3 || e.Code != "server_error" || !strings.Contains(e.Message, "end marker") {
+		t.Fatalf("error event %s %s", fr[3].Name, fr[3].Data)
 	}
 	var failed oresp.ResponseFailedEvent
-	if err := json.Unmarshal(fr[3].Data, &failed); err != nil || fr[3].Name != "response.failed" || failed.Response.Status != "failed" || failed.Response.Error.Message == "" {
-		t.Fatalf("failed event %s %s", fr[3].Name, fr[3].Data)
+	if err := json.Unmarshal(fr[4].Data, &failed); err != nil || fr[4].Name != "response.failed" || failed.Response.Status != "failed" || failed.Response.Error.Message == "" {
+		t.Fatalf("failed event %s %s", fr[4].Name, fr[4].Data)
 	}
 	// And the decoder reads both failure events as the stream's error.
-	for _, f := range fr[2:] {
+	for _, f := range fr[3:] {
 		if _, err := oa.NewResponsesDecoder().Decode(f, nil); err == nil {
 			t.Fatalf("%s decoded without an error", f.Name)
 		}
