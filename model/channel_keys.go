@@ -264,3 +264,34 @@ func (s *Store) DisableChannelKey(ctx context.Context, id int, key, reason strin
 	}
 	return keyChanged, channelDisabled, nil
 }
+
+// EnableChannelKey clears the dead record of key (plain) of channel id,
+// after it passed a test. It reports whether the key was disabled.
+func (s *Store) EnableChannelKey(ctx context.Context, id int, key string) (bool, error) {
+	changed := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ch Channel
+		if err := tx.First(&ch, id).Error; err != nil {
+			return err
+		}
+		dead := ch.disabledKeys()
+		fp := KeyFingerprint(key)
+		if _, ok := dead[fp]; !ok {
+			return nil
+		}
+		delete(dead, fp)
+		raw, _ := json.Marshal(dead)
+		changed = true
+		return tx.Model(&Channel{}).Where("id = ?", id).Update("key_status", string(raw)).Error
+	})
+	if err != nil {
+		if notFound(err) {
+			return false, ErrChannelNotFound
+		}
+		return false, errs.Internal(err)
+	}
+	if changed {
+		s.channelsChanged(ctx)
+	}
+	return changed, nil
+}

@@ -41,7 +41,8 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	ad := adaptorFor(ch)
-	hreq, err := ad.NewRequest(ctx, ch.WithKey(ch.LiveKey()), req)
+	key := ch.LiveKey()
+	hreq, err := ad.NewRequest(ctx, ch.WithKey(key), req)
 	if err != nil {
 		return 0, errs.Internal(err)
 	}
@@ -75,7 +76,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		}
 		return elapsed, errs.New(http.StatusBadGateway, errs.KindUpstream, "the channel answered in %.2fs, slower than the %.2fs threshold", elapsed.Seconds(), threshold.Seconds())
 	}
-	r.restore(ch)
+	r.restore(ctx, ch, key)
 	if ch.Status == model.ChannelAutoDisabled && snap.Bool("AutomaticEnableChannelEnabled") {
 		if changed, err := r.store.SetChannelStatus(context.WithoutCancel(ctx), id, model.ChannelEnabled); err == nil && changed {
 			slog.Info("channel enabled again after a passing test", "channel_id", id)
