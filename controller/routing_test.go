@@ -290,9 +290,12 @@ func TestFailingChannelIsDemotedNotDisabled(t *testing.T) {
 		// It fails its test after the cool-down (401): demoted still, and
 		// not disabled although automatic disabling is on.
 		testkit.Eventually(t, 10*time.Second, "the demoted channel is tested", func() bool { return flaky.Calls() > 2 })
-		var view channelReply
+		var view struct {
+			channelReply
+			Demoted bool `json:"demoted"`
+		}
 		f.root.Do("GET", "/api/channel/"+strconv.Itoa(id), nil).Want(t, 200, true).Decode(t, &view)
-		if view.Status != model.ChannelEnabled || !app.Store.Channels.ByID(id).Health.Demoted() {
+		if view.Status != model.ChannelEnabled || !view.Demoted || !app.Store.Channels.ByID(id).Health.Demoted() {
 			t.Fatalf("after a failed test: status %d, demoted %v", view.Status, app.Store.Channels.ByID(id).Health.Demoted())
 		}
 		// Healthy again: the next test passes and it leads its tier again.
