@@ -392,6 +392,16 @@ func TestLimitFieldsBadInput(t *testing.T) {
 			t.Fatalf("a user set their own limits: %+v", self.Limits)
 		}
 		app.Anon(t).Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "rpm_limit": 1}).Want(t, 401, false)
+		admin := app.NewUser(t, model.RoleAdmin)
+		var limited model.User
+		admin.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "rpm_limit": 30, "max_parallel_requests": 4}).Want(t, 200, true).Decode(t, &limited)
+		if limited.RPMLimit != 30 || limited.MaxParallelRequests != 4 {
+			t.Fatalf("admin's limits not saved: %+v", limited.Limits)
+		}
+		admin.Do("PUT", "/api/user/", map[string]any{"id": 1, "rpm_limit": 1}).Want(t, 403, false)
+		// Another user's token stays out of reach, limits or not.
+		other := app.NewUser(t, model.RoleCommon)
+		other.Do("PUT", "/api/token/", map[string]any{"id": tok.ID, "rpm_limit": 1}).Want(t, 404, false)
 		root.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "max_parallel_requests": -1}).WantFail(t, 400, "max_parallel_requests")
 		root.Do("PUT", "/api/user/", map[string]any{"id": user.UserID, "tpm_limit": "1' OR 1=1"}).Want(t, 400, false)
 		var created model.User

@@ -429,6 +429,9 @@ func (t *benchTargets) checkLedger(b *testing.B, relayed int64) {
 	b.ReportMetric(float64(logs), "consume-logs")
 }
 
+// benchLimits are the token limits of the limits-c64 runs: high enough
+// never to refuse. BENCH_NO_LIMITS=1 drops them, so the run compares two
+// identical apps and shows the noise floor of the machine.
 var benchLimits = map[string]any{"rpm_limit": int64(1e11), "tpm_limit": int64(1e12)}
 
 func init() {

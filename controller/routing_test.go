@@ -125,7 +125,8 @@ func TestMultiKeyChannelDisablesOneDeadKey(t *testing.T) {
 }
 
 // TestMultiKeyChannelWithEveryKeyDeadIsDisabled: the last live key going
-// takes the channel with it.
+// takes the channel with it; a passing test brings back the key it tested
+// (and, with AutomaticEnableChannelEnabled, the channel).
 func TestMultiKeyChannelWithEveryKeyDeadIsDisabled(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		up := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-the-only-good-key-1"})
@@ -143,6 +144,28 @@ func TestMultiKeyChannelWithEveryKeyDeadIsDisabled(t *testing.T) {
 			var ch channelReply
 			f.root.Do("GET", "/api/channel/"+strconv.Itoa(out[0].ID), nil).Want(t, 200, true).Decode(t, &ch)
 			return ch.Status == model.ChannelAutoDisabled
+		})
+		// The provider takes the first key back.
+		up.Set(fakeupstream.Behavior{Key: "sk-dead-one-0000001"})
+		f.option(t, "AutomaticEnableChannelEnabled", "true")
+		r := f.root.Do("GET", "/api/channel/test/"+strconv.Itoa(out[0].ID), nil)
+		if !r.Success {
+			t.Fatalf("channel test: %s", r.Raw)
+		}
+		var view struct {
+			Status int             `json:"status"`
+			Keys   []model.KeyView `json:"keys"`
+		}
+		testkit.Eventually(t, 5*time.Second, "the tested key and the channel are back", func() bool {
+			f.root.Do("GET", "/api/channel/"+strconv.Itoa(out[0].ID), nil).Want(t, 200, true).Decode(t, &view)
+			return view.Status == model.ChannelEnabled && len(view.Keys) == 2 && view.Keys[0].Status == model.ChannelEnabled
+		})
+		if view.Keys[1].Status != model.ChannelAutoDisabled {
+			t.Fatalf("an untested key came back: %+v", view.Keys)
+		}
+		testkit.Eventually(t, 5*time.Second, "the channel serves with its live key", func() bool {
+			_, err := f.client(f.tok.Key).Chat.Completions.New(context.Background(), chat("gpt-4o-mini"))
+			return err == nil
 		})
 	})
 }
@@ -267,9 +290,12 @@ func TestFailingChannelIsDemotedNotDisabled(t *testing.T) {
 		// It fails its test after the cool-down (401): demoted still, and
 		// not disabled although automatic disabling is on.
 		testkit.Eventually(t, 10*time.Second, "the demoted channel is tested", func() bool { return flaky.Calls() > 2 })
-		var view channelReply
+		var view struct {
+			channelReply
+			Demoted bool `json:"demoted"`
+		}
 		f.root.Do("GET", "/api/channel/"+strconv.Itoa(id), nil).Want(t, 200, true).Decode(t, &view)
-		if view.Status != model.ChannelEnabled || !app.Store.Channels.ByID(id).Health.Demoted() {
+		if view.Status != model.ChannelEnabled || !view.Demoted || !app.Store.Channels.ByID(id).Health.Demoted() {
 			t.Fatalf("after a failed test: status %d, demoted %v", view.Status, app.Store.Channels.ByID(id).Health.Demoted())
 		}
 		// Healthy again: the next test passes and it leads its tier again.

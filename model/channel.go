@@ -218,6 +218,9 @@ type ChannelView struct {
 	Inflight int64 `json:"inflight"`
 	// Keys lists a multi-key channel's keys, masked, with their state.
 	Keys []KeyView `json:"keys,omitempty"`
+	// Demoted is set while the channel serves below every tier on this
+	// node (ChannelDemoteEnabled).
+	Demoted bool `json:"demoted"`
 }
 
 // View masks the key of ch and adds its live figures.
@@ -231,6 +234,7 @@ func (s *Store) View(ch *Channel) ChannelView {
 	}
 	if s.Channels != nil {
 		v.Inflight = s.Channels.Health(ch.ID).Inflight()
+		v.Demoted = s.Channels.Health(ch.ID).Demoted()
 	}
 	return v
 }

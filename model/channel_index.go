@@ -82,6 +82,8 @@ type ChannelHealth struct {
 	// bring it back.
 	demoted     atomic.Bool
 	demoteUntil atomic.Int64 // unix nanoseconds
+	// keyTurn is a multi-key channel's polling turn.
+	keyTurn atomic.Uint64
 }
 
 // Demote puts the channel below every tier, for at least d. It reports
@@ -188,6 +190,8 @@ type ChannelIndex struct {
 
 	// Sticky is the sticky-routing memory of this node.
 	Sticky StickyRoutes
+	// keyMu serialises this node's writes of key_status (channel_keys.go).
+	keyMu sync.Mutex
 }
 
 func init() {
@@ -269,7 +273,8 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			continue
 		}
 		mapping, _ := ch.Mapping()
-		keys := newKeySet(key, &ch.ChannelRouting)
+		health := x.Health(ch.ID)
+		keys := newKeySet(key, &ch.ChannelRouting, &health.keyTurn)
 		if len(keys.Keys) > 0 {
 			key = keys.Keys[0]
 		}
@@ -277,7 +282,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, Keys: keys, BaseURL: ch.EffectiveBaseURL(),
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
-			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Other: ch.Other, Health: x.Health(ch.ID),
+			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"switchyard/common/crypto"
 	"switchyard/common/errs"
@@ -120,16 +121,17 @@ func keyViews(plain string, r *ChannelRouting) []KeyView {
 }
 
 // KeySet is the live state of a channel's keys on this node: which are
-// dead, and the turn for polling. It belongs to one RelayChannel build.
+// dead, and the turn for polling. It belongs to one RelayChannel build;
+// the turn is the channel's health's, so a reload does not restart it.
 type KeySet struct {
 	Mode string
 	Keys []string
 	dead []atomic.Bool
-	next atomic.Uint64
+	next *atomic.Uint64
 }
 
-func newKeySet(plain string, r *ChannelRouting) *KeySet {
-	ks := &KeySet{Mode: r.MultiKeyMode, Keys: SplitKeys(plain, r.MultiKeyMode)}
+func newKeySet(plain string, r *ChannelRouting, turn *atomic.Uint64) *KeySet {
+	ks := &KeySet{Mode: r.MultiKeyMode, Keys: SplitKeys(plain, r.MultiKeyMode), next: turn}
 	ks.dead = make([]atomic.Bool, len(ks.Keys))
 	if r.MultiKeyMode != KeyModeSingle {
 		dead := r.disabledKeys()
@@ -197,14 +199,28 @@ func (ks *KeySet) Pick(intn func(int) int) int {
 	return live[intn(len(live))]
 }
 
+// lockChannel reads the channel row FOR UPDATE where the database has it.
+// Two keys of one channel dying at once must not lose one record (found on
+// MariaDB, where both transactions read the old key_status): on this node
+// ChannelIndex.keyMu serialises the writes, across nodes this row lock
+// does on MySQL and PostgreSQL (SQLite has one writer process).
+func (s *Store) lockChannel(tx *gorm.DB) *gorm.DB {
+	if s.Dialect == SQLite {
+		return tx
+	}
+	return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+}
+
 // DisableChannelKey records that key (plain) of multi-key channel id is
 // dead. When no key is left alive the channel is disabled automatically
 // too. It reports whether the key was newly disabled and whether the
 // channel was.
 func (s *Store) DisableChannelKey(ctx context.Context, id int, key, reason string) (keyChanged, channelDisabled bool, err error) {
+	s.Channels.keyMu.Lock()
+	defer s.Channels.keyMu.Unlock()
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ch Channel
-		if err := tx.First(&ch, id).Error; err != nil {
+		if err := s.lockChannel(tx).First(&ch, id).Error; err != nil {
 			return err
 		}
 		plain, err := s.Sealer.Open(ch.Key)
@@ -263,4 +279,37 @@ func (s *Store) DisableChannelKey(ctx context.Context, id int, key, reason strin
 		s.channelsChanged(ctx)
 	}
 	return keyChanged, channelDisabled, nil
+}
+
+// EnableChannelKey clears the dead record of key (plain) of channel id,
+// after it passed a test. It reports whether the key was disabled.
+func (s *Store) EnableChannelKey(ctx context.Context, id int, key string) (bool, error) {
+	s.Channels.keyMu.Lock()
+	defer s.Channels.keyMu.Unlock()
+	changed := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ch Channel
+		if err := s.lockChannel(tx).First(&ch, id).Error; err != nil {
+			return err
+		}
+		dead := ch.disabledKeys()
+		fp := KeyFingerprint(key)
+		if _, ok := dead[fp]; !ok {
+			return nil
+		}
+		delete(dead, fp)
+		raw, _ := json.Marshal(dead)
+		changed = true
+		return tx.Model(&Channel{}).Where("id = ?", id).Update("key_status", string(raw)).Error
+	})
+	if err != nil {
+		if notFound(err) {
+			return false, ErrChannelNotFound
+		}
+		return false, errs.Internal(err)
+	}
+	if changed {
+		s.channelsChanged(ctx)
+	}
+	return changed, nil
 }

@@ -107,9 +107,18 @@ func (r *Relay) retestAfter(id int, d time.Duration) {
 	})
 }
 
-// restore ends a demotion after a passing test.
-func (r *Relay) restore(ch *model.RelayChannel) {
+// restore ends a demotion after a passing test of key i, and brings that
+// key back if it had been disabled (a multi-key channel whose every key
+// was disabled is tested with its first).
+func (r *Relay) restore(ctx context.Context, ch *model.RelayChannel, i int) {
 	if ch.Health.Restore() {
 		slog.Info("demoted channel back after a passing test", "channel_id", ch.ID)
+	}
+	if ch.Keys.Multi() && ch.Keys.Dead(i) {
+		if ok, err := r.store.EnableChannelKey(context.WithoutCancel(ctx), ch.ID, ch.Keys.Keys[i]); err != nil {
+			slog.Error("enabling a key after a passing test failed", "channel_id", ch.ID, "key_index", i, "err", err)
+		} else if ok {
+			slog.Info("channel key enabled again after a passing test", "channel_id", ch.ID, "key_index", i)
+		}
 	}
 }

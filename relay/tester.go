@@ -48,7 +48,8 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	if ad == nil {
 		return 0, errs.BadRequest("channel %d has a type this relay does not serve", id)
 	}
-	up := upstreamOf(ch.WithKey(ch.LiveKey()))
+	key := ch.LiveKey()
+	up := upstreamOf(ch.WithKey(key))
 	hreq, err := ad.NewRequest(ctx, up, req)
 	if err != nil {
 		var ue *adaptor.UpstreamError
@@ -90,7 +91,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		}
 		return elapsed, errs.New(http.StatusBadGateway, errs.KindUpstream, "the channel answered in %.2fs, slower than the %.2fs threshold", elapsed.Seconds(), threshold.Seconds())
 	}
-	r.restore(ch)
+	r.restore(ctx, ch, key)
 	if ch.Status == model.ChannelAutoDisabled && snap.Bool("AutomaticEnableChannelEnabled") {
 		if changed, err := r.store.SetChannelStatus(context.WithoutCancel(ctx), id, model.ChannelEnabled); err == nil && changed {
 			slog.Info("channel enabled again after a passing test", "channel_id", id)
