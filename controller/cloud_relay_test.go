@@ -175,3 +175,36 @@ func TestCloudChannelHealthAsOpenAIs(t *testing.T) {
 		}
 	})
 }
+
+// TestCloudSecretsHidden: a Bedrock secret and a Vertex service account
+// key in a channel's config are credentials like its key: the API hides
+// them, and an edit that sends them back hidden keeps them.
+func TestCloudSecretsHidden(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSECRET", "the-secret", "us-east-1", fakebedrock.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		id := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "-", "base_url": b.URL, "models": "amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDSECRET", "sk": "the-secret", "region": "us-east-1"})})
+		var got channelReply
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/%d", id), nil).Want(t, 200, true)
+		r.Decode(t, &got)
+		if strings.Contains(string(r.Raw), "the-secret") || !strings.Contains(got.Config, `"sk":"(hidden)"`) || !strings.Contains(got.Config, "AKIDSECRET") {
+			t.Fatalf("config shown: %s", r.Raw)
+		}
+		if list := f.root.Do("GET", "/api/channel/?p=0", nil); strings.Contains(string(list.Raw), "the-secret") {
+			t.Fatalf("the list shows the secret: %s", list.Raw)
+		}
+		// An edit that sends the hidden config back keeps the secret.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": id, "type": 33, "name": "bedrock renamed", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": got.Config}).Want(t, 200, true)
+		if _, err := f.client(f.tok.Key).Chat.Completions.New(context.Background(), chat("amazon.nova-lite-v1:0")); err != nil {
+			t.Fatalf("after an edit with the hidden secret: %v", err)
+		}
+		// A new secret replaces it.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": id, "type": 33, "name": "bedrock", "base_url": b.URL, "models": "amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDSECRET", "sk": "a-wrong-secret", "region": "us-east-1"})}).Want(t, 200, true)
+		if _, err := f.client(f.tok.Key).Chat.Completions.New(context.Background(), chat("amazon.nova-lite-v1:0")); err == nil {
+			t.Fatal("a replaced (wrong) secret still signed correctly")
+		}
+	})
+}
