@@ -36,7 +36,15 @@ func init() {
 		// UnknownModelRatio prices models missing from ModelRatio (One API
 		// charges 30 for them, which makes a forgotten price obvious).
 		"UnknownModelRatio": {Kind: OptFloat, Default: "30", Min: 0},
+		// CacheRatio prices cached prompt tokens (cache reads) against the
+		// model's prompt price, per model as ModelRatio is; a model it
+		// does not name uses DefaultCacheRatio.
+		"CacheRatio": {Kind: OptJSON, Default: mustJSON(defaultCacheRatio), Check: checkRatioMap},
+		// CacheCreationRatio prices prompt tokens written to a cache
+		// (Anthropic's five-minute cache writes cost 1.25 times input).
+		"CacheCreationRatio": {Kind: OptFloat, Default: "1.25", Min: 0},
 	})
+	deriveOption("CacheRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("CacheRatio")) })
 	deriveOption("ModelRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("ModelRatio")) })
 	deriveOption("CompletionRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("CompletionRatio")) })
 }
@@ -74,8 +82,41 @@ var defaultModelRatio = map[string]float64{
 	"claude-3-5-sonnet-20240620": 1.5,
 	"claude-3-5-sonnet-20241022": 1.5,
 	"claude-3-opus-20240229":     7.5,
+	"claude-3-5-haiku":           0.4,
+	"claude-3-7-sonnet":          1.5,
+	"claude-sonnet-4-0":          1.5,
+	"claude-sonnet-4-5":          1.5,
+	"claude-opus-4-1":            7.5,
+	"o3":                         1,
+	"o4-mini":                    0.55,
+	"gpt-5":                      0.625,
+	"deepseek-chat":              0.14,
+	"deepseek-reasoner":          0.14,
 	"gemini-1.5-pro":             0.625,
 	"gemini-1.5-flash":           0.0375,
+}
+
+// DefaultCacheRatio prices cache reads of models CacheRatio does not name:
+// a tenth of the prompt price, as Anthropic, DeepSeek and OpenAI's newest
+// models charge.
+const DefaultCacheRatio = 0.1
+
+// defaultCacheRatio is cached input price / input price from each
+// provider's published prices.
+var defaultCacheRatio = map[string]float64{
+	"gpt-4o":       0.5,
+	"gpt-4o-mini":  0.5,
+	"gpt-4.1":      0.25,
+	"gpt-4.1-mini": 0.25,
+	"gpt-4.1-nano": 0.25,
+	"o1":           0.5,
+	"o1-mini":      0.5,
+	"o3-mini":      0.5,
+	"o3":           0.25,
+	"o4-mini":      0.25,
+	"gpt-5":        0.1,
+	"claude":       0.1,
+	"deepseek":     0.1,
 }
 
 // defaultCompletionRatio: completion price / prompt price.
@@ -98,6 +139,16 @@ var defaultCompletionRatio = map[string]float64{
 	"claude-3-5-sonnet-20240620": 5,
 	"claude-3-5-sonnet-20241022": 5,
 	"claude-3-opus-20240229":     5,
+	"claude-3-5-haiku":           5,
+	"claude-3-7-sonnet":          5,
+	"claude-sonnet-4-0":          5,
+	"claude-sonnet-4-5":          5,
+	"claude-opus-4-1":            5,
+	"o3":                         4,
+	"o4-mini":                    4,
+	"gpt-5":                      8,
+	"deepseek-chat":              1.5,
+	"deepseek-reasoner":          1.5,
 	"gemini-1.5-pro":             4,
 	"gemini-1.5-flash":           4,
 }
@@ -135,6 +186,21 @@ func CompletionRatioOf(snap *OptionSnapshot, model string) float64 {
 	}
 	return 1
 }
+
+// CacheRatioOf is the price of model's cache reads against its prompt
+// price: CacheRatio's entry for it (or its longest prefix), else
+// DefaultCacheRatio.
+func CacheRatioOf(snap *OptionSnapshot, model string) float64 {
+	m, _ := snap.Derived("CacheRatio").(map[string]float64)
+	if r, ok := lookupRatio(m, model); ok {
+		return r
+	}
+	return DefaultCacheRatio
+}
+
+// CacheCreationRatio is the price of cache writes against the prompt
+// price.
+func CacheCreationRatio(snap *OptionSnapshot) float64 { return snap.Float("CacheCreationRatio") }
 
 func lookupRatio(m map[string]float64, model string) (float64, bool) {
 	if r, ok := m[model]; ok {

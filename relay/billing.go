@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"sync"
 
 	"switchyard/common/errs"
@@ -13,16 +14,23 @@ import (
 
 // Price is what one call of a model costs a group, in One API's terms: a
 // token at ModelRatio 1 costs 1 quota ($0.002 / 1K tokens at the default
-// QuotaPerUnit of 500000 per dollar).
+// QuotaPerUnit of 500000 per dollar). Completion prices completion tokens
+// against prompt tokens; Cache and CacheCreation price prompt tokens that
+// were cache reads and cache writes.
 type Price struct {
-	Model      float64
-	Completion float64
-	Group      float64
+	Model         float64
+	Completion    float64
+	Group         float64
+	Cache         float64
+	CacheCreation float64
 }
 
 func priceOf(snap *model.OptionSnapshot, modelName, group string) Price {
 	mr, _ := model.ModelRatioOf(snap, modelName)
-	return Price{Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: model.GroupRatio(snap, group)}
+	return Price{
+		Model: mr, Completion: model.CompletionRatioOf(snap, modelName), Group: model.GroupRatio(snap, group),
+		Cache: model.CacheRatioOf(snap, modelName), CacheCreation: model.CacheCreationRatio(snap),
+	}
 }
 
 // unpriced is the refusal of a model without a price when
@@ -54,15 +62,91 @@ func checkPrice(snap *model.OptionSnapshot, modelName string) error {
 	return nil
 }
 
-// Quota is (prompt + completion × CompletionRatio) × ModelRatio ×
-// GroupRatio, rounded up; a priced call never costs less than 1.
-func (p Price) Quota(prompt, completion int) int64 {
-	ratio := p.Model * p.Group
-	q := int64(math.Ceil((float64(prompt) + float64(completion)*p.Completion) * ratio))
-	if ratio > 0 && q <= 0 {
-		q = 1
+// ratioScale is the fixed point of ratios in Cost: a millionth.
+const ratioScale = 1_000_000
+
+// scaled is r in millionths, rounded, saturating; NaN and negatives are 0.
+func scaled(r float64) uint64 {
+	if !(r > 0) {
+		return 0
 	}
-	return q
+	if r >= float64(math.MaxUint64)/ratioScale {
+		return math.MaxUint64
+	}
+	return uint64(math.Round(r * ratioScale))
+}
+
+func tokens(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return uint64(n)
+}
+
+func satMul(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
+}
+
+func satAdd(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+// Cost is what usage costs at p, in quota: (uncached prompt + cache reads
+// × Cache + cache writes × CacheCreation + completion × Completion) ×
+// Model × Group, rounded up; a priced call never costs less than 1. It is
+// computed in integers (ratios in millionths, 128-bit products) and
+// saturates at math.MaxInt64, so no figure a client or an upstream sends
+// can wrap it negative. This is the one place a call is priced.
+func (p Price) Cost(u adaptor.Usage) int64 {
+	cached, created := tokens(u.CachedTokens), tokens(u.CacheCreationTokens)
+	prompt := tokens(u.PromptTokens)
+	uncached := uint64(0)
+	if prompt > cached+created && cached+created >= cached {
+		uncached = prompt - cached - created
+	}
+	w := satMul(uncached, ratioScale)
+	w = satAdd(w, satMul(cached, scaled(p.Cache)))
+	w = satAdd(w, satMul(created, scaled(p.CacheCreation)))
+	w = satAdd(w, satMul(tokens(u.CompletionTokens), scaled(p.Completion)))
+	mg := scaled(p.Model * p.Group)
+	if mg == 0 {
+		return 0
+	}
+	if w == math.MaxUint64 {
+		// The weighted tokens alone overflowed: the cost is beyond any
+		// balance.
+		return math.MaxInt64
+	}
+	// w × mg / ratioScale², rounded up, in 128 bits.
+	const d = ratioScale * ratioScale
+	hi, lo := bits.Mul64(w, mg)
+	if hi >= d {
+		return math.MaxInt64
+	}
+	q, rem := bits.Div64(hi, lo, d)
+	if rem > 0 {
+		q++
+	}
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	if q == 0 {
+		return 1
+	}
+	return int64(q)
+}
+
+// Quota prices prompt and completion tokens without cache detail.
+func (p Price) Quota(prompt, completion int) int64 {
+	return p.Cost(adaptor.Usage{PromptTokens: prompt, CompletionTokens: completion})
 }
 
 // imageQuota prices n images: an image costs ModelRatio × 1000 tokens at
@@ -89,12 +173,15 @@ func (p Price) imageQuota(modelName, size, quality string, n int) int64 {
 			f = 2
 		}
 	}
-	return int64(math.Ceil(p.Model * p.Group * 1000 * f * float64(n)))
+	// As tokens at completion ratio 1: 1000 × f × n, priced by Cost.
+	return Price{Model: p.Model, Group: p.Group}.Cost(adaptor.Usage{PromptTokens: int(math.Ceil(1000 * f * float64(n)))})
 }
 
 // estimate is the quota reserved before a call goes upstream: the prompt
 // counted locally plus the completion budget (max_tokens, else the
-// PreConsumedQuota option read as tokens), priced.
+// PreConsumedQuota option read as tokens), priced. A huge max_tokens
+// saturates: the reservation then takes the whole balance, which serves
+// one such call at a time instead of wrapping to a negative hold.
 func (p Price) estimate(req *adaptor.Request, prompt int, preConsumed int) int64 {
 	budget := req.MaxTokens
 	if budget <= 0 {

@@ -573,7 +573,11 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 		}
 		cost = c.price.Quota(prompt, completion)
 	default:
-		cost = c.price.Quota(prompt, completion)
+		u := adaptor.Usage{PromptTokens: prompt, CompletionTokens: completion}
+		if c.usage != nil {
+			u.CachedTokens, u.CacheCreationTokens = c.usage.CachedTokens, c.usage.CacheCreationTokens
+		}
+		cost = c.price.Cost(u)
 	}
 	log := &model.Log{
 		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
