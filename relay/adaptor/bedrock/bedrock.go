@@ -126,11 +126,7 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(up.BaseURL, "/")
-	if base == "" {
-		base = "https://bedrock-runtime." + region + ".amazonaws.com"
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(endpoint(up.BaseURL, region))
 	if err != nil {
 		return nil, fmt.Errorf("bedrock base URL: %w", err)
 	}
@@ -163,6 +159,17 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 		return nil, fmt.Errorf("bedrock: sign: %w", err)
 	}
 	return hr, nil
+}
+
+// endpoint is the channel's base URL, or its region's runtime endpoint
+// when the base is empty or AWS's own (the registry's default names
+// us-east-1; the config's region decides).
+func endpoint(base, region string) string {
+	base = strings.TrimRight(base, "/")
+	if u, err := url.Parse(base); base == "" || err == nil && strings.HasPrefix(u.Host, "bedrock-runtime.") && strings.HasSuffix(u.Host, ".amazonaws.com") {
+		return "https://bedrock-runtime." + region + ".amazonaws.com"
+	}
+	return base
 }
 
 // escapeSegment escapes a path segment as the AWS SDK's httpbinding does:

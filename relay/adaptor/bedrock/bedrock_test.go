@@ -280,3 +280,16 @@ func TestInvokeClaude(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointFollowsRegion(t *testing.T) {
+	cases := []struct{ base, region, want string }{
+		{"", "eu-west-1", "https://bedrock-runtime.eu-west-1.amazonaws.com"},
+		{"https://bedrock-runtime.us-east-1.amazonaws.com", "ap-northeast-1", "https://bedrock-runtime.ap-northeast-1.amazonaws.com"},
+		{"https://bedrock-proxy.example.com/", "us-east-1", "https://bedrock-proxy.example.com"},
+	}
+	for _, c := range cases {
+		if got := endpoint(c.base, c.region); got != c.want {
+			t.Errorf("%q in %s: %s, want %s", c.base, c.region, got, c.want)
+		}
+	}
+}
