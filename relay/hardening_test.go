@@ -3,7 +3,9 @@ package relay
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go"
 
@@ -78,6 +80,52 @@ func TestUnreadableAnswerFailsOverUnbilled(t *testing.T) {
 			only.settledAll()
 			if _, _, logs, _ := only.ledger.snapshot(); len(logs) != 0 {
 				t.Fatal("an unreadable answer was billed")
+			}
+		})
+	}
+}
+
+// A stream that stalls past STREAM_IDLE_TIMEOUT ends with an error event
+// in the client's own format, the upstream call is cancelled, and the
+// client is billed for what arrived.
+func TestStalledStreamEndsWithAnErrorEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		up   *fakeupstream.Server
+		typ  int
+		run  func(h *harness) error
+	}{
+		{"openai client, openai channel", fakeupstream.Start(fakeupstream.Behavior{Chunks: 5, ChunkDelay: time.Minute}), 8, func(h *harness) error {
+			s := h.client().Chat.Completions.NewStreaming(context.Background(), chatParams("m"))
+			for s.Next() {
+			}
+			return s.Err()
+		}},
+		{"anthropic client, anthropic channel", fakeupstream.StartAnthropic(fakeupstream.Behavior{Chunks: 5, ChunkDelay: time.Minute}), 14, func(h *harness) error {
+			s := h.anthropicClient().Messages.NewStreaming(context.Background(), messageParams("m"))
+			for s.Next() {
+			}
+			return s.Err()
+		}},
+		{"anthropic client, openai channel", fakeupstream.Start(fakeupstream.Behavior{Chunks: 5, ChunkDelay: time.Minute}), 8, func(h *harness) error {
+			s := h.anthropicClient().Messages.NewStreaming(context.Background(), messageParams("m"))
+			for s.Next() {
+			}
+			return s.Err()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer tc.up.Close()
+			h := newHarness(t, config.Config{StreamIdleTimeout: time.Second})
+			h.addChannel(model.Channel{Type: tc.typ, Name: "stalls", BaseURL: tc.up.URL, Models: "m"})
+			err := tc.run(h)
+			if err == nil || !strings.Contains(err.Error(), "sent nothing") {
+				t.Fatalf("stream error %v", err)
+			}
+			waitFor(t, "the upstream call cancelled", func() bool { return tc.up.Cancelled() == 1 })
+			h.settledAll()
+			if _, _, logs, _ := h.ledger.snapshot(); len(logs) != 1 || logs[0].Quota == 0 {
+				t.Fatalf("logs %+v", logs)
 			}
 		})
 	}

@@ -40,6 +40,9 @@ type Relay struct {
 	ledger  Ledger
 	client  *http.Client
 	timeout time.Duration
+	// idle ends a stream whose upstream sent nothing for this long; 0 is
+	// no bound.
+	idle    time.Duration
 	metrics *Metrics
 	tok     *Tokenizer
 	// intn draws the weighted pick; tests may replace it.
@@ -71,6 +74,7 @@ func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Re
 		ledger:  ledger,
 		client:  &http.Client{Transport: tr, CheckRedirect: noRedirects},
 		timeout: cfg.RelayTimeout,
+		idle:    cfg.StreamIdleTimeout,
 		metrics: NewMetrics(reg, store, ledger),
 		tok:     &Tokenizer{},
 		intn:    rand.IntN,
@@ -244,11 +248,11 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	var estimate int64
 	switch mode {
 	case adaptor.ModeImages:
-		estimate = c.price.imageQuota(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
+		estimate = c.price.Image(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
 	case adaptor.ModeSpeech:
 		estimate = c.price.Quota(req.SpeechChars, 0)
 	default:
-		estimate = c.price.estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
+		estimate = c.price.Estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	}
 	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
 	if err != nil {
@@ -406,7 +410,7 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	native := adaptor.Native(ad, req.Format)
 	switch {
 	case req.Stream && (isEventStream(resp) || isFrameStream(ad)):
-		return r.stream(ctx, w, c, ad, resp, native)
+		return r.stream(ctx, actx, cancel, w, c, ad, resp, native)
 	case req.Mode == adaptor.ModeSpeech && native:
 		return r.passBinary(ctx, w, c, resp)
 	default:
@@ -562,7 +566,7 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	var cost int64
 	switch req.Mode {
 	case adaptor.ModeImages:
-		cost = c.price.imageQuota(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
+		cost = c.price.Image(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
 		prompt, completion = 0, 0
 	case adaptor.ModeSpeech:
 		prompt, completion = req.SpeechChars, 0

@@ -3,11 +3,13 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
 
+	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
 )
@@ -27,7 +29,17 @@ type nextResult struct {
 // keep-alive when the upstream thinks for longer than
 // StreamKeepAliveSeconds: until then a failure can still go to another
 // channel.
-func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
+//
+// An upstream that sends nothing for STREAM_IDLE_TIMEOUT is cut: actx is
+// cancelled with errStreamIdle, which ends the body read. Before any byte
+// reached the client that is a failed attempt; after, the client gets an
+// error event in its own format and is billed for what arrived.
+func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
+	if r.idle > 0 {
+		idle := time.AfterFunc(r.idle, func() { cancel(errStreamIdle) })
+		defer idle.Stop()
+		resp.Body = &idleBody{ReadCloser: resp.Body, t: idle, d: r.idle}
+	}
 	var rd adaptor.Frames
 	if fr, ok := ad.(adaptor.FrameReader); ok {
 		rd = fr.NewFrameReader(resp.Body)
@@ -94,6 +106,18 @@ func (r *Relay) stream(ctx context.Context, w http.ResponseWriter, c *call, ad a
 		return nil
 	case errors.Is(err, errClientLeft) || ctx.Err() != nil:
 		return clientGone()
+	case errors.Is(context.Cause(actx), errStreamIdle):
+		f := &failure{err: &errs.Error{Status: http.StatusGatewayTimeout, Kind: errs.KindUpstream, Code: "upstream_idle",
+			Message: fmt.Sprintf("the upstream sent nothing for %v", r.idle)}, retry: true, penalize: true}
+		if !sw.Started() {
+			c.served = false
+			return f
+		}
+		c.wrote = true
+		if werr := enc.Fail(f.err); werr != nil {
+			return clientGone()
+		}
+		return f
 	case errors.As(err, &ue):
 		// The upstream reported a failure inside its stream.
 		f := classifyUpstream(ue, c.channelKey())
@@ -135,6 +159,25 @@ func appendEventText(b []byte, evs []adaptor.Event) []byte {
 }
 
 var errClientLeft = errors.New("client left")
+
+// errStreamIdle cancels an attempt whose stream stalled past
+// STREAM_IDLE_TIMEOUT.
+var errStreamIdle = errors.New("upstream stream idle past STREAM_IDLE_TIMEOUT")
+
+// idleBody re-arms the idle timer whenever the upstream sends bytes.
+type idleBody struct {
+	io.ReadCloser
+	t *time.Timer
+	d time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.t.Reset(b.d)
+	}
+	return n, err
+}
 
 // firstEvent waits for the upstream's first event, sending keep-alive
 // comments every interval meanwhile. A client that leaves cancels the

@@ -69,6 +69,9 @@ type Config struct {
 	// RelayTimeout bounds one upstream attempt up to its response headers
 	// (RELAY_TIMEOUT, seconds). Zero means no bound beyond the client's own.
 	RelayTimeout time.Duration
+	// StreamIdleTimeout ends a stream whose upstream sent nothing for this
+	// long (STREAM_IDLE_TIMEOUT, seconds; default 120; zero turns it off).
+	StreamIdleTimeout time.Duration
 	// MaxRequestBodyMB caps request bodies (MAX_REQUEST_BODY_MB).
 	MaxRequestBodyMB int
 	// MetricsEnabled serves Prometheus metrics at /metrics (METRICS_ENABLED).
@@ -183,6 +186,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.GlobalWebRateLimit = intVar("GLOBAL_WEB_RATE_LIMIT", env("GLOBAL_WEB_RATE_LIMIT", "240"), 0)
 	c.CriticalRateLimit = intVar("CRITICAL_RATE_LIMIT", env("CRITICAL_RATE_LIMIT", "20"), 0)
 	c.RelayTimeout = time.Duration(intVar("RELAY_TIMEOUT", env("RELAY_TIMEOUT", "0"), 0)) * time.Second
+	c.StreamIdleTimeout = time.Duration(intVar("STREAM_IDLE_TIMEOUT", env("STREAM_IDLE_TIMEOUT", "120"), 0)) * time.Second
 	c.MaxRequestBodyMB = intVar("MAX_REQUEST_BODY_MB", env("MAX_REQUEST_BODY_MB", "32"), 1)
 	c.MetricsEnabled = boolVar("METRICS_ENABLED", env("METRICS_ENABLED", "false"))
 	c.TurnstileVerifyURL = env("TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify")

@@ -1,4 +1,4 @@
-package relay
+package pricing
 
 import (
 	"math"
@@ -34,15 +34,15 @@ func TestQuota(t *testing.T) {
 func TestEstimateUsesMaxTokensElsePreConsumed(t *testing.T) {
 	p := Price{Model: 1, Completion: 2, Group: 1}
 	chat := &adaptor.Request{Mode: adaptor.ModeChat, MaxTokens: 100}
-	if got := p.estimate(chat, 10, 500); got != 10+200 {
+	if got := p.Estimate(chat, 10, 500); got != 10+200 {
 		t.Fatalf("with max_tokens: %d", got)
 	}
 	chat.MaxTokens = 0
-	if got := p.estimate(chat, 10, 500); got != 10+1000 {
+	if got := p.Estimate(chat, 10, 500); got != 10+1000 {
 		t.Fatalf("without max_tokens: %d", got)
 	}
 	emb := &adaptor.Request{Mode: adaptor.ModeEmbeddings}
-	if got := p.estimate(emb, 10, 500); got != 10 {
+	if got := p.Estimate(emb, 10, 500); got != 10 {
 		t.Fatalf("embeddings have no completion: %d", got)
 	}
 }
@@ -59,7 +59,7 @@ func TestImageQuota(t *testing.T) {
 		{"1024x1024", "hd", 2, 80000},
 		{"1024x1792", "hd", 1, 60000},
 	} {
-		if got := p.imageQuota("dall-e-3", tt.size, tt.quality, tt.n); got != tt.want {
+		if got := p.Image("dall-e-3", tt.size, tt.quality, tt.n); got != tt.want {
 			t.Fatalf("%s %s ×%d: %d want %d", tt.size, tt.quality, tt.n, got, tt.want)
 		}
 	}
@@ -120,7 +120,7 @@ func TestCostMatchesPublishedPrices(t *testing.T) {
 func TestEstimateSaturatesHugeMaxTokens(t *testing.T) {
 	p := Price{Model: 0.075, Completion: 4, Group: 1}
 	for _, n := range []int{math.MaxInt, math.MaxInt / 2, 1 << 62, math.MaxInt32} {
-		if got := p.estimate(&adaptor.Request{Mode: adaptor.ModeChat, MaxTokens: n}, 10, 500); got <= 0 {
+		if got := p.Estimate(&adaptor.Request{Mode: adaptor.ModeChat, MaxTokens: n}, 10, 500); got <= 0 {
 			t.Fatalf("max_tokens %d estimated %d", n, got)
 		}
 	}
