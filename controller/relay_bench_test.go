@@ -42,11 +42,21 @@ type benchTargets struct {
 	userID  int
 	served  int64
 	servedM sync.Mutex
+	// anthropic targets speak Anthropic's Messages API end to end: the
+	// client calls /v1/messages of an Anthropic channel (pass-through).
+	anthropic bool
 }
 
 func newBenchTargets(b *testing.B, behavior fakeupstream.Behavior) *benchTargets {
+	return newBenchTargetsOf(b, behavior, false)
+}
+
+func newBenchTargetsOf(b *testing.B, behavior fakeupstream.Behavior, anthropic bool) *benchTargets {
 	b.Helper()
 	up := fakeupstream.Start(behavior)
+	if anthropic {
+		up = fakeupstream.StartAnthropic(behavior)
+	}
 	b.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
 	proxy := httptest.NewServer(&httputil.ReverseProxy{
@@ -58,7 +68,7 @@ func newBenchTargets(b *testing.B, behavior fakeupstream.Behavior) *benchTargets
 	})
 	b.Cleanup(proxy.Close)
 	app := testkit.Start(b, "sqlite", map[string]string{"BCRYPT_COST": "4"})
-	t := &benchTargets{app: app, up: up, proxy: proxy, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 4096}}}
+	t := &benchTargets{app: app, up: up, proxy: proxy, anthropic: anthropic, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 4096}}}
 	root := app.Root(b)
 	user := app.NewUser(b, model.RoleCommon)
 	t.userID = user.UserID
@@ -66,7 +76,11 @@ func newBenchTargets(b *testing.B, behavior fakeupstream.Behavior) *benchTargets
 	var tok tokenReply
 	user.Do("POST", "/api/token/", map[string]any{"name": "bench", "unlimited_quota": true}).Want(b, 200, true).Decode(b, &tok)
 	t.key = tok.Key
-	root.Do("POST", "/api/channel/", map[string]any{"type": 8, "key": "sk-upstream", "base_url": up.URL, "models": "gpt-4o-mini"}).Want(b, 200, true)
+	typ := 8
+	if anthropic {
+		typ = 14
+	}
+	root.Do("POST", "/api/channel/", map[string]any{"type": typ, "key": "sk-upstream", "base_url": up.URL, "models": "gpt-4o-mini"}).Want(b, 200, true)
 	return t
 }
 
@@ -75,12 +89,22 @@ func (t *benchTargets) urls() map[string]string {
 }
 
 var benchBody = []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one short sentence."}]}`)
+var benchMessagesBody = []byte(`{"model":"gpt-4o-mini","max_tokens":256,"messages":[{"role":"user","content":"Say hello in one short sentence."}]}`)
 var benchStreamBody = []byte(`{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count to sixty-four."}]}`)
 
 func (t *benchTargets) call(tb testing.TB, base string, body []byte) {
-	req, _ := http.NewRequest("POST", base+"/v1/chat/completions", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+t.key)
+	path := "/v1/chat/completions"
+	if t.anthropic {
+		path, body = "/v1/messages", benchMessagesBody
+	}
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if t.anthropic {
+		req.Header.Set("x-api-key", t.key)
+		req.Header.Set("anthropic-version", "2023-06-01")
+	} else {
+		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
@@ -135,8 +159,18 @@ func pct(d []time.Duration, p float64) time.Duration {
 // BenchmarkRelay measures the relay against the upstream called directly
 // and against a bare reverse proxy.
 func BenchmarkRelay(b *testing.B) {
-	b.Run("latency-c1", func(b *testing.B) {
-		t := newBenchTargets(b, fakeupstream.Behavior{})
+	for _, format := range []string{"", "-anthropic"} {
+		benchLatencyAndThroughput(b, format)
+	}
+	benchStreamAndMemory(b)
+}
+
+// benchLatencyAndThroughput measures whole answers: OpenAI's chat client
+// on an OpenAI channel, or with format "-anthropic" an Anthropic Messages
+// client on an Anthropic channel. Both are pass-through.
+func benchLatencyAndThroughput(b *testing.B, format string) {
+	b.Run("latency-c1"+format, func(b *testing.B) {
+		t := newBenchTargetsOf(b, fakeupstream.Behavior{}, format != "")
 		lat := map[string][]time.Duration{}
 		order := []string{"direct", "proxy", "relay"}
 		urls := t.urls()
@@ -172,8 +206,8 @@ func BenchmarkRelay(b *testing.B) {
 	})
 
 	for _, name := range []string{"direct", "proxy", "relay"} {
-		b.Run("throughput-c64-"+name, func(b *testing.B) {
-			t := newBenchTargets(b, fakeupstream.Behavior{})
+		b.Run("throughput-c64"+format+"-"+name, func(b *testing.B) {
+			t := newBenchTargetsOf(b, fakeupstream.Behavior{}, format != "")
 			base := t.urls()[name]
 			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
 			b.ReportAllocs()
@@ -190,7 +224,9 @@ func BenchmarkRelay(b *testing.B) {
 			}
 		})
 	}
+}
 
+func benchStreamAndMemory(b *testing.B) {
 	b.Run("stream-64-chunks", func(b *testing.B) {
 		t := newBenchTargets(b, fakeupstream.Behavior{Chunks: 64, ChunkDelay: time.Millisecond})
 		urls := t.urls()

@@ -13,7 +13,6 @@ import (
 	"switchyard/common/errs"
 	"switchyard/model"
 	"switchyard/relay/adaptor"
-	"switchyard/relay/adaptor/openai"
 )
 
 // testTimeout bounds one channel test.
@@ -194,11 +193,11 @@ func (r *Relay) UpdateBalance(ctx context.Context, id int) (float64, error) {
 	if err != nil {
 		var ue *adaptor.UpstreamError
 		switch {
-		case errors.Is(err, openai.ErrNoBalance):
+		case errors.Is(err, adaptor.ErrNoBalance):
 			return 0, ErrNoBalance
 		case errors.As(err, &ue):
 			return 0, classifyUpstream(ue, up.Key).err
-		case errors.Is(err, openai.ErrBadBalance):
+		case errors.Is(err, adaptor.ErrBadBalance):
 			return 0, errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
 		case ctx.Err() == nil && errors.Is(err, io.ErrUnexpectedEOF):
 			return 0, streamCut(err).err

@@ -74,3 +74,34 @@ func TestSlowOrDeadChannelIsDisabledByItsTest(t *testing.T) {
 		}
 	}
 }
+
+// A channel test speaks each channel's own format: it is built in neutral
+// terms and every adaptor writes it its way.
+func TestChannelTestsSpeakEachFormat(t *testing.T) {
+	claude := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-k"})
+	defer claude.Close()
+	azure := fakeupstream.StartAzure(fakeupstream.Behavior{Key: "az-k"}, "gpt-4o", "text-embedding-3-small")
+	defer azure.Close()
+	h := newHarness(t, config.Config{})
+	ctx := context.Background()
+	c := h.addChannel(model.Channel{Type: 14, Name: "claude", Key: "sk-ant-k", BaseURL: claude.URL, Models: "claude-sonnet-4-5"})
+	if _, err := h.relay.TestChannel(ctx, c, ""); err != nil {
+		t.Fatal(err)
+	}
+	if b := string(claude.LastBody()); b != `{"model":"claude-sonnet-4-5","max_tokens":1,"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}` {
+		t.Fatalf("anthropic test body %s", b)
+	}
+	a := h.addChannel(model.Channel{Type: 3, Name: "azure", Key: "az-k", BaseURL: azure.URL, Models: "gpt-4o,text-embedding-3-small"})
+	for _, m := range []string{"gpt-4o", "text-embedding-3-small"} {
+		if _, err := h.relay.TestChannel(ctx, a, m); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+	}
+	if azure.CallsTo("/openai/deployments/text-embedding-3-small/embeddings") != 1 {
+		t.Fatal("the embedding test missed its deployment")
+	}
+	// Balances: an Anthropic channel has none to read.
+	if _, err := h.relay.UpdateBalance(ctx, c); err != ErrNoBalance {
+		t.Fatalf("anthropic balance: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package adaptor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -517,10 +518,18 @@ type FrameReader interface {
 }
 
 // Balancer is an adaptor that can read a key's remaining balance, in US
-// dollars. client never follows redirects.
+// dollars. client never follows redirects. A non-2xx reply comes back as
+// a classified *UpstreamError.
 type Balancer interface {
 	Balance(ctx context.Context, client *http.Client, up *Upstream) (float64, error)
 }
+
+// ErrNoBalance is a Balancer's answer for an upstream (a vendor row) that
+// exposes no balance.
+var ErrNoBalance = errors.New("this channel's provider does not expose a balance")
+
+// ErrBadBalance means a balance reply was not the JSON expected.
+var ErrBadBalance = errors.New("the upstream's balance reply is not JSON this relay understands")
 
 // Counter is an adaptor with an exact token-counting endpoint
 // (Anthropic's count_tokens).

@@ -50,19 +50,30 @@
 //
 // Streams: the engine calls the decoder on every upstream frame, also when
 // passing through, because the decoder meters the call (usage, text for a
-// local count). Pass-through hands the frame to StreamEncoder.Raw with the
-// events it decoded to; otherwise the events go to StreamEncoder.Event.
-// The encoder owns its format's end of stream (Finish) and its in-stream
-// error event (Fail); the engine only says when.
+// local count). Pass-through hands the frame to StreamEncoder.Raw together
+// with the events it decoded to (so the OpenAI front can drop the usage
+// chunk the adaptor asked for on a client's behalf without parsing it
+// again); otherwise the events go to StreamEncoder.Event. The encoder owns
+// its format's end of stream (Finish) and its in-stream error event
+// (Fail); the engine only says when. A stream is whole when the decoder
+// says Done (OpenAI's [DONE], or a finish reason followed by usage from
+// vendors that omit it; Anthropic's message_stop); anything else is cut,
+// and a cut after bytes went out aborts the client connection.
 //
 // # Adding a front
 //
-// A front is a value implementing Front. The router mounts it on a route:
+// A front is a value implementing Front. The router mounts it on a route
+// with controller.Relay.Handler, under the route's error style:
 //
-//	v1.POST("/messages", rh.Serve(anthropicfront.Front{}, adaptor.ModeChat))
+//	r.POST("/v1/responses", middleware.Style(errs.StyleOpenAI), ..., rh.Handler(responses.Front{}, adaptor.ModeChat))
 //
-// and the route's error style (errs.SetStyle) decides how errors returned
-// before any byte went out are rendered. Nothing in the engine changes.
+// Errors returned before any byte went out are *errs.Error values that the
+// route's style renders (SEAM.md's Front.ErrorStyle is this middleware, not
+// a method: the adaptor package imports neither gin nor errs). In-stream
+// errors are the encoder's Fail. Nothing in the engine changes. A front may
+// add a Mode (the engine switches on Mode only for billing units: images,
+// speech, audio) and, for an OpenAI-compatible upstream that speaks its
+// format natively, the OpenAI adaptor implements Speaker for it.
 //
 // # Adding an adaptor
 //
@@ -75,6 +86,16 @@
 // once for every provider (relay/failure.go). Optional abilities are small
 // interfaces found by type assertion: Speaker, Balancer, Counter,
 // FrameReader.
+//
+// Classes refine SEAM.md's list with ClassAuth (a refused credential that
+// may pass, such as a 403 for a region: retried and penalised, never
+// disabled) and ClassNotFound (a model or path the channel does not know:
+// retried and penalised). ClassUnsupported is also what NewRequest returns
+// for a mode or format the adaptor cannot convert; the engine then tries
+// the next channel without a cooldown and answers 501 when none serves.
+// A stream decoder returns an *UpstreamError for an error the provider
+// sends inside its stream: before any byte reached the client the engine
+// fails over, after it the encoder's Fail writes it in the client's shape.
 //
 // # Usage and billing
 //

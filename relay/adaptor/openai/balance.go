@@ -3,7 +3,6 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,12 +12,6 @@ import (
 	"switchyard/common/channeltype"
 	"switchyard/relay/adaptor"
 )
-
-// ErrNoBalance means the vendor exposes no balance to read.
-var ErrNoBalance = errors.New("this channel's provider does not expose a balance")
-
-// ErrBadBalance means the balance reply was not JSON of the expected shape.
-var ErrBadBalance = errors.New("the upstream's balance reply is not JSON this relay understands")
 
 // Balance implements adaptor.Balancer for the vendor's balance style:
 // OpenAI's legacy billing endpoints (which OpenAI-style proxies still
@@ -66,7 +59,7 @@ func (Adaptor) Balance(ctx context.Context, client *http.Client, up *adaptor.Ups
 		_, _ = fmt.Sscan(v.Data.TotalBalance, &bal)
 		return bal, nil
 	}
-	return 0, ErrNoBalance
+	return 0, adaptor.ErrNoBalance
 }
 
 // openAIBalance is the hard limit minus this month's usage.
@@ -110,7 +103,7 @@ func getJSON(ctx context.Context, client *http.Client, up *adaptor.Upstream, url
 		return Adaptor{}.ParseError(resp.StatusCode, resp.Header, body)
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
-		return ErrBadBalance
+		return adaptor.ErrBadBalance
 	}
 	return nil
 }
