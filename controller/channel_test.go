@@ -169,7 +169,7 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 			{map[string]any{"type": 99, "key": "k", "models": "m"}, "not supported"},
 			{map[string]any{"type": 8, "key": "k", "models": "m"}, "needs a base_url"},
 			{map[string]any{"type": 3, "key": "k", "models": "m"}, "needs a base_url"},
-			{map[string]any{"type": 24, "key": "k", "models": "m"}, "not supported"},
+			{map[string]any{"type": 34, "key": "k", "models": "m"}, "not supported"},
 			{map[string]any{"type": 8, "key": "k", "models": "m", "base_url": "ftp://x"}, "http or https"},
 			{map[string]any{"type": 1, "key": "k", "models": " , "}, "at least one model"},
 			{map[string]any{"type": 1, "key": "k", "models": "m", "model_mapping": "[1]"}, "model_mapping"},

@@ -92,7 +92,8 @@ func TestVertexChannelServesGeminiAndClaude(t *testing.T) {
 }
 
 // TestBedrockChannelServesClaudeAndOthers: a Bedrock channel (type 33)
-// signs with the config's ak/sk/region and serves Claude and Nova.
+// signs with the config's ak/sk/region and serves Claude (InvokeModel)
+// and Nova (Converse).
 func TestBedrockChannelServesClaudeAndOthers(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		b := fakebedrock.Start("AKIDSWITCHYARD", "bedrock-secret", "us-west-2", fakebedrock.Behavior{})
@@ -102,16 +103,18 @@ func TestBedrockChannelServesClaudeAndOthers(t *testing.T) {
 			"models": "claude-3-5-haiku-20241022,amazon.nova-lite-v1:0",
 			"config": configJSON(t, map[string]string{"ak": "AKIDSWITCHYARD", "sk": "bedrock-secret", "region": "us-west-2"})})
 		c := f.client(f.tok.Key)
-		checkChat(t, c, "claude-3-5-haiku-20241022", "Hello from fake Bedrock")
+		checkChat(t, c, "claude-3-5-haiku-20241022", "Hello from fake Claude")
 		checkChat(t, c, "amazon.nova-lite-v1:0", "Hello from fake Bedrock")
-		if b.CallsTo("converse-stream") != 4 || b.CallsTo("converse") != 6 {
-			t.Fatalf("calls: %d converse, %d converse-stream", b.CallsTo("converse"), b.CallsTo("converse-stream"))
+		// Claude through InvokeModel, Nova through Converse.
+		if b.CallsTo("invoke") != 3 || b.CallsTo("invoke-with-response-stream") != 2 || b.CallsTo("converse") != 3 || b.CallsTo("converse-stream") != 2 {
+			t.Fatalf("calls: %d invoke, %d invoke stream, %d converse, %d converse-stream",
+				b.CallsTo("invoke"), b.CallsTo("invoke-with-response-stream"), b.CallsTo("converse"), b.CallsTo("converse-stream"))
 		}
 		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d", bID), nil); !tr.Success {
 			t.Fatalf("channel test: %s", tr.Raw)
 		}
-		if b.CallsTo("converse") != 7 {
-			t.Fatal("the channel test did not go through Converse")
+		if b.CallsTo("invoke") != 4 {
+			t.Fatal("the channel test of Claude did not go through InvokeModel")
 		}
 		if !strings.Contains(b.Last().Path, "claude-3-5-haiku-20241022-v1%3A0") {
 			t.Fatalf("model id path %s", b.Last().Path)
@@ -167,8 +170,41 @@ func TestCloudChannelHealthAsOpenAIs(t *testing.T) {
 		if channelStatus(app, limV) != model.ChannelEnabled || channelStatus(app, limB) != model.ChannelEnabled {
 			t.Fatal("a rate-limited channel was disabled")
 		}
-		if limitedV.CallsTo("generateContent") != 1 || limitedB.CallsTo("converse") != 1 {
+		if limitedV.CallsTo("generateContent") != 1 || limitedB.CallsTo("invoke") != 1 {
 			t.Fatal("the rate-limited channels were not tried")
+		}
+	})
+}
+
+// TestCloudSecretsHidden: a Bedrock secret and a Vertex service account
+// key in a channel's config are credentials like its key: the API hides
+// them, and an edit that sends them back hidden keeps them.
+func TestCloudSecretsHidden(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSECRET", "the-secret", "us-east-1", fakebedrock.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		id := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "-", "base_url": b.URL, "models": "amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDSECRET", "sk": "the-secret", "region": "us-east-1"})})
+		var got channelReply
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/%d", id), nil).Want(t, 200, true)
+		r.Decode(t, &got)
+		if strings.Contains(string(r.Raw), "the-secret") || !strings.Contains(got.Config, `"sk":"(hidden)"`) || !strings.Contains(got.Config, "AKIDSECRET") {
+			t.Fatalf("config shown: %s", r.Raw)
+		}
+		if list := f.root.Do("GET", "/api/channel/?p=0", nil); strings.Contains(string(list.Raw), "the-secret") {
+			t.Fatalf("the list shows the secret: %s", list.Raw)
+		}
+		// An edit that sends the hidden config back keeps the secret.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": id, "type": 33, "name": "bedrock renamed", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": got.Config}).Want(t, 200, true)
+		if _, err := f.client(f.tok.Key).Chat.Completions.New(context.Background(), chat("amazon.nova-lite-v1:0")); err != nil {
+			t.Fatalf("after an edit with the hidden secret: %v", err)
+		}
+		// A new secret replaces it.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": id, "type": 33, "name": "bedrock", "base_url": b.URL, "models": "amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDSECRET", "sk": "a-wrong-secret", "region": "us-east-1"})}).Want(t, 200, true)
+		if _, err := f.client(f.tok.Key).Chat.Completions.New(context.Background(), chat("amazon.nova-lite-v1:0")); err == nil {
+			t.Fatal("a replaced (wrong) secret still signed correctly")
 		}
 	})
 }

@@ -199,3 +199,40 @@ func TestGeminiFrontErrorsInGooglesShape(t *testing.T) {
 		}
 	})
 }
+
+// TestGeminiFrontConvertsForAnthropicChannels: conversions compose: a
+// Gemini client's function call round trip through a Claude channel.
+func TestGeminiFrontConvertsForAnthropicChannels(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		an := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-good"})
+		defer an.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"name": "claude", "type": 14, "key": "sk-ant-good", "base_url": an.URL, "models": "claude-3-5-haiku-20241022"})
+		c := genaiClient(t, app, f.tok.Key)
+		ctx := context.Background()
+		const m = "claude-3-5-haiku-20241022"
+		resp, err := c.Models.GenerateContent(ctx, m, genai.Text("Weather in Paris?"), &genai.GenerateContentConfig{Tools: genaiTools})
+		if err != nil || len(resp.FunctionCalls()) != 1 || resp.FunctionCalls()[0].Name != "get_weather" {
+			t.Fatalf("function call: %v %+v", err, resp)
+		}
+		history := append(genai.Text("Weather in Paris?"), resp.Candidates[0].Content,
+			genai.NewContentFromFunctionResponse("get_weather", map[string]any{"temp_c": 21}, genai.RoleUser))
+		resp, err = c.Models.GenerateContent(ctx, m, history, &genai.GenerateContentConfig{Tools: genaiTools})
+		if err != nil || resp.Text() != "Hello from the fake upstream" {
+			t.Fatalf("after the function response: %v %+v", err, resp)
+		}
+		if body := string(an.LastBody()); !strings.Contains(body, `"tool_result"`) || !strings.Contains(body, `"tool_use_id"`) {
+			t.Fatalf("the function response did not become a tool_result: %s", body)
+		}
+		var text strings.Builder
+		for r, err := range c.Models.GenerateContentStream(ctx, m, genai.Text("Hi"), nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			text.WriteString(r.Text())
+		}
+		if text.String() != "Hello from the fake upstream" {
+			t.Fatalf("stream %q", text.String())
+		}
+	})
+}

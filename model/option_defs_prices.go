@@ -73,6 +73,16 @@ var listPrices = map[string]struct{ In, Out float64 }{
 	"deepseek/deepseek-v3-0324": {0.28, 1.14}, "meta-llama/llama-3.3-70b-instruct": {0.13, 0.39}, "qwen/qwen3-235b-a22b-fp8": {0.2, 0.8},
 }
 
+// listCacheRatios are cached-input price / input price where a provider's
+// differs from DefaultCacheRatio (a tenth), from the same pricing pages.
+var listCacheRatios = map[string]float64{
+	"gemini-2.0-flash": 0.25, "gemini-2.0-flash-lite": 0.25,
+	"gpt-4.1-nano": 0.25, "o3": 0.25, "o4-mini": 0.25,
+	"grok-4": 0.25, "grok-3": 0.25, "grok-3-mini": 0.25,
+	"kimi-k2-0905-preview": 0.25, "glm-4.6": 0.11 / 0.6, "glm-4.5": 0.11 / 0.6, "glm-4.5-air": 0.03 / 0.2,
+	"qwen3-max": 0.2, "qwen-plus": 0.2, "qwen-turbo": 0.2, "qwen-max": 0.2,
+}
+
 // Package variables are initialised before any init runs, so this adds
 // the list prices to the defaults before option_defs_relay.go's init
 // defines the options from them. One API's unit: ratio 1 = $2 per 1M
@@ -82,6 +92,11 @@ func init() {
 		defaultModelRatio[name] = p.In / 2
 		if p.In > 0 && p.Out > 0 {
 			defaultCompletionRatio[name] = p.Out / p.In
+		}
+	}
+	for name, r := range listCacheRatios {
+		if _, set := defaultCacheRatio[name]; !set {
+			defaultCacheRatio[name] = r
 		}
 	}
 }

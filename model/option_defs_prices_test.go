@@ -32,6 +32,9 @@ func TestListPricesAreTheDefaults(t *testing.T) {
 	if r, ok := lookupRatio(ratios, "claude-sonnet-4-5@20250929"); !ok || r != 1.5 {
 		t.Errorf("Vertex Claude name: %v %v", r, ok)
 	}
+	if r := parseRatioMap(optionDefs["CacheRatio"].Default)["gemini-2.0-flash"]; r != 0.25 {
+		t.Errorf("gemini-2.0-flash CacheRatio %v", r)
+	}
 	if _, ok := ratios["gpt-4o"]; !ok {
 		t.Error("One API's own defaults were lost")
 	}

@@ -111,3 +111,13 @@ func Expand(v Vendor, config map[string]string) Vendor {
 	v.PathPrefix, v.ChatPath, v.RerankPath = fill(v.PathPrefix), fill(v.ChatPath), fill(v.RerankPath)
 	return v
 }
+
+// secretConfig names, per type, the config keys that hold credentials:
+// the API shows them hidden and keeps them when an edit leaves them so.
+var secretConfig = map[int][]string{
+	33: {ConfigAWSSecretKey},
+	42: {ConfigVertexADC},
+}
+
+// SecretConfig is the config keys of type n that hold credentials.
+func SecretConfig(n int) []string { return secretConfig[n] }

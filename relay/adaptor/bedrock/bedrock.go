@@ -1,14 +1,15 @@
-// Package bedrock speaks Amazon Bedrock's runtime (channel type 33): the
-// Converse and ConverseStream APIs, which serve Claude and every other
-// Bedrock chat model with one body, signed with SigV4 by aws-sdk-go-v2's
-// signer from the channel config's ak, sk and region (as One API stores
-// them), streams read with the SDK's eventstream decoder.
+// Package bedrock speaks Amazon Bedrock's runtime (channel type 33):
+// Claude through InvokeModel and InvokeModelWithResponseStream with
+// Anthropic's own body (anthropic_version bedrock-2023-05-31, as One API
+// sends it), every other model through Converse and ConverseStream. Calls
+// are signed with SigV4 by aws-sdk-go-v2's signer from the channel
+// config's ak, sk and region (as One API stores them); streams are read
+// with the SDK's eventstream decoder.
 //
 // The adaptor converts every call (Format is FormatNeutral: no client
 // body passes through), because a Bedrock body is never a client's body:
-// even Claude's InvokeModel wants Anthropic's body without model and
-// stream and with its own anthropic_version, and Converse serves all
-// models alike, cache and reasoning usage included.
+// Claude's wants Anthropic's body without model and stream and with its
+// own anthropic_version, and Converse is Amazon's own shape.
 package bedrock
 
 import (
@@ -28,6 +29,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/anthropic"
 )
 
 // Config keys a Bedrock channel reads, One API's names.
@@ -103,23 +105,28 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 		return nil, err
 	}
 	id := ModelID(req.UpstreamModel)
-	q, err := ToConverse(req.Chat, strings.Contains(id, "anthropic."))
+	var body []byte
+	var op string
+	if IsClaude(id) {
+		op = "invoke"
+		if req.Stream {
+			op = "invoke-with-response-stream"
+		}
+		body, err = invokeBody(req)
+	} else {
+		op = "converse"
+		if req.Stream {
+			op = "converse-stream"
+		}
+		var q *ConverseRequest
+		if q, err = ToConverse(req.Chat, false); err == nil {
+			body, err = json.Marshal(q)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(q)
-	if err != nil {
-		return nil, err
-	}
-	op := "converse"
-	if req.Stream {
-		op = "converse-stream"
-	}
-	base := strings.TrimRight(up.BaseURL, "/")
-	if base == "" {
-		base = "https://bedrock-runtime." + region + ".amazonaws.com"
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(endpoint(up.BaseURL, region))
 	if err != nil {
 		return nil, fmt.Errorf("bedrock base URL: %w", err)
 	}
@@ -154,6 +161,17 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 	return hr, nil
 }
 
+// endpoint is the channel's base URL, or its region's runtime endpoint
+// when the base is empty or AWS's own (the registry's default names
+// us-east-1; the config's region decides).
+func endpoint(base, region string) string {
+	base = strings.TrimRight(base, "/")
+	if u, err := url.Parse(base); base == "" || err == nil && strings.HasPrefix(u.Host, "bedrock-runtime.") && strings.HasSuffix(u.Host, ".amazonaws.com") {
+		return "https://bedrock-runtime." + region + ".amazonaws.com"
+	}
+	return base
+}
+
 // escapeSegment escapes a path segment as the AWS SDK's httpbinding does:
 // everything but unreserved characters.
 func escapeSegment(s string) string {
@@ -176,6 +194,9 @@ func (*Adaptor) ParseError(status int, h http.Header, body []byte) *adaptor.Upst
 
 // ParseResponse decodes Converse's whole answer.
 func (*Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error) {
+	if IsClaude(ModelID(req.UpstreamModel)) {
+		return invokeResponse(body)
+	}
 	var r ConverseResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("converse answer: %w", err)
@@ -189,7 +210,12 @@ func (*Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Respo
 }
 
 // NewStream returns the ConverseStream decoder of one call.
-func (*Adaptor) NewStream(*adaptor.Request) adaptor.StreamDecoder { return &converseDecoder{} }
+func (*Adaptor) NewStream(req *adaptor.Request) adaptor.StreamDecoder {
+	if req != nil && IsClaude(ModelID(req.UpstreamModel)) {
+		return &invokeDecoder{inner: anthropic.Adaptor{}.NewStream(req)}
+	}
+	return &converseDecoder{}
+}
 
 // NewFrameReader reads Bedrock's AWS event stream.
 func (*Adaptor) NewFrameReader(body io.Reader) adaptor.Frames { return NewFrames(body) }

@@ -20,7 +20,11 @@ func upstream(s *fakebedrock.Server, sk string) *adaptor.Upstream {
 	return &adaptor.Upstream{ID: 1, Type: 33, BaseURL: s.URL, Config: map[string]string{"ak": s.AccessKey, "sk": sk, "region": s.Region}}
 }
 
-func chatReq(stream, tools bool) *adaptor.Request {
+const nova = "amazon.nova-lite-v1:0"
+
+func chatReq(stream, tools bool) *adaptor.Request { return modelReq(nova, stream, tools) }
+
+func modelReq(model string, stream, tools bool) *adaptor.Request {
 	c := &adaptor.Chat{
 		System:   []adaptor.Part{{Type: adaptor.PartText, Text: "Be brief."}},
 		Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "Hi"}}}},
@@ -28,7 +32,7 @@ func chatReq(stream, tools bool) *adaptor.Request {
 	if tools {
 		c.Tools = []adaptor.Tool{{Name: "get_weather", Parameters: json.RawMessage(`{"type":"object"}`)}}
 	}
-	return &adaptor.Request{Mode: adaptor.ModeChat, Format: adaptor.FormatOpenAI, Model: "claude-3-5-haiku-20241022", UpstreamModel: "claude-3-5-haiku-20241022", Stream: stream, Chat: c}
+	return &adaptor.Request{Mode: adaptor.ModeChat, Format: adaptor.FormatOpenAI, Model: model, UpstreamModel: model, Stream: stream, Chat: c}
 }
 
 func do(t *testing.T, a *Adaptor, up *adaptor.Upstream, req *adaptor.Request) *http.Response {
@@ -56,14 +60,14 @@ func TestConverseSignedAndParsed(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if got := s.Last().Path; got != "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse" {
+	if got := s.Last().Path; got != "/model/amazon.nova-lite-v1%3A0/converse" {
 		t.Fatalf("path %s", got)
 	}
 	r, err := a.ParseResponse(chatReq(false, true), body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &adaptor.Response{Model: "claude-3-5-haiku-20241022", ToolCalls: []adaptor.ToolCall{{ID: "tooluse_fake01", Name: "get_weather", Args: `{"city":"Paris"}`}}, FinishReason: adaptor.FinishToolCalls,
+	want := &adaptor.Response{Model: nova, ToolCalls: []adaptor.ToolCall{{ID: "tooluse_fake01", Name: "get_weather", Args: `{"city":"Paris"}`}}, FinishReason: adaptor.FinishToolCalls,
 		Usage: &adaptor.Usage{PromptTokens: 16, CompletionTokens: 3, TotalTokens: 19, CachedTokens: 5, CacheCreationTokens: 2}}
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("got  %+v\nwant %+v", r, want)
@@ -129,7 +133,7 @@ func TestConverseStreamDecoded(t *testing.T) {
 	s.Set(fakebedrock.Behavior{StreamException: "throttlingException"})
 	resp := do(t, a, upstream(s, "secret"), chatReq(true, false))
 	defer resp.Body.Close()
-	fr, dec := a.NewFrameReader(resp.Body), a.NewStream(nil)
+	fr, dec := a.NewFrameReader(resp.Body), a.NewStream(chatReq(true, false))
 	var err error
 	for err == nil {
 		var ev sse.Event
@@ -218,5 +222,74 @@ func TestToConverse(t *testing.T) {
 	}
 	if _, err := ToConverse(&adaptor.Chat{Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartImage, ImageURL: "https://x/y.png"}}}}}, true); err == nil {
 		t.Fatal("an image link was accepted")
+	}
+}
+
+// Claude goes through InvokeModel with Anthropic's body, its stream
+// through InvokeModelWithResponseStream's base64 chunks.
+func TestInvokeClaude(t *testing.T) {
+	s := fakebedrock.Start("AKIDTEST", "secret", "us-east-1", fakebedrock.Behavior{Claude: fakeclaude.Behavior{CacheRead: 4}})
+	defer s.Close()
+	a := New()
+	const claude = "claude-3-5-haiku-20241022"
+	req := modelReq(claude, false, true)
+	resp := do(t, a, upstream(s, "secret"), req)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || s.Last().Path != "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke" {
+		t.Fatalf("%d %s %s", resp.StatusCode, body, s.Last().Path)
+	}
+	var sent map[string]json.RawMessage
+	_ = json.Unmarshal(s.Last().Body, &sent)
+	if _, ok := sent["model"]; ok || string(sent["anthropic_version"]) != `"bedrock-2023-05-31"` {
+		t.Fatalf("body %s", s.Last().Body)
+	}
+	r, err := a.ParseResponse(req, body)
+	if err != nil || r.FinishReason != adaptor.FinishToolCalls || r.ToolCalls[0].Name != "get_weather" || r.Usage.PromptTokens != 13 || r.Usage.CachedTokens != 4 {
+		t.Fatalf("%v %+v", err, r)
+	}
+
+	for _, tools := range []bool{false, true} {
+		req := modelReq(claude, true, tools)
+		resp := do(t, a, upstream(s, "secret"), req)
+		fr, dec := a.NewFrameReader(resp.Body), a.NewStream(req)
+		var evs []adaptor.Event
+		for {
+			ev, err := fr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if evs, err = dec.Decode(ev, evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp.Body.Close()
+		var text, args strings.Builder
+		for _, e := range evs {
+			text.WriteString(e.Text)
+			args.WriteString(e.Args)
+		}
+		if !dec.Done() || dec.Usage() == nil || dec.Usage().CompletionTokens != 3 {
+			t.Fatalf("stream usage %+v done %v", dec.Usage(), dec.Done())
+		}
+		if tools && args.String() != fakeclaude.ToolInput || !tools && text.String() != "Hello from fake Claude" {
+			t.Fatalf("stream %q %q", text.String(), args.String())
+		}
+	}
+}
+
+func TestEndpointFollowsRegion(t *testing.T) {
+	cases := []struct{ base, region, want string }{
+		{"", "eu-west-1", "https://bedrock-runtime.eu-west-1.amazonaws.com"},
+		{"https://bedrock-runtime.us-east-1.amazonaws.com", "ap-northeast-1", "https://bedrock-runtime.ap-northeast-1.amazonaws.com"},
+		{"https://bedrock-proxy.example.com/", "us-east-1", "https://bedrock-proxy.example.com"},
+	}
+	for _, c := range cases {
+		if got := endpoint(c.base, c.region); got != c.want {
+			t.Errorf("%q in %s: %s, want %s", c.base, c.region, got, c.want)
+		}
 	}
 }

@@ -279,3 +279,14 @@ func TestEmbeddings(t *testing.T) {
 		t.Fatal("one vector for two inputs parsed")
 	}
 }
+
+func TestOpenAISamplingFields(t *testing.T) {
+	req := &adaptor.Request{Mode: adaptor.ModeChat, Format: adaptor.FormatOpenAI,
+		Fields: map[string]json.RawMessage{"seed": json.RawMessage("7"), "presence_penalty": json.RawMessage("0.5"), "frequency_penalty": json.RawMessage("-0.25")},
+		Chat:   &adaptor.Chat{Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "Hi"}}}}}}
+	body, err := ChatBody(req, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, body, `{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"generationConfig":{"seed":7,"presencePenalty":0.5,"frequencyPenalty":-0.25}}`)
+}

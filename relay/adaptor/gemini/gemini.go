@@ -63,6 +63,9 @@ func ChatBody(req *adaptor.Request, native bool) ([]byte, error) {
 	if err != nil {
 		return nil, &adaptor.UpstreamError{Status: http.StatusBadRequest, Class: adaptor.ClassRequest, Type: "invalid_request_error", Message: err.Error()}
 	}
+	if req.Format == adaptor.FormatOpenAI {
+		openAISampling(req.Fields, g)
+	}
 	return json.Marshal(g)
 }
 
@@ -160,3 +163,21 @@ func ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error)
 func (Adaptor) NewStream(*adaptor.Request) adaptor.StreamDecoder { return NewDecoder() }
 
 var _ adaptor.StreamDecoder = (*Decoder)(nil)
+
+// openAISampling carries OpenAI's sampling fields that the neutral chat
+// has no name for (seed, presence and frequency penalties) into
+// generationConfig, where Gemini has the same knobs.
+func openAISampling(fields map[string]json.RawMessage, g *GenerateRequest) {
+	var seed *int64
+	var presence, frequency *float64
+	_ = json.Unmarshal(fields["seed"], &seed)
+	_ = json.Unmarshal(fields["presence_penalty"], &presence)
+	_ = json.Unmarshal(fields["frequency_penalty"], &frequency)
+	if seed == nil && presence == nil && frequency == nil {
+		return
+	}
+	if g.GenerationConfig == nil {
+		g.GenerationConfig = &GenerationConfig{}
+	}
+	g.GenerationConfig.Seed, g.GenerationConfig.PresencePenalty, g.GenerationConfig.FrequencyPenalty = seed, presence, frequency
+}

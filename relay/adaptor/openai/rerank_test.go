@@ -55,4 +55,14 @@ func TestVendorPaths(t *testing.T) {
 	if got := VendorURL(up, Paths[adaptor.ModeEmbeddings]); got != "https://open.bigmodel.cn/api/paas/v4/embeddings" {
 		t.Errorf("Zhipu embeddings: %s", got)
 	}
+	g, _ := channeltype.Get(51)
+	up = &adaptor.Upstream{BaseURL: g.BaseURL, Vendor: g.Vendor}
+	if got := VendorURL(up, Paths[adaptor.ModeChat]); got != "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions" {
+		t.Errorf("Gemini's OpenAI endpoint: %s", got)
+	}
+	ds, _ := channeltype.Get(17)
+	up = &adaptor.Upstream{BaseURL: ds.BaseURL + "/compatible-mode/v1", Vendor: ds.Vendor}
+	if got := VendorURL(up, Paths[adaptor.ModeChat]); got != "https://dashscope.aliyuncs.com/compatible-mode/v1/chat/completions" {
+		t.Errorf("a base URL that already has the prefix: %s", got)
+	}
 }

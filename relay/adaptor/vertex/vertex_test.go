@@ -170,3 +170,18 @@ func TestFailuresClassified(t *testing.T) {
 		t.Fatalf("bad token: %+v", e)
 	}
 }
+
+func TestEndpointFollowsRegion(t *testing.T) {
+	cases := []struct{ base, region, want string }{
+		{"", "us-east5", "https://us-east5-aiplatform.googleapis.com"},
+		{"https://aiplatform.googleapis.com", "europe-west1", "https://europe-west1-aiplatform.googleapis.com"},
+		{"https://aiplatform.googleapis.com", "global", "https://aiplatform.googleapis.com"},
+		{"https://us-central1-aiplatform.googleapis.com/", "asia-east1", "https://asia-east1-aiplatform.googleapis.com"},
+		{"https://vertex-proxy.internal.example", "us-east5", "https://vertex-proxy.internal.example"},
+	}
+	for _, c := range cases {
+		if got := endpoint(&adaptor.Upstream{BaseURL: c.base}, c.region); got != c.want {
+			t.Errorf("%q in %s: %s, want %s", c.base, c.region, got, c.want)
+		}
+	}
+}
