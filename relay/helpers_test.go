@@ -30,6 +30,8 @@ type fakeLedger struct {
 	settles  int
 	logs     []model.Log
 	released int
+	// checkpoints are the streams' charges so far, in the order recorded.
+	checkpoints []model.Log
 }
 
 type fakeRes struct {
@@ -73,6 +75,19 @@ func (r *fakeRes) Settle(cost int64, log *model.Log) int64 {
 	log.Quota = charged
 	l.logs = append(l.logs, *log)
 	return charged
+}
+
+// Checkpoint records a stream's charge so far, as the real ledger's
+// Checkpoint does before its next group commit.
+func (r *fakeRes) Checkpoint(cost int64, log *model.Log) {
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	if r.done {
+		return
+	}
+	cp := *log
+	cp.Quota = cost
+	r.l.checkpoints = append(r.l.checkpoints, cp)
 }
 
 func (l *fakeLedger) snapshot() (open, settles int, logs []model.Log, bal int64) {
@@ -172,7 +187,7 @@ func (h *harness) settledAll() {
 // waitFor polls cond until it holds or a deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for: %s", what)

@@ -194,6 +194,13 @@ type call struct {
 	abort bool
 	// whole is set when the upstream's answer arrived complete.
 	whole bool
+	// res is the call's reservation; a stream checkpoints its charge so
+	// far on it (checkpoint.go) when it is a Checkpointer.
+	res Reservation
+	// checkpointed is when the stream last did; exactPrompt is the
+	// prompt's tokenizer count, taken at the first checkpoint.
+	checkpointed time.Time
+	exactPrompt  int
 	// answerID is the upstream's id of the answer, when it gave one.
 	answerID string
 	// estTokens is held against TPM limits while the call is in flight;
@@ -286,6 +293,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		res.Settle(0, nil)
 		return lerr
 	}
+	c.res = res
 	settled := false
 	defer func() {
 		// A panic in an adaptor must not leave quota or limits held.

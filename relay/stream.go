@@ -59,6 +59,7 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 		c.wrote = true
 	}
 	var evs []adaptor.Event
+	c.checkpointed = time.Now()
 	for ; ; ev, err = rd.Next() {
 		if err != nil {
 			break
@@ -75,6 +76,9 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 			c.answerID = evs[0].ID
 		}
 		c.text = appendEventText(c.text, evs)
+		if time.Since(c.checkpointed) >= checkpointEvery {
+			r.checkpoint(c, dec.Usage())
+		}
 		var werr error
 		if native {
 			werr = enc.Raw(ev, evs)

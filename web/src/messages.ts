@@ -7,6 +7,7 @@
 import { translate, type Vars } from './i18n';
 
 export const ERROR_MESSAGES: Record<string, string> = {
+  previous_response_not_found: 'The earlier response this call continues is not known to this relay, or belongs to someone else.',
   rate_limit_exceeded: 'A rate limit was reached; try again after the time the answer gives.',
   model_price_unset: 'This model has no price on this relay: an administrator must set its model ratio before it can be used.',
   channel_disabled: 'The channel that keeps this answer is disabled.',

@@ -64,6 +64,8 @@ export function isJSONOption(key: string, value: string): boolean {
 
 /** HELP says in a line what each known option does; the settings page shows it under the field. */
 export const HELP: Record<string, string> = {
+  CacheRatio: 'Per model, as JSON: the price of a cached prompt token (a cache read) as a share of a prompt token; models not listed use 0.1.',
+  CacheCreationRatio: 'The price of a prompt token written to the provider’s cache, as a multiple of a prompt token (Anthropic charges 1.25).',
   GroupRateLimits: 'Per user group, as JSON: rpm_limit, tpm_limit, rpd_limit and max_parallel_requests shared by every call of the group; 0 or absent means no limit.',
   StickyRoutingEnabled: 'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.',
   StickyRoutingSeconds: 'How long, in seconds after its last call, a token stays on its channel.',
@@ -117,6 +119,8 @@ export const HELP: Record<string, string> = {
 
 /** LABELS name each option in words; the settings page shows the key small beside it, for those who script. */
 export const LABELS: Record<string, string> = {
+  CacheRatio: 'Cache read ratio per model',
+  CacheCreationRatio: 'Cache write ratio',
   GroupRateLimits: 'Rate limits per group',
   StickyRoutingEnabled: 'Sticky routing',
   StickyRoutingSeconds: 'Sticky routing window (seconds)',

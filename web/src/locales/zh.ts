@@ -1,6 +1,11 @@
 // Chinese for every English string the console shows. The keys are the
 // English text itself, so a missing entry falls back to English.
 export const zh: Record<string, string> = {
+  'Per model, as JSON: the price of a cached prompt token (a cache read) as a share of a prompt token; models not listed use 0.1.': '按模型设置(JSON):缓存命中的提示 token 价格占普通提示 token 的比例;未列出的模型为 0.1。',
+  'The price of a prompt token written to the provider’s cache, as a multiple of a prompt token (Anthropic charges 1.25).': '写入服务商缓存的提示 token 价格,为普通提示 token 的倍数(Anthropic 为 1.25)。',
+  'Cache read ratio per model': '各模型缓存读取倍率',
+  'Cache write ratio': '缓存写入倍率',
+  'The earlier response this call continues is not known to this relay, or belongs to someone else.': '本次调用要接续的上一个回答在本站不存在,或属于其他用户。',
   'Per user group, as JSON: rpm_limit, tpm_limit, rpd_limit and max_parallel_requests shared by every call of the group; 0 or absent means no limit.': '按用户分组设置(JSON):rpm_limit、tpm_limit、rpd_limit 和 max_parallel_requests,由该组的所有调用共享;0 或不填表示不限。',
   'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.': '同一令牌对同一模型的调用,在上次服务它的渠道和密钥可用时继续发往那里,让服务商的提示缓存持续命中。',
   'How long, in seconds after its last call, a token stays on its channel.': '令牌最后一次调用后,保持在该渠道上的时长(秒)。',

@@ -1,0 +1,48 @@
+package relay
+
+import (
+	"time"
+
+	"switchyard/model"
+	"switchyard/relay/adaptor"
+)
+
+// checkpointEvery is how often an open stream's charge so far is made
+// durable, so that a crash bills what the client received (issue 13,
+// defect 10: 50 open streams that had delivered 2,300 tokens were charged
+// nothing after a kill -9).
+const checkpointEvery = time.Second
+
+// checkpoint records on the call's reservation what the stream has
+// delivered so far: the upstream's usage where it gave some (OpenAI's comes
+// only at the end, Anthropic's input tokens at the start), else the prompt
+// counted once by the tokenizer and the text so far by its byte estimate.
+// The ledger writes it with its next group commit, never once per event,
+// and the settlement replaces it: it is what a crash bills, not the bill.
+func (r *Relay) checkpoint(c *call, u *adaptor.Usage) {
+	c.checkpointed = time.Now()
+	cp, ok := c.res.(Checkpointer)
+	if !ok || c.channel == nil {
+		return
+	}
+	if c.exactPrompt == 0 {
+		c.exactPrompt = r.exactPrompt(c)
+	}
+	so := adaptor.Usage{PromptTokens: c.exactPrompt, CompletionTokens: ApproxTokens(string(c.text))}
+	if u != nil {
+		if u.PromptTokens > 0 {
+			so.PromptTokens = u.PromptTokens
+		}
+		so.CompletionTokens = max(so.CompletionTokens, u.CompletionTokens)
+		so.CachedTokens, so.CacheCreationTokens, so.ReasoningTokens = u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens
+	}
+	cost := c.price.Cost(so)
+	req := c.req
+	cp.Checkpoint(cost, &model.Log{
+		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
+		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: so.PromptTokens, CompletionTokens: so.CompletionTokens,
+		CachedTokens: so.CachedTokens, CacheCreationTokens: so.CacheCreationTokens, ReasoningTokens: so.ReasoningTokens,
+		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: true,
+		RequestID: c.caller.RequestID, IP: c.caller.IP,
+	})
+}
