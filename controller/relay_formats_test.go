@@ -210,7 +210,7 @@ func TestOpenAIClientOnAnthropicChannel(t *testing.T) {
 		// Anthropic's errors reach an OpenAI client in OpenAI's shape, and
 		// a mode Anthropic lacks is refused without a call.
 		_, err = c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "claude-3-5-haiku-latest", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("hi")}})
-		apiError(t, err, 501, "")
+		apiError(t, err, 400, "")
 		if logs := f.consumeLogs(t); len(logs) != 3 || logs[0].CachedTokens != 30 {
 			t.Fatalf("logs %+v", logs)
 		}

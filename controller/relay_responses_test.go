@@ -479,7 +479,7 @@ func TestResponsesThroughAnAnthropicChannel(t *testing.T) {
 		p = respInput("and then?")
 		p.Model, p.PreviousResponseID = "claude-sonnet-4-5", openai.String("resp_earlier")
 		_, err = c.Responses.New(ctx, p)
-		apiError(t, err, 501, "")
+		apiError(t, err, 400, "")
 		if up.Calls() != before {
 			t.Fatal("an unconvertible call went upstream")
 		}

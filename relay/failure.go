@@ -64,7 +64,7 @@ func classifyUpstream(e *adaptor.UpstreamError, key string) *failure {
 	case adaptor.ClassUnsupported:
 		// This channel lacks the endpoint or the mode: the next one may
 		// have it, and this one is not at fault.
-		return &failure{err: upstreamErr(http.StatusNotImplemented, errs.KindInvalidRequest, e, key), retry: true}
+		return &failure{err: upstreamErr(http.StatusBadRequest, errs.KindInvalidRequest, e, key), retry: true}
 	case adaptor.ClassNotFound:
 		// The channel does not know the model (or the base URL is wrong):
 		// a configuration fault another channel may not share.

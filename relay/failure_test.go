@@ -86,7 +86,7 @@ func TestClassMapsOnceForEveryProvider(t *testing.T) {
 		{adaptor.ClassRequest, 400, false, false, false, 400},
 		{adaptor.ClassRequest, 200, false, false, false, 400},
 		{adaptor.ClassContentFilter, 400, false, false, false, 400},
-		{adaptor.ClassUnsupported, 404, true, false, false, 501},
+		{adaptor.ClassUnsupported, 404, true, false, false, 400},
 		{adaptor.ClassNotFound, 404, true, false, true, 404},
 		{adaptor.ClassUpstream, 529, true, false, true, 503},
 		{adaptor.ClassUpstream, 503, true, false, true, 503},

@@ -87,7 +87,7 @@ type Type struct {
 const AzureAPIVersion = "2024-10-21"
 
 var openAIModels = []string{
-	"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o3-mini", "o4-mini",
+	"gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o3-mini", "o4-mini",
 	"text-embedding-3-small", "text-embedding-3-large", "omni-moderation-latest",
 	"dall-e-3", "tts-1", "whisper-1",
 }

@@ -428,7 +428,7 @@ func (e *UpstreamError) Error() string {
 // Unsupported is the error an adaptor returns from NewRequest for a mode
 // or format it cannot serve.
 func Unsupported(format string, mode Mode) *UpstreamError {
-	return &UpstreamError{Status: http.StatusNotImplemented, Class: ClassUnsupported, Code: "unsupported_by_channel",
+	return &UpstreamError{Status: http.StatusBadRequest, Class: ClassUnsupported, Code: "unsupported_by_channel",
 		Message: format + " channels do not serve " + mode.String() + " calls"}
 }
 

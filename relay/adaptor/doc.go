@@ -92,7 +92,8 @@
 // disabled) and ClassNotFound (a model or path the channel does not know:
 // retried and penalised). ClassUnsupported is also what NewRequest returns
 // for a mode or format the adaptor cannot convert; the engine then tries
-// the next channel without a cooldown and answers 501 when none serves.
+// the next channel without a cooldown and answers 400 unsupported_by_channel
+// when none serves (issue 10: a clear 400, never a 500).
 // A stream decoder returns an *UpstreamError for an error the provider
 // sends inside its stream: before any byte reached the client the engine
 // fails over, after it the encoder's Fail writes it in the client's shape.
