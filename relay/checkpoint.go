@@ -3,7 +3,6 @@ package relay
 import (
 	"time"
 
-	"switchyard/model"
 	"switchyard/relay/adaptor"
 )
 
@@ -37,12 +36,5 @@ func (r *Relay) checkpoint(c *call, u *adaptor.Usage) {
 		so.CachedTokens, so.CacheCreationTokens, so.ReasoningTokens = u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens
 	}
 	cost := c.price.Cost(so)
-	req := c.req
-	cp.Checkpoint(cost, &model.Log{
-		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
-		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: so.PromptTokens, CompletionTokens: so.CompletionTokens,
-		CachedTokens: so.CachedTokens, CacheCreationTokens: so.CacheCreationTokens, ReasoningTokens: so.ReasoningTokens,
-		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: true,
-		RequestID: c.caller.RequestID, IP: c.caller.IP,
-	})
+	cp.Checkpoint(cost, c.consumeLog(so, cost))
 }

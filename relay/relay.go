@@ -606,23 +606,32 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 		cost = c.price.Cost(u)
 	}
 	c.tokens = int64(prompt) + int64(completion)
-	log := &model.Log{
-		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
-		ModelName: req.Model, ChannelID: c.channel.ID, PromptTokens: prompt, CompletionTokens: completion,
-		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: req.Stream,
-		RequestID: c.caller.RequestID, IP: c.caller.IP,
+	u := adaptor.Usage{PromptTokens: prompt, CompletionTokens: completion}
+	if c.usage != nil && req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+		u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens = c.usage.CachedTokens, c.usage.CacheCreationTokens, c.usage.ReasoningTokens
 	}
-	if u := c.usage; u != nil && req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
-		log.CachedTokens, log.CacheCreationTokens, log.ReasoningTokens = u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens
-	}
-	if !c.firstToken.IsZero() {
-		log.FirstTokenMs = c.firstToken.Sub(c.start).Milliseconds()
-	}
+	log := c.consumeLog(u, cost)
 	if snap.Bool("LogContentEnabled") {
 		log.Content = logContent(c, int(snap.Int("LogContentMaxBytes")))
 	}
 	charged := res.Settle(cost, log)
 	return charged
+}
+
+// consumeLog is the call's consume record for usage u charged cost: the
+// one shape both the settlement and a stream's checkpoint write.
+func (c *call) consumeLog(u adaptor.Usage, cost int64) *model.Log {
+	log := &model.Log{
+		UserID: c.caller.UserID, Username: c.caller.Username, TokenID: c.caller.TokenID, TokenName: c.caller.TokenName,
+		ModelName: c.req.Model, ChannelID: c.channel.ID, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+		CachedTokens: u.CachedTokens, CacheCreationTokens: u.CacheCreationTokens, ReasoningTokens: u.ReasoningTokens,
+		Quota: cost, ElapsedMs: time.Since(c.start).Milliseconds(), IsStream: c.req.Stream,
+		RequestID: c.caller.RequestID, IP: c.caller.IP,
+	}
+	if !c.firstToken.IsZero() {
+		log.FirstTokenMs = c.firstToken.Sub(c.start).Milliseconds()
+	}
+	return log
 }
 
 // logContent keeps the request and the answer for debugging, each cut to
