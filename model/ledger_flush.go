@@ -226,6 +226,9 @@ func (l *Ledger) writeBatch(ctx context.Context, b *batch) (fresh bool, err erro
 	for _, lg := range b.logs {
 		lg.ID = 0
 	}
+	if l.shared != nil && !b.recovered {
+		l.shared.flushing(ctx, 2*statementTimeout(l.store.Cfg)+time.Second)
+	}
 	var flipped []int
 	if l.store.LogDB == l.store.DB {
 		err = l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -31,6 +31,8 @@ import (
 //	ledger:node:<node>             this node's heartbeat (expires when it dies)
 //	ledger:nodes                   the nodes with a resv hash
 //	ledger:epoch                   set once per Redis lifetime
+//	ledger:flushing:<node>         set while this node writes a batch whose
+//	                               outcome is not known yet
 //
 // So, at every moment, balance = row - Σ over nodes of resv[balance]. A
 // balance missing from Redis is seeded by that formula in one script, and
@@ -108,6 +110,7 @@ func (sb *sharedBalances) nodeKey(node string) string { return sb.prefix + "node
 func (sb *sharedBalances) nodesKey() string           { return sb.prefix + "nodes" }
 func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoch" }
 func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
+func (sb *sharedBalances) flushingKey() string        { return sb.prefix + "flushing:" + sb.node }
 
 // KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch.
 // Returns {amount held, user left, token left}; amount -1 user empty, -3
@@ -176,11 +179,12 @@ if limited then move(KEYS[2]) end
 return charged
 `)
 
-// KEYS: resv, epoch, version. ARGV: epoch, then field, delta pairs. Adds
-// deltas to this node's resv fields (the flusher's: charges now in the
-// rows) and bumps the version, so a seed that read a row before this
-// retries.
+// KEYS: resv, epoch, version, flushing. ARGV: epoch, then field, delta
+// pairs. Adds deltas to this node's resv fields (the flusher's: charges
+// now in the rows), bumps the version, so a seed that read a row before
+// this retries, and ends the node's flushing mark.
 var resvScript = redis.NewScript(`
+redis.call('DEL', KEYS[4])
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -4 end
 redis.call('INCR', KEYS[3])
 for i = 2, #ARGV, 2 do
@@ -205,14 +209,21 @@ return d
 `)
 
 // KEYS: balance, nodes, version. ARGV: the row's value, the resv key
-// prefix, the version read before the row. Seeds the balance as the row
-// minus what every node holds against it; -1 when a flush or credit moved
-// between the row and the resv hashes since the row was read.
+// prefix, the version read before the row, the flushing key prefix.
+// Seeds the balance as the row minus what every node holds against it;
+// -1 when a flush or credit moved between the row and the resv hashes
+// since the row was read, or while a node writes a batch: its charges may
+// be in the row already and still in its resv hash, and a seed then would
+// subtract them twice.
 var seedScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
+local members = redis.call('SMEMBERS', KEYS[2])
+for _, n in ipairs(members) do
+  if redis.call('EXISTS', ARGV[4] .. n) == 1 then return -1 end
+end
 local v = tonumber(ARGV[1])
-for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+for _, n in ipairs(members) do
   local h = ARGV[2] .. n
   v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0)
 end
@@ -456,7 +467,7 @@ func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
 }
 
 func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (int64, error)) error {
-	for range 20 {
+	for attempt := range 200 {
 		if n, err := sb.rdb.Exists(ctx, key).Result(); err != nil || n == 1 {
 			return err
 		}
@@ -471,9 +482,15 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (i
 		if err != nil {
 			return err
 		}
-		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver).Int64()
+		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver, sb.prefix+"flushing:").Int64()
 		if err != nil || n >= 0 {
 			return err
+		}
+		// A batch is being written: it takes a few milliseconds.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(min(attempt+1, 20)) * time.Millisecond):
 		}
 	}
 	return errors.New("ledger: could not seed a balance: flushes kept moving it")
@@ -674,6 +691,20 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 	return min(cost, r.amount)
 }
 
+// flushing marks, before a batch is written, that this node's resv hash
+// may hold charges the rows already have: seeds wait until flushed (or
+// the mark's expiry, should this node die meanwhile). Without it a seed
+// that read the row just after the commit subtracted the batch twice and
+// left the balance short for good.
+func (sb *sharedBalances) flushing(ctx context.Context, ttl time.Duration) {
+	if sb.Offline() {
+		return
+	}
+	if err := sb.rdb.Set(ctx, sb.flushingKey(), "1", ttl).Err(); err != nil && redisDown(ctx, err) {
+		sb.goOffline(err)
+	}
+}
+
 // flushed tells Redis that a batch's charges are in the rows now, so they
 // no longer count against the balances' seeds.
 func (sb *sharedBalances) flushed(b *batch) {
@@ -688,11 +719,14 @@ func (sb *sharedBalances) flushed(b *batch) {
 			moved[sb.tokenKey(id)] -= d.Remain
 		}
 	}
-	if len(moved) == 0 {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if len(moved) == 0 {
+		if !sb.Offline() {
+			sb.rdb.Del(ctx, sb.flushingKey())
+		}
+		return
+	}
 	sb.emu.RLock()
 	defer sb.emu.RUnlock()
 	sb.mu.Lock()
@@ -707,7 +741,7 @@ func (sb *sharedBalances) flushed(b *batch) {
 	}
 	sb.mu.Unlock()
 	if !offline {
-		n, err := resvScript.Run(ctx, sb.rdb, []string{sb.resvKey(sb.node), sb.epochKey(), sb.verKey()}, args...).Int64()
+		n, err := resvScript.Run(ctx, sb.rdb, []string{sb.resvKey(sb.node), sb.epochKey(), sb.verKey(), sb.flushingKey()}, args...).Int64()
 		if err == nil {
 			// On errEpoch the re-registration writes outstanding, which
 			// already holds these changes.
