@@ -26,6 +26,24 @@ export function PeriodQuotaCell({ of }: { of: Limited }) {
   );
 }
 
+/**
+ * LimitsCell is a list's one column for limits: the period quota (what is
+ * left, when it resets) over the rate limits that are set; a dash when
+ * neither is.
+ */
+export function LimitsCell({ of }: { of: Limited }) {
+  const { t } = useI18n();
+  const hasPeriod = !!periodState(of);
+  const hasRates = rateSummary(of, t).length > 0;
+  if (!hasPeriod && !hasRates) return <Text size="sm" c="dimmed">—</Text>;
+  return (
+    <>
+      {hasPeriod && <PeriodQuotaCell of={of} />}
+      {hasRates && <RateLimitsCell of={of} />}
+    </>
+  );
+}
+
 /** RateLimitsCell lists the rate limits that are set, or a dash when none is. */
 export function RateLimitsCell({ of }: { of: Limited }) {
   const { t } = useI18n();

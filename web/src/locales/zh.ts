@@ -62,7 +62,6 @@ export const zh: Record<string, string> = {
   'Keys of {name}': '{name} 的密钥',
   'Calls take the live keys in turn.': '调用依次轮流使用可用的密钥。',
   'Each call takes a live key at random.': '每次调用随机选用一个可用的密钥。',
-  'Rate limits': '速率限制',
   'Your limits': '你的限制',
   'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.': '同一令牌对同一模型的调用,在上次服务它的渠道和密钥可用时继续发往那里,让服务商的提示缓存持续命中。',
   'How long, in seconds after its last call, a token stays on its channel.': '令牌最后一次调用后,保持在该渠道上的时长(秒)。',

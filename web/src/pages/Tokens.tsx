@@ -15,7 +15,7 @@ import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 import { CopyIcon } from '../components/Icons';
 import LimitFields from '../components/LimitFields';
-import { PeriodQuotaCell, RateLimitsCell } from '../components/LimitCells';
+import { LimitsCell } from '../components/LimitCells';
 import { NO_LIMITS, limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm, type Limited } from '../limits';
 
 export interface Token extends Limited {
@@ -210,8 +210,7 @@ export default function Tokens() {
               <Table.Th>{t('Status')}</Table.Th>
               <Table.Th>{t('Used')}</Table.Th>
               <Table.Th>{t('Remaining')}</Table.Th>
-              <Table.Th>{t('Period quota')}</Table.Th>
-              <Table.Th>{t('Rate limits')}</Table.Th>
+              <Table.Th>{t('Limits')}</Table.Th>
               <Table.Th>{t('Created')}</Table.Th>
               <Table.Th>{t('Expires')}</Table.Th>
               <Table.Th>{t('Actions')}</Table.Th>
@@ -227,8 +226,7 @@ export default function Tokens() {
                 <Table.Td className="nowrap" data-testid="token-spendable">
                   <Spendable token={tk} ownerQuota={user?.quota ?? 0} fmtQuota={fmtQuota} />
                 </Table.Td>
-                <Table.Td className="nowrap" data-testid="token-period"><PeriodQuotaCell of={tk} /></Table.Td>
-                <Table.Td className="nowrap" data-testid="token-limits"><RateLimitsCell of={tk} /></Table.Td>
+                <Table.Td className="nowrap" data-testid="token-limits"><LimitsCell of={tk} /></Table.Td>
                 <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
                 <Table.Td>
@@ -242,7 +240,7 @@ export default function Tokens() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No tokens yet.')} />}
+            {!rows.length && <EmptyRow cols={9} loading={loading} text={t('No tokens yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>

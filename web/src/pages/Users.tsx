@@ -13,7 +13,7 @@ import QuotaInput from '../components/QuotaInput';
 import { EmptyRow, RowActions } from '../components/TableParts';
 import { DISABLED, ENABLED } from '../status';
 import LimitFields from '../components/LimitFields';
-import { PeriodQuotaCell, RateLimitsCell } from '../components/LimitCells';
+import { LimitsCell } from '../components/LimitCells';
 import { limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm } from '../limits';
 
 function RoleBadge({ role }: { role: number }) {
@@ -153,8 +153,7 @@ export default function Users() {
               <Table.Th>{t('Status')}</Table.Th>
               <Table.Th>{t('Remaining')}</Table.Th>
               <Table.Th>{t('Used')}</Table.Th>
-              <Table.Th>{t('Period quota')}</Table.Th>
-              <Table.Th>{t('Rate limits')}</Table.Th>
+              <Table.Th>{t('Limits')}</Table.Th>
               <Table.Th>{t('Requests')}</Table.Th>
               <Table.Th>{t('Actions')}</Table.Th>
             </Table.Tr>
@@ -172,8 +171,7 @@ export default function Users() {
                 <Table.Td><StatusBadge kind="user" status={u.status} /></Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(u.quota)}</Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(u.used_quota)}</Table.Td>
-                <Table.Td className="nowrap" data-testid="user-period"><PeriodQuotaCell of={u} /></Table.Td>
-                <Table.Td className="nowrap" data-testid="user-limits"><RateLimitsCell of={u} /></Table.Td>
+                <Table.Td className="nowrap" data-testid="user-limits"><LimitsCell of={u} /></Table.Td>
                 <Table.Td>{u.request_count ?? 0}</Table.Td>
                 <Table.Td>
                   {/* Root may edit its own row (quota, group); the API allows only root that. */}
@@ -199,7 +197,7 @@ export default function Users() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={11} loading={loading} text={t('No users found.')} />}
+            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No users found.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
