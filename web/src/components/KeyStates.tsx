@@ -1,4 +1,4 @@
-import { Table, Text } from '@mantine/core';
+import { Button, Table, Text } from '@mantine/core';
 import { useI18n } from '../i18n';
 import { fmtTime } from '../util';
 import StatusBadge from './StatusBadge';
@@ -6,9 +6,10 @@ import type { KeyView } from '../channelKeys';
 
 /**
  * KeyStates lists a multi-key channel's keys as the server shows them:
- * masked (never whole), enabled or disabled on its own, and why.
+ * masked (never whole), enabled or disabled on its own, and why; with
+ * onEnable, a disabled key can be brought back by hand.
  */
-export default function KeyStates({ keys }: { keys: KeyView[] }) {
+export default function KeyStates({ keys, onEnable }: { keys: KeyView[]; onEnable?: (index: number) => void }) {
   const { t } = useI18n();
   return (
     <Table verticalSpacing={4} fz="sm" data-testid="channel-keys">
@@ -18,6 +19,7 @@ export default function KeyStates({ keys }: { keys: KeyView[] }) {
           <Table.Th>{t('Key')}</Table.Th>
           <Table.Th>{t('Status')}</Table.Th>
           <Table.Th>{t('Why')}</Table.Th>
+          {onEnable && <Table.Th />}
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
@@ -36,6 +38,13 @@ export default function KeyStates({ keys }: { keys: KeyView[] }) {
                 </>
               )}
             </Table.Td>
+            {onEnable && (
+              <Table.Td>
+                {k.status !== 1 && (
+                  <Button size="compact-xs" variant="default" onClick={() => onEnable(k.index)} data-testid="channel-key-enable">{t('Enable')}</Button>
+                )}
+              </Table.Td>
+            )}
           </Table.Tr>
         ))}
       </Table.Tbody>

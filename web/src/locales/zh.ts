@@ -63,6 +63,8 @@ export const zh: Record<string, string> = {
   'Calls take the live keys in turn.': '调用依次轮流使用可用的密钥。',
   'Each call takes a live key at random.': '每次调用随机选用一个可用的密钥。',
   'Your limits': '你的限制',
+  'Key {n} enabled': '已启用第 {n} 个密钥',
+  'A key brought back that is still dead is disabled again by the first call that finds it so.': '重新启用的密钥若仍然失效,会在第一次调用发现时再次被禁用。',
   'Send a token’s calls for one model to the channel and key that served its last one while it is available, so the provider’s prompt cache keeps hitting.': '同一令牌对同一模型的调用,在上次服务它的渠道和密钥可用时继续发往那里,让服务商的提示缓存持续命中。',
   'How long, in seconds after its last call, a token stays on its channel.': '令牌最后一次调用后,保持在该渠道上的时长(秒)。',
   'A channel that keeps failing drops below every other tier for a while instead of resting or being disabled, and comes back after a passing test.': '持续失败的渠道暂时降到所有其他优先级之下,而不是冷却或被禁用;测试通过后自动恢复。',

@@ -280,6 +280,20 @@ export default function Channels() {
     }
   };
 
+  // Brings back one key its upstream had called dead; the reply is the channel's new view.
+  const enableKey = async (c: { id?: number }, index: number) => {
+    if (!c.id) return;
+    try {
+      const v = await api<Channel>('POST', `/api/channel/${c.id}/keys/${index}/enable`);
+      notifyOk(t('Key {n} enabled', { n: index + 1 }));
+      setKeysOf((k) => (k && k.id === v.id ? v : k));
+      setForm((f) => (f && f.id === v.id ? { ...f, keys: v.keys ?? [] } : f));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
   const remove = (c: Channel) =>
     act(() => api('DELETE', `/api/channel/${c.id}`), t('Deleted'));
 
@@ -493,7 +507,7 @@ export default function Channels() {
                 />
               )}
             </Group>
-            {form.keys.length > 0 && <KeyStates keys={form.keys} />}
+            {form.keys.length > 0 && <KeyStates keys={form.keys} onEnable={(i) => enableKey(form, i)} />}
             <TagsInput label={t('Groups')} data={groups} value={form.group} onChange={(v) => setForm({ ...form, group: v })} />
             <TagsInput
               label={t('Models')}
@@ -566,7 +580,10 @@ export default function Channels() {
             <Text size="sm" c="dimmed">
               {keysOf.multi_key_mode === 'polling' ? t('Calls take the live keys in turn.') : t('Each call takes a live key at random.')}
             </Text>
-            <KeyStates keys={keysOf.keys ?? []} />
+            <KeyStates keys={keysOf.keys ?? []} onEnable={(i) => enableKey(keysOf, i)} />
+            {keyCounts(keysOf.keys).disabled > 0 && (
+              <Text size="xs" c="dimmed">{t('A key brought back that is still dead is disabled again by the first call that finds it so.')}</Text>
+            )}
           </Stack>
         )}
       </Modal>
