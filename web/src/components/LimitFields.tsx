@@ -42,7 +42,7 @@ export default function LimitFields({ value, onChange, errors = {}, testid }: Pr
         {field('rpd_limit', t('Requests per day'), t('RPD, counted per UTC day.'))}
         {field('max_parallel_requests', t('Parallel requests'), t('Calls in flight at once.'))}
       </SimpleGrid>
-      <Group grow align="flex-start" mt="sm">
+      <Group grow align="flex-end" mt="sm">
         <Select
           label={t('Period quota')}
           description={t('Starts again each day, week (from Monday) or month, beside the lifetime quota.')}
