@@ -513,7 +513,7 @@ func (sb *sharedBalances) seedPeriods(ctx context.Context, acct Account, ap acco
 		}
 		_ = i
 		start := x.p.start.Unix()
-		ttl := int64(time.Until(x.p.end)/time.Second) + 86400
+		ttl := int64(x.p.end.Sub(sb.l.Now())/time.Second) + 86400
 		if ttl < 86400 {
 			ttl = 86400
 		}
@@ -758,3 +758,7 @@ func (l *Ledger) debitRecoveredPeriods(acct Account, charged int64, periods [2]i
 		b.mu.Unlock()
 	}
 }
+
+// FillPeriod sets a reply's PeriodResetAt (and a stale PeriodUsed) as of
+// the ledger's clock in the QuotaPeriodTimeZone zone.
+func (l *Ledger) FillPeriod(p *Period) { p.Fill(l.Now(), QuotaPeriodZone(l.store.Options.Get())) }
