@@ -434,8 +434,10 @@ func (l *Ledger) ResetPeriod(ctx context.Context, userID, tokenID int) {
 	b := m[id]
 	l.mu.Unlock()
 	if b != nil {
+		// The count starts afresh; the holds stay, each released by its
+		// settlement (a new kind with another start rolls them off).
 		b.mu.Lock()
-		b.per = periodBal{}
+		b.per.used = 0
 		b.mu.Unlock()
 	}
 	if l.shared != nil {
