@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchyard/common/errs"
+	"switchyard/internal/faultproxy"
 	"switchyard/internal/testkit"
 	"switchyard/model"
 )
@@ -187,6 +188,73 @@ func TestRedisRestartWithPeriodHoldsDoesNotOverspend(t *testing.T) {
 		var row model.User
 		s.DB.First(&row, u.ID)
 		if row.PeriodUsed != 2000 {
+			t.Fatalf("row period_used %d", row.PeriodUsed)
+		}
+	})
+}
+
+// spendPeriod reserves and settles at the full reservation until the
+// ledger refuses with code, and returns what was charged.
+func spendPeriod(t *testing.T, s *model.Store, acct model.Account, code string) int64 {
+	t.Helper()
+	var total int64
+	for range 1000 {
+		r, err := s.Ledger.Reserve(context.Background(), acct, 700)
+		if err != nil {
+			wantPeriodRefusal(t, err, code)
+			return total
+		}
+		total += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
+	}
+	t.Fatal("the period never ran out")
+	return 0
+}
+
+// TestRedisOutageKeepsPeriodQuota: while Redis is unreachable a node
+// serves a period quota from its local share of what the period had left,
+// never more; once Redis answers the period is spent exactly once.
+func TestRedisOutageKeepsPeriodQuota(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		rs := testkit.StartRedis(t)
+		p := faultproxy.Start(t, rs.Addr())
+		app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": "redis://" + p.Addr() + "/0"})
+		s := app.Store
+		clk := &clock{now: time.Date(2031, 3, 4, 12, 0, 0, 0, time.UTC)}
+		s.Ledger.SetClock(clk.Now)
+		ctx := context.Background()
+		u, _, unlimited := ledgerFixture(t, s, 1_000_000, 0)
+		if err := s.UpdateToken(ctx, u.ID, unlimited.ID, map[string]any{"period_quota": 5000, "quota_period": model.PeriodDay}); err != nil {
+			t.Fatal(err)
+		}
+		acct := model.Account{UserID: u.ID, TokenID: unlimited.ID, UnlimitedToken: true}
+		held, err := s.Ledger.Reserve(ctx, acct, 2000) // open across the outage
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Refuse()
+		charged := spendPeriod(t, s, acct, model.CodeTokenPeriodExhausted)
+		if !s.Ledger.Status().RedisOffline {
+			t.Fatal("the ledger does not report redis as unreachable")
+		}
+		charged += held.Settle(1500, &model.Log{ModelName: "m"})
+		if charged > 5000 {
+			t.Fatalf("spent %d of a period quota of 5000 while redis was away", charged)
+		}
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p.Heal()
+		testkit.Eventually(t, 10*time.Second, "the ledger reconciles with redis", func() bool {
+			return !s.Ledger.Status().RedisOffline
+		})
+		charged += spendPeriod(t, s, acct, model.CodeTokenPeriodExhausted)
+		if charged != 5000 {
+			t.Fatalf("spent %d in all, want exactly the period quota of 5000", charged)
+		}
+		checkSums(t, s, u, unlimited)
+		var row model.Token
+		s.DB.First(&row, unlimited.ID)
+		if row.PeriodUsed != 5000 {
 			t.Fatalf("row period_used %d", row.PeriodUsed)
 		}
 	})
