@@ -505,7 +505,7 @@ func (sb *sharedBalances) periodKeys(acct Account, ap accountPeriods) (keys [2]s
 // seedPeriods seeds acct's active period keys: the "row" is minus the
 // row's period_used when its period_start is the period, else 0.
 func (sb *sharedBalances) seedPeriods(ctx context.Context, acct Account, ap accountPeriods) error {
-	for i, x := range []struct {
+	for _, x := range []struct {
 		p     periodNow
 		id    int
 		token bool
@@ -513,7 +513,6 @@ func (sb *sharedBalances) seedPeriods(ctx context.Context, acct Account, ap acco
 		if !x.p.active() || x.id == 0 {
 			continue
 		}
-		_ = i
 		start := x.p.start.Unix()
 		ttl := int64(x.p.end.Sub(sb.l.Now())/time.Second) + 86400
 		if ttl < 86400 {
