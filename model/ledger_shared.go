@@ -112,44 +112,83 @@ func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoc
 func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
 func (sb *sharedBalances) flushingKey() string        { return sb.prefix + "flushing:" + sb.node }
 
-// KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch.
-// Returns {amount held, user left, token left}; amount -1 user empty, -3
-// token empty, -2 not seeded, -4 epoch changed.
+// KEYS: user, token, resv, epoch, user period, token period. ARGV:
+// estimate, limited (1/0), epoch, user period quota, token period quota
+// (0: none; ledger_period.go). Returns {amount held, user left, token
+// left, user period left, token period left}; amount -1 user empty, -3
+// token empty, -5 user period empty, -6 token period empty, -2 not
+// seeded, -4 epoch changed.
 var reserveScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0} end
+if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0, 0, 0} end
 local u = redis.call('GET', KEYS[1])
-if not u then return {-2, 0, 0} end
+if not u then return {-2, 0, 0, 0, 0} end
 u = tonumber(u)
 local limited = ARGV[2] == '1'
 local t = 0
 if limited then
   t = redis.call('GET', KEYS[2])
-  if not t then return {-2, 0, 0} end
+  if not t then return {-2, 0, 0, 0, 0} end
   t = tonumber(t)
 end
-if u <= 0 then return {-1, u, t} end
-if limited and t <= 0 then return {-3, u, t} end
+local pq = {tonumber(ARGV[4]), tonumber(ARGV[5])}
+local pl = {0, 0}
+for i = 1, 2 do
+  if pq[i] > 0 then
+    local v = redis.call('GET', KEYS[4 + i])
+    if not v then return {-2, 0, 0, 0, 0} end
+    pl[i] = pq[i] + tonumber(v)
+  end
+end
+if u <= 0 then return {-1, u, t, pl[1], pl[2]} end
+if limited and t <= 0 then return {-3, u, t, pl[1], pl[2]} end
+if pq[1] > 0 and pl[1] <= 0 then return {-5, u, t, pl[1], pl[2]} end
+if pq[2] > 0 and pl[2] <= 0 then return {-6, u, t, pl[1], pl[2]} end
 local amt = tonumber(ARGV[1])
 if amt > u then amt = u end
 if limited and amt > t then amt = t end
+for i = 1, 2 do
+  if pq[i] > 0 and amt > pl[i] then amt = pl[i] end
+end
 redis.call('DECRBY', KEYS[1], amt)
 redis.call('HINCRBY', KEYS[3], KEYS[1], amt)
 if limited then
   redis.call('DECRBY', KEYS[2], amt)
   redis.call('HINCRBY', KEYS[3], KEYS[2], amt)
 end
-return {amt, u - amt, t - amt}
+for i = 1, 2 do
+  if pq[i] > 0 then
+    redis.call('DECRBY', KEYS[4 + i], amt)
+    redis.call('HINCRBY', KEYS[3], KEYS[4 + i], amt)
+  end
+end
+return {amt, u - amt, t - amt, pl[1] - amt, pl[2] - amt}
 `)
 
-// KEYS: user, token, resv, epoch. ARGV: reserved, cost, limited (1/0),
-// epoch. Returns what is charged: the cost, with any excess over the
-// reservation capped at what the balances hold; -4 epoch changed. The
-// hold becomes an unflushed charge in resv until the flush.
+// KEYS: user, token, resv, epoch, the user's and the token's period keys
+// held at reservation, and those of now. ARGV: reserved, cost, limited
+// (1/0), epoch, the user's and the token's period quotas now (0: none),
+// whether the reservation holds the user's and the token's period (1/0).
+// Returns what is charged: the cost, with any excess over the reservation
+// capped at what the balances hold, and capped at what the periods of now
+// have left once the holds are released (ledger_period.go); -4 epoch
+// changed, -2 a period of now is not seeded. The hold becomes an
+// unflushed charge in resv until the flush.
 var settleScript = redis.NewScript(`
 if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -4 end
 local r = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local limited = ARGV[3] == '1'
+local pq = {tonumber(ARGV[5]), tonumber(ARGV[6])}
+local ph = {ARGV[7] == '1', ARGV[8] == '1'}
+local pl = {0, 0}
+for i = 1, 2 do
+  if pq[i] > 0 then
+    local v = redis.call('GET', KEYS[6 + i])
+    if not v then return -2 end
+    pl[i] = pq[i] + tonumber(v)
+    if ph[i] and KEYS[4 + i] == KEYS[6 + i] then pl[i] = pl[i] + r end
+  end
+end
 local u = redis.call('GET', KEYS[1])
 local t = false
 if limited then t = redis.call('GET', KEYS[2]) end
@@ -167,6 +206,13 @@ if cost > r then
   if extra > avail then extra = avail end
   charged = r + extra
 end
+for i = 1, 2 do
+  if pq[i] > 0 then
+    local cap = pl[i]
+    if cap < 0 then cap = 0 end
+    if charged > cap then charged = cap end
+  end
+end
 local back = r - charged
 if u then redis.call('INCRBY', KEYS[1], back) end
 if limited and t then redis.call('INCRBY', KEYS[2], back) end
@@ -176,6 +222,18 @@ local function move(k)
 end
 move(KEYS[1])
 if limited then move(KEYS[2]) end
+for i = 1, 2 do
+  if ph[i] then
+    if redis.call('EXISTS', KEYS[4 + i]) == 1 then redis.call('INCRBY', KEYS[4 + i], r) end
+    local left = redis.call('HINCRBY', KEYS[3], KEYS[4 + i], 0 - r)
+    if left <= 0 then redis.call('HDEL', KEYS[3], KEYS[4 + i]) end
+  end
+  if pq[i] > 0 then
+    redis.call('DECRBY', KEYS[6 + i], charged)
+    local left = redis.call('HINCRBY', KEYS[3], KEYS[6 + i], charged)
+    if left <= 0 then redis.call('HDEL', KEYS[3], KEYS[6 + i]) end
+  end
+end
 return charged
 `)
 
@@ -209,7 +267,8 @@ return d
 `)
 
 // KEYS: balance, nodes, version. ARGV: the row's value, the resv key
-// prefix, the version read before the row, the flushing key prefix.
+// prefix, the version read before the row, the flushing key prefix, and a
+// time to live in seconds (0: none; period balances expire).
 // Seeds the balance as the row minus what every node holds against it;
 // -1 when a flush or credit moved between the row and the resv hashes
 // since the row was read, or while a node writes a batch: its charges may
@@ -227,7 +286,11 @@ for _, n in ipairs(members) do
   local h = ARGV[2] .. n
   v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0)
 end
-redis.call('SET', KEYS[1], v)
+if tonumber(ARGV[5] or '0') > 0 then
+  redis.call('SET', KEYS[1], v, 'EX', tonumber(ARGV[5]))
+else
+  redis.call('SET', KEYS[1], v)
+end
 return 1
 `)
 
@@ -442,7 +505,7 @@ func limitedFlag(acct Account) string {
 
 // seed copies a balance into Redis unless it is there (seedScript).
 func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
-	if err := sb.seedOne(ctx, sb.userKey(acct.UserID), func() (int64, error) {
+	if err := sb.seedOne(ctx, sb.userKey(acct.UserID), 0, func() (int64, error) {
 		var u User
 		if err := sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error; err != nil {
 			if notFound(err) {
@@ -454,7 +517,7 @@ func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
 	}); err != nil || acct.TokenID == 0 {
 		return err
 	}
-	return sb.seedOne(ctx, sb.tokenKey(acct.TokenID), func() (int64, error) {
+	return sb.seedOne(ctx, sb.tokenKey(acct.TokenID), 0, func() (int64, error) {
 		var t Token
 		if err := sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error; err != nil {
 			if notFound(err) {
@@ -466,7 +529,7 @@ func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
 	})
 }
 
-func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (int64, error)) error {
+func (sb *sharedBalances) seedOne(ctx context.Context, key string, ttl int64, row func() (int64, error)) error {
 	for attempt := range 200 {
 		if n, err := sb.rdb.Exists(ctx, key).Result(); err != nil || n == 1 {
 			return err
@@ -482,7 +545,7 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (i
 		if err != nil {
 			return err
 		}
-		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver, sb.prefix+"flushing:").Int64()
+		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver, sb.prefix+"flushing:", ttl).Int64()
 		if err != nil || n >= 0 {
 			return err
 		}
@@ -496,8 +559,18 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (i
 	return errors.New("ledger: could not seed a balance: flushes kept moving it")
 }
 
-func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate int64) (int64, error) {
-	keys := sb.keys(acct)
+func (sb *sharedBalances) reserve(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, [2]string, error) {
+	amt, err := sb.reserveBalances(ctx, acct, ap, estimate)
+	if err != nil {
+		return 0, [2]string{}, err
+	}
+	pkeys, _ := sb.periodKeys(acct, ap)
+	return amt, pkeys, nil
+}
+
+func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, error) {
+	pkeys, pquotas := sb.periodKeys(acct, ap)
+	keys := append(sb.keys(acct), pkeys[0], pkeys[1])
 	limited := limitedFlag(acct) == "1"
 	for range 4 {
 		sb.emu.RLock()
@@ -505,12 +578,12 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if offline {
-			amt, err := sb.reserveLocal(ctx, acct, estimate)
+			amt, err := sb.reserveLocal(ctx, acct, ap, estimate)
 			sb.emu.RUnlock()
 			return amt, err
 		}
-		res, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch).Int64Slice()
-		if err != nil || len(res) != 3 {
+		res, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, pquotas[0], pquotas[1]).Int64Slice()
+		if err != nil || len(res) != 5 {
 			if !redisDown(ctx, err) {
 				sb.emu.RUnlock()
 				return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
@@ -528,7 +601,11 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 			continue
 		case -2:
 			sb.emu.RUnlock()
-			if err := sb.seed(ctx, acct); err != nil {
+			err := sb.seed(ctx, acct)
+			if err == nil {
+				err = sb.seedPeriods(ctx, acct, ap)
+			}
+			if err != nil {
 				if redisDown(ctx, err) && !errors.Is(err, ErrUserNotFound) && !errors.Is(err, ErrTokenNotFound) {
 					sb.goOffline(err)
 					continue
@@ -542,10 +619,22 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		if limited {
 			sb.lastSeen[keys[1]] = res[2]
 		}
+		for i, q := range pquotas {
+			// A period's last figure is what it has left (what its local
+			// share is cut from while Redis is away).
+			if q > 0 {
+				sb.lastSeen[pkeys[i]] = res[3+i]
+			}
+		}
 		if res[0] >= 0 {
 			sb.outstanding[keys[0]] += res[0]
 			if limited {
 				sb.outstanding[keys[1]] += res[0]
+			}
+			for i, q := range pquotas {
+				if q > 0 {
+					sb.outstanding[pkeys[i]] += res[0]
+				}
 			}
 		}
 		sb.mu.Unlock()
@@ -555,6 +644,10 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 			return 0, ErrUserQuotaExhausted
 		case -3:
 			return 0, ErrTokenQuotaExhausted
+		case -5:
+			return 0, periodExhausted(false, ap.user.conf.kind, ap.user.end)
+		case -6:
+			return 0, periodExhausted(true, ap.token.conf.kind, ap.token.end)
 		}
 		return res[0], nil
 	}
@@ -563,7 +656,11 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 
 // reserveLocal reserves from the local shares (Redis unreachable); the
 // caller holds emu shared.
-func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, estimate int64) (int64, error) {
+func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, error) {
+	pkeys, pquotas := sb.periodKeys(acct, ap)
+	if err := sb.periodSharesLocal(ctx, acct, ap); err != nil {
+		return 0, err
+	}
 	keys := sb.keys(acct)
 	limited := limitedFlag(acct) == "1"
 	need := []string{keys[0]}
@@ -623,6 +720,20 @@ func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, estima
 		}
 		amt = min(amt, sb.share[keys[1]])
 	}
+	for i, q := range pquotas {
+		if q <= 0 {
+			continue
+		}
+		if sb.share[pkeys[i]] <= 0 {
+			p := ap.user
+			if i == 1 {
+				p = ap.token
+			}
+			return 0, periodExhausted(i == 1, p.conf.kind, p.end)
+		}
+		amt = min(amt, sb.share[pkeys[i]])
+		need = append(need, pkeys[i])
+	}
 	for _, k := range need {
 		sb.share[k] -= amt
 		sb.outstanding[k] += amt
@@ -632,11 +743,24 @@ func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, estima
 	return amt, nil
 }
 
-func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
+func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) int64 {
 	// Settlement must happen even when the client's context is gone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	keys := sb.keys(r.acct)
+	pnow, pquotas := sb.periodKeys(r.acct, ap)
+	held := [2]string{"0", "0"}
+	for i, k := range r.pkeys {
+		if k != "" && k != sb.prefix+"none" {
+			held[i] = "1"
+		}
+	}
+	pheld := r.pkeys
+	for i := range pheld {
+		if held[i] == "0" {
+			pheld[i] = sb.prefix + "none"
+		}
+	}
+	keys := append(sb.keys(r.acct), pheld[0], pheld[1], pnow[0], pnow[1])
 	limited := limitedFlag(r.acct) == "1"
 	need := []string{keys[0]}
 	if limited {
@@ -648,7 +772,17 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if !offline {
-			charged, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch).Int64()
+			charged, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch,
+				pquotas[0], pquotas[1], held[0], held[1]).Int64()
+			if err == nil && charged == -2 {
+				// The period of now has no balance yet (it began during
+				// this call): seed it and settle again.
+				sb.emu.RUnlock()
+				if err := sb.seedPeriods(ctx, r.acct, ap); err != nil {
+					sb.goOffline(err)
+				}
+				continue
+			}
 			if err == nil && charged == errEpoch {
 				sb.emu.RUnlock()
 				if err := sb.register(ctx); err != nil {
@@ -661,6 +795,7 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 				for _, k := range need {
 					sb.outstanding[k] += charged - r.amount
 				}
+				sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged, false)
 				sb.mu.Unlock()
 				sb.emu.RUnlock()
 				return charged
@@ -668,6 +803,9 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 			sb.goOffline(err)
 		}
 		// Offline: charge against the local share.
+		if err := sb.periodSharesLocal(ctx, r.acct, ap); err != nil {
+			slog.Warn("ledger: no local share of a period balance while redis is away", "err", err)
+		}
 		sb.mu.Lock()
 		charged := cost
 		if extra := cost - r.amount; extra > 0 {
@@ -677,12 +815,14 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 			}
 			charged = r.amount + min(extra, avail)
 		}
+		charged = sb.capPeriodsLocal(pheld, held, pnow, pquotas, r.amount, charged)
 		for _, k := range need {
 			sb.share[k] += r.amount - charged
 			sb.outstanding[k] += charged - r.amount
 			sb.balDelta[k] += r.amount - charged
 			sb.resvDelta[k] += charged - r.amount
 		}
+		sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged, true)
 		sb.mu.Unlock()
 		sb.emu.RUnlock()
 		return charged
@@ -719,6 +859,7 @@ func (sb *sharedBalances) flushed(b *batch) {
 			moved[sb.tokenKey(id)] -= d.Remain
 		}
 	}
+	sb.flushedPeriods(b, moved)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if len(moved) == 0 {
