@@ -208,3 +208,98 @@ func TestCloudSecretsHidden(t *testing.T) {
 		}
 	})
 }
+
+// TestCloudSecretsSealedAtRest: with CRYPTO_SECRET set, a Bedrock sk and a
+// Vertex service account key are sealed in the channel's row as its key
+// is (the access key id, region and project stay readable), the API
+// keeps One API's config shape with them hidden, and calls still sign
+// with them. A row left in clear (by an older version, or imported from
+// One API) is served as it is and sealed at the next start.
+func TestCloudSecretsSealedAtRest(t *testing.T) {
+	testkit.ForEachDB(t, map[string]string{"CRYPTO_SECRET": "config-secret"}, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSEALED", "the-bedrock-secret", "us-east-1", fakebedrock.Behavior{})
+		defer b.Close()
+		v := fakevertex.Start("proj-sealed", "us-east5", fakevertex.Behavior{})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		bcfg := configJSON(t, map[string]string{"ak": "AKIDSEALED", "sk": "the-bedrock-secret", "region": "us-east-1"})
+		vcfg := configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-sealed", "region": "us-east5"})
+		bID := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "-", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": bcfg})
+		vID := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "-", "base_url": v.URL, "models": "gemini-2.5-flash", "config": vcfg})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		calls := func(when string) {
+			t.Helper()
+			for _, m := range []string{"amazon.nova-lite-v1:0", "gemini-2.5-flash"} {
+				if _, err := c.Chat.Completions.New(ctx, chat(m)); err != nil {
+					t.Fatalf("%s: %s: %v", when, m, err)
+				}
+			}
+		}
+		row := func(id int) map[string]string {
+			t.Helper()
+			var ch model.Channel
+			if err := f.app.Store.DB.First(&ch, id).Error; err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			if err := json.Unmarshal([]byte(ch.Config), &m); err != nil {
+				t.Fatalf("stored config is not One API's JSON object: %q", ch.Config)
+			}
+			return m
+		}
+		wantSealed := func(when string) {
+			t.Helper()
+			br, vr := row(bID), row(vID)
+			if !strings.HasPrefix(br["sk"], "enc:v1:") || br["ak"] != "AKIDSEALED" || br["region"] != "us-east-1" {
+				t.Fatalf("%s: Bedrock row %v", when, br)
+			}
+			if !strings.HasPrefix(vr["vertex_ai_adc"], "enc:v1:") || vr["vertex_ai_project_id"] != "proj-sealed" || vr["region"] != "us-east5" {
+				t.Fatalf("%s: Vertex row %v", when, vr)
+			}
+			for _, r := range []map[string]string{br, vr} {
+				for _, clear := range []string{"the-bedrock-secret", "PRIVATE KEY", v.Email} {
+					if strings.Contains(fmt.Sprint(r), clear) {
+						t.Fatalf("%s: a row holds %q in clear: %v", when, clear, r)
+					}
+				}
+			}
+		}
+		wantSealed("created")
+		calls("sealed")
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d", bID), nil); !tr.Success {
+			t.Fatalf("channel test of the sealed Bedrock channel: %s", tr.Raw)
+		}
+
+		var shown channelReply
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/%d", bID), nil).Want(t, 200, true)
+		r.Decode(t, &shown)
+		var cfg map[string]string
+		if err := json.Unmarshal([]byte(shown.Config), &cfg); err != nil || cfg["sk"] != model.HiddenConfig || cfg["ak"] != "AKIDSEALED" || strings.Contains(string(r.Raw), "enc:v1:") {
+			t.Fatalf("API config %s", r.Raw)
+		}
+		// An edit that sends the hidden config back keeps the sealed secret.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": bID, "type": 33, "name": "bedrock renamed", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": shown.Config}).Want(t, 200, true)
+		wantSealed("edited")
+		calls("edited")
+
+		// Rows in clear, as an older version or One API left them.
+		for id, cfg := range map[int]string{bID: bcfg, vID: vcfg} {
+			if err := app.Store.DB.Model(&model.Channel{}).Where("id = ?", id).Update("config", cfg).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Store.Channels.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		calls("clear rows")
+		// The next start of the (master) node.
+		if err := app.Store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.app = testkit.SecondNode(t, app)
+		wantSealed("after a restart")
+		c = f.client(f.tok.Key)
+		calls("after a restart")
+	})
+}
