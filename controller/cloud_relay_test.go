@@ -303,3 +303,52 @@ func TestCloudSecretsSealedAtRest(t *testing.T) {
 		calls("after a restart")
 	})
 }
+
+// TestVertexEmbeddings: openai-go's embeddings against a Vertex AI
+// channel go to the model's predict as Vertex documents it, come back
+// in OpenAI's shape, and bill Vertex's own token counts; the channel
+// test of an embedding model takes the same path.
+func TestVertexEmbeddings(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		v := fakevertex.Start("proj-emb", "us-central1", fakevertex.Behavior{})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		id := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "-", "base_url": v.URL, "models": "text-embedding-005,gemini-embedding-001",
+			"config": configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-emb", "region": "us-central1"})})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		inputs := []string{"the first text to embed", "héllo 世界"}
+		resp, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "text-embedding-005", Dimensions: openai.Int(2),
+			Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: inputs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fakevertex.EmbeddingTokens(inputs[0]) + fakevertex.EmbeddingTokens(inputs[1])
+		if len(resp.Data) != 2 || len(resp.Data[0].Embedding) != 2 || resp.Data[1].Index != 1 || resp.Data[1].Embedding[0] != 0.5 || resp.Usage.PromptTokens != int64(want) {
+			t.Fatalf("embeddings %+v", resp)
+		}
+		last := v.Last()
+		if last.Path != "/v1/projects/proj-emb/locations/us-central1/publishers/google/models/text-embedding-005:predict" ||
+			strings.TrimSpace(string(last.Body)) != `{"instances":[{"content":"the first text to embed"},{"content":"héllo 世界"}],"parameters":{"outputDimensionality":2}}` ||
+			!strings.HasPrefix(last.Header.Get("Authorization"), "Bearer ya29.") {
+			t.Fatalf("upstream call %s %s", last.Path, last.Body)
+		}
+		logs := consumeLogs(t, app, f.user.UserID)
+		if len(logs) != 1 || logs[0].PromptTokens != want || logs[0].ModelName != "text-embedding-005" || logs[0].Quota <= 0 {
+			t.Fatalf("logs %+v", logs)
+		}
+
+		// Vertex's own refusal (gemini-embedding-001 embeds one text per
+		// call) is the request's error, not the channel's.
+		_, err = c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "gemini-embedding-001", Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}}})
+		if e := apiError(t, err, 400, ""); !strings.Contains(e.Message, "up to 1 instances") {
+			t.Fatalf("two texts to gemini-embedding-001: %v", e)
+		}
+		if channelStatus(app, id) != model.ChannelEnabled {
+			t.Fatal("a request error disabled the channel")
+		}
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=gemini-embedding-001", id), nil); !tr.Success || !strings.HasSuffix(v.Last().Path, "gemini-embedding-001:predict") {
+			t.Fatalf("channel test of an embedding model: %s", tr.Raw)
+		}
+	})
+}
