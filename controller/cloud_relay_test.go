@@ -208,3 +208,147 @@ func TestCloudSecretsHidden(t *testing.T) {
 		}
 	})
 }
+
+// TestCloudSecretsSealedAtRest: with CRYPTO_SECRET set, a Bedrock sk and a
+// Vertex service account key are sealed in the channel's row as its key
+// is (the access key id, region and project stay readable), the API
+// keeps One API's config shape with them hidden, and calls still sign
+// with them. A row left in clear (by an older version, or imported from
+// One API) is served as it is and sealed at the next start.
+func TestCloudSecretsSealedAtRest(t *testing.T) {
+	testkit.ForEachDB(t, map[string]string{"CRYPTO_SECRET": "config-secret"}, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSEALED", "the-bedrock-secret", "us-east-1", fakebedrock.Behavior{})
+		defer b.Close()
+		v := fakevertex.Start("proj-sealed", "us-east5", fakevertex.Behavior{})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		bcfg := configJSON(t, map[string]string{"ak": "AKIDSEALED", "sk": "the-bedrock-secret", "region": "us-east-1"})
+		vcfg := configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-sealed", "region": "us-east5"})
+		bID := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "-", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": bcfg})
+		vID := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "-", "base_url": v.URL, "models": "gemini-2.5-flash", "config": vcfg})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		calls := func(when string) {
+			t.Helper()
+			for _, m := range []string{"amazon.nova-lite-v1:0", "gemini-2.5-flash"} {
+				if _, err := c.Chat.Completions.New(ctx, chat(m)); err != nil {
+					t.Fatalf("%s: %s: %v", when, m, err)
+				}
+			}
+		}
+		row := func(id int) map[string]string {
+			t.Helper()
+			var ch model.Channel
+			if err := f.app.Store.DB.First(&ch, id).Error; err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			if err := json.Unmarshal([]byte(ch.Config), &m); err != nil {
+				t.Fatalf("stored config is not One API's JSON object: %q", ch.Config)
+			}
+			return m
+		}
+		wantSealed := func(when string) {
+			t.Helper()
+			br, vr := row(bID), row(vID)
+			if !strings.HasPrefix(br["sk"], "enc:v1:") || br["ak"] != "AKIDSEALED" || br["region"] != "us-east-1" {
+				t.Fatalf("%s: Bedrock row %v", when, br)
+			}
+			if !strings.HasPrefix(vr["vertex_ai_adc"], "enc:v1:") || vr["vertex_ai_project_id"] != "proj-sealed" || vr["region"] != "us-east5" {
+				t.Fatalf("%s: Vertex row %v", when, vr)
+			}
+			for _, r := range []map[string]string{br, vr} {
+				for _, clear := range []string{"the-bedrock-secret", "PRIVATE KEY", v.Email} {
+					if strings.Contains(fmt.Sprint(r), clear) {
+						t.Fatalf("%s: a row holds %q in clear: %v", when, clear, r)
+					}
+				}
+			}
+		}
+		wantSealed("created")
+		calls("sealed")
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d", bID), nil); !tr.Success {
+			t.Fatalf("channel test of the sealed Bedrock channel: %s", tr.Raw)
+		}
+
+		var shown channelReply
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/%d", bID), nil).Want(t, 200, true)
+		r.Decode(t, &shown)
+		var cfg map[string]string
+		if err := json.Unmarshal([]byte(shown.Config), &cfg); err != nil || cfg["sk"] != model.HiddenConfig || cfg["ak"] != "AKIDSEALED" || strings.Contains(string(r.Raw), "enc:v1:") {
+			t.Fatalf("API config %s", r.Raw)
+		}
+		// An edit that sends the hidden config back keeps the sealed secret.
+		f.root.Do("PUT", "/api/channel/", map[string]any{"id": bID, "type": 33, "name": "bedrock renamed", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": shown.Config}).Want(t, 200, true)
+		wantSealed("edited")
+		calls("edited")
+
+		// Rows in clear, as an older version or One API left them.
+		for id, cfg := range map[int]string{bID: bcfg, vID: vcfg} {
+			if err := app.Store.DB.Model(&model.Channel{}).Where("id = ?", id).Update("config", cfg).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := app.Store.Channels.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		calls("clear rows")
+		// The next start of the (master) node.
+		if err := app.Store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.app = testkit.SecondNode(t, app)
+		wantSealed("after a restart")
+		c = f.client(f.tok.Key)
+		calls("after a restart")
+	})
+}
+
+// TestVertexEmbeddings: openai-go's embeddings against a Vertex AI
+// channel go to the model's predict as Vertex documents it, come back
+// in OpenAI's shape, and bill Vertex's own token counts; the channel
+// test of an embedding model takes the same path.
+func TestVertexEmbeddings(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		v := fakevertex.Start("proj-emb", "us-central1", fakevertex.Behavior{})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		id := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "-", "base_url": v.URL, "models": "text-embedding-005,gemini-embedding-001",
+			"config": configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-emb", "region": "us-central1"})})
+		c := f.client(f.tok.Key)
+		ctx := context.Background()
+		inputs := []string{"the first text to embed", "héllo 世界"}
+		resp, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "text-embedding-005", Dimensions: openai.Int(2),
+			Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: inputs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fakevertex.EmbeddingTokens(inputs[0]) + fakevertex.EmbeddingTokens(inputs[1])
+		if len(resp.Data) != 2 || len(resp.Data[0].Embedding) != 2 || resp.Data[1].Index != 1 || resp.Data[1].Embedding[0] != 0.5 || resp.Usage.PromptTokens != int64(want) {
+			t.Fatalf("embeddings %+v", resp)
+		}
+		last := v.Last()
+		if last.Path != "/v1/projects/proj-emb/locations/us-central1/publishers/google/models/text-embedding-005:predict" ||
+			strings.TrimSpace(string(last.Body)) != `{"instances":[{"content":"the first text to embed"},{"content":"héllo 世界"}],"parameters":{"outputDimensionality":2}}` ||
+			!strings.HasPrefix(last.Header.Get("Authorization"), "Bearer ya29.") {
+			t.Fatalf("upstream call %s %s", last.Path, last.Body)
+		}
+		logs := consumeLogs(t, app, f.user.UserID)
+		if len(logs) != 1 || logs[0].PromptTokens != want || logs[0].ModelName != "text-embedding-005" || logs[0].Quota <= 0 {
+			t.Fatalf("logs %+v", logs)
+		}
+
+		// Vertex's own refusal (gemini-embedding-001 embeds one text per
+		// call) is the request's error, not the channel's.
+		_, err = c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: "gemini-embedding-001", Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}}})
+		if e := apiError(t, err, 400, ""); !strings.Contains(e.Message, "up to 1 instances") {
+			t.Fatalf("two texts to gemini-embedding-001: %v", e)
+		}
+		if channelStatus(app, id) != model.ChannelEnabled {
+			t.Fatal("a request error disabled the channel")
+		}
+		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=gemini-embedding-001", id), nil); !tr.Success || !strings.HasSuffix(v.Last().Path, "gemini-embedding-001:predict") {
+			t.Fatalf("channel test of an embedding model: %s", tr.Raw)
+		}
+	})
+}

@@ -11,8 +11,12 @@ import (
 
 // Gemini relays the Gemini API's POST /v1beta/models/{model}:generateContent
 // and :streamGenerateContent to any channel: passed through to Gemini
-// channels, converted for the others.
+// channels, converted for the others. :countTokens is counted.
 func (h *Relay) Gemini(c *gin.Context) {
+	if _, method, _ := geminifront.Call(c.Request.URL.Path); method == geminifront.CountMethod {
+		h.geminiCount(c)
+		return
+	}
 	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), geminifront.Front{}, adaptor.ModeChat); err != nil {
 		errs.Render(c, err)
 	}
@@ -23,4 +27,22 @@ func (h *Relay) Rerank(c *gin.Context) {
 	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), rerankfront.Front{}, adaptor.ModeRerank); err != nil {
 		errs.Render(c, err)
 	}
+}
+
+// geminiCount answers :countTokens as Google does, {"totalTokens": N}:
+// exact from a channel serving the model that can count (Gemini's
+// countTokens, Anthropic's count_tokens), else counted locally. Not
+// billed, as Google does not bill it.
+func (h *Relay) geminiCount(c *gin.Context) {
+	req, err := geminifront.ParseCount(c.Request)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	n, err := h.Engine.CountTokens(c.Request.Context(), caller(c), req)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	c.JSON(200, gin.H{"totalTokens": n.InputTokens})
 }

@@ -294,8 +294,8 @@ func (s *Store) AllChannels(ctx context.Context) ([]Channel, error) {
 	return out, nil
 }
 
-// CreateChannels inserts channels (keys in plain text; they are sealed
-// here) with their abilities in one transaction: all or none.
+// CreateChannels inserts channels (keys and secret config values in plain
+// text; they are sealed here) with their abilities in one transaction: all or none.
 func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 	now := time.Now().Unix()
 	for _, ch := range chans {
@@ -309,6 +309,7 @@ func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 			return errs.BadRequest("a channel holds at most %d keys, got %d", maxChannelKeys, n).WithParam("key")
 		}
 		ch.Key = s.Sealer.Seal(strings.TrimSpace(ch.Key))
+		ch.Config = sealSecrets(s.Sealer, ch.Type, ch.Config)
 		ch.KeyStatus = ""
 		ch.CreatedTime = now
 		ch.ID, ch.UsedQuota, ch.Balance, ch.BalanceUpdatedTime, ch.TestTime, ch.ResponseTime = 0, 0, 0, 0, 0, 0
@@ -343,7 +344,7 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 		if err := tx.First(&saved, ch.ID).Error; err != nil {
 			return err
 		}
-		ch.Config = keepSecrets(ch.Type, ch.Config, saved.Config)
+		ch.Config = sealSecrets(s.Sealer, ch.Type, keepSecrets(ch.Type, ch.Config, saved.Config))
 		fields := map[string]any{
 			"type": ch.Type, "status": ch.Status, "name": ch.Name, "weight": ch.Weight,
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,

@@ -1,9 +1,12 @@
 package model
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 
 	"switchyard/common/channeltype"
+	"switchyard/common/crypto"
 )
 
 // HiddenConfig is what the API shows in place of a secret config value
@@ -72,4 +75,117 @@ func keepSecrets(typ int, edited, stored string) string {
 		return edited
 	}
 	return string(out)
+}
+
+// sealSecrets is config with its type's secret string values sealed by
+// sealer, as channel keys are: the JSON keeps its shape (each value stays
+// a string, "enc:v1:…" at rest), so One API's config layout holds on the
+// API side and in the table. Values already sealed stay as they are.
+func sealSecrets(sealer *crypto.Sealer, typ int, config string) string {
+	return mapSecrets(typ, config, func(v string) (string, error) {
+		if crypto.IsSealed(v) || v == HiddenConfig {
+			return v, nil
+		}
+		return sealer.Seal(v), nil
+	})
+}
+
+// openSecrets is config with its type's sealed values opened, for the
+// relay; values stored in clear (rows older than sealing, or written
+// without CRYPTO_SECRET) pass through.
+func openSecrets(sealer *crypto.Sealer, typ int, config string) (string, error) {
+	var failed error
+	out := mapSecrets(typ, config, func(v string) (string, error) {
+		plain, err := sealer.Open(v)
+		if err != nil {
+			failed = err
+		}
+		return plain, err
+	})
+	return out, failed
+}
+
+// mapSecrets applies f to each secret string value of config; config
+// comes back unchanged when it names none, is not a JSON object, or f
+// fails.
+func mapSecrets(typ int, config string, f func(string) (string, error)) string {
+	keys := channeltype.SecretConfig(typ)
+	if len(keys) == 0 || config == "" {
+		return config
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(config), &m) != nil {
+		return config
+	}
+	changed := false
+	for _, k := range keys {
+		var v string
+		if raw, ok := m[k]; !ok || json.Unmarshal(raw, &v) != nil || v == "" {
+			continue
+		}
+		nv, err := f(v)
+		if err != nil {
+			return config
+		}
+		if nv != v {
+			m[k], _ = json.Marshal(nv)
+			changed = true
+		}
+	}
+	if !changed {
+		return config
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return config
+	}
+	return string(out)
+}
+
+func init() {
+	// Registered before the channel index's hook (file order), so the
+	// first index is built from sealed rows; it would read clear ones too.
+	onOpen(func(ctx context.Context, s *Store) error {
+		if !s.Cfg.IsMaster() || !s.Sealer.Enabled() {
+			return nil
+		}
+		return s.sealConfigSecrets(ctx)
+	})
+}
+
+// sealConfigSecrets seals the secret config values that rows hold in
+// clear: rows written before config secrets were sealed, or before
+// CRYPTO_SECRET was set, or imported from One API. Each row is updated
+// only if its config is still the one read, so an edit made meanwhile on
+// another node is not overwritten (it is sealed by its own write).
+func (s *Store) sealConfigSecrets(ctx context.Context) error {
+	var types []int
+	for _, t := range channeltype.All() {
+		if len(channeltype.SecretConfig(t.Number)) > 0 {
+			types = append(types, t.Number)
+		}
+	}
+	if len(types) == 0 {
+		return nil
+	}
+	var rows []Channel
+	if err := s.DB.WithContext(ctx).Select("id", "type", "config").Where("type IN ?", types).Find(&rows).Error; err != nil {
+		return fmt.Errorf("seal channel config secrets: %w", err)
+	}
+	n := 0
+	for _, ch := range rows {
+		sealed := sealSecrets(s.Sealer, ch.Type, ch.Config)
+		if sealed == ch.Config {
+			continue
+		}
+		res := s.DB.WithContext(ctx).Model(&Channel{}).Where("id = ? AND config = ?", ch.ID, ch.Config).Update("config", sealed)
+		if res.Error != nil {
+			return fmt.Errorf("seal channel %d config secrets: %w", ch.ID, res.Error)
+		}
+		n += int(res.RowsAffected)
+	}
+	if n > 0 {
+		logf("sealed the secret config values of channels stored in clear", "channels", n)
+	}
+	return nil
 }

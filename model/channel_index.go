@@ -29,7 +29,8 @@ type RelayChannel struct {
 	MaxInflight        int
 	Models             []string
 	ModelMapping       map[string]string
-	Config             string
+	// Config is the channel's config JSON with its secret values opened.
+	Config string
 	// TestModel is the channel's test_model ("" for the default).
 	TestModel string
 	// Other is the channel's `other` field (Azure's api-version).
@@ -272,6 +273,11 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			logf("channel key does not open; channel skipped", "channel_id", ch.ID, "err", err)
 			continue
 		}
+		config, err := openSecrets(x.s.Sealer, ch.Type, ch.Config)
+		if err != nil {
+			logf("channel config secret does not open; channel skipped", "channel_id", ch.ID, "err", err)
+			continue
+		}
 		mapping, _ := ch.Mapping()
 		health := x.Health(ch.ID)
 		keys := newKeySet(key, &ch.ChannelRouting, &health.keyTurn)
@@ -282,7 +288,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, Keys: keys, BaseURL: ch.EffectiveBaseURL(),
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
-			Models: ch.ModelList(), ModelMapping: mapping, Config: ch.Config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
+			Models: ch.ModelList(), ModelMapping: mapping, Config: config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

@@ -22,6 +22,9 @@ var listPrices = map[string]struct{ In, Out float64 }{
 	"gemini-2.5-pro": {1.25, 10}, "gemini-2.5-flash": {0.3, 2.5}, "gemini-2.5-flash-lite": {0.1, 0.4},
 	"gemini-2.0-flash": {0.1, 0.4}, "gemini-2.0-flash-lite": {0.075, 0.3},
 	"gemini-embedding-001": {0.15, 0}, "text-embedding-004": {0.1, 0},
+	// Vertex AI prices its text embeddings per 1K characters ($0.000025,
+	// about $0.1 per million tokens at four characters a token).
+	"text-embedding-005": {0.1, 0}, "text-multilingual-embedding-002": {0.1, 0},
 	// Amazon Bedrock's own and hosted models
 	"amazon.nova-pro-v1:0": {0.8, 3.2}, "amazon.nova-lite-v1:0": {0.06, 0.24}, "meta.llama3-3-70b-instruct-v1:0": {0.72, 0.72},
 	// DeepSeek, Mistral, xAI, Groq, Moonshot

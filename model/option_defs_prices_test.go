@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 	"testing"
+
+	"switchyard/common/channeltype"
 )
 
 // The list prices reach the option defaults, converted to One API's unit,
@@ -37,5 +39,20 @@ func TestListPricesAreTheDefaults(t *testing.T) {
 	}
 	if _, ok := ratios["gpt-4o"]; !ok {
 		t.Error("One API's own defaults were lost")
+	}
+}
+
+// An unpriced model is refused (UnknownModelRatio is 0 by default), so
+// every model a channel type offers by default has a price: a new
+// channel of any type serves its default models without the operator
+// editing ratios.
+func TestEveryDefaultModelHasAPrice(t *testing.T) {
+	ratios := parseRatioMap(optionDefs["ModelRatio"].Default)
+	for _, ty := range channeltype.All() {
+		for _, m := range ty.Models {
+			if _, ok := lookupRatio(ratios, m); !ok {
+				t.Errorf("type %d (%s): default model %s has no price", ty.Number, ty.Name, m)
+			}
+		}
 	}
 }

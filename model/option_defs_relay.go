@@ -33,9 +33,12 @@ func init() {
 		// ChannelCooldownSeconds; either at 0 turns cooldown off.
 		"ChannelCooldownFailures": {Kind: OptInt, Default: "3", Min: 0},
 		"ChannelCooldownSeconds":  {Kind: OptInt, Default: "30", Min: 0},
-		// UnknownModelRatio prices models missing from ModelRatio (One API
-		// charges 30 for them, which makes a forgotten price obvious).
-		"UnknownModelRatio": {Kind: OptFloat, Default: "30", Min: 0},
+		// UnknownModelRatio prices models missing from ModelRatio. At 0, the
+		// default, they are refused with a message naming the model
+		// (relay/billing.go): a forgotten price is found by the first call,
+		// not on the bill. One API charges 30 for them; an operator who
+		// wants that sets it here.
+		"UnknownModelRatio": {Kind: OptFloat, Default: "0", Min: 0},
 		// CacheRatio prices cached prompt tokens (cache reads) against the
 		// model's prompt price, per model as ModelRatio is; a model it
 		// does not name uses DefaultCacheRatio.

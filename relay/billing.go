@@ -21,37 +21,54 @@ func priceOf(snap *model.OptionSnapshot, modelName, group string) Price {
 	}
 }
 
-// unpriced is the refusal of a model without a price when
-// UnknownModelRatio is 0: it would be billed at zero, which the relay
-// never does silently. Calls and channel tests are refused alike.
+// unpriced is the refusal of a model without a price. UnknownModelRatio
+// is 0 by default, so an unpriced model is refused rather than billed at
+// zero or at a guess; the message tells the operator both ways out.
+// Calls and channel tests are refused alike, before anything goes
+// upstream.
 func unpriced(modelName string) *errs.Error {
-	return errs.Forbidden("model %s has no price on this relay: an admin must set its ModelRatio (and CompletionRatio) before it is served", modelName).WithCode("model_price_unset")
+	return errs.Forbidden("model %s has no price on this relay: an admin must set its price in the ModelRatio option (and CompletionRatio for its output), or set UnknownModelRatio above 0 to bill every unpriced model at that flat ratio as One API does", modelName).WithCode("model_price_unset")
 }
 
-// warnedUnpriced remembers the models already logged as unpriced, so the
-// log says it once per model and process, not once per call.
-var warnedUnpriced sync.Map
+// priceLog says in the log, once per model and process, that a model has
+// no price, so a client retrying an unpriced model does not flood it.
+// Its zero value is ready.
+type priceLog struct{ seen sync.Map }
 
-// checkPrice refuses an unpriced model when UnknownModelRatio is 0 and
-// logs, once per model, that it bills at UnknownModelRatio otherwise (One
-// API's 30 by default, which makes a forgotten price obvious on the bill).
-func checkPrice(snap *model.OptionSnapshot, modelName string) error {
+func (p *priceLog) once(modelName string, refused bool) bool {
+	_, seen := p.seen.LoadOrStore(priceLogKey{modelName, refused}, true)
+	return !seen
+}
+
+type priceLogKey struct {
+	model   string
+	refused bool
+}
+
+// checkPrice refuses a model ModelRatio does not price unless
+// UnknownModelRatio is above 0, in which case it bills at that ratio (One
+// API's habit, 30 there). Either way the log says it once per model.
+func (r *Relay) checkPrice(snap *model.OptionSnapshot, modelName string) error {
 	ratio, known := model.ModelRatioOf(snap, modelName)
 	if known {
 		return nil
 	}
 	if ratio <= 0 {
-		slog.Warn("call refused: the model has no price and UnknownModelRatio is 0", "model", modelName)
+		if r.priceLog.once(modelName, true) {
+			slog.Warn("model refused: it has no price; set its ModelRatio, or UnknownModelRatio above 0 to bill unpriced models at a flat ratio", "model", modelName)
+		}
 		return unpriced(modelName)
 	}
-	if _, seen := warnedUnpriced.LoadOrStore(modelName, true); !seen {
+	if r.priceLog.once(modelName, false) {
 		slog.Warn("model has no price: billed at UnknownModelRatio; set its ModelRatio", "model", modelName, "unknown_model_ratio", ratio)
 	}
 	return nil
 }
 
-// PriceWarning is what an admin is told about modelName's price: "" when
-// ModelRatio has one, else that calls bill at UnknownModelRatio.
+// PriceWarning is what an admin is told about modelName's price after a
+// passing channel test: "" when ModelRatio has one, else that its calls
+// bill at UnknownModelRatio (a test only passes unpriced when that is
+// above 0).
 func PriceWarning(snap *model.OptionSnapshot, modelName string) string {
 	ratio, known := model.ModelRatioOf(snap, modelName)
 	if known {

@@ -15,6 +15,7 @@ import (
 
 	"switchyard/common/config"
 	"switchyard/common/errs"
+	"switchyard/internal/testkit/fixtureprice"
 	"switchyard/model"
 	"switchyard/relay/adaptor"
 	anthropicfront "switchyard/relay/front/anthropic"
@@ -118,6 +119,14 @@ func newHarness(t *testing.T, cfg config.Config) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	// The tests relay made-up names ("m"), which must have a price.
+	prices, err := fixtureprice.Merge(store.Options.Get().String("ModelRatio"))
+	if err == nil {
+		err = store.Options.Set(ctx, "ModelRatio", prices)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	led := newFakeLedger()
 	led.balance[1] = 1 << 40
 	h := &harness{t: t, store: store, ledger: led, relay: New(cfg, store, led, nil)}

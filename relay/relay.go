@@ -56,6 +56,8 @@ type Relay struct {
 	// stored remembers which channel keeps which stored answer
 	// (responses.go).
 	stored *StoredResponses
+	// priceLog says once per model that it has no price (billing.go).
+	priceLog priceLog
 }
 
 // New builds the engine. reg receives the relay's metrics; nil keeps them
@@ -263,7 +265,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		}
 	}
 	c.price = priceOf(snap, req.Model, caller.Group)
-	if err := checkPrice(snap, req.Model); err != nil {
+	if err := r.checkPrice(snap, req.Model); err != nil {
 		return err
 	}
 	// The reservation needs only an estimate: a byte count stands in for

@@ -37,7 +37,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	} else if !slices.Contains(ch.Models, modelName) {
 		return 0, errs.BadRequest("channel %d does not serve model %s", id, modelName).WithParam("model").WithCode("channel_model_not_served")
 	}
-	if err := checkPrice(r.store.Options.Get(), modelName); err != nil {
+	if err := r.checkPrice(r.store.Options.Get(), modelName); err != nil {
 		return 0, err
 	}
 	req := testRequest(modelName)

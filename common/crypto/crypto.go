@@ -109,6 +109,12 @@ func (s *Sealer) Seal(plain string) string {
 	return sealedPrefix + base64.RawStdEncoding.EncodeToString(ct)
 }
 
+// Enabled reports whether s seals (CRYPTO_SECRET is set).
+func (s *Sealer) Enabled() bool { return s != nil && s.aead != nil }
+
+// IsSealed reports whether stored was written by Seal.
+func IsSealed(stored string) bool { return strings.HasPrefix(stored, sealedPrefix) }
+
 // ErrNoSecret means a sealed value was read without CRYPTO_SECRET.
 var ErrNoSecret = errors.New("value is encrypted but CRYPTO_SECRET is not set")
 

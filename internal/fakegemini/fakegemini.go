@@ -3,7 +3,8 @@
 // streamGenerateContent?alt=sse (each chunk a whole GenerateContentResponse
 // with cumulative usageMetadata, frames ended by "\r\n\r\n", no end marker),
 // batchEmbedContents, function calls, thought parts, safety blocks
-// (promptFeedback.blockReason, finishReason SAFETY) and Google's error body
+// (promptFeedback.blockReason, finishReason SAFETY), countTokens (contents
+// or a generateContentRequest, answered totalTokens) and Google's error body
 // {"error":{"code","message","status","details"}}. Unknown request fields
 // are refused as the real API refuses them, so an adaptor that sends
 // OpenAI field names fails here as it would there.
@@ -173,7 +174,9 @@ func Serve(w http.ResponseWriter, r *http.Request, b Behavior, model, method str
 		return
 	}
 	switch method {
-	case "generateContent", "streamGenerateContent", "countTokens":
+	case "countTokens":
+		countTokens(w, b, model, body)
+	case "generateContent", "streamGenerateContent":
 		var req GenerateRequest
 		if !decodeStrict(w, body, &req) {
 			return
@@ -183,8 +186,6 @@ func Serve(w http.ResponseWriter, r *http.Request, b Behavior, model, method str
 			return
 		}
 		switch method {
-		case "countTokens":
-			writeJSON(w, map[string]any{"totalTokens": promptTokens(b), "promptTokensDetails": []any{map[string]any{"modality": "TEXT", "tokenCount": promptTokens(b)}}})
 		case "generateContent":
 			writeJSON(w, whole(b, model, &req))
 		default:
@@ -499,6 +500,53 @@ func stream(w http.ResponseWriter, r *http.Request, b Behavior, model string, re
 			return
 		}
 	}
+}
+
+// CountRequest is countTokens' body: contents alone, or a whole
+// generateContentRequest (which may carry systemInstruction and tools and
+// must name its model), never both.
+type CountRequest struct {
+	Contents               []Content      `json:"contents,omitempty"`
+	GenerateContentRequest *CountGenerate `json:"generateContentRequest,omitempty"`
+}
+
+// CountGenerate is a generateContent body with its model, as countTokens
+// takes it.
+type CountGenerate struct {
+	Model string `json:"model"`
+	GenerateRequest
+}
+
+// countTokens answers {"totalTokens", "promptTokensDetails"}: PromptTokens
+// (9 by default) for any valid body, so a test tells the upstream's count
+// from a local one.
+func countTokens(w http.ResponseWriter, b Behavior, model string, body []byte) {
+	var req CountRequest
+	if !decodeStrict(w, body, &req) {
+		return
+	}
+	q := GenerateRequest{Contents: req.Contents}
+	switch {
+	case len(req.Contents) > 0 && req.GenerateContentRequest != nil:
+		Error(w, 400, "INVALID_ARGUMENT", "contents and generate_content_request are mutually exclusive; set only one.")
+		return
+	case req.GenerateContentRequest != nil:
+		if req.GenerateContentRequest.Model != "models/"+model {
+			Error(w, 400, "INVALID_ARGUMENT", fmt.Sprintf("* CountTokensRequest.generate_content_request.model: model %q must be models/%s\n", req.GenerateContentRequest.Model, model))
+			return
+		}
+		q = req.GenerateContentRequest.GenerateRequest
+	}
+	if msg := q.validate(); msg != "" {
+		Error(w, 400, "INVALID_ARGUMENT", msg)
+		return
+	}
+	n := promptTokens(b)
+	out := map[string]any{"totalTokens": n, "promptTokensDetails": []any{map[string]any{"modality": "TEXT", "tokenCount": n}}}
+	if b.CachedTokens > 0 {
+		out["cachedContentTokenCount"] = b.CachedTokens
+	}
+	writeJSON(w, out)
 }
 
 func embed(w http.ResponseWriter, model string, body []byte) {

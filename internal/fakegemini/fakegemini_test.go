@@ -99,3 +99,37 @@ func TestFakeRefusesAsTheAPIDoes(t *testing.T) {
 	}
 	r.Body.Close()
 }
+
+// countTokens takes what the SDK sends (contents alone) and a
+// generateContentRequest naming its model, never both.
+func TestCountTokensAsDocumented(t *testing.T) {
+	s := Start(Behavior{Key: "AIza-good", PromptTokens: 12})
+	defer s.Close()
+	n, err := client(t, s.URL, "AIza-good").Models.CountTokens(context.Background(), "gemini-2.5-flash", genai.Text("hi"), nil)
+	if err != nil || n.TotalTokens != 12 {
+		t.Fatalf("SDK count: %v %+v", err, n)
+	}
+	post := func(body string) int {
+		req, _ := http.NewRequest("POST", s.URL+"/v1beta/models/gemini-2.5-flash:countTokens", strings.NewReader(body))
+		req.Header.Set("x-goog-api-key", "AIza-good")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	contents := `[{"role":"user","parts":[{"text":"hi"}]}]`
+	for body, want := range map[string]int{
+		`{"generateContentRequest":{"model":"models/gemini-2.5-flash","systemInstruction":{"parts":[{"text":"x"}]},"contents":` + contents + `}}`: 200,
+		`{"generateContentRequest":{"model":"models/other","contents":` + contents + `}}`:                                                         400,
+		`{"generateContentRequest":{"contents":` + contents + `}}`:                                                                                400,
+		`{"contents":` + contents + `,"generateContentRequest":{"model":"models/gemini-2.5-flash","contents":` + contents + `}}`:                  400,
+		`{"contents":` + contents + `,"systemInstruction":{"parts":[{"text":"x"}]}}`:                                                              400,
+		`{}`: 400,
+	} {
+		if got := post(body); got != want {
+			t.Errorf("%s: %d, want %d", body, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 //
 //	/v1/projects/{p}/locations/{r}/publishers/google/models/{m}:generateContent
 //	                                                   …:streamGenerateContent?alt=sse
+//	/v1/projects/{p}/locations/{r}/publishers/google/models/{m}:predict (text embeddings)
 //	/v1/projects/{p}/locations/{r}/publishers/anthropic/models/{m}:rawPredict
 //	                                                      …:streamRawPredict
 //
@@ -179,6 +180,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch publisher {
 	case "google":
+		if method == "predict" {
+			predictEmbeddings(w, model, body)
+			return
+		}
 		g := b.Gemini
 		g.Key = ""
 		fakegemini.Serve(w, r, g, model, method, body)
@@ -323,4 +328,68 @@ func (s *Server) verify(assertion string) (*jwtClaims, error) {
 		return nil, fmt.Errorf("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")
 	}
 	return &c, nil
+}
+
+// EmbeddingTokens is the token_count the fake reports for one text: one
+// per word, so a test can tell Vertex's count from a local one.
+func EmbeddingTokens(text string) int { return len(strings.Fields(text)) }
+
+// predictEmbeddings answers a text embedding model's predict as Vertex AI
+// documents it: instances of {content, task_type, title}, parameters
+// {autoTruncate, outputDimensionality}; one prediction per instance with
+// its values and statistics {token_count, truncated}. gemini-embedding-001
+// takes one instance per call, the others up to 250.
+func predictEmbeddings(w http.ResponseWriter, model string, body []byte) {
+	var req struct {
+		Instances []struct {
+			Content  string `json:"content"`
+			TaskType string `json:"task_type,omitempty"`
+			Title    string `json:"title,omitempty"`
+		} `json:"instances"`
+		Parameters *struct {
+			AutoTruncate         *bool `json:"autoTruncate,omitempty"`
+			OutputDimensionality int   `json:"outputDimensionality,omitempty"`
+		} `json:"parameters,omitempty"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		fakegemini.Error(w, 400, "INVALID_ARGUMENT", "Invalid JSON payload received. "+err.Error())
+		return
+	}
+	if !strings.Contains(model, "embedding") {
+		fakegemini.Error(w, 400, "FAILED_PRECONDITION", "Model "+model+" does not support predict; use generateContent.")
+		return
+	}
+	limit := 250
+	if strings.HasPrefix(model, "gemini-embedding") {
+		limit = 1
+	}
+	switch {
+	case len(req.Instances) == 0:
+		fakegemini.Error(w, 400, "INVALID_ARGUMENT", "instances must not be empty.")
+		return
+	case len(req.Instances) > limit:
+		fakegemini.Error(w, 400, "INVALID_ARGUMENT", fmt.Sprintf("Unable to submit request because the model supports up to %d instances per request, and %d were sent.", limit, len(req.Instances)))
+		return
+	}
+	dims := 3
+	if req.Parameters != nil && req.Parameters.OutputDimensionality > 0 && req.Parameters.OutputDimensionality < dims {
+		dims = req.Parameters.OutputDimensionality
+	}
+	preds := make([]any, len(req.Instances))
+	chars := 0
+	for i, in := range req.Instances {
+		if strings.TrimSpace(in.Content) == "" {
+			fakegemini.Error(w, 400, "INVALID_ARGUMENT", fmt.Sprintf("instances[%d].content must not be empty.", i))
+			return
+		}
+		chars += len([]rune(in.Content))
+		preds[i] = map[string]any{"embeddings": map[string]any{
+			"values":     []float64{0.5, -0.25, float64(i) + 0.75}[:dims],
+			"statistics": map[string]any{"token_count": EmbeddingTokens(in.Content), "truncated": false},
+		}}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{"predictions": preds, "metadata": map[string]any{"billableCharacterCount": chars}})
 }

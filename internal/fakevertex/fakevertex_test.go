@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"cloud.google.com/go/auth/credentials"
 	"golang.org/x/oauth2/google"
+	"google.golang.org/genai"
 )
 
 // golang.org/x/oauth2/google is what a Vertex channel signs in with; the
@@ -55,5 +57,38 @@ func TestServiceAccountSignsIn(t *testing.T) {
 	s.Set(Behavior{RevokeAll: true})
 	if st, _ := call(base+"google/models/gemini-2.5-flash:generateContent", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`); st != 401 {
 		t.Fatalf("revoked token: %d", st)
+	}
+}
+
+// The genai SDK on the Vertex backend is the judge of predict's wire
+// format for text embeddings.
+func TestEmbeddingsSpeakWhatTheSDKReads(t *testing.T) {
+	s := Start("proj-1", "us-central1", Behavior{})
+	defer s.Close()
+	ctx := context.Background()
+	creds, err := credentials.DetectDefault(&credentials.DetectOptions{CredentialsJSON: []byte(s.ServiceAccountJSON()), Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := genai.NewClient(ctx, &genai.ClientConfig{Backend: genai.BackendVertexAI, Project: "proj-1", Location: "us-central1", Credentials: creds,
+		HTTPOptions: genai.HTTPOptions{BaseURL: s.URL, APIVersion: "v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dims := int32(2)
+	resp, err := c.Models.EmbedContent(ctx, "text-embedding-005", []*genai.Content{genai.NewContentFromText("one two three", genai.RoleUser), genai.NewContentFromText("four", genai.RoleUser)},
+		&genai.EmbedContentConfig{OutputDimensionality: &dims, TaskType: "RETRIEVAL_DOCUMENT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Embeddings) != 2 || len(resp.Embeddings[0].Values) != 2 || resp.Embeddings[0].Statistics.TokenCount != 3 || resp.Embeddings[1].Statistics.TokenCount != 1 {
+		t.Fatalf("embeddings %+v", resp.Embeddings)
+	}
+	if !strings.HasSuffix(s.Last().Path, "/publishers/google/models/text-embedding-005:predict") {
+		t.Fatalf("path %s", s.Last().Path)
+	}
+	_, err = c.Models.EmbedContent(ctx, "gemini-embedding-001", []*genai.Content{genai.NewContentFromText("a", genai.RoleUser), genai.NewContentFromText("b", genai.RoleUser)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "up to 1 instances") {
+		t.Fatalf("two texts to gemini-embedding-001: %v", err)
 	}
 }

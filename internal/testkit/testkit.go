@@ -74,7 +74,8 @@ type App struct {
 }
 
 // Start builds an app on a fresh database of the given kind. Rate limits
-// are off unless env turns them on. Everything is torn down by t.Cleanup.
+// are off unless env turns them on; the fixture models are priced
+// (package fixtureprice). Everything is torn down by t.Cleanup.
 func Start(t testing.TB, db string, env map[string]string) *App {
 	t.Helper()
 	vars := map[string]string{
@@ -125,7 +126,9 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 			t.Errorf("testkit: close store: %v", err)
 		}
 	})
-	return &App{URL: srv.URL, DB: db, Cfg: cfg, Store: store, Server: srv}
+	app := &App{URL: srv.URL, DB: db, Cfg: cfg, Store: store, Server: srv}
+	priceFixtures(t, app)
+	return app
 }
 
 func envOr(name, def string) string {

@@ -116,7 +116,7 @@ export const HELP: Record<string, string> = {
   TurnstileCheckEnabled: 'Ask for a Cloudflare Turnstile check on registration and emails.',
   TurnstileSecretKey: 'Turnstile secret key; never shown back.',
   TurnstileSiteKey: 'Turnstile site key, given to browsers.',
-  UnknownModelRatio: 'Price multiplier for a model missing from ModelRatio.',
+  UnknownModelRatio: 'Price multiplier for a model missing from ModelRatio; 0, the default, refuses such models instead of billing them.',
 };
 
 /** LABELS name each option in words; the settings page shows the key small beside it, for those who script. */

@@ -1,6 +1,6 @@
 // Package gemini speaks the Gemini API (channel type 24): generateContent
 // and streamGenerateContent?alt=sse for chat, batchEmbedContents for
-// embeddings, the key in x-goog-api-key. It holds the wire structs and the
+// embeddings, countTokens for counting, the key in x-goog-api-key. It holds the wire structs and the
 // conversions both ways (neutral chat → Gemini for this adaptor, Gemini →
 // neutral for the Gemini front), the stream decoder and Google's error
 // table; the Vertex AI adaptor reuses all of them for publishers/google.
@@ -78,11 +78,7 @@ func (a Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adap
 	if err := Serves(req, native); err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(up.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base = strings.TrimSuffix(base, "/v1beta")
+	base := apiBase(up)
 	model := ModelName(req.UpstreamModel)
 	var body []byte
 	var method string
@@ -104,6 +100,15 @@ func (a Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adap
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("x-goog-api-key", up.Key)
 	return hr, nil
+}
+
+// apiBase is the channel's API root without a trailing /v1beta.
+func apiBase(up *adaptor.Upstream) string {
+	base := strings.TrimRight(up.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	return strings.TrimSuffix(base, "/v1beta")
 }
 
 // embedBody is batchEmbedContents' body: one request per input text;

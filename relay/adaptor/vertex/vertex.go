@@ -2,7 +2,8 @@
 // through publishers/google (the Gemini API's bodies, from package gemini)
 // and Claude through publishers/anthropic (Anthropic's Messages body with
 // anthropic_version "vertex-2023-10-16" on rawPredict and
-// streamRawPredict). The channel's config holds the service account key
+// streamRawPredict), and text embeddings through publishers/google's
+// predict (embed.go). The channel's config holds the service account key
 // (vertex_ai_adc), the project (vertex_ai_project_id) and the region, as
 // One API stores them; access tokens come from golang.org/x/oauth2/google,
 // cached per channel until shortly before they expire and refreshed once
@@ -152,24 +153,29 @@ func IsClaude(model string) bool { return strings.HasPrefix(model, "claude") }
 
 // NewRequest builds the call with a fresh or cached access token.
 func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
-	if (req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) || req.Chat == nil {
+	model := gemini.ModelName(req.UpstreamModel)
+	embed := req.Mode == adaptor.ModeEmbeddings && len(req.Input) > 0 && !IsClaude(model)
+	if !embed && ((req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) || req.Chat == nil) {
 		return nil, adaptor.Unsupported("Vertex AI", req.Mode)
 	}
 	project, region := up.Config[ConfigProject], up.Config[ConfigRegion]
 	if project == "" || region == "" {
 		return nil, misconfigured("needs vertex_ai_project_id and region")
 	}
-	model := gemini.ModelName(req.UpstreamModel)
 	var publisher, method string
 	var body []byte
 	var err error
-	if IsClaude(model) {
+	switch {
+	case embed:
+		publisher, method = "google", "predict"
+		body, err = embedBody(req)
+	case IsClaude(model):
 		publisher, method = "anthropic", "rawPredict"
 		if req.Stream {
 			method = "streamRawPredict"
 		}
 		body, err = claudeBody(req)
-	} else {
+	default:
 		publisher, method = "google", gemini.Method(req)
 		body, err = gemini.ChatBody(req, false)
 	}
@@ -202,6 +208,9 @@ func (*Adaptor) ParseError(status int, h http.Header, body []byte) *adaptor.Upst
 
 // ParseResponse decodes a whole answer of either publisher.
 func (*Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Response, error) {
+	if req.Mode == adaptor.ModeEmbeddings {
+		return embedResponse(req, body)
+	}
 	if IsClaude(gemini.ModelName(req.UpstreamModel)) {
 		return claudeResponse(req, body)
 	}

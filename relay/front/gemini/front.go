@@ -2,6 +2,7 @@
 //
 //	POST /v1beta/models/{model}:generateContent
 //	POST /v1beta/models/{model}:streamGenerateContent[?alt=sse]
+//	POST /v1beta/models/{model}:countTokens (count.go)
 //
 // A generateContent body is read into the neutral request (the model and
 // whether to stream come from the URL, as Google's API has them), a whole

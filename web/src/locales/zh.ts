@@ -378,7 +378,7 @@ export const zh: Record<string, string> = {
   'Ask for a Cloudflare Turnstile check on registration and emails.': '注册和发送邮件时要求 Cloudflare Turnstile 人机验证。',
   'Turnstile secret key; never shown back.': 'Turnstile 密钥;保存后不再显示。',
   'Turnstile site key, given to browsers.': 'Turnstile 站点密钥,提供给浏览器。',
-  'Price multiplier for a model missing from ModelRatio.': 'ModelRatio 中没有的模型所用的价格倍率。',
+  'Price multiplier for a model missing from ModelRatio; 0, the default, refuses such models instead of billing them.': 'ModelRatio 中没有的模型所用的价格倍率;为 0(默认)时拒绝这些模型，不予计费。',
   'This account is disabled.': '此账户已被禁用。',
   'This channel does not serve that model.': '该渠道不提供这个模型。',
   'This channel has no chat model to test; set its test model.': '该渠道没有可测试的对话模型,请设置测试模型。',
