@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"strings"
+
 	"github.com/gin-gonic/gin"
 
 	"switchyard/common/errs"
@@ -21,15 +23,24 @@ func (h *Relay) Responses(c *gin.Context) {
 // characters.
 const maxResponseIDLen = 256
 
-// StoredResponse passes GET and DELETE /v1/responses/:id to the channel
-// that made the answer, for the user whose call made it. Not billed.
+// StoredResponse passes GET and DELETE /v1/responses/:id, GET
+// /v1/responses/:id/input_items and POST /v1/responses/:id/cancel to the
+// channel that made the answer, for the user whose call made it. Not
+// billed.
 func (h *Relay) StoredResponse(c *gin.Context) {
+	var sub string
+	switch {
+	case strings.HasSuffix(c.FullPath(), "/"+adaptor.StoredInputItems):
+		sub = adaptor.StoredInputItems
+	case strings.HasSuffix(c.FullPath(), "/"+adaptor.StoredCancel):
+		sub = adaptor.StoredCancel
+	}
 	id := c.Param("id")
 	if id == "" || len(id) > maxResponseIDLen {
 		errs.Render(c, errs.BadRequest("the response id must be 1 to %d characters", maxResponseIDLen).WithParam("response_id"))
 		return
 	}
-	if err := h.Engine.StoredResponse(c.Writer, c.Request, caller(c), id); err != nil {
+	if err := h.Engine.StoredResponse(c.Writer, c.Request, caller(c), id, sub); err != nil {
 		errs.Render(c, err)
 	}
 }

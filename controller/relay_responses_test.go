@@ -157,11 +157,33 @@ func TestResponsesThroughAnOpenAIChannel(t *testing.T) {
 		if err := other.client(other.tok.Key).Responses.Delete(ctx, resp.ID); err == nil {
 			t.Fatal("another user deleted the response")
 		}
+		// Its input items are listed the same way, to its maker only.
+		items, err := c.Responses.InputItems.List(ctx, resp.ID, responses.InputItemListParams{})
+		if err != nil || len(items.Data) != 1 || items.Data[0].Type != "message" || items.Data[0].ID == "" ||
+			len(items.Data[0].Content.OfInputItemContentList) != 1 || items.Data[0].Content.OfInputItemContentList[0].Text != "Weather in Paris?" {
+			t.Fatalf("input items %+v: %v", items, err)
+		}
+		_, err = other.client(other.tok.Key).Responses.InputItems.List(ctx, resp.ID, responses.InputItemListParams{})
+		apiError(t, err, 404, "")
+		// Cancel reaches the channel, which refuses a synchronous
+		// response; another user's is not found.
+		_, err = c.Responses.Cancel(ctx, resp.ID)
+		apiError(t, err, 400, "")
+		_, err = other.client(other.tok.Key).Responses.Cancel(ctx, resp.ID)
+		apiError(t, err, 404, "")
 		if err := c.Responses.Delete(ctx, resp.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err = c.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{})
 		apiError(t, err, 404, "")
+		_, err = c.Responses.InputItems.List(ctx, resp.ID, responses.InputItemListParams{})
+		apiError(t, err, 404, "")
+		// A background response would be billed before its output exists:
+		// refused before anything goes upstream.
+		bg := respInput("Later, please")
+		bg.Background = openai.Bool(true)
+		_, err = c.Responses.New(ctx, bg)
+		apiError(t, err, 400, "unsupported_parameter")
 		_, err = c.Responses.Get(ctx, "resp_never_made", responses.ResponseGetParams{})
 		apiError(t, err, 404, "")
 		// GET and DELETE are not billed.
@@ -246,6 +268,19 @@ func TestResponsesRefuseBadInputAndCallers(t *testing.T) {
 				t.Fatalf("%.80s: %d %s", tc.body, status, body)
 			}
 		}
+		// Ids on the stored routes: oversized, SQL-ish and unknown ones
+		// are refused or not found, never passed on.
+		for _, path := range []string{"/v1/responses/%s", "/v1/responses/%s/input_items"} {
+			for id, want := range map[string]int{strings.Repeat("r", 300): 400, "x'%20OR%201=1--": 404, "resp_%E2%9C%93": 404} {
+				status, body := rawCall(t, "GET", app.URL+fmt.Sprintf(path, id), "", auth)
+				if status != want || !strings.Contains(body, `"error":{`) {
+					t.Fatalf("GET %s: %d %s", fmt.Sprintf(path, id), status, body)
+				}
+			}
+		}
+		if status, body := rawCall(t, "POST", app.URL+"/v1/responses/"+strings.Repeat("r", 300)+"/cancel", "", auth); status != 400 {
+			t.Fatalf("cancel with a long id: %d %s", status, body)
+		}
 		// Unicode goes through as text.
 		if status, body := rawCall(t, "POST", app.URL+"/v1/responses", `{"model":"gpt-4.1-mini","input":"héllo 🌍 ${x} \u0000"}`, auth); status != 200 {
 			t.Fatalf("unicode: %d %s", status, body)
@@ -259,6 +294,8 @@ func TestResponsesRefuseBadInputAndCallers(t *testing.T) {
 			{"POST", "/v1/responses", `{"model":"gpt-4.1-mini","input":"hi"}`},
 			{"GET", "/v1/responses/resp_1", ""},
 			{"DELETE", "/v1/responses/resp_1", ""},
+			{"GET", "/v1/responses/resp_1/input_items", ""},
+			{"POST", "/v1/responses/resp_1/cancel", ""},
 		} {
 			for _, key := range []string{"", "Bearer sk-wrong", "Bearer " + f.tok.Key + "x"} {
 				h := map[string]string{}

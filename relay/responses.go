@@ -73,10 +73,12 @@ func notStored(id string) *errs.Error {
 	return errs.NotFound("Response with id '%s' not found.", id)
 }
 
-// StoredResponse passes GET or DELETE /v1/responses/{id} through to the
-// channel that made the answer, for the user whose call made it. Nothing
-// is billed. It returns an error only when nothing was written to w.
-func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller Caller, id string) error {
+// StoredResponse passes GET or DELETE /v1/responses/{id}, GET
+// /v1/responses/{id}/input_items and POST /v1/responses/{id}/cancel (sub
+// names the sub-resource, "" for the response) through to the channel
+// that made the answer, for the user whose call made it. Nothing is
+// billed. It returns an error only when nothing was written to w.
+func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller Caller, id, sub string) error {
 	ctx := hr.Context()
 	owner, ok, err := r.stored.Lookup(ctx, id)
 	if err != nil {
@@ -99,7 +101,7 @@ func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller C
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	hreq, err := sr.NewStoredRequest(actx, upstreamOf(ch), hr.Method, id, hr.URL.RawQuery)
+	hreq, err := sr.NewStoredRequest(actx, upstreamOf(ch), hr.Method, id, sub, hr.URL.RawQuery)
 	if err != nil {
 		return errs.Internal(err)
 	}
@@ -122,7 +124,7 @@ func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller C
 		}
 		return classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), ch.Key).err
 	}
-	if hr.Method == http.MethodDelete {
+	if hr.Method == http.MethodDelete && sub == "" {
 		r.stored.Forget(ctx, id)
 	}
 	for _, k := range []string{"Content-Type", "Cache-Control"} {

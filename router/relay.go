@@ -50,6 +50,8 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/responses", rh.Responses)
 	v1.GET("/responses/:id", rh.StoredResponse)
 	v1.DELETE("/responses/:id", rh.StoredResponse)
+	v1.GET("/responses/:id/input_items", rh.StoredResponse)
+	v1.POST("/responses/:id/cancel", rh.StoredResponse)
 	v1.POST("/rerank", rh.Rerank)
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.

@@ -4,6 +4,10 @@ package fakeupstream
 // /docs/api-reference/responses), as openai-go's types spell it:
 // POST /v1/responses whole and streamed (named events, each with its
 // sequence_number), GET and DELETE /v1/responses/{id} for stored answers,
+// GET /v1/responses/{id}/input_items (a cursor page of the input items,
+// newest first unless order=asc, with limit and after), POST
+// /v1/responses/{id}/cancel (refused: the fake makes no background
+// responses, so every stored one is synchronous),
 // function calls, reasoning and cached-token usage, OpenAI's error bodies,
 // the in-stream "error" + "response.failed" pair, and "response.incomplete"
 // when max_output_tokens cuts the answer.
@@ -37,8 +41,85 @@ type ResponsesBehavior struct {
 
 // responseStore keeps the answers of calls made with store (the default).
 type responseStore struct {
-	mu   sync.Mutex
-	byID map[string]json.RawMessage
+	mu     sync.Mutex
+	byID   map[string]json.RawMessage
+	inputs map[string][]map[string]any
+}
+
+// putInput keeps a stored response's input as the API lists it: each
+// item with an id, a message's string content as one input_text part.
+func (rs *responseStore) putInput(id string, raw json.RawMessage) {
+	var items []map[string]any
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		items = []map[string]any{{"role": "user", "content": text}}
+	} else {
+		_ = json.Unmarshal(raw, &items)
+	}
+	for _, it := range items {
+		typ, _ := it["type"].(string)
+		if typ == "" {
+			typ = "message"
+			it["type"] = typ
+		}
+		if c, ok := it["content"].(string); ok {
+			it["content"] = []map[string]any{{"type": "input_text", "text": c}}
+		}
+		if _, ok := it["id"]; !ok {
+			prefix := map[string]string{"message": "msg_", "function_call": "fc_", "function_call_output": "fco_"}[typ]
+			if prefix == "" {
+				prefix = "item_"
+			}
+			it["id"] = newID(prefix)
+		}
+		if _, ok := it["status"]; !ok && typ != "reasoning" {
+			it["status"] = "completed"
+		}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.inputs == nil {
+		rs.inputs = map[string][]map[string]any{}
+	}
+	rs.inputs[id] = items
+}
+
+// inputPage is GET /v1/responses/{id}/input_items: OpenAI's cursor page.
+func (rs *responseStore) inputPage(id string, r *http.Request) (map[string]any, bool) {
+	rs.mu.Lock()
+	items, ok := rs.inputs[id]
+	items = append([]map[string]any(nil), items...)
+	rs.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	q := r.URL.Query()
+	if q.Get("order") != "asc" {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+	}
+	if after := q.Get("after"); after != "" {
+		for i, it := range items {
+			if it["id"] == after {
+				items = items[i+1:]
+				break
+			}
+		}
+	}
+	limit := 20
+	if n, err := fmt.Sscan(q.Get("limit"), &limit); n != 1 || err != nil || limit < 1 || limit > 100 {
+		limit = 20
+	}
+	more := len(items) > limit
+	if more {
+		items = items[:limit]
+	}
+	page := map[string]any{"object": "list", "data": items, "has_more": more, "first_id": nil, "last_id": nil}
+	if len(items) > 0 {
+		page["first_id"], page["last_id"] = items[0]["id"], items[len(items)-1]["id"]
+	}
+	return page, true
 }
 
 func (rs *responseStore) put(id string, v any) {
@@ -63,6 +144,7 @@ func (rs *responseStore) remove(id string) bool {
 	defer rs.mu.Unlock()
 	_, ok := rs.byID[id]
 	delete(rs.byID, id)
+	delete(rs.inputs, id)
 	return ok
 }
 
@@ -120,6 +202,21 @@ func (s *Server) ServeResponses(w http.ResponseWriter, r *http.Request, b Behavi
 			return
 		}
 		writeJSON(w, map[string]any{"id": id, "object": "response", "deleted": true})
+	case strings.HasSuffix(id, "/input_items") && r.Method == http.MethodGet:
+		id = strings.TrimSuffix(id, "/input_items")
+		page, ok := s.responses.inputPage(id, r)
+		if !ok {
+			responsesError(w, 404, "", "", "Response with id '"+id+"' not found.")
+			return
+		}
+		writeJSON(w, page)
+	case strings.HasSuffix(id, "/cancel") && r.Method == http.MethodPost:
+		id = strings.TrimSuffix(id, "/cancel")
+		if _, ok := s.responses.get(id); !ok {
+			responsesError(w, 404, "", "", "Response with id '"+id+"' not found.")
+			return
+		}
+		responsesError(w, 400, "", "", "Only responses created with background=true can be cancelled.")
 	default:
 		Error(w, 404, "invalid_request_error", "", "Invalid URL ("+r.Method+" "+r.URL.Path+")")
 	}
@@ -237,6 +334,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request, b Behavi
 		// Stored before the answer goes out, so a GET right after it
 		// finds it.
 		s.responses.put(a.id, a.response(a.finalStatus(), true))
+		s.responses.putInput(a.id, req.Input)
 	}
 	if !req.Stream {
 		out := a.response(a.finalStatus(), true)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"switchyard/relay/adaptor"
@@ -48,8 +47,8 @@ func newResponsesRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor
 }
 
 // NewStoredRequest implements adaptor.StoredResponder.
-func (Adaptor) NewStoredRequest(ctx context.Context, up *adaptor.Upstream, method, id, query string) (*http.Request, error) {
-	u := responsesURL(up, "/"+url.PathEscape(id))
+func (Adaptor) NewStoredRequest(ctx context.Context, up *adaptor.Upstream, method, id, sub, query string) (*http.Request, error) {
+	u := responsesURL(up, adaptor.StoredPath(id, sub))
 	if query != "" {
 		u += "?" + query
 	}

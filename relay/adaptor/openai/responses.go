@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"switchyard/relay/adaptor"
 	"switchyard/relay/sse"
@@ -315,10 +314,10 @@ func (d *ResponsesDecoder) Decode(ev sse.Event, out []adaptor.Event) ([]adaptor.
 
 var _ adaptor.StoredResponder = Adaptor{}
 
-// NewStoredRequest implements adaptor.StoredResponder: GET or DELETE
-// /v1/responses/{id} on the channel.
-func (Adaptor) NewStoredRequest(ctx context.Context, up *adaptor.Upstream, method, id, query string) (*http.Request, error) {
-	u := VendorURL(up, ResponsesPath+"/"+url.PathEscape(id))
+// NewStoredRequest implements adaptor.StoredResponder: /v1/responses/{id}
+// and its sub-resources on the channel.
+func (Adaptor) NewStoredRequest(ctx context.Context, up *adaptor.Upstream, method, id, sub, query string) (*http.Request, error) {
+	u := VendorURL(up, ResponsesPath+adaptor.StoredPath(id, sub))
 	if query != "" {
 		u += "?" + query
 	}

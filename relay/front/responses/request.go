@@ -131,6 +131,12 @@ func Parse(raw []byte) (*Parsed, error) {
 	if in.Model == "" {
 		return nil, bad("model", "model is required and must be a string")
 	}
+	if in.Background != nil && *in.Background {
+		// A background response is answered "queued" with no usage and
+		// runs on at the upstream: the relay, which bills when the call
+		// returns, would charge its prompt and never its output.
+		return nil, bad("background", "background responses are not relayed: the relay bills a call when it returns, and a background response's cost is known only later; send it without background").WithCode("unsupported_parameter")
+	}
 	p := &Parsed{Model: in.Model}
 	if in.Stream != nil {
 		p.Stream = *in.Stream
@@ -214,8 +220,6 @@ func Parse(raw []byte) (*Parsed, error) {
 		note(unconvertible("previous_response_id refers to state kept by the upstream"))
 	case len(in.Prompt) > 0 && string(in.Prompt) != "null":
 		note(unconvertible("prompt templates are kept by the upstream"))
-	case in.Background != nil && *in.Background:
-		note(unconvertible("background responses are run by the upstream"))
 	case len(chat.Messages) == 0 && why == nil:
 		return nil, bad("input", "input is required: a string or a non-empty array of input items")
 	}
