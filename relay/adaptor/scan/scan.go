@@ -178,9 +178,10 @@ func String(v []byte) (string, bool) {
 		return "", false
 	}
 	inner := v[1 : len(v)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), true
 	}
+	// Escapes, or invalid UTF-8 (which encoding/json turns into U+FFFD).
 	return unquote(inner)
 }
 
