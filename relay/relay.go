@@ -217,7 +217,7 @@ type call struct {
 // textBufs hold the text of answers for local counts, so that a stream's
 // growing text is not garbage per call; maxPooledText bounds what a
 // buffer may keep.
-var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
 
 const maxPooledText = 256 << 10
 

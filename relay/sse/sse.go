@@ -31,7 +31,10 @@ var ErrEventTooLarge = errors.New("upstream SSE line exceeds the size limit")
 // stops a broken upstream from growing memory without end.
 const DefaultMaxLine = 8 << 20
 
-var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+// bufReaders hold 4 KiB: an SSE chunk is a few hundred bytes, and a line
+// longer than the buffer spills into Reader.line. Every open stream holds
+// one, so its size is memory per stream (issue 14).
+var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
 
 // Reader reads server-sent events with an explicit line limit.
 type Reader struct {
