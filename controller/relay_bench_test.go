@@ -21,6 +21,7 @@ import (
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
 	"switchyard/model"
+	"switchyard/relay"
 )
 
 // The relay benchmark. Run it with
@@ -81,6 +82,10 @@ func newBenchTargetsWith(b *testing.B, behavior fakeupstream.Behavior, env map[s
 		vars[k] = v
 	}
 	app := testkit.Start(b, "sqlite", vars)
+	// The app loads the tokenizer's encoding in the background at start;
+	// wait for it, or its hundreds of thousands of allocations and its CPU
+	// land in whichever target is measured first.
+	(&relay.Tokenizer{}).Warm()
 	t := &benchTargets{app: app, up: up, proxy: proxy, anthropic: anthropic, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 4096}}}
 	root := app.Root(b)
 	user := app.NewUser(b, model.RoleCommon)
