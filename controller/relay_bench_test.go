@@ -21,6 +21,7 @@ import (
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
 	"switchyard/model"
+	"switchyard/relay"
 )
 
 // The relay benchmark. Run it with
@@ -81,6 +82,10 @@ func newBenchTargetsWith(b *testing.B, behavior fakeupstream.Behavior, env map[s
 		vars[k] = v
 	}
 	app := testkit.Start(b, "sqlite", vars)
+	// The app loads the tokenizer's encoding in the background at start;
+	// wait for it, or its hundreds of thousands of allocations and its CPU
+	// land in whichever target is measured first.
+	(&relay.Tokenizer{}).Warm()
 	t := &benchTargets{app: app, up: up, proxy: proxy, anthropic: anthropic, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxIdleConns: 4096}}}
 	root := app.Root(b)
 	user := app.NewUser(b, model.RoleCommon)
@@ -179,6 +184,8 @@ func BenchmarkRelay(b *testing.B) {
 	for _, format := range []string{"", "-anthropic"} {
 		benchLatencyAndThroughput(b, format)
 	}
+	benchStreamAllocs(b, false)
+	benchStreamAllocs(b, true)
 	benchLimitsCost(b)
 	benchStreamAndMemory(b)
 }
@@ -208,11 +215,12 @@ func benchLatencyAndThroughput(b *testing.B, format string) {
 			}
 		}
 		b.StopTimer()
-		d50, d99 := pct(lat["direct"], .5), pct(lat["direct"], .99)
+		d50, d99, d999 := pct(lat["direct"], .5), pct(lat["direct"], .99), pct(lat["direct"], .999)
 		for _, name := range []string{"proxy", "relay"} {
-			p50, p99 := pct(lat[name], .5), pct(lat[name], .99)
+			p50, p99, p999 := pct(lat[name], .5), pct(lat[name], .99), pct(lat[name], .999)
 			b.ReportMetric(float64((p50 - d50).Microseconds()), name+"-added-p50-µs")
 			b.ReportMetric(float64((p99 - d99).Microseconds()), name+"-added-p99-µs")
+			b.ReportMetric(float64((p999 - d999).Microseconds()), name+"-added-p99.9-µs")
 		}
 		b.ReportMetric(float64(d50.Microseconds()), "direct-p50-µs")
 		pa50 := float64(pct(lat["proxy"], .5) - d50)
@@ -229,18 +237,117 @@ func benchLatencyAndThroughput(b *testing.B, format string) {
 			base := t.urls()[name]
 			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
 			b.ReportAllocs()
+			var mu sync.Mutex
+			var lat []time.Duration
 			b.ResetTimer()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
+				mine := make([]time.Duration, 0, 1024)
 				for pb.Next() {
+					s := time.Now()
 					t.call(b, base, benchBody)
+					mine = append(mine, time.Since(s))
 				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+			// The tail at concurrency 64: each target's own percentiles,
+			// and for the relay what it adds over the direct run beside
+			// what the proxy adds.
+			tail := [3]time.Duration{pct(lat, .5), pct(lat, .99), pct(lat, .999)}
+			c64Tails[format+name] = tail
+			b.ReportMetric(float64(tail[1].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(tail[2].Microseconds()), "p99.9-µs")
+			if d, ok := c64Tails[format+"direct"]; ok && name != "direct" {
+				b.ReportMetric(float64((tail[1] - d[1]).Microseconds()), "added-p99-µs")
+				b.ReportMetric(float64((tail[2] - d[2]).Microseconds()), "added-p99.9-µs")
+			}
 			if name == "relay" {
 				t.checkLedger(b, int64(b.N))
 			}
 		})
+	}
+}
+
+// c64Tails holds the throughput runs' p50, p99 and p99.9 by format and
+// target, for the added figures of the runs after direct.
+var c64Tails = map[string][3]time.Duration{}
+
+// benchStreamAllocs is the allocations-per-chunk row: the whole process's
+// mallocs over streams of 1,024 chunks and of 64, per extra chunk, through
+// the relay less the same figure for the upstream called directly (the
+// fake upstream and the client allocate per chunk too). Steady state is
+// the difference: what one more relayed chunk costs.
+func benchStreamAllocs(b *testing.B, anthropic bool) {
+	name := "stream-allocs-per-chunk"
+	if anthropic {
+		name += "-anthropic"
+	}
+	b.Run(name, func(b *testing.B) {
+		const short, long = 64, 1024
+		reply := strings.Repeat("word ", long)
+		t := newBenchTargetsOf(b, fakeupstream.Behavior{Chunks: short, Reply: reply}, anthropic)
+		longUp := fakeupstream.Start(fakeupstream.Behavior{Chunks: long, Reply: reply})
+		typ := 8
+		if anthropic {
+			longUp.Close()
+			longUp = fakeupstream.StartAnthropic(fakeupstream.Behavior{Chunks: long, Reply: reply})
+			typ = 14
+		}
+		b.Cleanup(longUp.Close)
+		t.app.Root(b).Do("POST", "/api/channel/", map[string]any{"type": typ, "key": "sk-upstream", "base_url": longUp.URL, "models": "gpt-4o-long"}).Want(b, 200, true)
+		run := func(base, model string) uint64 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for i := 0; i < max(b.N, 8); i++ {
+				t.streamAll(b, base, model)
+			}
+			runtime.ReadMemStats(&after)
+			return after.Mallocs - before.Mallocs
+		}
+		for _, base := range []string{t.up.URL, longUp.URL, t.app.URL} { // warm
+			t.streamAll(b, base, "gpt-4o-mini")
+		}
+		t.streamAll(b, t.app.URL, "gpt-4o-long")
+		b.ResetTimer()
+		direct := float64(run(longUp.URL, "gpt-4o-long")) - float64(run(t.up.URL, "gpt-4o-mini"))
+		relay := float64(run(t.app.URL, "gpt-4o-long")) - float64(run(t.app.URL, "gpt-4o-mini"))
+		b.StopTimer()
+		streams := float64(max(b.N, 8))
+		perChunk := (relay - direct) / streams / (long - short)
+		b.ReportMetric(perChunk, "relay-allocs/chunk")
+		b.ReportMetric(direct/streams/(long-short), "direct-allocs/chunk")
+		t.checkLedger(b, int64(2+2*max(b.N, 8)))
+	})
+}
+
+// streamAll reads one whole streamed answer of model from base, in the
+// targets' format.
+func (t *benchTargets) streamAll(tb testing.TB, base, model string) {
+	path := "/v1/chat/completions"
+	body := []byte(`{"model":"` + model + `","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count."}]}`)
+	if t.anthropic {
+		path = "/v1/messages"
+		body = []byte(`{"model":"` + model + `","max_tokens":2048,"stream":true,"messages":[{"role":"user","content":"Count."}]}`)
+	}
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if t.anthropic {
+		req.Header.Set("x-api-key", t.key)
+		req.Header.Set("anthropic-version", "2023-06-01")
+	} else {
+		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || n < 1024 {
+		tb.Fatalf("%s: status %d, %d bytes", base, resp.StatusCode, n)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -210,13 +211,33 @@ type call struct {
 	// hold on its channel (selector.go).
 	estTokens, tokens int64
 	lease             *lease
+	// keepText is set when the consume log keeps the answer's text
+	// (LogContentEnabled): a whole answer is then decoded for it.
+	keepText bool
 }
+
+// textBufs hold the text of answers for local counts, so that a stream's
+// growing text is not garbage per call; maxPooledText bounds what a
+// buffer may keep.
+var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
+
+const maxPooledText = 256 << 10
 
 // Serve relays one call of mode in front's client format. It returns an
 // error only when nothing was written to w, for the caller to render in
 // the route's API style.
 func (r *Relay) Serve(w http.ResponseWriter, hr *http.Request, caller Caller, front adaptor.Front, mode adaptor.Mode) error {
 	c := &call{caller: caller, front: front, start: time.Now()}
+	tb := textBufs.Get().(*[]byte)
+	c.text = (*tb)[:0]
+	defer func() {
+		// Nothing keeps the answer's text past the call (settlement and
+		// the consume log copy what they need).
+		if cap(c.text) <= maxPooledText {
+			*tb = c.text[:0]
+			textBufs.Put(tb)
+		}
+	}()
 	err := r.serve(w, hr, c, mode)
 	if err != nil && !c.observed {
 		// Calls refused before any channel was tried count too.
@@ -264,6 +285,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 			return err
 		}
 	}
+	c.keepText = snap.Bool("LogContentEnabled")
 	c.price = priceOf(snap, req.Model, caller.Group)
 	if err := r.checkPrice(snap, req.Model); err != nil {
 		return err
@@ -271,7 +293,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	// The reservation needs only an estimate: a byte count stands in for
 	// the tokenizer, which cost a quarter of the relay's CPU per call.
 	// The exact local count runs only when an upstream reports no usage.
-	c.prompt = ApproxTokens(req.PromptText) + req.PromptExtra
+	c.prompt = approxPrompt(req)
 	var estimate int64
 	switch mode {
 	case adaptor.ModeImages:
@@ -392,6 +414,13 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	if ad == nil {
 		return classifyUpstream(adaptor.Unsupported("this channel's type", req.Mode), "")
 	}
+	if !adaptor.Native(ad, req.Format) {
+		// A conversion reads the whole request; a pass-through front may
+		// only have scanned it.
+		if err := req.Complete(); err != nil {
+			return &failure{err: errs.As(err)}
+		}
+	}
 	req.UpstreamModel = ch.UpstreamModel(req.Model)
 	up := upstreamOf(ch)
 	actx, cancel := context.WithCancelCause(ctx)
@@ -458,7 +487,7 @@ func isEventStream(resp *http.Response) bool {
 // then write it: the upstream's bytes when the client speaks that format,
 // else the front's rendering of it.
 func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad adaptor.Adaptor, resp *http.Response, native bool) *failure {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	body, err := readAnswer(resp)
 	if err != nil {
 		if ctx.Err() != nil {
 			return clientGone()
@@ -466,6 +495,24 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 		return streamCut(err)
 	}
 	req := c.req
+	if rm, ok := ad.(adaptor.ResponseMeter); ok && native && !c.keepText {
+		// Passed through with the upstream's usage: nothing else of the
+		// answer is needed, so it is not decoded.
+		if u, id, ok := rm.MeterResponse(req, body); ok {
+			c.usage, c.answerID = u, id
+			c.served, c.whole = true, true
+			c.firstToken = time.Now()
+			if ct := resp.Header.Get("Content-Type"); ct != "" {
+				w.Header().Set("Content-Type", ct)
+			}
+			w.WriteHeader(resp.StatusCode)
+			c.wrote = true
+			if _, err := w.Write(body); err != nil {
+				return clientGone()
+			}
+			return nil
+		}
+	}
 	answer, err := ad.ParseResponse(req, body)
 	if err != nil {
 		// A provider may refuse inside a 2xx (Gemini's blocked prompt).
@@ -500,6 +547,22 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 		return clientGone()
 	}
 	return nil
+}
+
+// readAnswer reads a whole answer of at most maxAnswerBytes, in one
+// buffer of its announced length when it announced one.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n < 1<<20 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			if err == io.EOF && n == 0 {
+				return buf, nil
+			}
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 }
 
 // appendAnswerText appends what an answer produced, for a local count.
@@ -651,5 +714,20 @@ func logContent(c *call, max int) string {
 // exactPrompt counts the prompt's tokens with the tokenizer, for calls
 // whose upstream reported no usage.
 func (r *Relay) exactPrompt(c *call) int {
+	if err := c.req.Complete(); err != nil {
+		// A scanned body the whole read refuses (the upstream took it):
+		// the scan's bound is the count.
+		return approxPrompt(c.req)
+	}
 	return r.tok.Count(c.req.Model, c.req.PromptText) + c.req.PromptExtra
+}
+
+// approxPrompt is the prompt's estimate for the reservation: a byte
+// count stands in for the tokenizer, over the text or, for a request a
+// front only scanned, over the scan's bound on it.
+func approxPrompt(req *adaptor.Request) int {
+	if req.PromptText == "" && req.PromptBytes > 0 {
+		return (req.PromptBytes+2)/3 + req.PromptExtra
+	}
+	return ApproxTokens(req.PromptText) + req.PromptExtra
 }

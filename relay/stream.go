@@ -59,6 +59,12 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 		c.wrote = true
 	}
 	var evs []adaptor.Event
+	// A frame passed through is metered without building events where the
+	// decoder can (adaptor.Meter): a relayed chunk then allocates nothing.
+	meter, _ := dec.(adaptor.Meter)
+	if !native {
+		meter = nil
+	}
 	c.checkpointed = time.Now()
 	for ; ; ev, err = rd.Next() {
 		if err != nil {
@@ -67,15 +73,32 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 		if c.firstToken.IsZero() {
 			c.firstToken = time.Now()
 		}
-		evs, err = dec.Decode(ev, evs[:0])
-		if err != nil || ev.Done {
-			break
+		if meter != nil {
+			var m adaptor.Metered
+			c.text, m, err = meter.Meter(ev, c.text)
+			if err != nil || ev.Done {
+				break
+			}
+			if m.Started && c.answerID == "" {
+				c.answerID = m.ID
+			}
+			evs = evs[:0]
+			if m.UsageOnly {
+				// What the front needs to know to drop a usage chunk the
+				// client did not ask for.
+				evs = append(evs, adaptor.Event{Kind: adaptor.EventUsage})
+			}
+		} else {
+			evs, err = dec.Decode(ev, evs[:0])
+			if err != nil || ev.Done {
+				break
+			}
+			if len(evs) > 0 && evs[0].Kind == adaptor.EventStart && c.answerID == "" {
+				c.answerID = evs[0].ID
+			}
+			c.text = appendEventText(c.text, evs)
 		}
 		c.served = true
-		if len(evs) > 0 && evs[0].Kind == adaptor.EventStart && c.answerID == "" {
-			c.answerID = evs[0].ID
-		}
-		c.text = appendEventText(c.text, evs)
 		if time.Since(c.checkpointed) >= checkpointEvery {
 			r.checkpoint(c, dec.Usage())
 		}

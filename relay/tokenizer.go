@@ -11,8 +11,13 @@ import (
 // Tokenizer counts tokens locally, the way OpenAI's models do, for the
 // reservation estimate and for answers whose upstream reports no usage.
 // Its encodings are built into the binary: counting never needs the
-// network. They load on first use.
-type Tokenizer struct {
+// network. They load on first use and are shared by every Tokenizer of
+// the process: building one costs hundreds of thousands of allocations
+// and tens of megabytes, which a second engine in the same process (the
+// tests, the benchmark) must not pay again while it serves (issue 14).
+type Tokenizer struct{}
+
+var encodings struct {
 	clOnce, oOnce sync.Once
 	cl100k        *tiktoken.Tiktoken
 	o200k         *tiktoken.Tiktoken
@@ -27,17 +32,17 @@ func init() {
 // Each encoding holds tens of megabytes of ranks, so each loads only when a
 // model that uses it is first counted.
 func (t *Tokenizer) cl() *tiktoken.Tiktoken {
-	t.clOnce.Do(func() { t.cl100k, _ = tiktoken.GetEncoding(tiktoken.MODEL_CL100K_BASE) })
-	return t.cl100k
+	encodings.clOnce.Do(func() { encodings.cl100k, _ = tiktoken.GetEncoding(tiktoken.MODEL_CL100K_BASE) })
+	return encodings.cl100k
 }
 
 func (t *Tokenizer) o200() *tiktoken.Tiktoken {
-	t.oOnce.Do(func() { t.o200k, _ = tiktoken.GetEncoding(tiktoken.MODEL_O200K_BASE) })
-	return t.o200k
+	encodings.oOnce.Do(func() { encodings.o200k, _ = tiktoken.GetEncoding(tiktoken.MODEL_O200K_BASE) })
+	return encodings.o200k
 }
 
 // Warm loads the encoding most models use now rather than on the first
-// request.
+// request; it returns once it is loaded.
 func (t *Tokenizer) Warm() { t.o200() }
 
 func (t *Tokenizer) encodingFor(model string) *tiktoken.Tiktoken {

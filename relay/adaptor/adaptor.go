@@ -137,10 +137,36 @@ type Request struct {
 	// show (message framing, images, token arrays).
 	PromptText  string
 	PromptExtra int
+	// PromptBytes bounds len(PromptText) from above when a front measured
+	// the prompt without copying it out (a pass-through scan); PromptText
+	// then stays empty until Complete fills it.
+	PromptBytes int
+	// Deferred is set by a front that only scanned the body (the fields
+	// pass-through needs, the prompt measured): it reads the rest (Chat,
+	// Fields, PromptText) and checks it. Call it through Complete.
+	Deferred func(*Request) error
 	// SpeechChars is a speech call's input length, its billing unit.
 	SpeechChars int
 	// Image describes an image generation call, for its price.
 	Image ImageCall
+}
+
+// Complete reads what a front's scan left for later, once: the engine
+// calls it before a conversion (an adaptor whose format differs reads
+// Chat and Fields) and before a local token count. A request read whole
+// is complete already. The error is the front's *errs.Error for a body
+// the whole read refuses.
+func (r *Request) Complete() error {
+	f := r.Deferred
+	if f == nil {
+		return nil
+	}
+	r.Deferred = nil
+	if err := f(r); err != nil {
+		return err
+	}
+	r.PromptBytes = 0
+	return nil
 }
 
 // ImageCall is what prices an image generation.
@@ -486,6 +512,38 @@ type StreamDecoder interface {
 	// Done reports that the format's own end of stream arrived (OpenAI's
 	// [DONE], Anthropic's message_stop, ...).
 	Done() bool
+}
+
+// Meter is a StreamDecoder that can read a frame passed through untouched
+// without building events: the engine's pass-through path uses it, so a
+// relayed chunk allocates nothing. It keeps the decoder's state (Usage,
+// Done) exactly as Decode would.
+type Meter interface {
+	// Meter reads frame ev, appending to text what Decode's events would
+	// have produced for a local count (answer text, thinking, tool names
+	// and arguments). Errors are Decode's.
+	Meter(ev sse.Event, text []byte) ([]byte, Metered, error)
+}
+
+// ResponseMeter is an adaptor that can read a whole answer passed through
+// for what billing needs (usage and id) without decoding it whole.
+type ResponseMeter interface {
+	// MeterResponse returns the answer's usage and id. ok is false when it
+	// cannot tell them (no usage in the answer, or a body it does not
+	// recognise): the engine then decodes the answer with ParseResponse,
+	// which judges it and gives the text for a local count.
+	MeterResponse(req *Request, body []byte) (u *Usage, id string, ok bool)
+}
+
+// Metered is what Meter saw in one frame.
+type Metered struct {
+	// Started is set on the frame Decode would have opened the answer
+	// with (EventStart); ID is then the answer's id.
+	Started bool
+	ID      string
+	// UsageOnly is set when the frame carried usage and nothing else: the
+	// usage chunk the adaptor asked for on the client's behalf.
+	UsageOnly bool
 }
 
 // Speaker is an adaptor that speaks more body formats natively than its

@@ -47,6 +47,16 @@ func SetField(obj []byte, key string, val []byte) ([]byte, error) {
 	return append(out, obj[at:]...), nil
 }
 
+// Field returns the value of obj's top-level field key as written; ok is
+// false when obj has no such field or is not an object.
+func Field(obj []byte, key string) (val []byte, ok bool) {
+	start, end, _, err := fieldSpan(obj, key)
+	if err != nil || start < 0 {
+		return nil, false
+	}
+	return obj[start:end], true
+}
+
 // fieldSpan finds the value of top-level field key in obj: its start and
 // end offsets (-1, -1 when absent) and the offset of the object's closing
 // brace. Keys are compared as written, so a key spelt with escapes is not

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -32,7 +31,10 @@ var ErrEventTooLarge = errors.New("upstream SSE line exceeds the size limit")
 // stops a broken upstream from growing memory without end.
 const DefaultMaxLine = 8 << 20
 
-var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+// bufReaders hold 4 KiB: an SSE chunk is a few hundred bytes, and a line
+// longer than the buffer spills into Reader.line. Every open stream holds
+// one, so its size is memory per stream (issue 14).
+var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
 
 // Reader reads server-sent events with an explicit line limit.
 type Reader struct {
@@ -135,10 +137,36 @@ func (r *Reader) Next() (Event, error) {
 			lines++
 			have = true
 		case "event":
-			r.name = string(value)
+			r.name = nameOf(value)
 			have = true
 		}
 	}
+}
+
+// knownNames are the event names of the streams the relay reads, so that
+// naming an event allocates nothing (Anthropic names every one).
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+		"message_delta", "message_stop", "ping", "error",
+		"response.created", "response.in_progress", "response.output_item.added", "response.output_item.done",
+		"response.content_part.added", "response.content_part.done", "response.output_text.delta",
+		"response.output_text.done", "response.function_call_arguments.delta",
+		"response.function_call_arguments.done", "response.reasoning_summary_text.delta",
+		"response.completed", "response.incomplete", "response.failed",
+	} {
+		m[n] = n
+	}
+	return m
+}()
+
+// nameOf is value as a string, without a copy for a known name.
+func nameOf(value []byte) string {
+	if n, ok := knownNames[string(value)]; ok {
+		return n
+	}
+	return string(value)
 }
 
 // Writer writes events to a client and flushes each one at once.
@@ -171,10 +199,12 @@ func (s *Writer) Start() error {
 func (s *Writer) Started() bool { return s.started }
 
 var (
-	dataPrefix = []byte("data: ")
-	eventEnd   = []byte("\n\n")
-	keepAlive  = []byte(": keep-alive\n\n")
-	doneEvent  = []byte("data: [DONE]\n\n")
+	dataPrefix  = []byte("data: ")
+	eventPrefix = []byte("event: ")
+	newline     = []byte("\n")
+	eventEnd    = []byte("\n\n")
+	keepAlive   = []byte(": keep-alive\n\n")
+	doneEvent   = []byte("data: [DONE]\n\n")
 )
 
 // Data writes one "data:" event (data must be a single line, as JSON is).
@@ -193,7 +223,13 @@ func (s *Writer) Data(data []byte) error {
 
 // Named writes an event with an "event:" line (Anthropic's framing).
 func (s *Writer) Named(name string, data []byte) error {
-	if _, err := fmt.Fprintf(s.w, "event: %s\n", name); err != nil {
+	if _, err := s.w.Write(eventPrefix); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(s.w, name); err != nil {
+		return err
+	}
+	if _, err := s.w.Write(newline); err != nil {
 		return err
 	}
 	return s.Data(data)

@@ -142,12 +142,10 @@ func PassThrough(req *adaptor.Request) ([]byte, error) {
 	}
 	if req.Stream && !req.IncludeUsage && (req.Mode == adaptor.ModeChat || req.Mode == adaptor.ModeCompletions) {
 		so := includeUsage
-		if old, ok := req.Fields["stream_options"]; ok {
-			// Keep the client's other stream options.
-			var m map[string]json.RawMessage
-			if json.Unmarshal(old, &m) == nil && m != nil {
-				m["include_usage"] = json.RawMessage("true")
-				so, _ = json.Marshal(m)
+		if old, ok := adaptor.Field(req.Raw, "stream_options"); ok {
+			// Keep the client's other stream options, as written.
+			if set, err := adaptor.SetField(old, "include_usage", []byte("true")); err == nil {
+				so = set
 			}
 		}
 		if b, err = adaptor.SetField(b, "stream_options", so); err != nil {

@@ -52,15 +52,27 @@ func (Front) Parse(hr *http.Request, mode adaptor.Mode) (*adaptor.Request, error
 	if err != nil {
 		return nil, err
 	}
-	req, err := ParseRequest(raw)
+	var req *adaptor.Request
+	if mode == adaptor.ModeChat {
+		// Messages calls are mostly pass-through: scan them, and read them
+		// whole only when a conversion needs it (scan.go).
+		req, err = ScanRequest(raw)
+	} else {
+		req, err = ParseRequest(raw)
+	}
 	if err != nil {
 		return nil, err
 	}
 	req.Mode = mode
-	h := http.Header{}
-	for _, k := range []string{"anthropic-version", "anthropic-beta"} {
-		if v := hr.Header.Values(k); len(v) > 0 {
-			h[http.CanonicalHeaderKey(k)] = v
+	// The headers a pass-through forwards, as they came (their keys are
+	// canonical already in hr.Header).
+	var h http.Header
+	for _, k := range [...]string{"Anthropic-Version", "Anthropic-Beta"} {
+		if v := hr.Header[k]; len(v) > 0 {
+			if h == nil {
+				h = make(http.Header, 2)
+			}
+			h[k] = v
 		}
 	}
 	req.Header = h

@@ -51,6 +51,11 @@ func (Front) Parse(hr *http.Request, mode adaptor.Mode) (*adaptor.Request, error
 	if err != nil {
 		return nil, err
 	}
+	if mode == adaptor.ModeChat {
+		// Chat is the hot path and mostly pass-through: scan it, and read
+		// it whole only when a conversion needs it (scan.go).
+		return req, ScanChat(raw, req)
+	}
 	return req, ParseJSON(raw, req)
 }
 

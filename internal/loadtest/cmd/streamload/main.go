@@ -59,12 +59,19 @@ func main() {
 		return stream(ctx, client, *target, *key, []byte(*body), onFirst)
 	}
 
-	// Warm the server: lazy tables, pools and the first connections.
+	// Warm the server: lazy tables, pools and the first connections. The
+	// warm-up streams run side by side: each lasts as long as a held one.
+	var warm sync.WaitGroup
 	for i := 0; i < 8; i++ {
-		if r := open(context.Background(), func() {}); r.err != nil || !r.done {
-			fail("warm-up stream failed: %v (done=%v)", r.err, r.done)
-		}
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			if r := open(context.Background(), func() {}); r.err != nil || !r.done {
+				fail("warm-up stream failed: %v (done=%v)", r.err, r.done)
+			}
+		}()
 	}
+	warm.Wait()
 	tr.CloseIdleConnections()
 	base := rss(*pid)
 

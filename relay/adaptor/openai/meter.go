@@ -1,0 +1,237 @@
+package openai
+
+import (
+	"encoding/json"
+
+	"switchyard/relay/adaptor"
+	"switchyard/relay/adaptor/scan"
+	"switchyard/relay/sse"
+)
+
+// Meter implements adaptor.Meter for chat and completion chunks: it
+// scans the chunk instead of decoding it, appends its text for a local
+// count and decodes only the usage object (once a stream, on the chunk
+// that carries it). A chunk with an error object goes through Decode.
+func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, error) {
+	var m adaptor.Metered
+	if ev.Done {
+		d.done = true
+		return text, m, nil
+	}
+	o, ok := scan.ObjectOf(ev.Data)
+	if !ok || !json.Valid(ev.Data) {
+		// Decode ignores what does not parse; it decides for the rest.
+		evs, err := d.Decode(ev, nil)
+		return appendText(text, evs), meteredOf(evs), err
+	}
+	var id, choices, usage []byte
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
+		switch {
+		case scan.Fold(k, "id"):
+			id = v
+		case scan.Fold(k, "choices"):
+			choices = v
+		case scan.Fold(k, "usage"):
+			usage = v
+		case scan.Fold(k, "error"):
+			if !scan.IsNull(v) {
+				evs, err := d.Decode(ev, nil)
+				return appendText(text, evs), meteredOf(evs), err
+			}
+		}
+	}
+	if !d.started {
+		d.started = true
+		m.Started = true
+		m.ID, _ = scan.String(id)
+	}
+	content := false
+	text, content = d.meterChoices(choices, text)
+	if usage != nil && !scan.IsNull(usage) {
+		var u Usage
+		if json.Unmarshal(usage, &u) == nil {
+			if n := u.Neutral(); n != nil {
+				d.usage = n
+				m.UsageOnly = !content
+			}
+		}
+	}
+	return text, m, nil
+}
+
+// meterChoices appends the choices' text, thinking and tool calls to text
+// and reports whether any carried content or a finish reason.
+func (d *Decoder) meterChoices(v, text []byte) ([]byte, bool) {
+	a, ok := scan.ArrayOf(v)
+	if !ok {
+		return text, false
+	}
+	content := false
+	for ch, more := a.Next(); more; ch, more = a.Next() {
+		o, ok := scan.ObjectOf(ch)
+		if !ok {
+			continue
+		}
+		for k, v, more := o.Next(); more; k, v, more = o.Next() {
+			switch {
+			case scan.Fold(k, "text"):
+				if scan.Len(v) > 0 {
+					text, content = scan.AppendString(text, v), true
+				}
+			case scan.Fold(k, "delta"):
+				var c bool
+				text, c = d.meterDelta(v, text)
+				content = content || c
+			case scan.Fold(k, "finish_reason"):
+				if scan.Len(v) > 0 {
+					d.finished, content = true, true
+				}
+			}
+		}
+	}
+	return text, content
+}
+
+func (d *Decoder) meterDelta(v, text []byte) ([]byte, bool) {
+	o, ok := scan.ObjectOf(v)
+	if !ok {
+		return text, false
+	}
+	content := false
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
+		switch {
+		case scan.Fold(k, "content"), scan.Fold(k, "reasoning_content"):
+			if scan.Len(v) > 0 {
+				text, content = scan.AppendString(text, v), true
+			}
+		case scan.Fold(k, "tool_calls"):
+			a, ok := scan.ArrayOf(v)
+			if !ok {
+				continue
+			}
+			for i, tc, more := 0, []byte(nil), true; more; i++ {
+				if tc, more = a.Next(); !more {
+					break
+				}
+				text = d.meterToolCall(i, tc, text)
+				content = true
+			}
+		}
+	}
+	return text, content
+}
+
+// meterToolCall appends tool call tc's name (when its index first shows)
+// and its arguments, as Decode's events carry them.
+func (d *Decoder) meterToolCall(pos int, tc, text []byte) []byte {
+	o, ok := scan.ObjectOf(tc)
+	if !ok {
+		return text
+	}
+	idx := pos
+	var fn []byte
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
+		switch {
+		case scan.Fold(k, "index"):
+			if n, ok := scan.Int(v); ok {
+				idx = n
+			}
+		case scan.Fold(k, "function"):
+			fn = v
+		}
+	}
+	if idx < 0 || idx > 1024 {
+		return text
+	}
+	for len(d.tools) <= idx {
+		d.tools = append(d.tools, false)
+	}
+	first := !d.tools[idx]
+	d.tools[idx] = true
+	fo, ok := scan.ObjectOf(fn)
+	if !ok {
+		return text
+	}
+	for k, v, more := fo.Next(); more; k, v, more = fo.Next() {
+		switch {
+		case scan.Fold(k, "name"):
+			if first {
+				text = scan.AppendString(text, v)
+			}
+		case scan.Fold(k, "arguments"):
+			text = scan.AppendString(text, v)
+		}
+	}
+	return text
+}
+
+// appendText appends what events produced, for a local count (the
+// engine's appendEventText, for the frames Meter hands to Decode).
+func appendText(b []byte, evs []adaptor.Event) []byte {
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case adaptor.EventText, adaptor.EventThinking:
+			b = append(b, e.Text...)
+		case adaptor.EventToolCallStart:
+			b = append(b, e.Name...)
+		case adaptor.EventToolArgs:
+			b = append(b, e.Args...)
+		}
+	}
+	return b
+}
+
+// meteredOf is what Meter reports for decoded events.
+func meteredOf(evs []adaptor.Event) adaptor.Metered {
+	var m adaptor.Metered
+	usage, other := false, false
+	for _, e := range evs {
+		switch e.Kind {
+		case adaptor.EventStart:
+			m.Started, m.ID = true, e.ID
+		case adaptor.EventUsage:
+			usage = true
+		default:
+			other = true
+		}
+	}
+	m.UsageOnly = usage && !other
+	return m
+}
+
+// MeterResponse implements adaptor.ResponseMeter for chat and completion
+// answers: the usage object and the id, read by a scan.
+func (Adaptor) MeterResponse(req *adaptor.Request, body []byte) (*adaptor.Usage, string, bool) {
+	if req.Format != adaptor.FormatOpenAI || (req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) {
+		return nil, "", false
+	}
+	o, ok := scan.ObjectOf(body)
+	if !ok || !json.Valid(body) {
+		return nil, "", false
+	}
+	var id, choices, usage []byte
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
+		switch {
+		case scan.Fold(k, "id"):
+			id = v
+		case scan.Fold(k, "choices"):
+			choices = v
+		case scan.Fold(k, "usage"):
+			usage = v
+		}
+	}
+	if _, ok := scan.ArrayOf(choices); !ok || usage == nil {
+		return nil, "", false
+	}
+	var u Usage
+	if json.Unmarshal(usage, &u) != nil {
+		return nil, "", false
+	}
+	n := u.Neutral()
+	if n == nil {
+		return nil, "", false
+	}
+	s, _ := scan.String(id)
+	return n, s, true
+}
