@@ -26,8 +26,9 @@ import (
 //
 //	ledger:u:<id>, ledger:t:<id>  what the user / token may still reserve
 //	ledger:resv:<node>             per balance, what this node holds against
-//	                               it: open reservations plus charges not yet
-//	                               flushed to the rows
+//	                               it: open reservations, charges not yet
+//	                               flushed to the rows and its lease; and
+//	                               per balance "<key>#l", the lease alone
 //	ledger:node:<node>             this node's heartbeat (expires when it dies)
 //	ledger:nodes                   the nodes with a resv hash
 //	ledger:epoch                   set once per Redis lifetime
@@ -46,15 +47,32 @@ import (
 // the streams open across the restart settle onto a balance that knew of
 // them and nothing is overspent.
 //
-// Redis unreachable: the node keeps serving. It reserves and settles
-// against a local share of each balance, the last figure it saw in Redis
-// divided by the number of live nodes (a node that never saw a balance
-// takes its row the same way), logs once and reports it in /readyz. What
-// it did meanwhile is kept as deltas and applied in one script when Redis
+// Redis unreachable: the node keeps serving, but spends only its leases
+// (ledger_lease.go), logs once and reports it in /readyz. While Redis
+// answers, each reservation script also sizes this node's lease on the
+// balances it touches: of what is left after the reservation, the node
+// keeps 1/(2·live nodes) in its resv hash (inside the balance's field,
+// and alone under "<balance>#l"), the balance the rest. That is why it
+// is conservative, whatever the other nodes do and however stale this
+// node's figures are: a lease left the shared balance when it was taken,
+// atomically, so no other node can reserve it, and while Redis is away a
+// node reserves from its lease only (a reservation moves quota from lease
+// to hold, a settlement gives the unused part back to the lease and takes
+// an excess from it). What all nodes spend during an outage is therefore
+// at most Σ leases ≤ the balance; nothing is read from a stale figure. A
+// node that never leased a balance (it saw no call on it before the
+// outage) refuses it with 503 until Redis answers. The cost: a lease is
+// out of reach of other nodes until its holder reserves again (the script
+// re-sizes it), idles on it for a heartbeat interval, reconciles or
+// stops (each gives it back), so near the end of a balance another node
+// may cap or refuse a call that the lease would have covered; /api
+// figures add every node's lease back for display. What the node did
+// meanwhile is kept as deltas and applied in one script when Redis
 // answers again (or, if Redis restarted meanwhile, the node re-registers
-// as above). Credits are written to the rows meanwhile and reach Redis by
-// a reseed when it answers; taking quota away is refused with 503 while
-// Redis is away, since it could not be clamped at what is left.
+// as above, leases included), then its leases are given back. Credits are
+// written to the rows meanwhile and reach Redis by a reseed when it
+// answers; taking quota away is refused with 503 while Redis is away,
+// since it could not be clamped at what is left.
 //
 // A node that dies leaves its resv hash; every node releases the hashes
 // of nodes whose heartbeat has expired (at start and each minute): their
@@ -73,12 +91,14 @@ type sharedBalances struct {
 	mu          sync.Mutex
 	epoch       string
 	offline     bool
-	outstanding map[string]int64    // what resv:<node> holds (or must hold) per field
-	balDelta    map[string]int64    // offline changes owed to balances
-	resvDelta   map[string]int64    // offline changes owed to resv:<node>
-	lastSeen    map[string]int64    // each balance as last seen in Redis
-	share       map[string]int64    // offline: what this node may still reserve
-	stale       map[string]struct{} // credited while offline: reseed when Redis answers
+	outstanding map[string]int64     // what resv:<node> holds (or must hold) per field
+	balDelta    map[string]int64     // offline changes owed to balances
+	resvDelta   map[string]int64     // offline changes owed to resv:<node>
+	lastSeen    map[string]int64     // each balance as last seen in Redis
+	lease       map[string]int64     // this node's lease per balance (ledger_lease.go)
+	leaseDelta  map[string]int64     // offline changes owed to the lease fields
+	lastUse     map[string]time.Time // when this node last reserved on a balance
+	stale       map[string]struct{}  // credited while offline: reseed when Redis answers
 	nodes       int64
 }
 
@@ -98,7 +118,8 @@ var ErrRedisUnavailable = errs.New(503, errs.KindUnavailable, "quota changes are
 func newSharedBalances(rdb *redis.Client, prefix, node string, l *Ledger) *sharedBalances {
 	return &sharedBalances{rdb: rdb, prefix: prefix + "ledger:", node: node, l: l, nodes: 1,
 		outstanding: map[string]int64{}, balDelta: map[string]int64{}, resvDelta: map[string]int64{},
-		lastSeen: map[string]int64{}, share: map[string]int64{}, stale: map[string]struct{}{}}
+		lastSeen: map[string]int64{}, stale: map[string]struct{}{},
+		lease: map[string]int64{}, leaseDelta: map[string]int64{}, lastUse: map[string]time.Time{}}
 }
 
 func (sb *sharedBalances) userKey(id int) string  { return sb.prefix + "u:" + strconv.Itoa(id) }
@@ -111,35 +132,6 @@ func (sb *sharedBalances) nodesKey() string           { return sb.prefix + "node
 func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoch" }
 func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
 func (sb *sharedBalances) flushingKey() string        { return sb.prefix + "flushing:" + sb.node }
-
-// KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch.
-// Returns {amount held, user left, token left}; amount -1 user empty, -3
-// token empty, -2 not seeded, -4 epoch changed.
-var reserveScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0} end
-local u = redis.call('GET', KEYS[1])
-if not u then return {-2, 0, 0} end
-u = tonumber(u)
-local limited = ARGV[2] == '1'
-local t = 0
-if limited then
-  t = redis.call('GET', KEYS[2])
-  if not t then return {-2, 0, 0} end
-  t = tonumber(t)
-end
-if u <= 0 then return {-1, u, t} end
-if limited and t <= 0 then return {-3, u, t} end
-local amt = tonumber(ARGV[1])
-if amt > u then amt = u end
-if limited and amt > t then amt = t end
-redis.call('DECRBY', KEYS[1], amt)
-redis.call('HINCRBY', KEYS[3], KEYS[1], amt)
-if limited then
-  redis.call('DECRBY', KEYS[2], amt)
-  redis.call('HINCRBY', KEYS[3], KEYS[2], amt)
-end
-return {amt, u - amt, t - amt}
-`)
 
 // KEYS: user, token, resv, epoch. ARGV: reserved, cost, limited (1/0),
 // epoch. Returns what is charged: the cost, with any excess over the
@@ -314,6 +306,9 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 		for k := range unionKeys(sb.balDelta, sb.resvDelta) {
 			args = append(args, k, sb.balDelta[k], sb.resvDelta[k])
 		}
+		for k, v := range sb.leaseDelta {
+			args = append(args, k+leaseSuffix, 0, v)
+		}
 		sb.mu.Unlock()
 		n, err := reconcileScript.Run(ctx, sb.rdb, keys, args...).Int64()
 		if err != nil {
@@ -334,6 +329,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 			sb.mu.Lock()
 			sb.online(known, n)
 			sb.mu.Unlock()
+			sb.returnLeasesAfterOutage(ctx)
 			slog.Info("ledger: redis answers again; what this node did meanwhile is applied")
 			return nil
 		}
@@ -343,6 +339,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 	for k, v := range sb.outstanding {
 		args = append(args, k, v)
 	}
+	args = sb.leaseArgs(args)
 	sb.mu.Unlock()
 	res, err := registerScript.Run(ctx, sb.rdb, keys, args...).Slice()
 	if err != nil {
@@ -356,6 +353,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 	sb.mu.Lock()
 	sb.online(epoch, n)
 	sb.mu.Unlock()
+	sb.returnLeasesAfterOutage(ctx)
 	if known != "" && known != epoch {
 		slog.Warn("ledger: redis lost its data; this node re-registered its open reservations", "fields", len(args)/2-2)
 	}
@@ -367,7 +365,7 @@ func (sb *sharedBalances) online(epoch string, nodes int64) {
 	sb.epoch, sb.offline, sb.nodes = epoch, false, max(nodes, 1)
 	clear(sb.balDelta)
 	clear(sb.resvDelta)
-	clear(sb.share)
+	clear(sb.leaseDelta)
 	clear(sb.stale)
 }
 
@@ -505,12 +503,15 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if offline {
-			amt, err := sb.reserveLocal(ctx, acct, estimate)
+			amt, err := sb.reserveLocal(acct, estimate)
 			sb.emu.RUnlock()
 			return amt, err
 		}
-		res, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch).Int64Slice()
-		if err != nil || len(res) != 3 {
+		sb.mu.Lock()
+		nodes := sb.nodes
+		sb.mu.Unlock()
+		res, err := leaseReserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, nodes).Int64Slice()
+		if err != nil || len(res) != 7 {
 			if !redisDown(ctx, err) {
 				sb.emu.RUnlock()
 				return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
@@ -543,9 +544,9 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 			sb.lastSeen[keys[1]] = res[2]
 		}
 		if res[0] >= 0 {
-			sb.outstanding[keys[0]] += res[0]
+			sb.noteLease(keys[0], res[3], res[5])
 			if limited {
-				sb.outstanding[keys[1]] += res[0]
+				sb.noteLease(keys[1], res[4], res[6])
 			}
 		}
 		sb.mu.Unlock()
@@ -559,77 +560,6 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		return res[0], nil
 	}
 	return 0, errors.New("ledger: could not reserve: redis kept changing under this call")
-}
-
-// reserveLocal reserves from the local shares (Redis unreachable); the
-// caller holds emu shared.
-func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, estimate int64) (int64, error) {
-	keys := sb.keys(acct)
-	limited := limitedFlag(acct) == "1"
-	need := []string{keys[0]}
-	if limited {
-		need = append(need, keys[1])
-	}
-	for i, k := range need {
-		sb.mu.Lock()
-		_, ok := sb.share[k]
-		_, seen := sb.lastSeen[k]
-		sb.mu.Unlock()
-		if ok || seen {
-			continue
-		}
-		// Never seen in Redis: start from the row, less what this node
-		// holds against it.
-		var row int64
-		var err error
-		if i == 0 {
-			var u User
-			err = sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error
-			row = u.Quota
-		} else {
-			var t Token
-			err = sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error
-			row = t.RemainQuota
-		}
-		if err != nil {
-			if notFound(err) {
-				if i == 0 {
-					return 0, ErrUserNotFound
-				}
-				return 0, ErrTokenNotFound
-			}
-			return 0, errs.Internal(err)
-		}
-		sb.mu.Lock()
-		if _, ok := sb.share[k]; !ok {
-			sb.share[k] = max(row-sb.outstanding[k], 0) / sb.nodes
-		}
-		sb.mu.Unlock()
-	}
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	for _, k := range need {
-		if _, ok := sb.share[k]; !ok {
-			sb.share[k] = max(sb.lastSeen[k], 0) / sb.nodes
-		}
-	}
-	if sb.share[keys[0]] <= 0 {
-		return 0, ErrUserQuotaExhausted
-	}
-	amt := min(estimate, sb.share[keys[0]])
-	if limited {
-		if sb.share[keys[1]] <= 0 {
-			return 0, ErrTokenQuotaExhausted
-		}
-		amt = min(amt, sb.share[keys[1]])
-	}
-	for _, k := range need {
-		sb.share[k] -= amt
-		sb.outstanding[k] += amt
-		sb.balDelta[k] -= amt
-		sb.resvDelta[k] += amt
-	}
-	return amt, nil
 }
 
 func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
@@ -667,22 +597,9 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 			}
 			sb.goOffline(err)
 		}
-		// Offline: charge against the local share.
+		// Offline: charge against this node's lease.
 		sb.mu.Lock()
-		charged := cost
-		if extra := cost - r.amount; extra > 0 {
-			avail := max(sb.share[keys[0]], 0)
-			if limited {
-				avail = min(avail, max(sb.share[keys[1]], 0))
-			}
-			charged = r.amount + min(extra, avail)
-		}
-		for _, k := range need {
-			sb.share[k] += r.amount - charged
-			sb.outstanding[k] += charged - r.amount
-			sb.balDelta[k] += r.amount - charged
-			sb.resvDelta[k] += charged - r.amount
-		}
+		charged := sb.settleLocal(need, r.amount, cost)
 		sb.mu.Unlock()
 		sb.emu.RUnlock()
 		return charged
@@ -761,7 +678,8 @@ func (sb *sharedBalances) available(ctx context.Context, key string) (int64, boo
 	if sb.Offline() {
 		return 0, false
 	}
-	n, err := sb.rdb.Get(ctx, key).Int64()
+	// The balance and every node's lease on it (ledger_lease.go).
+	n, err := leaseAvailableScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey()}, sb.prefix+"resv:", leaseSuffix).Int64()
 	if err != nil {
 		return 0, false
 	}
@@ -784,6 +702,7 @@ func (sb *sharedBalances) heartbeat(ctx context.Context) {
 	sb.mu.Lock()
 	sb.nodes = max(n.Val(), 1)
 	sb.mu.Unlock()
+	sb.returnIdleLeases(ctx)
 }
 
 // ReleaseOrphans gives back the reservations of nodes whose heartbeat
@@ -825,6 +744,11 @@ func (l *Ledger) ReleaseOrphans(ctx context.Context) (int, error) {
 // flush failed) lets its heartbeat expire instead, so another node gives
 // its holds back.
 func (sb *sharedBalances) stop(ctx context.Context) {
+	sb.emu.RLock()
+	if !sb.Offline() {
+		_ = sb.returnLeasesLocked(ctx, nil)
+	}
+	sb.emu.RUnlock()
 	sb.mu.Lock()
 	clean := !sb.offline
 	for _, v := range sb.outstanding {
