@@ -43,7 +43,7 @@ const leaseSuffix = "#l"
 // this node's lease on the balance is spent (or it never had one): the
 // balance may have more, but another node may be spending it.
 var ErrLocalShareExhausted = errs.New(http.StatusServiceUnavailable, errs.KindUnavailable,
-	"quota cannot be checked while Redis is unreachable and this node's share of your balance is used up: try again shortly").WithCode("quota_unavailable")
+	"quota cannot be checked while Redis is unreachable and this node's share of your balance is used up: try again shortly")
 
 // KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch,
 // live nodes. Reserves from the balance and this node's lease pooled, and

@@ -24,8 +24,10 @@ import (
 //     not live.
 //
 // A node is live while its row is younger than dbNodeTTL. A clean stop
-// deletes the row; after a crash the next start waits out the TTL (the
-// refusal says so), which a restart policy does by itself.
+// deletes the row. After a crash, a start on the same host or container
+// knows the dead node at once (ledger_nodes_local.go); elsewhere it waits
+// out the TTL (the refusal says so), which a restart policy does by
+// itself.
 
 // LedgerNode is one running process.
 type LedgerNode struct {
