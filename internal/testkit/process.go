@@ -44,7 +44,8 @@ func Binary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "switchyard")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		// No symbol table or DWARF: the link is the slow part of the build.
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", binPath, ".")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("testkit: go build switchyard: %v\n%s", err, out)
