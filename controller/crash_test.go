@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"sync"
@@ -188,5 +189,72 @@ func processSums(t *testing.T, s *model.Store, userID int, credited, tokenCredit
 	tok := toks[0]
 	if tok.UsedQuota != billed || tok.RemainQuota+tok.UsedQuota != tokenCredited || tok.RemainQuota < 0 {
 		t.Fatalf("token remain %d used %d: want used = %d billed and remain + used = %d", tok.RemainQuota, tok.UsedQuota, billed, tokenCredited)
+	}
+}
+
+// TestRelayGoesOnWhileRedisIsAway is defect 2 of issue 13 on the real
+// binary: while Redis was down every relayed call answered 500. Now the
+// process goes on relaying from its leases, says so once in its log and
+// in /readyz, and when Redis is back (restarted empty) it reconciles:
+// every call billed once, the sums whole.
+func TestRelayGoesOnWhileRedisIsAway(t *testing.T) {
+	const userQuota, tokenQuota = 1_000_000, 600_000
+	for _, db := range testkit.Databases() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			up := fakeupstream.Start(fakeupstream.Behavior{})
+			defer up.Close()
+			rs := testkit.StartRedis(t)
+			proc := testkit.StartProcess(t, testkit.Env(t, db, map[string]string{"REDIS_CONN_STRING": rs.URL()}))
+			f := newRelayFixture(t, proc.App, userQuota, map[string]any{"name": "r", "remain_quota": tokenQuota, "expired_time": -1})
+			f.channel(t, map[string]any{"name": "up", "base_url": up.URL, "models": "gpt-4o"})
+			c := f.client(f.tok.Key)
+			call := func(what string) {
+				t.Helper()
+				if _, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o")); err != nil {
+					t.Fatalf("%s: %v\n%s", what, err, proc.Log())
+				}
+			}
+			calls := 0
+			for range 3 {
+				call("a call with redis up")
+				calls++
+			}
+			rs.Stop()
+			for range 10 {
+				call("a call with redis stopped")
+				calls++
+			}
+			var ready struct {
+				Status string `json:"status"`
+			}
+			r := proc.Anon(t).Do("GET", "/readyz", nil)
+			if err := json.Unmarshal(r.Raw, &ready); err != nil || r.Status != 200 || ready.Status != "degraded" {
+				t.Fatalf("readyz with redis stopped: %d %s", r.Status, r.Raw)
+			}
+			if n := strings.Count(proc.Log(), "redis unreachable; reserving"); n != 1 {
+				t.Fatalf("the outage was logged %d times, want once:\n%s", n, proc.Log())
+			}
+			rs.Start()
+			testkit.Eventually(t, 20*time.Second, "the process is back on redis", func() bool {
+				r := proc.Anon(t).Do("GET", "/readyz", nil)
+				return json.Unmarshal(r.Raw, &ready) == nil && ready.Status == "ok"
+			})
+			for range 3 {
+				call("a call after redis came back")
+				calls++
+			}
+			rows := proc.Tool(t)
+			proc.Stop()
+			logs := streamLogs(t, rows, f.user.UserID)
+			if len(logs) != calls {
+				t.Fatalf("%d consume logs for %d calls", len(logs), calls)
+			}
+			var billed int64
+			for _, l := range logs {
+				billed += l.Quota
+			}
+			processSums(t, rows, f.user.UserID, userQuota, tokenQuota, billed)
+		})
 	}
 }
