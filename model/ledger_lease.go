@@ -272,3 +272,12 @@ func (sb *sharedBalances) returnLeasesAfterOutage(ctx context.Context) {
 		slog.Warn("ledger: could not give this node's leases back after reconciling; they return when idle", "err", err)
 	}
 }
+
+// leaseKeys is []string{key} when leased, else an empty (not nil) list:
+// returnLeasesLocked then does nothing.
+func leaseKeys(leased bool, key string) []string {
+	if leased {
+		return []string{key}
+	}
+	return []string{}
+}

@@ -348,3 +348,29 @@ func TestTwoNodesSpendOnlyTheirLeasesWhileRedisIsAway(t *testing.T) {
 		})
 	}
 }
+
+// TestDebitTakesThisNodesLease: quota taken away (an admin lowering a
+// user's quota) is not held back by the node's lease on the balance: the
+// lease goes back first and the whole debit applies.
+func TestDebitTakesThisNodesLease(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		rs := testkit.StartRedis(t)
+		app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": rs.URL()})
+		s := app.Store
+		ctx := context.Background()
+		u, small, _ := ledgerFixture(t, s, 10_000, 30_000)
+		acct := model.Account{UserID: u.ID, TokenID: small.ID}
+		settleSome(t, s, acct, 1, 100) // takes a lease on what is left
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		applied, err := s.Ledger.Credit(ctx, u.ID, 0, -9_900, &model.Log{UserID: u.ID, Type: model.LogManage, Content: "lowered"}, nil)
+		if err != nil || applied != -9_900 {
+			t.Fatalf("debit of 9900 applied %d, err %v", applied, err)
+		}
+		if _, err := s.Ledger.Reserve(ctx, acct, 1); !errors.Is(err, model.ErrUserQuotaExhausted) {
+			t.Fatalf("reserve after the debit took everything: %v", err)
+		}
+		checkSums(t, s, u, small)
+	})
+}
