@@ -24,8 +24,8 @@ import (
 // of dead nodes and re-registration treat it as held, exactly as they do
 // reservations) and alone under "<balance>#l" (so the node and its
 // scripts know how much of the field is lease). Leases are given back to
-// their balances when the node has not reserved on them for a heartbeat
-// interval, after an outage once the node has reconciled, and at a clean
+// their balances when the node has not reserved on them for leaseIdle
+// (30 s), after an outage once the node has reconciled, and at a clean
 // stop.
 //
 // While Redis is unreachable the node reserves and settles only against
@@ -38,6 +38,14 @@ import (
 
 // leaseSuffix names a balance's lease field in a resv hash.
 const leaseSuffix = "#l"
+
+// leaseIdle is how long a lease stays with a node that no longer reserves
+// on its balance; the heartbeat (every nodeHeartbeat) gives it back after
+// that. Shorter makes the end of a balance reachable from other nodes
+// sooner; longer keeps a balance called less often than this servable
+// through a Redis outage. 30 s: an account in use is covered, and what a
+// lease keeps from other nodes returns within 40 s.
+const leaseIdle = 30 * time.Second
 
 // ErrLocalShareExhausted refuses a call while Redis is unreachable and
 // this node's lease on the balance is spent (or it never had one): the
@@ -147,6 +155,14 @@ func (sb *sharedBalances) noteLease(key string, resv, lease int64) {
 func (sb *sharedBalances) returnLeasesLocked(ctx context.Context, keys []string) error {
 	sb.mu.Lock()
 	epoch := sb.epoch
+	sb.mu.Unlock()
+	return sb.returnLeasesAt(ctx, epoch, keys)
+}
+
+// returnLeasesAt is returnLeasesLocked under a given epoch (the one a
+// registration just found, before the node goes online with it).
+func (sb *sharedBalances) returnLeasesAt(ctx context.Context, epoch string, keys []string) error {
+	sb.mu.Lock()
 	if keys == nil {
 		for k := range sb.lease {
 			keys = append(keys, k)
@@ -179,8 +195,7 @@ func (sb *sharedBalances) returnLeasesLocked(ctx context.Context, keys []string)
 }
 
 // returnIdleLeases gives back the leases of balances this node has not
-// reserved on for a heartbeat interval, so that other nodes can spend
-// them.
+// reserved on for leaseIdle, so that other nodes can spend them.
 func (sb *sharedBalances) returnIdleLeases(ctx context.Context) {
 	sb.emu.RLock()
 	defer sb.emu.RUnlock()
@@ -191,7 +206,7 @@ func (sb *sharedBalances) returnIdleLeases(ctx context.Context) {
 	}
 	var idle []string
 	for k := range sb.lease {
-		if time.Since(sb.lastUse[k]) >= nodeHeartbeat {
+		if time.Since(sb.lastUse[k]) >= leaseIdle {
 			idle = append(idle, k)
 		}
 	}
@@ -265,10 +280,10 @@ func (sb *sharedBalances) settleLocal(need []string, reserved, cost int64) int64
 }
 
 // returnLeasesAfterOutage gives every lease back once the node has
-// (re)registered after an outage or a Redis restart; the caller holds emu
-// exclusively.
-func (sb *sharedBalances) returnLeasesAfterOutage(ctx context.Context) {
-	if err := sb.returnLeasesLocked(ctx, nil); err != nil {
+// (re)registered after an outage or a Redis restart, before it reports
+// itself online; the caller holds emu exclusively.
+func (sb *sharedBalances) returnLeasesAfterOutage(ctx context.Context, epoch string) {
+	if err := sb.returnLeasesAt(ctx, epoch, nil); err != nil {
 		slog.Warn("ledger: could not give this node's leases back after reconciling; they return when idle", "err", err)
 	}
 }

@@ -63,7 +63,7 @@ import (
 // node that never leased a balance (it saw no call on it before the
 // outage) refuses it with 503 until Redis answers. The cost: a lease is
 // out of reach of other nodes until its holder reserves again (the script
-// re-sizes it), idles on it for a heartbeat interval, reconciles or
+// re-sizes it), idles on it for 30 s, reconciles or
 // stops (each gives it back), so near the end of a balance another node
 // may cap or refuse a call that the lease would have covered; /api
 // figures add every node's lease back for display. What the node did
@@ -326,10 +326,10 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 					return err
 				}
 			}
+			sb.returnLeasesAfterOutage(ctx, known)
 			sb.mu.Lock()
 			sb.online(known, n)
 			sb.mu.Unlock()
-			sb.returnLeasesAfterOutage(ctx)
 			slog.Info("ledger: redis answers again; what this node did meanwhile is applied")
 			return nil
 		}
@@ -350,10 +350,10 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 	}
 	epoch, _ := res[0].(string)
 	n, _ := res[1].(int64)
+	sb.returnLeasesAfterOutage(ctx, epoch)
 	sb.mu.Lock()
 	sb.online(epoch, n)
 	sb.mu.Unlock()
-	sb.returnLeasesAfterOutage(ctx)
 	if known != "" && known != epoch {
 		slog.Warn("ledger: redis lost its data; this node re-registered its open reservations", "fields", len(args)/2-2)
 	}
