@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,6 +151,55 @@ func (h *Relay) UpdateChannel(c *gin.Context) {
 		return
 	}
 	ok(c, h.Store.View(saved))
+}
+
+// EnableChannelKey brings back one key of a multi-key channel that was
+// disabled on its own (POST /api/channel/:id/keys/:index/enable), for an
+// operator who fixed the account behind it; the reply is the channel as
+// GET shows it. index is the key's place in the key list, as the view's
+// keys[].index gives it. A key still dead is disabled again by the first
+// call that finds it so, as before. The relay's own way back is a passing
+// test, which retests only a channel whose every key is dead.
+func (h *Relay) EnableChannelKey(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	index, err := strconv.Atoi(c.Param("index"))
+	if err != nil || index < 0 {
+		errs.Render(c, errs.BadRequest("index must be a whole number from 0").WithParam("index"))
+		return
+	}
+	ctx := c.Request.Context()
+	ch, err := h.Store.ChannelByID(ctx, id)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if ch.MultiKeyMode == model.KeyModeSingle {
+		errs.Render(c, errs.BadRequest("channel %d holds one key: enable the channel instead", id).WithParam("id"))
+		return
+	}
+	plain, err := h.Store.ChannelKey(ch)
+	if err != nil {
+		errs.Render(c, errs.Internal(err))
+		return
+	}
+	keys := model.SplitKeys(plain, ch.MultiKeyMode)
+	if index >= len(keys) {
+		errs.Render(c, errs.BadRequest("channel %d has %d keys: index must be below that", id, len(keys)).WithParam("index"))
+		return
+	}
+	if _, err := h.Store.EnableChannelKey(ctx, id, keys[index]); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	if ch, err = h.Store.ChannelByID(ctx, id); err != nil {
+		errs.Render(c, err)
+		return
+	}
+	ok(c, h.Store.View(ch))
 }
 
 // DeleteChannel removes a channel (DELETE /api/channel/:id).

@@ -1,9 +1,11 @@
 package controller_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"switchyard/common/channeltype"
 	"switchyard/internal/fakeupstream"
@@ -155,7 +157,7 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 			{"POST", "/api/channel/"}, {"PUT", "/api/channel/"}, {"DELETE", "/api/channel/1"},
 			{"DELETE", "/api/channel/disabled"}, {"GET", "/api/channel/test/1"}, {"GET", "/api/channel/test"},
 			{"GET", "/api/channel/update_balance/1"}, {"GET", "/api/channel/update_balance"}, {"GET", "/api/channel/models"},
-			{"GET", "/api/channel/types"},
+			{"GET", "/api/channel/types"}, {"POST", "/api/channel/1/keys/0/enable"},
 		} {
 			anon.Do(ep.method, ep.path, nil).WantFail(t, 401, "")
 			user.Do(ep.method, ep.path, nil).WantFail(t, 403, "permission")
@@ -188,6 +190,67 @@ func TestChannelEndpointsRefuseBadInputAndNonAdmins(t *testing.T) {
 		root.Do("GET", "/api/channel/test/999999", nil).WantFail(t, 404, "not found")
 		root.Do("DELETE", "/api/channel/999999", nil).WantFail(t, 404, "not found")
 		root.Do("GET", "/api/channel/search?keyword="+strings.Repeat("k", 200), nil).WantFail(t, 400, "keyword")
+	})
+}
+
+// TestChannelKeyEnable: an admin brings back one key of a multi-key
+// channel that was disabled on its own, by its index in the masked list;
+// the others keep their state, and bad indexes, single-key channels and
+// non-admins are refused.
+func TestChannelKeyEnable(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		root := app.Root(t)
+		admin := app.NewUser(t, model.RoleAdmin)
+		user := app.NewUser(t, model.RoleCommon)
+		anon := app.Anon(t)
+		keys := []string{"sk-multi-key-aaaa-0001", "sk-multi-key-bbbb-0002", "sk-multi-key-cccc-0003"}
+		var out []model.ChannelView
+		root.Do("POST", "/api/channel/", map[string]any{"type": 8, "name": "three keys", "key": strings.Join(keys, "\n"),
+			"multi_key_mode": "random", "base_url": "http://127.0.0.1:1", "models": "gpt-4o-mini"}).Want(t, 200, true).Decode(t, &out)
+		id := out[0].ID
+		root.Do("POST", "/api/channel/", map[string]any{"type": 8, "name": "one key", "key": "sk-single-key-0001",
+			"base_url": "http://127.0.0.1:1", "models": "gpt-4o-mini"}).Want(t, 200, true).Decode(t, &out)
+		single := out[0].ID
+
+		ctx := context.Background()
+		for _, k := range keys[:2] {
+			if _, _, err := app.Store.DisableChannelKey(ctx, id, k, "invalid api key"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := func(id int, index string) string { return fmt.Sprintf("/api/channel/%d/keys/%s/enable", id, index) }
+
+		anon.Do("POST", path(id, "1"), nil).WantFail(t, 401, "")
+		user.Do("POST", path(id, "1"), nil).WantFail(t, 403, "permission")
+		for _, index := range []string{"x", "-1", "3", "1.5", "99999999999999999999", "%EF%BC%91", "1%27%3B%20DROP%20TABLE%20channels%3B--"} {
+			root.Do("POST", path(id, index), nil).WantFail(t, 400, "index")
+		}
+		root.Do("POST", "/api/channel/abc/keys/0/enable", nil).WantFail(t, 400, "positive whole number")
+		root.Do("POST", path(999999, "0"), nil).WantFail(t, 404, "not found")
+		root.Do("POST", path(single, "0"), nil).WantFail(t, 400, "holds one key")
+
+		var view model.ChannelView
+		admin.Do("POST", path(id, "1"), nil).Want(t, 200, true).Decode(t, &view)
+		if len(view.Keys) != 3 || view.Keys[0].Status != model.ChannelAutoDisabled || view.Keys[1].Status != model.ChannelEnabled ||
+			view.Keys[1].Reason != "" || view.Keys[2].Status != model.ChannelEnabled {
+			t.Fatalf("after enabling key 1: %+v", view.Keys)
+		}
+		for _, k := range view.Keys {
+			for _, whole := range keys {
+				if strings.Contains(k.Key, whole) {
+					t.Fatalf("key shown whole: %q", k.Key)
+				}
+			}
+		}
+		testkit.Eventually(t, 5*time.Second, "the relay's key set sees key 1 alive", func() bool {
+			ch := app.Store.Channels.ByID(id)
+			return ch != nil && !ch.Keys.Dead(1) && ch.Keys.Dead(0)
+		})
+		// A key that is alive already stays so: nothing changes.
+		root.Do("POST", path(id, "2"), nil).Want(t, 200, true).Decode(t, &view)
+		if view.Keys[0].Status != model.ChannelAutoDisabled || view.Keys[2].Status != model.ChannelEnabled {
+			t.Fatalf("enabling a live key changed the others: %+v", view.Keys)
+		}
 	})
 }
 

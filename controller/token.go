@@ -90,6 +90,8 @@ type tokenRequest struct {
 	Group          *string `json:"group"`
 	// The token's rate limits; only the fields sent change.
 	model.LimitPatch
+	// The token's period quota (period_quota, quota_period).
+	model.PeriodPatch
 }
 
 // checkTokenFields validates whatever fields req carries and returns the
@@ -190,11 +192,16 @@ func (h *Handler) CreateToken(c *gin.Context) {
 		t.Group = v
 	}
 	req.LimitPatch.Apply(&t.Limits)
+	if t.PeriodQuota, t.QuotaPeriod, err = req.PeriodPatch.Resolve(model.Period{}); err != nil {
+		errs.Render(c, err)
+		return
+	}
 	key := model.NewTokenKey(t)
 	if err := h.Store.CreateToken(c.Request.Context(), t); err != nil {
 		errs.Render(c, err)
 		return
 	}
+	h.Store.Ledger.FillPeriod(&t.Period)
 	v := viewToken(t)
 	v.Key = key
 	ok(c, v)
@@ -231,6 +238,19 @@ func (h *Handler) UpdateToken(c *gin.Context) {
 	} else if f, err = h.checkTokenFields(c, &req); err != nil {
 		errs.Render(c, err)
 		return
+	}
+	periodReset := false
+	if !statusOnly {
+		quota, kind, err := req.PeriodPatch.Resolve(cur.Period)
+		if err != nil {
+			errs.Render(c, err)
+			return
+		}
+		cols := req.PeriodPatch.Columns(cur.Period, quota, kind)
+		_, periodReset = cols["period_start"]
+		for k, v := range cols {
+			f[k] = v
+		}
 	}
 	// What the token will look like, to decide its status.
 	expires, unlimited, remain := cur.ExpiredTime, cur.UnlimitedQuota, cur.RemainQuota
@@ -287,6 +307,9 @@ func (h *Handler) UpdateToken(c *gin.Context) {
 	if err := h.Store.UpdateToken(ctx, userID, cur.ID, f); err != nil {
 		errs.Render(c, err)
 		return
+	}
+	if periodReset {
+		h.Store.Ledger.ResetPeriod(ctx, userID, cur.ID)
 	}
 	t, err := h.Store.TokenOf(ctx, userID, cur.ID)
 	if err != nil {

@@ -58,6 +58,8 @@ type createUserRequest struct {
 	// The user's rate limits (rpm_limit, tpm_limit, rpd_limit,
 	// max_parallel_requests); absent is none.
 	model.LimitPatch
+	// The user's period quota (period_quota, quota_period); absent is none.
+	model.PeriodPatch
 }
 
 // CreateUser adds a user (POST /api/user/). An admin creates common users;
@@ -87,6 +89,11 @@ func (h *Handler) CreateUser(c *gin.Context) {
 		errs.Render(c, err)
 		return
 	}
+	periodQuota, quotaPeriod, err := req.PeriodPatch.Resolve(model.Period{})
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
 	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
 		errs.Render(c, errs.Internal(err))
@@ -94,10 +101,12 @@ func (h *Handler) CreateUser(c *gin.Context) {
 	}
 	u := &model.User{Username: req.Username, Password: hash, DisplayName: req.DisplayName, Role: req.Role}
 	req.LimitPatch.Apply(&u.Limits)
+	u.PeriodQuota, u.QuotaPeriod = periodQuota, quotaPeriod
 	if err := h.Store.CreateUser(c.Request.Context(), u); err != nil {
 		errs.Render(c, err)
 		return
 	}
+	h.Store.Ledger.FillPeriod(&u.Period)
 	ok(c, u)
 }
 
@@ -111,6 +120,8 @@ type updateUserRequest struct {
 	Quota       *int64  `json:"quota"`
 	// Rate limits; only the fields sent change.
 	model.LimitPatch
+	// The period quota; only the fields sent change.
+	model.PeriodPatch
 }
 
 // UpdateUser edits a user (PUT /api/user/ with the id in the body, as One
@@ -198,12 +209,25 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 	for k, v := range limitCols {
 		fields[k] = v
 	}
+	periodQuota, quotaPeriod, err := req.PeriodPatch.Resolve(u.Period)
+	if err != nil {
+		errs.Render(c, err)
+		return
+	}
+	periodCols := req.PeriodPatch.Columns(u.Period, periodQuota, quotaPeriod)
+	_, periodReset := periodCols["period_start"]
+	for k, v := range periodCols {
+		fields[k] = v
+	}
 	ctx := c.Request.Context()
 	if len(fields) > 0 {
 		if err := h.Store.UpdateUserFields(ctx, u.ID, fields); err != nil {
 			errs.Render(c, err)
 			return
 		}
+	}
+	if periodReset {
+		h.Store.Ledger.ResetPeriod(ctx, u.ID, 0)
 	}
 	if req.Quota != nil {
 		if err := h.Store.SetUserQuota(ctx, u.ID, *req.Quota, c.GetInt(middleware.KeyUserID)); err != nil {

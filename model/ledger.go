@@ -55,6 +55,8 @@ type balance struct {
 	remain   int64
 	reserved int64
 	used     int64
+	// per is the period quota's figures (ledger_period.go).
+	per periodBal
 }
 
 type settlement struct {
@@ -63,6 +65,9 @@ type settlement struct {
 	log     *Log
 	// ckptID names the checkpoint row this settlement replaces, if any.
 	ckptID string
+	// periods are the starts (unix s) of the user's and the token's
+	// periods charged, 0 where none (ledger_period.go).
+	periods [2]int64
 }
 
 // Ledger reserves and settles quota. Store.Ledger is the one instance.
@@ -88,6 +93,10 @@ type Ledger struct {
 
 	channelsTable atomic.Bool
 
+	// pconf caches period quotas; clock is the ledger's time (SetClock).
+	pconf periodConfs
+	clock atomic.Pointer[func() time.Time]
+
 	tool bool // opened by OpenTool: nothing runs
 	stop chan struct{}
 	done chan struct{}
@@ -96,6 +105,7 @@ type Ledger struct {
 func newLedger(ctx context.Context, s *Store) (*Ledger, error) {
 	l := &Ledger{store: s, node: crypto.RandomString(16), users: map[int]*balance{}, tokens: map[int]*balance{},
 		dirty: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	l.initPeriods()
 	if s.Redis != nil {
 		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix, l.node, l)
 	}
@@ -145,13 +155,14 @@ func (l *Ledger) loadUser(ctx context.Context, b *balance, id int) error {
 		return nil
 	}
 	var row User
-	if err := l.store.DB.WithContext(ctx).Select("id", "quota", "used_quota").First(&row, id).Error; err != nil {
+	if err := l.store.DB.WithContext(ctx).Select("id", "quota", "used_quota", "period_used", "period_start").First(&row, id).Error; err != nil {
 		if notFound(err) {
 			return ErrUserNotFound
 		}
 		return errs.Internal(err)
 	}
 	b.remain, b.used, b.loaded = row.Quota, row.UsedQuota, true
+	b.per = periodBal{start: row.PeriodStart, used: row.PeriodUsed}
 	return nil
 }
 
@@ -161,13 +172,14 @@ func (l *Ledger) loadToken(ctx context.Context, b *balance, id int) error {
 		return nil
 	}
 	var row Token
-	if err := l.store.DB.WithContext(ctx).Select("id", "remain_quota", "used_quota").First(&row, id).Error; err != nil {
+	if err := l.store.DB.WithContext(ctx).Select("id", "remain_quota", "used_quota", "period_used", "period_start").First(&row, id).Error; err != nil {
 		if notFound(err) {
 			return ErrTokenNotFound
 		}
 		return errs.Internal(err)
 	}
 	b.remain, b.used, b.loaded = row.RemainQuota, row.UsedQuota, true
+	b.per = periodBal{start: row.PeriodStart, used: row.PeriodUsed}
 	return nil
 }
 
@@ -216,6 +228,11 @@ type Reservation struct {
 	ckCost    int64
 	ckLog     *Log
 	ckWritten bool // a checkpoint row may exist: Settle writes a tombstone
+
+	// periods are the starts of the user's and the token's periods the
+	// reservation is held against (0 none); pkeys their Redis keys.
+	periods [2]int64
+	pkeys   [2]string
 }
 
 // Reserved is the amount held.
@@ -228,13 +245,18 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 	if estimate < 0 {
 		estimate = 0
 	}
+	ap, err := l.periodsOf(ctx, acct, l.Now())
+	if err != nil {
+		return nil, err
+	}
+	held := [2]int64{ap.user.startOf(), ap.token.startOf()}
 	if l.shared != nil {
-		amount, err := l.shared.reserve(ctx, acct, estimate)
+		amount, pkeys, err := l.shared.reserve(ctx, acct, ap, estimate)
 		if err != nil {
 			return nil, err
 		}
 		l.open.Add(1)
-		return &Reservation{l: l, acct: acct, amount: amount}, nil
+		return &Reservation{l: l, acct: acct, amount: amount, periods: held, pkeys: pkeys}, nil
 	}
 	u, t, unlock, err := l.lockAccount(ctx, acct)
 	if err != nil {
@@ -252,6 +274,10 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 		}
 		amount = min(amount, t.remain)
 	}
+	if amount, err = reservePeriodsMemory(u, t, ap, amount); err != nil {
+		return nil, err
+	}
+	holdPeriodsMemory(u, t, ap, amount)
 	u.remain -= amount
 	u.reserved += amount
 	if limited {
@@ -259,7 +285,7 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 		t.reserved += amount
 	}
 	l.open.Add(1)
-	return &Reservation{l: l, acct: acct, amount: amount}, nil
+	return &Reservation{l: l, acct: acct, amount: amount, periods: held}, nil
 }
 
 // Settle ends the reservation exactly once: it charges cost, taking any
@@ -290,11 +316,17 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 		delete(l.dirty, r)
 		l.qmu.Unlock()
 	}
+	// The settlement's time decides its period and its log's created_at.
+	now := l.Now()
+	ap, err := l.periodsOf(context.Background(), r.acct, now)
+	if err != nil {
+		slog.Error("ledger: settling without the account's period quotas", "user", r.acct.UserID, "token", r.acct.TokenID, "err", err)
+	}
 	var charged int64
 	if l.shared != nil {
-		charged = l.shared.settle(r, cost)
+		charged = l.shared.settle(r, ap, cost)
 	} else {
-		charged = l.settleMemory(r, cost)
+		charged = l.settleMemory(r, ap, cost)
 	}
 	if charged == 0 && log == nil && ckptID == "" {
 		return 0
@@ -304,15 +336,15 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 		log.Type = LogConsume
 		log.UserID, log.TokenID = r.acct.UserID, r.acct.TokenID
 		if log.CreatedAt == 0 {
-			log.CreatedAt = time.Now().Unix()
+			log.CreatedAt = now.Unix()
 		}
 	}
-	l.enqueue(settlement{acct: r.acct, charged: charged, log: log, ckptID: ckptID})
+	l.enqueue(settlement{acct: r.acct, charged: charged, log: log, ckptID: ckptID, periods: [2]int64{ap.user.startOf(), ap.token.startOf()}})
 	return charged
 }
 
 // settleMemory applies a settlement to the in-memory balances.
-func (l *Ledger) settleMemory(r *Reservation, cost int64) int64 {
+func (l *Ledger) settleMemory(r *Reservation, ap accountPeriods, cost int64) int64 {
 	// The balances were loaded by Reserve and are never evicted, so no
 	// database read (and no context) is needed here.
 	u, t, unlock, err := l.lockAccount(context.Background(), r.acct)
@@ -330,6 +362,7 @@ func (l *Ledger) settleMemory(r *Reservation, cost int64) int64 {
 		}
 		charged = r.amount + min(extra, avail)
 	}
+	charged = settlePeriodsMemory(u, t, r, ap, charged)
 	u.remain += r.amount - charged
 	u.reserved -= r.amount
 	u.used += charged
@@ -492,6 +525,7 @@ func (l *Ledger) Remaining(tokenID int) (remain int64, ok bool) {
 }
 
 func (l *Ledger) overlayToken(t *Token) {
+	l.overlayPeriod(true, t.ID, &t.Period)
 	if l.shared != nil {
 		// Redis holds what may be reserved; used_quota is the flushed row.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -507,6 +541,7 @@ func (l *Ledger) overlayToken(t *Token) {
 }
 
 func (l *Ledger) overlayUser(u *User) {
+	l.overlayPeriod(false, u.ID, &u.Period)
 	if l.shared != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -184,18 +184,25 @@ func (l *Ledger) chargeCheckpoint(ctx context.Context, row LedgerCheckpoint) err
 	lg.Quota, lg.Type = charged, LogConsume
 	lg.UserID, lg.TokenID = row.UserID, row.TokenID
 	if lg.CreatedAt == 0 {
-		lg.CreatedAt = time.Now().Unix()
+		lg.CreatedAt = l.Now().Unix()
 	}
+	// The charge belongs to the period its log is created in, capped at
+	// what that period has left in the rows.
+	periods, charged, err := l.recoveredPeriods(ctx, acct, time.Unix(lg.CreatedAt, 0), charged)
+	if err != nil {
+		return err
+	}
+	lg.Quota = charged
 	if lg.Content == "" {
 		lg.Content = "stream charged at its last checkpoint: its node stopped before it ended"
 	}
-	b := newBatch("ckpt:"+row.ID, []settlement{{acct: acct, charged: charged, log: lg, ckptID: row.ID}}, nil)
+	b := newBatch("ckpt:"+row.ID, []settlement{{acct: acct, charged: charged, log: lg, ckptID: row.ID, periods: periods}}, nil)
 	b.recovered = true
 	fresh, err := l.writeBatch(ctx, b)
 	if err != nil || !fresh {
 		return err
 	}
-	l.debitRecovered(ctx, row.Node, acct, charged)
+	l.debitRecovered(ctx, row.Node, acct, charged, periods)
 	slog.Warn("ledger: charged an open stream at its checkpoint after its node stopped", "node", row.Node, "user", row.UserID, "charged", charged)
 	return nil
 }

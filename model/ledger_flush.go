@@ -73,12 +73,15 @@ const (
 type userDelta struct {
 	Charged  int64 `json:"c"`
 	Requests int64 `json:"r"`
+	// Periods is what was charged per period start (ledger_period.go).
+	Periods map[int64]int64 `json:"p,omitempty"`
 }
 
 type tokenDelta struct {
-	Charged int64 `json:"c"`
-	Remain  int64 `json:"r"`
-	Limited bool  `json:"l,omitempty"`
+	Charged int64           `json:"c"`
+	Remain  int64           `json:"r"`
+	Limited bool            `json:"l,omitempty"`
+	Periods map[int64]int64 `json:"p,omitempty"`
 }
 
 // deltas is what one batch changes in the main database.
@@ -114,6 +117,9 @@ func newBatch(id string, items []settlement, ckpts []ckptWrite) *batch {
 		}
 		ud.Charged += s.charged
 		ud.Requests++
+		if s.periods[0] != 0 {
+			ud.Periods = addPeriod(ud.Periods, s.periods[0], s.charged)
+		}
 		if s.acct.TokenID != 0 {
 			td := b.d.Tokens[s.acct.TokenID]
 			if td == nil {
@@ -121,6 +127,9 @@ func newBatch(id string, items []settlement, ckpts []ckptWrite) *batch {
 				b.d.Tokens[s.acct.TokenID] = td
 			}
 			td.Charged += s.charged
+			if s.periods[1] != 0 {
+				td.Periods = addPeriod(td.Periods, s.periods[1], s.charged)
+			}
 			if !s.acct.UnlimitedToken {
 				td.Remain += s.charged
 				td.Limited = true
@@ -382,6 +391,9 @@ func (l *Ledger) applyDeltas(tx *gorm.DB, d *deltas) ([]int, error) {
 		}).Error; err != nil {
 			return nil, err
 		}
+		if err := applyPeriods(tx, "users", id, u.Periods); err != nil {
+			return nil, err
+		}
 	}
 	var limited []int
 	for _, id := range sortedKeys(d.Tokens) {
@@ -391,6 +403,9 @@ func (l *Ledger) applyDeltas(tx *gorm.DB, d *deltas) ([]int, error) {
 			"used_quota":    gorm.Expr("used_quota + ?", t.Charged),
 			"accessed_time": now,
 		}).Error; err != nil {
+			return nil, err
+		}
+		if err := applyPeriods(tx, "tokens", id, t.Periods); err != nil {
 			return nil, err
 		}
 		if t.Limited {

@@ -34,7 +34,8 @@ import (
 // lease and takes any excess from it. The lease was taken out of the
 // shared balance before the outage, so no other node can spend it: what
 // all nodes spend during an outage is at most what they leased, which was
-// at most the balance.
+// at most the balance. Period balances (ledger_period.go) are leased
+// exactly as lifetime ones: the offline share of a period is a lease too.
 
 // leaseSuffix names a balance's lease field in a resv hash.
 const leaseSuffix = "#l"
@@ -53,34 +54,61 @@ const leaseIdle = 30 * time.Second
 var ErrLocalShareExhausted = errs.New(http.StatusServiceUnavailable, errs.KindUnavailable,
 	"quota cannot be checked while Redis is unreachable and this node's share of your balance is used up: try again shortly")
 
-// KEYS: user, token, resv, epoch. ARGV: estimate, limited (1/0), epoch,
-// live nodes. Reserves from the balance and this node's lease pooled, and
-// re-sizes the lease to 1/(2·nodes) of what is left. Returns {amount held,
-// user left, token left, user resv change, token resv change, user lease
-// change, token lease change}; amount -1 user empty, -3 token empty, -2
-// not seeded, -4 epoch changed.
+// KEYS: user, token, resv, epoch, user period, token period. ARGV:
+// estimate, limited (1/0), epoch, live nodes, user period quota, token
+// period quota (0: none; ledger_period.go). Reserves from each balance and
+// this node's lease on it pooled, and re-sizes the lease to 1/(2·nodes) of
+// what is left. A period key holds minus what its period used or holds,
+// so its reservable figure is quota + value; its lease is taken and kept
+// exactly as a lifetime balance's (the offline share of a period is a
+// lease too). Returns {amount held, user left, token left, user resv
+// change, token resv change, user lease change, token lease change, user
+// period left, token period left, their resv changes, their lease
+// changes}; amount -1 user empty, -3 token empty, -5 user period empty, -6
+// token period empty, -2 not seeded, -4 epoch changed.
 var leaseReserveScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0, 0, 0, 0, 0} end
+local function fail(code, u, t, pu, pt)
+  return {code, u, t, 0, 0, 0, 0, pu, pt, 0, 0, 0, 0}
+end
+if redis.call('GET', KEYS[4]) ~= ARGV[3] then return fail(-4, 0, 0, 0, 0) end
 local u = redis.call('GET', KEYS[1])
-if not u then return {-2, 0, 0, 0, 0, 0, 0} end
+if not u then return fail(-2, 0, 0, 0, 0) end
 u = tonumber(u)
 local limited = ARGV[2] == '1'
 local t = 0
 if limited then
   t = redis.call('GET', KEYS[2])
-  if not t then return {-2, 0, 0, 0, 0, 0, 0} end
+  if not t then return fail(-2, 0, 0, 0, 0) end
   t = tonumber(t)
+end
+local pq = {tonumber(ARGV[5]), tonumber(ARGV[6])}
+local pb = {0, 0}
+local plz = {0, 0}
+local pp = {0, 0}
+for i = 1, 2 do
+  if pq[i] > 0 then
+    local v = redis.call('GET', KEYS[4 + i])
+    if not v then return fail(-2, 0, 0, 0, 0) end
+    pb[i] = pq[i] + tonumber(v)
+    plz[i] = tonumber(redis.call('HGET', KEYS[3], KEYS[4 + i] .. '#l') or '0')
+    pp[i] = pb[i] + plz[i]
+  end
 end
 local lu = tonumber(redis.call('HGET', KEYS[3], KEYS[1] .. '#l') or '0')
 local lt = 0
 if limited then lt = tonumber(redis.call('HGET', KEYS[3], KEYS[2] .. '#l') or '0') end
 local pu = u + lu
 local pt = t + lt
-if pu <= 0 then return {-1, u, t, 0, 0, 0, 0} end
-if limited and pt <= 0 then return {-3, u, t, 0, 0, 0, 0} end
+if pu <= 0 then return fail(-1, u, t, pb[1], pb[2]) end
+if limited and pt <= 0 then return fail(-3, u, t, pb[1], pb[2]) end
+if pq[1] > 0 and pp[1] <= 0 then return fail(-5, u, t, pb[1], pb[2]) end
+if pq[2] > 0 and pp[2] <= 0 then return fail(-6, u, t, pb[1], pb[2]) end
 local amt = tonumber(ARGV[1])
 if amt > pu then amt = pu end
 if limited and amt > pt then amt = pt end
+for i = 1, 2 do
+  if pq[i] > 0 and amt > pp[i] then amt = pp[i] end
+end
 local n = tonumber(ARGV[4])
 if n < 1 then n = 1 end
 local function split(k, bal, lease, pool)
@@ -100,7 +128,11 @@ end
 local ul, ur, ud = split(KEYS[1], u, lu, pu)
 local tl, tr, td = t, 0, 0
 if limited then tl, tr, td = split(KEYS[2], t, lt, pt) end
-return {amt, ul, tl, ur, tr, ud, td}
+local pl, pr, pd = {0, 0}, {0, 0}, {0, 0}
+for i = 1, 2 do
+  if pq[i] > 0 then pl[i], pr[i], pd[i] = split(KEYS[4 + i], pb[i], plz[i], pp[i]) end
+end
+return {amt, ul, tl, ur, tr, ud, td, pl[1], pl[2], pr[1], pr[2], pd[1], pd[2]}
 `)
 
 // KEYS: resv, epoch. ARGV: epoch, then balance keys. Gives this node's
@@ -228,13 +260,28 @@ func (sb *sharedBalances) leaseArgs(args []any) []any {
 	return args
 }
 
-// reserveLocal reserves from this node's leases (Redis unreachable); the
+// reserveLocal reserves from this node's leases (Redis unreachable), on
+// the lifetime balances and on the active period balances alike; the
 // caller holds emu shared.
-func (sb *sharedBalances) reserveLocal(acct Account, estimate int64) (int64, error) {
+func (sb *sharedBalances) reserveLocal(acct Account, ap accountPeriods, estimate int64) (int64, error) {
 	keys := sb.keys(acct)
 	need := []string{keys[0]}
+	refusal := []error{ErrUserQuotaExhausted}
 	if limitedFlag(acct) == "1" {
 		need = append(need, keys[1])
+		refusal = append(refusal, ErrTokenQuotaExhausted)
+	}
+	pkeys, pquotas := sb.periodKeys(acct, ap)
+	for i, q := range pquotas {
+		if q <= 0 {
+			continue
+		}
+		p := ap.user
+		if i == 1 {
+			p = ap.token
+		}
+		need = append(need, pkeys[i])
+		refusal = append(refusal, periodExhausted(i == 1, p.conf.kind, p.end))
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
@@ -242,10 +289,7 @@ func (sb *sharedBalances) reserveLocal(acct Account, estimate int64) (int64, err
 	for i, k := range need {
 		if sb.lease[k] <= 0 {
 			if seen, ok := sb.lastSeen[k]; ok && seen <= 0 {
-				if i == 0 {
-					return 0, ErrUserQuotaExhausted
-				}
-				return 0, ErrTokenQuotaExhausted
+				return 0, refusal[i]
 			}
 			return 0, ErrLocalShareExhausted
 		}
@@ -261,9 +305,16 @@ func (sb *sharedBalances) reserveLocal(acct Account, estimate int64) (int64, err
 }
 
 // settleLocal settles against this node's leases (Redis unreachable): the
-// unused part goes back to the lease, an excess comes out of it. sb.mu
-// must be held.
-func (sb *sharedBalances) settleLocal(need []string, reserved, cost int64) int64 {
+// unused part goes back to the lease, an excess comes out of it. need are
+// the lifetime balances; pheld, held, pnow and pquotas the period keys as
+// settle computes them. A period hold goes back to the lease of the
+// period it was taken on, and the charge comes out of the lease of the
+// period of now, capped at it: when the period changed during the call
+// and this node has no lease on the new one, the call is under-charged
+// (never a period overspent). Every move is between a lease and a hold or
+// an unflushed charge of the same resv field, so only the lease figures
+// change. sb.mu must be held.
+func (sb *sharedBalances) settleLocal(need []string, pheld, held, pnow [2]string, pquotas [2]int64, reserved, cost int64) int64 {
 	charged := cost
 	if extra := cost - reserved; extra > 0 {
 		avail := extra
@@ -272,9 +323,29 @@ func (sb *sharedBalances) settleLocal(need []string, reserved, cost int64) int64
 		}
 		charged = reserved + avail
 	}
+	for i, q := range pquotas {
+		if q <= 0 {
+			continue
+		}
+		avail := max(sb.lease[pnow[i]], 0)
+		if held[i] == "1" && pheld[i] == pnow[i] {
+			avail += reserved
+		}
+		charged = min(charged, avail)
+	}
 	for _, k := range need {
 		sb.lease[k] += reserved - charged
 		sb.leaseDelta[k] += reserved - charged
+	}
+	for i := range 2 {
+		if held[i] == "1" {
+			sb.lease[pheld[i]] += reserved
+			sb.leaseDelta[pheld[i]] += reserved
+		}
+		if pquotas[i] > 0 {
+			sb.lease[pnow[i]] -= charged
+			sb.leaseDelta[pnow[i]] -= charged
+		}
 	}
 	return charged
 }

@@ -61,7 +61,14 @@ import (
 // an excess from it). What all nodes spend during an outage is therefore
 // at most Σ leases ≤ the balance; nothing is read from a stale figure. A
 // node that never leased a balance (it saw no call on it before the
-// outage) refuses it with 503 until Redis answers. The cost: a lease is
+// outage) refuses it with 503 until Redis answers. Period balances
+// (ledger_period.go) are leased the same way, in the same script: the
+// offline share of a period is this node's lease on it and nothing else,
+// so an outage cannot overspend a period either (a reservation settled in
+// the next period while Redis is away is charged from the lease on that
+// period, capped at it: under-charged at worst). While Redis answers, a
+// settlement's excess over its reservation comes from the shared balance
+// first and then from the lease (settleScript). The cost: a lease is
 // out of reach of other nodes until its holder reserves again (the script
 // re-sizes it), idles on it for 30 s, reconciles or
 // stops (each gives it back), so near the end of a balance another node
@@ -133,42 +140,92 @@ func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoc
 func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
 func (sb *sharedBalances) flushingKey() string        { return sb.prefix + "flushing:" + sb.node }
 
-// KEYS: user, token, resv, epoch. ARGV: reserved, cost, limited (1/0),
-// epoch. Returns what is charged: the cost, with any excess over the
-// reservation capped at what the balances hold; -4 epoch changed. The
-// hold becomes an unflushed charge in resv until the flush.
+// KEYS: user, token, resv, epoch, the user's and the token's period keys
+// held at reservation, and those of now. ARGV: reserved, cost, limited
+// (1/0), epoch, the user's and the token's period quotas now (0: none),
+// whether the reservation holds the user's and the token's period (1/0).
+// Returns {charged, and what of it came out of this node's lease on the
+// user, the token, the user's period of now, the token's period of now}.
+// What is charged is the cost, with any excess over the reservation capped
+// at what the balances and this node's leases on them hold, and capped at
+// what the periods of now (with this node's lease on them) have left once
+// the holds are released (ledger_period.go); charged = -4 epoch changed,
+// -2 a period of now is not seeded. An excess comes out of the shared
+// balance first, then out of the lease (ledger_lease.go). The hold
+// becomes an unflushed charge in resv until the flush.
 var settleScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -4 end
+if redis.call('GET', KEYS[4]) ~= ARGV[4] then return {-4, 0, 0, 0, 0} end
 local r = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local limited = ARGV[3] == '1'
+local function lease(k) return tonumber(redis.call('HGET', KEYS[3], k .. '#l') or '0') end
+local pq = {tonumber(ARGV[5]), tonumber(ARGV[6])}
+local ph = {ARGV[7] == '1', ARGV[8] == '1'}
+local pl = {0, 0}
+local plz = {0, 0}
+for i = 1, 2 do
+  if pq[i] > 0 then
+    local v = redis.call('GET', KEYS[6 + i])
+    if not v then return {-2, 0, 0, 0, 0} end
+    pl[i] = pq[i] + tonumber(v)
+    if ph[i] and KEYS[4 + i] == KEYS[6 + i] then pl[i] = pl[i] + r end
+    if pl[i] < 0 then pl[i] = 0 end
+    plz[i] = lease(KEYS[6 + i])
+  end
+end
 local u = redis.call('GET', KEYS[1])
 local t = false
 if limited then t = redis.call('GET', KEYS[2]) end
+local ub, tb = 0, 0
+if u then ub = math.max(tonumber(u), 0) end
+if t then tb = math.max(tonumber(t), 0) end
+local lu, lt = lease(KEYS[1]), 0
+if limited then lt = lease(KEYS[2]) end
 local charged = cost
 if cost > r then
-  local avail = 0
-  if u then avail = tonumber(u) end
-  if limited then
-    local tv = 0
-    if t then tv = tonumber(t) end
-    if tv < avail then avail = tv end
-  end
-  if avail < 0 then avail = 0 end
+  local avail = ub + lu
+  if limited and tb + lt < avail then avail = tb + lt end
   local extra = cost - r
   if extra > avail then extra = avail end
   charged = r + extra
 end
-local back = r - charged
-if u then redis.call('INCRBY', KEYS[1], back) end
-if limited and t then redis.call('INCRBY', KEYS[2], back) end
-local function move(k)
-  local left = redis.call('HINCRBY', KEYS[3], k, charged - r)
+for i = 1, 2 do
+  if pq[i] > 0 and charged > pl[i] + plz[i] then charged = pl[i] + plz[i] end
+end
+local function hadd(k, d)
+  if d == 0 then return end
+  local left = redis.call('HINCRBY', KEYS[3], k, d)
   if left <= 0 then redis.call('HDEL', KEYS[3], k) end
 end
-move(KEYS[1])
-if limited then move(KEYS[2]) end
-return charged
+local extra = charged - r
+local function settle(k, present, bal)
+  local fl = 0
+  if extra > 0 and extra > bal then fl = extra - bal end
+  local back = r - charged + fl
+  if present and back ~= 0 then redis.call('INCRBY', k, back) end
+  hadd(k, charged - r - fl)
+  hadd(k .. '#l', 0 - fl)
+  return fl
+end
+local out = {charged, 0, 0, 0, 0}
+out[2] = settle(KEYS[1], u, ub)
+if limited then out[3] = settle(KEYS[2], t, tb) end
+for i = 1, 2 do
+  if ph[i] then
+    if redis.call('EXISTS', KEYS[4 + i]) == 1 then redis.call('INCRBY', KEYS[4 + i], r) end
+    hadd(KEYS[4 + i], 0 - r)
+  end
+  if pq[i] > 0 then
+    local fl = 0
+    if charged > pl[i] then fl = charged - pl[i] end
+    local fb = charged - fl
+    if fb ~= 0 then redis.call('DECRBY', KEYS[6 + i], fb) end
+    hadd(KEYS[6 + i], fb)
+    hadd(KEYS[6 + i] .. '#l', 0 - fl)
+    out[3 + i] = fl
+  end
+end
+return out
 `)
 
 // KEYS: resv, epoch, version, flushing. ARGV: epoch, then field, delta
@@ -201,7 +258,8 @@ return d
 `)
 
 // KEYS: balance, nodes, version. ARGV: the row's value, the resv key
-// prefix, the version read before the row, the flushing key prefix.
+// prefix, the version read before the row, the flushing key prefix, and a
+// time to live in seconds (0: none; period balances expire).
 // Seeds the balance as the row minus what every node holds against it;
 // -1 when a flush or credit moved between the row and the resv hashes
 // since the row was read, or while a node writes a batch: its charges may
@@ -219,7 +277,11 @@ for _, n in ipairs(members) do
   local h = ARGV[2] .. n
   v = v - tonumber(redis.call('HGET', h, KEYS[1]) or 0)
 end
-redis.call('SET', KEYS[1], v)
+if tonumber(ARGV[5] or '0') > 0 then
+  redis.call('SET', KEYS[1], v, 'EX', tonumber(ARGV[5]))
+else
+  redis.call('SET', KEYS[1], v)
+end
 return 1
 `)
 
@@ -440,7 +502,7 @@ func limitedFlag(acct Account) string {
 
 // seed copies a balance into Redis unless it is there (seedScript).
 func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
-	if err := sb.seedOne(ctx, sb.userKey(acct.UserID), func() (int64, error) {
+	if err := sb.seedOne(ctx, sb.userKey(acct.UserID), 0, func() (int64, error) {
 		var u User
 		if err := sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error; err != nil {
 			if notFound(err) {
@@ -452,7 +514,7 @@ func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
 	}); err != nil || acct.TokenID == 0 {
 		return err
 	}
-	return sb.seedOne(ctx, sb.tokenKey(acct.TokenID), func() (int64, error) {
+	return sb.seedOne(ctx, sb.tokenKey(acct.TokenID), 0, func() (int64, error) {
 		var t Token
 		if err := sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error; err != nil {
 			if notFound(err) {
@@ -464,7 +526,7 @@ func (sb *sharedBalances) seed(ctx context.Context, acct Account) error {
 	})
 }
 
-func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (int64, error)) error {
+func (sb *sharedBalances) seedOne(ctx context.Context, key string, ttl int64, row func() (int64, error)) error {
 	for attempt := range 200 {
 		if n, err := sb.rdb.Exists(ctx, key).Result(); err != nil || n == 1 {
 			return err
@@ -480,7 +542,7 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (i
 		if err != nil {
 			return err
 		}
-		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver, sb.prefix+"flushing:").Int64()
+		n, err := seedScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey(), sb.verKey()}, v, sb.prefix+"resv:", ver, sb.prefix+"flushing:", ttl).Int64()
 		if err != nil || n >= 0 {
 			return err
 		}
@@ -494,8 +556,18 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, row func() (i
 	return errors.New("ledger: could not seed a balance: flushes kept moving it")
 }
 
-func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate int64) (int64, error) {
-	keys := sb.keys(acct)
+func (sb *sharedBalances) reserve(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, [2]string, error) {
+	amt, err := sb.reserveBalances(ctx, acct, ap, estimate)
+	if err != nil {
+		return 0, [2]string{}, err
+	}
+	pkeys, _ := sb.periodKeys(acct, ap)
+	return amt, pkeys, nil
+}
+
+func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, error) {
+	pkeys, pquotas := sb.periodKeys(acct, ap)
+	keys := append(sb.keys(acct), pkeys[0], pkeys[1])
 	limited := limitedFlag(acct) == "1"
 	for range 4 {
 		sb.emu.RLock()
@@ -503,15 +575,15 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if offline {
-			amt, err := sb.reserveLocal(acct, estimate)
+			amt, err := sb.reserveLocal(acct, ap, estimate)
 			sb.emu.RUnlock()
 			return amt, err
 		}
 		sb.mu.Lock()
 		nodes := sb.nodes
 		sb.mu.Unlock()
-		res, err := leaseReserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, nodes).Int64Slice()
-		if err != nil || len(res) != 7 {
+		res, err := leaseReserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, nodes, pquotas[0], pquotas[1]).Int64Slice()
+		if err != nil || len(res) != 13 {
 			if !redisDown(ctx, err) {
 				sb.emu.RUnlock()
 				return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
@@ -529,7 +601,11 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 			continue
 		case -2:
 			sb.emu.RUnlock()
-			if err := sb.seed(ctx, acct); err != nil {
+			err := sb.seed(ctx, acct)
+			if err == nil {
+				err = sb.seedPeriods(ctx, acct, ap)
+			}
+			if err != nil {
 				if redisDown(ctx, err) && !errors.Is(err, ErrUserNotFound) && !errors.Is(err, ErrTokenNotFound) {
 					sb.goOffline(err)
 					continue
@@ -543,10 +619,22 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 		if limited {
 			sb.lastSeen[keys[1]] = res[2]
 		}
+		for i, q := range pquotas {
+			// A period's last figure is what it has left outside the
+			// leases (0 or less: refused as used up while Redis is away).
+			if q > 0 {
+				sb.lastSeen[pkeys[i]] = res[7+i]
+			}
+		}
 		if res[0] >= 0 {
 			sb.noteLease(keys[0], res[3], res[5])
 			if limited {
 				sb.noteLease(keys[1], res[4], res[6])
+			}
+			for i, q := range pquotas {
+				if q > 0 {
+					sb.noteLease(pkeys[i], res[9+i], res[11+i])
+				}
 			}
 		}
 		sb.mu.Unlock()
@@ -556,17 +644,34 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, estimate in
 			return 0, ErrUserQuotaExhausted
 		case -3:
 			return 0, ErrTokenQuotaExhausted
+		case -5:
+			return 0, periodExhausted(false, ap.user.conf.kind, ap.user.end)
+		case -6:
+			return 0, periodExhausted(true, ap.token.conf.kind, ap.token.end)
 		}
 		return res[0], nil
 	}
 	return 0, errors.New("ledger: could not reserve: redis kept changing under this call")
 }
 
-func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
+func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) int64 {
 	// Settlement must happen even when the client's context is gone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	keys := sb.keys(r.acct)
+	pnow, pquotas := sb.periodKeys(r.acct, ap)
+	held := [2]string{"0", "0"}
+	for i, k := range r.pkeys {
+		if k != "" && k != sb.prefix+"none" {
+			held[i] = "1"
+		}
+	}
+	pheld := r.pkeys
+	for i := range pheld {
+		if held[i] == "0" {
+			pheld[i] = sb.prefix + "none"
+		}
+	}
+	keys := append(sb.keys(r.acct), pheld[0], pheld[1], pnow[0], pnow[1])
 	limited := limitedFlag(r.acct) == "1"
 	need := []string{keys[0]}
 	if limited {
@@ -578,7 +683,24 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if !offline {
-			charged, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch).Int64()
+			res, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch,
+				pquotas[0], pquotas[1], held[0], held[1]).Int64Slice()
+			if err == nil && len(res) != 5 {
+				err = fmt.Errorf("ledger: settle answered %v", res)
+			}
+			var charged int64
+			if err == nil {
+				charged = res[0]
+			}
+			if err == nil && charged == -2 {
+				// The period of now has no balance yet (it began during
+				// this call): seed it and settle again.
+				sb.emu.RUnlock()
+				if err := sb.seedPeriods(ctx, r.acct, ap); err != nil {
+					sb.goOffline(err)
+				}
+				continue
+			}
 			if err == nil && charged == errEpoch {
 				sb.emu.RUnlock()
 				if err := sb.register(ctx); err != nil {
@@ -588,8 +710,15 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 			}
 			if err == nil {
 				sb.mu.Lock()
-				for _, k := range need {
-					sb.outstanding[k] += charged - r.amount
+				for i, k := range need {
+					// What came out of the lease was in resv already.
+					sb.noteLease(k, charged-r.amount-res[1+i], -res[1+i])
+				}
+				sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged)
+				for i, q := range pquotas {
+					if q > 0 && res[3+i] != 0 {
+						sb.noteLease(pnow[i], -res[3+i], -res[3+i])
+					}
 				}
 				sb.mu.Unlock()
 				sb.emu.RUnlock()
@@ -597,9 +726,9 @@ func (sb *sharedBalances) settle(r *Reservation, cost int64) int64 {
 			}
 			sb.goOffline(err)
 		}
-		// Offline: charge against this node's lease.
+		// Offline: charge against this node's leases, periods included.
 		sb.mu.Lock()
-		charged := sb.settleLocal(need, r.amount, cost)
+		charged := sb.settleLocal(need, pheld, held, pnow, pquotas, r.amount, cost)
 		sb.mu.Unlock()
 		sb.emu.RUnlock()
 		return charged
@@ -636,6 +765,7 @@ func (sb *sharedBalances) flushed(b *batch) {
 			moved[sb.tokenKey(id)] -= d.Remain
 		}
 	}
+	sb.flushedPeriods(b, moved)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if len(moved) == 0 {

@@ -169,7 +169,7 @@ func (sb *sharedBalances) undoDebit(key string, applied int64) {
 
 // debitRecovered takes a charge the rows received from another node's
 // checkpoint out of the reservable balance too.
-func (l *Ledger) debitRecovered(ctx context.Context, node string, acct Account, charged int64) {
+func (l *Ledger) debitRecovered(ctx context.Context, node string, acct Account, charged int64, periods [2]int64) {
 	if charged <= 0 {
 		return
 	}
@@ -188,12 +188,19 @@ func (l *Ledger) debitRecovered(ctx context.Context, node string, acct Account, 
 			}
 			b.mu.Unlock()
 		}
+		l.debitRecoveredPeriods(acct, charged, periods)
 		return
 	}
 	sb := l.shared
 	keys := []string{sb.userKey(acct.UserID)}
 	if limitedFlag(acct) == "1" {
 		keys = append(keys, sb.tokenKey(acct.TokenID))
+	}
+	if periods[0] != 0 {
+		keys = append(keys, sb.periodKey(false, acct.UserID, periods[0]))
+	}
+	if periods[1] != 0 {
+		keys = append(keys, sb.periodKey(true, acct.TokenID, periods[1]))
 	}
 	sb.emu.RLock()
 	defer sb.emu.RUnlock()

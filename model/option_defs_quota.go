@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // The options of the quota economy: starting quota, invite rewards, the
@@ -15,12 +16,32 @@ func init() {
 		"QuotaForInvitee":  {Kind: OptInt, Default: "0", Min: 0},
 		"PreConsumedQuota": {Kind: OptInt, Default: "500", Min: 0},
 		"GroupRatio":       {Kind: OptJSON, Default: `{"default":1,"vip":1,"svip":1}`, Check: checkRatioMap},
+		// Period quotas reset at 00:00 in this zone (ledger_period.go).
+		"QuotaPeriodTimeZone": {Kind: OptString, Default: "UTC", Check: checkTimeZone},
+	})
+	deriveOption("QuotaPeriodTimeZone", func(o *OptionSnapshot) any {
+		loc, err := time.LoadLocation(o.String("QuotaPeriodTimeZone"))
+		if err != nil {
+			return time.UTC
+		}
+		return loc
 	})
 	deriveOption("GroupRatio", func(o *OptionSnapshot) any {
 		m := map[string]float64{}
 		_ = json.Unmarshal([]byte(o.String("GroupRatio")), &m)
 		return m
 	})
+}
+
+// checkTimeZone accepts an IANA zone name such as "UTC" or "Asia/Shanghai".
+func checkTimeZone(value string) error {
+	if value == "" || value == "Local" {
+		return fmt.Errorf("want an IANA time zone name such as UTC or Asia/Shanghai")
+	}
+	if _, err := time.LoadLocation(value); err != nil {
+		return fmt.Errorf("unknown time zone %q: want an IANA name such as UTC or Asia/Shanghai", value)
+	}
+	return nil
 }
 
 // checkRatioMap accepts a JSON object of names to non-negative numbers.

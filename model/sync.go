@@ -37,6 +37,7 @@ func startBackground(ctx context.Context, s *Store) error {
 				}
 				s.Users.Flush()
 				s.Tokens.Flush()
+				s.Ledger.FlushPeriodConfs()
 			case <-analyze.C:
 				if s.Cfg.IsMaster() {
 					if err := s.AnalyzeLogs(ctx); err != nil {

@@ -47,6 +47,8 @@ type Token struct {
 	Group          string `gorm:"size:32;default:''" json:"group"`
 	// Limits are the token's rate limits (model/limits.go).
 	Limits `gorm:"embedded"`
+	// Period is the token's period quota (model/ledger_period.go).
+	Period `gorm:"embedded"`
 }
 
 func init() {

@@ -57,6 +57,8 @@ type User struct {
 	// Limits are the user's rate limits over all their tokens
 	// (model/limits.go).
 	Limits `gorm:"embedded"`
+	// Period is the user's period quota (model/ledger_period.go).
+	Period `gorm:"embedded"`
 }
 
 func init() { registerModels(&User{}) }

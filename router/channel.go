@@ -20,6 +20,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.GET("/:id", rh.GetChannel)
 	ch.POST("/", rh.CreateChannel)
 	ch.PUT("/", rh.UpdateChannel)
+	ch.POST("/:id/keys/:index/enable", rh.EnableChannelKey)
 	ch.DELETE("/disabled", rh.DeleteDisabledChannels)
 	ch.DELETE("/:id", rh.DeleteChannel)
 }

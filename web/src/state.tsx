@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, onUnauthorized, ApiError } from './api';
+import type { Limited } from './limits';
 
 /** Status is what GET /api/status tells a console before anyone signs in. */
 export interface Status {
@@ -21,8 +22,8 @@ export interface Status {
   chat_link?: string;
 }
 
-/** User is the signed-in account as GET /api/user/self returns it. */
-export interface User {
+/** User is the signed-in account as GET /api/user/self returns it, with its limits (limits.ts). */
+export interface User extends Limited {
   id: number;
   username: string;
   display_name?: string;

@@ -13,6 +13,10 @@ describe('settings grouping', () => {
     ['QuotaForNewUser', 'Quota & billing'],
     ['ChannelDisableThreshold', 'Channels & relay'],
     ['StreamKeepAliveSeconds', 'Channels & relay'],
+    ['GroupRateLimits', 'Channels & relay'],
+    ['StickyRoutingEnabled', 'Channels & relay'],
+    ['ChannelDemoteSeconds', 'Channels & relay'],
+    ['QuotaPeriodTimeZone', 'Quota & billing'],
     ['SomethingNew', 'Other'],
   ])('%s goes under %s', (key, group) => {
     expect(groupOf(key)).toBe(group);

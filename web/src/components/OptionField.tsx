@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Group, Switch, TextInput, Textarea, Button, Text, Stack, PasswordInput } from '@mantine/core';
 import { useI18n } from '../i18n';
 import { HELP, LABELS, isJSONOption, LONG_TEXT } from '../optionGroups';
+import GroupLimitsEditor from './GroupLimitsEditor';
 
 interface Props {
   name: string;
@@ -59,6 +60,8 @@ export default function OptionField({ name, value, secret, onSave }: Props) {
       {LABELS[name] && <Text size="xs" c="dimmed" className="mono" component="span">{name}</Text>}
     </Group>
   );
+
+  if (name === 'GroupRateLimits') return <GroupLimitsEditor value={value} label={label} help={help} onSave={(v) => onSave(name, v)} />;
 
   if (isBool) {
     return (

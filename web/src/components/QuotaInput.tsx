@@ -9,10 +9,11 @@ interface Props {
   disabled?: boolean;
   allowNegative?: boolean;
   error?: string;
+  testid?: string;
 }
 
 /** QuotaInput edits a quota in raw units and shows what it is worth as the console displays it. */
-export default function QuotaInput({ label, value, onChange, disabled, allowNegative, error }: Props) {
+export default function QuotaInput({ label, value, onChange, disabled, allowNegative, error, testid }: Props) {
   const { fmtQuota, status } = useApp();
   const { t } = useI18n();
   return (
@@ -25,6 +26,7 @@ export default function QuotaInput({ label, value, onChange, disabled, allowNega
       allowNegative={!!allowNegative}
       thousandSeparator=","
       error={error}
+      data-testid={testid}
       description={status.display_in_currency ? t('Worth {v}', { v: fmtQuota(value) }) : undefined}
     />
   );

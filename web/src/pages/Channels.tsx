@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip, Menu,
+  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip, Menu, Checkbox, Badge, Anchor,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -14,6 +14,9 @@ import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import { EmptyRow, RowActions } from '../components/TableParts';
 import { DISABLED, ENABLED } from '../status';
+import KeyStates from '../components/KeyStates';
+import { channelCount, keyCounts, keyLines, keyMode, keyModeError, type KeyMode, type KeyView } from '../channelKeys';
+import { MAX_LIMIT, rateSummary } from '../limits';
 
 export interface Channel {
   id: number;
@@ -39,6 +42,12 @@ export interface Channel {
   inflight?: number;
   max_inflight?: number;
   test_model?: string;
+  rpm_limit?: number;
+  tpm_limit?: number;
+  multi_key_mode?: string;
+  /** keys lists a multi-key channel's keys, masked, with their state. */
+  keys?: KeyView[];
+  demoted?: boolean;
 }
 
 interface Form {
@@ -56,6 +65,13 @@ interface Form {
   weight: number;
   max_inflight: number;
   test_model: string;
+  rpm_limit: number;
+  tpm_limit: number;
+  /** multi keeps the key lines as the keys of one channel. */
+  multi: boolean;
+  rotation: Exclude<KeyMode, ''>;
+  /** keys are the saved channel's keys, shown while editing it. */
+  keys: KeyView[];
 }
 
 /** FieldErrors are the form's own checks, shown under their fields. */
@@ -77,6 +93,11 @@ const emptyForm: Form = {
   weight: 1,
   max_inflight: 0,
   test_model: '',
+  rpm_limit: 0,
+  tpm_limit: 0,
+  multi: false,
+  rotation: 'random',
+  keys: [],
 };
 
 /** mappingError checks a model mapping: a JSON object whose values are model names. */
@@ -113,6 +134,7 @@ export default function Channels() {
   const [testing, setTesting] = useState<number | null>(null);
   const [allModels, setAllModels] = useState<string[]>([]);
   const [groups, setGroups] = useState<string[]>(['default']);
+  const [keysOf, setKeysOf] = useState<Channel | null>(null);
 
 
   useEffect(() => {
@@ -152,6 +174,11 @@ export default function Channels() {
         weight: full.weight ?? 0,
         max_inflight: full.max_inflight ?? 0,
         test_model: full.test_model ?? '',
+        rpm_limit: full.rpm_limit ?? 0,
+        tpm_limit: full.tpm_limit ?? 0,
+        multi: keyMode(full.multi_key_mode) !== '',
+        rotation: keyMode(full.multi_key_mode) || 'random',
+        keys: full.keys ?? [],
       });
     } catch (e) {
       notifyError(e);
@@ -165,7 +192,8 @@ export default function Channels() {
     const fe: FieldErrors = {};
     if (!ct) fe.type = t('This server does not relay to channels of type {type}.', { type: form.type });
     if (!form.name.trim()) fe.name = t('Name is required.');
-    if (!form.id && !form.key.trim()) fe.key = t('Key is required.');
+    const ke = keyModeError(form, form.keys.length || (form.id ? 1 : 0), t);
+    if (ke) fe.key = ke;
     if (ct?.base_url_required && !form.base_url.trim()) fe.base_url = t('This channel type needs a base URL.');
     if (!form.models.length) fe.models = t('Pick at least one model.');
     if (form.test_model && !form.models.includes(form.test_model)) fe.test_model = t('The test model must be one of the channel’s models.');
@@ -188,13 +216,17 @@ export default function Channels() {
       weight: form.weight,
       max_inflight: form.max_inflight,
       test_model: form.test_model,
+      rpm_limit: form.rpm_limit,
+      tpm_limit: form.tpm_limit,
+      multi_key_mode: form.multi ? form.rotation : '',
     };
-    if (form.key.trim()) body.key = form.key.trim();
+    if (form.key.trim()) body.key = form.multi ? keyLines(form.key).join('\n') : form.key.trim();
     setSaving(true);
     try {
+      const n = form.id ? 1 : channelCount(form);
       if (form.id) await api('PUT', '/api/channel/', { id: form.id, ...body });
       else await api('POST', '/api/channel/', body);
-      notifyOk(t('Saved'));
+      notifyOk(n > 1 ? t('Saved {n} channels', { n }) : t('Saved'));
       setForm(null);
       load();
     } catch (e) {
@@ -248,6 +280,20 @@ export default function Channels() {
     }
   };
 
+  // Brings back one key its upstream had called dead; the reply is the channel's new view.
+  const enableKey = async (c: { id?: number }, index: number) => {
+    if (!c.id) return;
+    try {
+      const v = await api<Channel>('POST', `/api/channel/${c.id}/keys/${index}/enable`);
+      notifyOk(t('Key {n} enabled', { n: index + 1 }));
+      setKeysOf((k) => (k && k.id === v.id ? v : k));
+      setForm((f) => (f && f.id === v.id ? { ...f, keys: v.keys ?? [] } : f));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
   const remove = (c: Channel) =>
     act(() => api('DELETE', `/api/channel/${c.id}`), t('Deleted'));
 
@@ -262,6 +308,12 @@ export default function Channels() {
   };
 
   const ct = form ? findType(types, form.type) ?? null : null;
+
+  // What the key field does, in words, for a new channel or a saved one.
+  const keyHelp = (f: Form) => {
+    if (f.id) return f.multi ? t('Leave empty to keep the current keys; new keys replace them all, one per line.') : t('Leave empty to keep the current key.');
+    return f.multi ? t('One key per line; they all serve this one channel.') : t('One key per line creates one channel per key.');
+  };
 
   return (
     <Stack>
@@ -314,9 +366,23 @@ export default function Channels() {
                   <Text size="xs" c="dimmed">
                     {splitList(c.models).length === 1 ? t('1 model') : t('{n} models', { n: splitList(c.models).length })}
                   </Text>
+                  {!!c.keys?.length && (
+                    <Anchor component="button" type="button" size="xs" c={keyCounts(c.keys).disabled ? 'red' : undefined} onClick={() => setKeysOf(c)} data-testid="channel-keys-open">
+                      {keyCounts(c.keys).disabled
+                        ? t('{n} keys, {d} disabled', { n: keyCounts(c.keys).total, d: keyCounts(c.keys).disabled })
+                        : t('{n} keys', { n: keyCounts(c.keys).total })}
+                    </Anchor>
+                  )}
                 </Table.Td>
                 <Table.Td className="nowrap">{typeName(types, c.type)}</Table.Td>
-                <Table.Td><StatusBadge kind="channel" status={c.status} /></Table.Td>
+                <Table.Td className="nowrap">
+                  <StatusBadge kind="channel" status={c.status} />
+                  {c.demoted && (
+                    <Tooltip label={t('Failing: serves below every other tier until a test passes.')}>
+                      <Badge color="orange" variant="outline" ml={4} data-testid="channel-demoted">{t('Demoted')}</Badge>
+                    </Tooltip>
+                  )}
+                </Table.Td>
                 <Table.Td>{c.group}</Table.Td>
                 <Table.Td>{c.priority ?? 0}</Table.Td>
                 <Table.Td>{c.weight ?? 0}</Table.Td>
@@ -328,6 +394,9 @@ export default function Channels() {
                 <Table.Td className="nowrap">
                   {inFlight(c) ?? '—'}
                   {c.max_inflight ? ` / ${c.max_inflight}` : ''}
+                  {rateSummary({ rpm_limit: c.rpm_limit, tpm_limit: c.tpm_limit }, t).length > 0 && (
+                    <Text size="xs" c="dimmed" data-testid="channel-caps">{rateSummary({ rpm_limit: c.rpm_limit, tpm_limit: c.tpm_limit }, t).join(' · ')}</Text>
+                  )}
                 </Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(c.used_quota)}</Table.Td>
                 <Table.Td className="nowrap">
@@ -404,15 +473,41 @@ export default function Channels() {
               />
             )}
             <Textarea
-              label={t('Key')}
+              label={form.multi ? t('Keys') : t('Key')}
               error={fieldErrors.key}
-              description={[form.id ? t('Leave empty to keep the current key.') : t('One key per line creates one channel per key.'), ct?.key_hint].filter(Boolean).join(' ')}
+              description={[keyHelp(form), ct?.key_hint].filter(Boolean).join(' ')}
               autosize
               minRows={2}
+              maxRows={12}
               value={form.key}
               onChange={(e) => setForm({ ...form, key: e.currentTarget.value })}
               data-testid="channel-key"
             />
+            <Group align="flex-end" gap="md">
+              <Checkbox
+                label={t('One channel with several keys (one per line)')}
+                description={t('The channel rotates its keys; a key its upstream calls dead is disabled on its own while the others serve.')}
+                checked={form.multi}
+                onChange={(e) => setForm({ ...form, multi: e.currentTarget.checked })}
+                style={{ flex: 1 }}
+                data-testid="channel-multi-key"
+              />
+              {form.multi && (
+                <Select
+                  label={t('Key rotation')}
+                  data={[
+                    { value: 'random', label: t('At random') },
+                    { value: 'polling', label: t('In turn') },
+                  ]}
+                  value={form.rotation}
+                  allowDeselect={false}
+                  onChange={(v) => setForm({ ...form, rotation: v === 'polling' ? 'polling' : 'random' })}
+                  w={160}
+                  data-testid="channel-key-mode"
+                />
+              )}
+            </Group>
+            {form.keys.length > 0 && <KeyStates keys={form.keys} onEnable={(i) => enableKey(form, i)} />}
             <TagsInput label={t('Groups')} data={groups} value={form.group} onChange={(v) => setForm({ ...form, group: v })} />
             <TagsInput
               label={t('Models')}
@@ -456,6 +551,10 @@ export default function Channels() {
               <NumberInput label={t('Weight')} description={t('Share inside a priority tier; 0 never serves while another channel in the tier has weight')} value={form.weight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, weight: Number(v) || 0 })} />
               <NumberInput label={t('In-flight limit')} description={t('0 means no limit')} value={form.max_inflight} min={0} allowDecimal={false} onChange={(v) => setForm({ ...form, max_inflight: Number(v) || 0 })} />
             </Group>
+            <Group grow align="flex-start">
+              <NumberInput label={t('Requests per minute')} description={t('A channel at its cap is skipped for that call, like a busy one; 0 means no limit')} value={form.rpm_limit} min={0} max={MAX_LIMIT} allowDecimal={false} allowNegative={false} thousandSeparator="," onChange={(v) => setForm({ ...form, rpm_limit: Number(v) || 0 })} data-testid="channel-rpm_limit" />
+              <NumberInput label={t('Tokens per minute')} description={t('Prompt plus completion tokens the channel serves per minute; 0 means no limit')} value={form.tpm_limit} min={0} max={MAX_LIMIT} allowDecimal={false} allowNegative={false} thousandSeparator="," onChange={(v) => setForm({ ...form, tpm_limit: Number(v) || 0 })} data-testid="channel-tpm_limit" />
+            </Group>
             <Textarea
               label={t('Config (JSON)')}
               description={ct?.config.length ? t('This type reads these keys: {keys}', { keys: ct.config.join(', ') }) : t('Extra provider settings such as region; leave empty when not needed.')}
@@ -471,6 +570,20 @@ export default function Channels() {
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
               <Button onClick={save} loading={saving} data-testid="channel-save">{t('Save')}</Button>
             </Group>
+          </Stack>
+        )}
+      </Modal>
+
+      <Modal opened={!!keysOf} onClose={() => setKeysOf(null)} title={keysOf ? t('Keys of {name}', { name: keysOf.name }) : ''} size="lg">
+        {keysOf && (
+          <Stack>
+            <Text size="sm" c="dimmed">
+              {keysOf.multi_key_mode === 'polling' ? t('Calls take the live keys in turn.') : t('Each call takes a live key at random.')}
+            </Text>
+            <KeyStates keys={keysOf.keys ?? []} onEnable={(i) => enableKey(keysOf, i)} />
+            {keyCounts(keysOf.keys).disabled > 0 && (
+              <Text size="xs" c="dimmed">{t('A key brought back that is still dead is disabled again by the first call that finds it so.')}</Text>
+            )}
           </Stack>
         )}
       </Modal>

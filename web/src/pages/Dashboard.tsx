@@ -4,6 +4,8 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
 import { fillDays, normalizeDashboard, type DayPoint, type ModelPoint } from '../dashboard';
+import { periodState, rateSummary } from '../limits';
+import { PeriodQuotaCell, RateLimitsCell } from '../components/LimitCells';
 
 // recharts is the heaviest dependency; it loads after the figures are drawn.
 const Charts = lazy(() => import('../components/Charts'));
@@ -115,6 +117,16 @@ export default function Dashboard() {
           value={totalTokens.toLocaleString('en-US')}
         />
       </SimpleGrid>
+      {user && (periodState(user) || rateSummary(user, t).length > 0) && (
+        // The account's own period quota and rate limits, which cap every token of it.
+        <Paper withBorder p="md" radius="md" data-testid="my-limits">
+          <Group gap="xl" align="flex-start">
+            <Text size="xs" c="dimmed" tt="uppercase" fw={700}>{t('Your limits')}</Text>
+            {periodState(user) && <div><PeriodQuotaCell of={user} /></div>}
+            {rateSummary(user, t).length > 0 && <RateLimitsCell of={user} />}
+          </Group>
+        </Paper>
+      )}
       {series === null ? (
         <Center h={200}>{busy ? <Loader /> : null}</Center>
       ) : !hasUsage ? (

@@ -14,8 +14,11 @@ import { EmptyRow, RowActions } from '../components/TableParts';
 import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 import { CopyIcon } from '../components/Icons';
+import LimitFields from '../components/LimitFields';
+import { LimitsCell } from '../components/LimitCells';
+import { NO_LIMITS, limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm, type Limited } from '../limits';
 
-export interface Token {
+export interface Token extends Limited {
   id: number;
   name: string;
   key?: string;
@@ -41,6 +44,7 @@ interface Form {
   models: string[];
   subnet: string;
   group: string;
+  limits: LimitForm;
 }
 
 const empty: Form = {
@@ -52,6 +56,7 @@ const empty: Form = {
   models: [],
   subnet: '',
   group: '',
+  limits: NO_LIMITS,
 };
 
 /**
@@ -88,7 +93,7 @@ export default function Tokens() {
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
   const [newKey, setNewKey] = useState<string | null>(null);
-  const [fieldErrors, setFieldErrors] = useState<{ name?: string; expires?: string }>({});
+  const [fieldErrors, setFieldErrors] = useState<{ name?: string; expires?: string; limits?: LimitErrors }>({});
   const [models, setModels] = useState<string[]>([]);
 
 
@@ -123,6 +128,7 @@ export default function Tokens() {
       models: splitList(tk.models),
       subnet: tk.subnet ?? '',
       group: tk.group ?? '',
+      limits: limitForm(tk),
     });
   };
 
@@ -133,6 +139,8 @@ export default function Tokens() {
     if (!form.name.trim()) fe.name = t('Name is required.');
     const expired_time = form.never_expires ? -1 : fromLocalInput(form.expires);
     if (!expired_time) fe.expires = t('Pick an expiry time, or choose never.');
+    const le = limitErrors(form.limits, t);
+    if (Object.keys(le).length) fe.limits = le;
     setFieldErrors(fe);
     if (Object.keys(fe).length) return;
     const body: Record<string, unknown> = {
@@ -142,6 +150,7 @@ export default function Tokens() {
       expired_time,
       models: form.models.join(','),
       subnet: form.subnet.trim(),
+      ...limitBody(form.limits),
     };
     if (isAdmin) body.group = form.group;
     setSaving(true);
@@ -201,6 +210,7 @@ export default function Tokens() {
               <Table.Th>{t('Status')}</Table.Th>
               <Table.Th>{t('Used')}</Table.Th>
               <Table.Th>{t('Remaining')}</Table.Th>
+              <Table.Th>{t('Limits')}</Table.Th>
               <Table.Th>{t('Created')}</Table.Th>
               <Table.Th>{t('Expires')}</Table.Th>
               <Table.Th>{t('Actions')}</Table.Th>
@@ -216,6 +226,7 @@ export default function Tokens() {
                 <Table.Td className="nowrap" data-testid="token-spendable">
                   <Spendable token={tk} ownerQuota={user?.quota ?? 0} fmtQuota={fmtQuota} />
                 </Table.Td>
+                <Table.Td className="nowrap" data-testid="token-limits"><LimitsCell of={tk} /></Table.Td>
                 <Table.Td className="nowrap">{fmtTime(tk.created_time)}</Table.Td>
                 <Table.Td className="nowrap">{tk.expired_time === -1 ? t('Never') : fmtTime(tk.expired_time)}</Table.Td>
                 <Table.Td>
@@ -229,13 +240,13 @@ export default function Tokens() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={8} loading={loading} text={t('No tokens yet.')} />}
+            {!rows.length && <EmptyRow cols={9} loading={loading} text={t('No tokens yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
       <Pager page={page} pageSize={pageSize} count={rows.length} total={total} onPage={setPage} onPageSize={setPageSize} />
 
-      <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit token') : t('New token')}>
+      <Modal opened={!!form} onClose={() => setForm(null)} title={form?.id ? t('Edit token') : t('New token')} size="lg">
         {form && (
           <Stack>
             <TextInput label={t('Name')} value={form.name} error={fieldErrors.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} data-testid="token-name" />
@@ -269,6 +280,7 @@ export default function Tokens() {
                 onChange={(v) => setForm({ ...form, group: v ?? '' })}
               />
             )}
+            <LimitFields value={form.limits} errors={fieldErrors.limits} onChange={(limits) => setForm({ ...form, limits })} testid="token" />
             {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>

@@ -12,6 +12,9 @@ import StatusBadge from '../components/StatusBadge';
 import QuotaInput from '../components/QuotaInput';
 import { EmptyRow, RowActions } from '../components/TableParts';
 import { DISABLED, ENABLED } from '../status';
+import LimitFields from '../components/LimitFields';
+import { LimitsCell } from '../components/LimitCells';
+import { limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm } from '../limits';
 
 function RoleBadge({ role }: { role: number }) {
   const { t } = useI18n();
@@ -28,6 +31,7 @@ interface EditForm {
   email: string;
   group: string;
   quota: number;
+  limits: LimitForm;
 }
 
 export default function Users() {
@@ -38,6 +42,7 @@ export default function Users() {
   const [create, setCreate] = useState<{ username: string; password: string; display_name: string } | null>(null);
   const [edit, setEdit] = useState<EditForm | null>(null);
   const [formError, setFormError] = useState('');
+  const [limitErrs, setLimitErrs] = useState<LimitErrors>({});
   const [saving, setSaving] = useState(false);
 
 
@@ -52,6 +57,7 @@ export default function Users() {
 
   const openEdit = async (u: User) => {
     setFormError('');
+    setLimitErrs({});
     try {
       const full = await api<User>('GET', `/api/user/${u.id}`);
       setEdit({
@@ -62,6 +68,7 @@ export default function Users() {
         email: full.email ?? '',
         group: full.group || 'default',
         quota: full.quota,
+        limits: limitForm(full),
       });
     } catch (e) {
       notifyError(e);
@@ -88,6 +95,9 @@ export default function Users() {
   const saveEdit = async () => {
     if (!edit) return;
     setFormError('');
+    const le = limitErrors(edit.limits, t);
+    setLimitErrs(le);
+    if (Object.keys(le).length) return;
     setSaving(true);
     try {
       const body: Record<string, unknown> = {
@@ -97,6 +107,7 @@ export default function Users() {
         email: edit.email,
         group: edit.group,
         quota: edit.quota,
+        ...limitBody(edit.limits),
       };
       if (edit.password) body.password = edit.password;
       await api('PUT', '/api/user/', body);
@@ -142,6 +153,7 @@ export default function Users() {
               <Table.Th>{t('Status')}</Table.Th>
               <Table.Th>{t('Remaining')}</Table.Th>
               <Table.Th>{t('Used')}</Table.Th>
+              <Table.Th>{t('Limits')}</Table.Th>
               <Table.Th>{t('Requests')}</Table.Th>
               <Table.Th>{t('Actions')}</Table.Th>
             </Table.Tr>
@@ -159,6 +171,7 @@ export default function Users() {
                 <Table.Td><StatusBadge kind="user" status={u.status} /></Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(u.quota)}</Table.Td>
                 <Table.Td className="nowrap">{fmtQuota(u.used_quota)}</Table.Td>
+                <Table.Td className="nowrap" data-testid="user-limits"><LimitsCell of={u} /></Table.Td>
                 <Table.Td>{u.request_count ?? 0}</Table.Td>
                 <Table.Td>
                   {/* Root may edit its own row (quota, group); the API allows only root that. */}
@@ -184,7 +197,7 @@ export default function Users() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={9} loading={loading} text={t('No users found.')} />}
+            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No users found.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
@@ -205,7 +218,7 @@ export default function Users() {
         )}
       </Modal>
 
-      <Modal opened={!!edit} onClose={() => setEdit(null)} title={t('Edit user')}>
+      <Modal opened={!!edit} onClose={() => setEdit(null)} title={t('Edit user')} size="lg">
         {edit && (
           <Stack>
             <TextInput label={t('Username')} value={edit.username} onChange={(e) => setEdit({ ...edit, username: e.currentTarget.value })} />
@@ -214,6 +227,7 @@ export default function Users() {
             <TextInput label={t('Email')} value={edit.email} onChange={(e) => setEdit({ ...edit, email: e.currentTarget.value })} />
             <Select label={t('Group')} data={[...new Set([...groups, edit.group])]} value={edit.group} allowDeselect={false} onChange={(v) => v && setEdit({ ...edit, group: v })} />
             <QuotaInput label={t('Quota left')} value={edit.quota} onChange={(n) => setEdit({ ...edit, quota: n })} />
+            <LimitFields value={edit.limits} errors={limitErrs} onChange={(limits) => setEdit({ ...edit, limits })} testid="user" />
             {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setEdit(null)}>{t('Cancel')}</Button>
