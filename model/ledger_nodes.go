@@ -24,15 +24,19 @@ import (
 //     not live.
 //
 // A node is live while its row is younger than dbNodeTTL. A clean stop
-// deletes the row; after a crash the next start waits out the TTL (the
-// refusal says so), which a restart policy does by itself.
+// deletes the row. After a crash, a start on the same host or container
+// knows the dead node at once (ledger_nodes_local.go); elsewhere it waits
+// out the TTL (the refusal says so), which a restart policy does by
+// itself.
 
 // LedgerNode is one running process.
 type LedgerNode struct {
-	ID        string `gorm:"primaryKey;size:48"`
-	Host      string `gorm:"size:255"`
-	Pid       int
-	Redis     bool
+	ID    string `gorm:"primaryKey;size:48"`
+	Host  string `gorm:"size:255"`
+	Pid   int
+	Redis bool
+	// Proc identifies the process on its host (ledger_nodes_local.go).
+	Proc      string `gorm:"size:128"`
 	StartedAt int64
 	BeatAt    int64 `gorm:"index"`
 }
@@ -73,12 +77,18 @@ func (l *Ledger) registerNode(ctx context.Context) error {
 	}
 	self := l.shared != nil
 	for _, o := range others {
+		if deadHere(o) {
+			if err := l.forgetDeadNode(ctx, o); err != nil {
+				return err
+			}
+			continue
+		}
 		if !self || !o.Redis {
 			return &ErrAnotherNode{Host: o.Host, Pid: o.Pid, Redis: o.Redis, SeenAgo: now.Sub(time.Unix(o.BeatAt, 0)), SelfRedis: self}
 		}
 	}
 	host, _ := os.Hostname()
-	row := LedgerNode{ID: l.node, Host: host, Pid: os.Getpid(), Redis: self, StartedAt: now.Unix(), BeatAt: now.Unix()}
+	row := LedgerNode{ID: l.node, Host: host, Pid: os.Getpid(), Redis: self, Proc: selfIdentity(), StartedAt: now.Unix(), BeatAt: now.Unix()}
 	return l.store.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
 }
 
@@ -92,7 +102,7 @@ func (l *Ledger) beatNode(ctx context.Context) {
 	}
 	if res.RowsAffected == 0 {
 		host, _ := os.Hostname()
-		l.store.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&LedgerNode{ID: l.node, Host: host, Pid: os.Getpid(), Redis: l.shared != nil, StartedAt: now, BeatAt: now})
+		l.store.DB.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&LedgerNode{ID: l.node, Host: host, Pid: os.Getpid(), Redis: l.shared != nil, Proc: selfIdentity(), StartedAt: now, BeatAt: now})
 	}
 }
 

@@ -43,7 +43,9 @@ import (
 //     holds (available = period_quota + value). Being a balance like the
 //     lifetime ones (seeded as row − Σ resv, where the "row" is
 //     −period_used when the row's period_start is this period, else 0), the
-//     seed, register, reconcile and release scripts apply to it unchanged.
+//     seed, register, reconcile and release scripts apply to it unchanged,
+//     and it is leased like them (ledger_lease.go): while Redis is away a
+//     node spends a period from its lease on it only.
 //     It expires a day after its period ends.
 //   - rows: period_used and period_start, written by the group commit: a
 //     batch's charge for period S adds to period_used when the row's
@@ -557,85 +559,14 @@ func periodSQL(table string) string {
 		`period_start = CASE WHEN period_start < ? THEN ? ELSE period_start END WHERE id = ?`, table)
 }
 
-// periodSharesLocal gives acct's active period keys a local share while
-// Redis is away: the last figure seen in Redis, or the row less this
-// node's holds, divided by the live nodes (as for lifetime balances).
-func (sb *sharedBalances) periodSharesLocal(ctx context.Context, acct Account, ap accountPeriods) error {
-	pkeys, pquotas := sb.periodKeys(acct, ap)
-	for i, q := range pquotas {
-		if q <= 0 {
-			continue
-		}
-		k := pkeys[i]
-		sb.mu.Lock()
-		_, ok := sb.share[k]
-		seen, wasSeen := sb.lastSeen[k]
-		if !ok && wasSeen {
-			sb.share[k] = max(seen, 0) / sb.nodes
-			ok = true
-		}
-		sb.mu.Unlock()
-		if ok {
-			continue
-		}
-		id, token, p := acct.UserID, false, ap.user
-		if i == 1 {
-			id, token, p = acct.TokenID, true, ap.token
-		}
-		var row Period
-		q := sb.l.store.DB.WithContext(ctx).Select("period_used", "period_start").Where("id = ?", id)
-		var err error
-		if token {
-			err = q.Model(&Token{}).Take(&row).Error
-		} else {
-			err = q.Model(&User{}).Take(&row).Error
-		}
-		if err != nil {
-			return errs.Internal(err)
-		}
-		used := int64(0)
-		if row.PeriodStart == p.start.Unix() {
-			used = row.PeriodUsed
-		}
-		sb.mu.Lock()
-		if _, ok := sb.share[k]; !ok {
-			sb.share[k] = max(p.conf.quota-used-sb.outstanding[k], 0) / sb.nodes
-		}
-		sb.mu.Unlock()
-	}
-	return nil
-}
-
-// capPeriodsLocal caps an offline settlement at the local shares of the
-// periods of now, a hold on the same period counting as its own; sb.mu is
-// held.
-func (sb *sharedBalances) capPeriodsLocal(pheld [2]string, held [2]string, pnow [2]string, pquotas [2]int64, r, charged int64) int64 {
-	for i, q := range pquotas {
-		if q <= 0 {
-			continue
-		}
-		avail := sb.share[pnow[i]]
-		if held[i] == "1" && pheld[i] == pnow[i] {
-			avail += r
-		}
-		charged = min(charged, max(avail, 0))
-	}
-	return charged
-}
-
 // settledPeriods mirrors the settle script's period moves in outstanding
-// (and, offline, in the local shares and the deltas owed to Redis); sb.mu
-// is held.
-func (sb *sharedBalances) settledPeriods(pheld [2]string, held [2]string, pnow [2]string, pquotas [2]int64, r, charged int64, offline bool) {
+// (online only: offline, settleLocal moves quota between a lease and the
+// same resv field, which outstanding does not see); sb.mu is held.
+func (sb *sharedBalances) settledPeriods(pheld [2]string, held [2]string, pnow [2]string, pquotas [2]int64, r, charged int64) {
 	move := func(k string, d int64) {
 		sb.outstanding[k] += d
 		if sb.outstanding[k] == 0 {
 			delete(sb.outstanding, k)
-		}
-		if offline {
-			sb.share[k] -= d
-			sb.balDelta[k] -= d
-			sb.resvDelta[k] += d
 		}
 	}
 	for i := range 2 {

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -210,8 +211,28 @@ func spendPeriod(t *testing.T, s *model.Store, acct model.Account, code string) 
 	return 0
 }
 
+// spendPeriodOffline is spendPeriod while Redis is away: the node stops
+// when its lease on a balance is spent (503) or the period is used up.
+func spendPeriodOffline(t *testing.T, s *model.Store, acct model.Account, code string) int64 {
+	t.Helper()
+	var total int64
+	for range 1000 {
+		r, err := s.Ledger.Reserve(context.Background(), acct, 700)
+		if errors.Is(err, model.ErrLocalShareExhausted) {
+			return total
+		}
+		if err != nil {
+			wantPeriodRefusal(t, err, code)
+			return total
+		}
+		total += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
+	}
+	t.Fatal("the lease never ran out")
+	return 0
+}
+
 // TestRedisOutageKeepsPeriodQuota: while Redis is unreachable a node
-// serves a period quota from its local share of what the period had left,
+// serves a period quota from its lease on what the period had left,
 // never more; once Redis answers the period is spent exactly once.
 func TestRedisOutageKeepsPeriodQuota(t *testing.T) {
 	eachDB(t, func(t *testing.T, db string) {
@@ -232,7 +253,9 @@ func TestRedisOutageKeepsPeriodQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Refuse()
-		charged := spendPeriod(t, s, acct, model.CodeTokenPeriodExhausted)
+		// Offline the node spends its lease on the period only
+		// (ledger_lease.go): it runs out before the period does.
+		charged := spendPeriodOffline(t, s, acct, model.CodeTokenPeriodExhausted)
 		if !s.Ledger.Status().RedisOffline {
 			t.Fatal("the ledger does not report redis as unreachable")
 		}
@@ -256,6 +279,179 @@ func TestRedisOutageKeepsPeriodQuota(t *testing.T) {
 		s.DB.First(&row, unlimited.ID)
 		if row.PeriodUsed != 5000 {
 			t.Fatalf("row period_used %d", row.PeriodUsed)
+		}
+	})
+}
+
+// TestTwoNodesSpendOnlyTheirPeriodLeasesWhileRedisIsAway: a period
+// balance's offline share is a lease taken by the reservation script, as
+// a lifetime balance's (ledger_lease.go). Two nodes spend a daily quota
+// from both sides, keep a reservation open on each, lose Redis and go on
+// relaying until their leases on the period run out: what they charge in
+// all never exceeds the period quota, and after they reconcile the whole
+// quota, and no more, has been spent, period_used included.
+func TestTwoNodesSpendOnlyTheirPeriodLeasesWhileRedisIsAway(t *testing.T) {
+	const quota = 10_000
+	for _, mode := range []string{"restart", "partition"} {
+		t.Run(mode, func(t *testing.T) {
+			eachDB(t, func(t *testing.T, db string) {
+				rs := testkit.StartRedis(t)
+				p := faultproxy.Start(t, rs.Addr())
+				app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": "redis://" + p.Addr() + "/0"})
+				clk := &clock{now: time.Date(2031, 3, 4, 12, 0, 0, 0, time.UTC)}
+				app.Store.Ledger.SetClock(clk.Now)
+				ctx := context.Background()
+				u, _, unlimited := ledgerFixture(t, app.Store, 1_000_000, 0)
+				if err := app.Store.UpdateToken(ctx, u.ID, unlimited.ID, map[string]any{"period_quota": quota, "quota_period": model.PeriodDay}); err != nil {
+					t.Fatal(err)
+				}
+				other := testkit.SecondNode(t, app)
+				other.Store.Ledger.SetClock(clk.Now)
+				nodes := []*model.Store{app.Store, other.Store}
+				acct := model.Account{UserID: u.ID, TokenID: unlimited.ID, UnlimitedToken: true}
+
+				var charged int64
+				for i := range 16 {
+					r, err := nodes[i%2].Ledger.Reserve(ctx, acct, 500)
+					if err != nil {
+						t.Fatal(err)
+					}
+					charged += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
+				}
+				var held []*model.Reservation
+				for _, s := range nodes {
+					r, err := s.Ledger.Reserve(ctx, acct, 200)
+					if err != nil {
+						t.Fatal(err)
+					}
+					held = append(held, r)
+				}
+
+				if mode == "restart" {
+					rs.Stop()
+				} else {
+					p.Refuse()
+				}
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for _, s := range nodes {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range 1000 {
+							r, err := s.Ledger.Reserve(ctx, acct, 150)
+							if err != nil {
+								if e := errs.As(err); !errors.Is(err, model.ErrLocalShareExhausted) && e.Code != model.CodeTokenPeriodExhausted {
+									t.Errorf("reserve while redis is away: %v", err)
+								}
+								return
+							}
+							c := r.Settle(r.Reserved()+20, &model.Log{ModelName: "m"})
+							mu.Lock()
+							charged += c
+							mu.Unlock()
+						}
+						t.Error("a node never ran out of its lease while redis was away")
+					}()
+				}
+				wg.Wait()
+				for _, s := range nodes {
+					if !s.Ledger.Status().RedisOffline {
+						t.Fatal("a node does not report redis as unreachable")
+					}
+				}
+				for _, r := range held {
+					charged += r.Settle(350, &model.Log{ModelName: "m"})
+				}
+				if charged > quota {
+					t.Fatalf("two nodes charged %d of a daily quota of %d while redis was away", charged, quota)
+				}
+				for _, s := range nodes {
+					if err := s.Ledger.Flush(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+
+				if mode == "restart" {
+					rs.Start()
+				} else {
+					p.Heal()
+				}
+				testkit.Eventually(t, 15*time.Second, "both nodes reconcile with redis", func() bool {
+					return !app.Store.Ledger.Status().RedisOffline && !other.Store.Ledger.Status().RedisOffline
+				})
+				for i := 0; ; i++ {
+					n := spendPeriod(t, nodes[i%2], acct, model.CodeTokenPeriodExhausted)
+					charged += n
+					if n == 0 && i > 0 {
+						break
+					}
+				}
+				if charged != quota {
+					t.Fatalf("spent %d in all, want exactly the daily quota of %d", charged, quota)
+				}
+				for _, s := range nodes {
+					checkSums(t, s, u, unlimited)
+				}
+				var row model.Token
+				app.Store.DB.First(&row, unlimited.ID)
+				if row.PeriodUsed != quota {
+					t.Fatalf("row period_used %d, want %d", row.PeriodUsed, quota)
+				}
+			})
+		})
+	}
+}
+
+// TestOfflineSettlementAcrossResetSpendsOnlyALease pins the offline half
+// of the decision in ledger_period.go: a call reserved yesterday and
+// settled after midnight while Redis is away is charged to the new day
+// from this node's lease on it only. The node holds none (it reserved
+// nothing today), so the call goes uncharged rather than risk a period
+// another node may be spending; yesterday's hold goes back.
+func TestOfflineSettlementAcrossResetSpendsOnlyALease(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		rs := testkit.StartRedis(t)
+		p := faultproxy.Start(t, rs.Addr())
+		app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": "redis://" + p.Addr() + "/0"})
+		s := app.Store
+		clk := &clock{now: time.Date(2031, 3, 4, 23, 0, 0, 0, time.UTC)}
+		s.Ledger.SetClock(clk.Now)
+		ctx := context.Background()
+		u, _, unlimited := ledgerFixture(t, s, 1_000_000, 0)
+		if err := s.UpdateToken(ctx, u.ID, unlimited.ID, map[string]any{"period_quota": 1000, "quota_period": model.PeriodDay}); err != nil {
+			t.Fatal(err)
+		}
+		acct := model.Account{UserID: u.ID, TokenID: unlimited.ID, UnlimitedToken: true}
+		r, err := s.Ledger.Reserve(ctx, acct, 400)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Refuse()
+		next := time.Date(2031, 3, 5, 0, 0, 1, 0, time.UTC)
+		clk.Set(next)
+		if got := r.Settle(300, &model.Log{ModelName: "m"}); got != 0 {
+			t.Fatalf("charged %d to a day this node holds no lease on while redis is away", got)
+		}
+		if !s.Ledger.Status().RedisOffline {
+			t.Fatal("the ledger does not report redis as unreachable")
+		}
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p.Heal()
+		testkit.Eventually(t, 10*time.Second, "the ledger reconciles with redis", func() bool {
+			return !s.Ledger.Status().RedisOffline
+		})
+		// The new day is whole.
+		if got := spendPeriod(t, s, acct, model.CodeTokenPeriodExhausted); got != 1000 {
+			t.Fatalf("spent %d of the new day, want 1000", got)
+		}
+		checkSums(t, s, u, unlimited)
+		var row model.Token
+		s.DB.First(&row, unlimited.ID)
+		if row.PeriodUsed != 1000 || row.PeriodStart != next.Unix()-1 {
+			t.Fatalf("row period %d used %d", row.PeriodStart, row.PeriodUsed)
 		}
 	})
 }

@@ -25,14 +25,16 @@ func redisBalance(t *testing.T, s *model.Store, userID int) int64 {
 }
 
 // spendAll reserves and settles at the full reservation until the ledger
-// refuses, and returns what was charged.
+// refuses (the balance or, with Redis away, this node's lease is spent),
+// and returns what was charged.
 func spendAll(t *testing.T, s *model.Store, acct model.Account) int64 {
 	t.Helper()
 	var total int64
 	for range 1000 {
 		r, err := s.Ledger.Reserve(context.Background(), acct, 700)
 		if err != nil {
-			if errors.Is(err, model.ErrUserQuotaExhausted) || errors.Is(err, model.ErrTokenQuotaExhausted) {
+			if errors.Is(err, model.ErrUserQuotaExhausted) || errors.Is(err, model.ErrTokenQuotaExhausted) ||
+				errors.Is(err, model.ErrLocalShareExhausted) {
 				return total
 			}
 			t.Fatal(err)
@@ -230,4 +232,145 @@ func eachDB(t *testing.T, fn func(t *testing.T, db string)) {
 			fn(t, db)
 		})
 	}
+}
+
+// TestTwoNodesSpendOnlyTheirLeasesWhileRedisIsAway: two nodes on one
+// Redis spend a balance near empty; Redis goes away (stopped and started
+// empty again, or cut off and back with its data), and both nodes keep
+// relaying until their leases run out. What they charge in all never
+// exceeds the credit, whatever the other node spent since each last saw
+// Redis, and after they reconcile the whole credit, and no more, has
+// been spent, with the ledger's sums whole. (The scheme it pins replaced
+// a local share of "last balance seen / live nodes", which overspent when
+// the figure was stale.)
+func TestTwoNodesSpendOnlyTheirLeasesWhileRedisIsAway(t *testing.T) {
+	const credit = 10_000
+	for _, mode := range []string{"restart", "partition"} {
+		t.Run(mode, func(t *testing.T) {
+			eachDB(t, func(t *testing.T, db string) {
+				rs := testkit.StartRedis(t)
+				p := faultproxy.Start(t, rs.Addr())
+				app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": "redis://" + p.Addr() + "/0"})
+				other := testkit.SecondNode(t, app)
+				nodes := []*model.Store{app.Store, other.Store}
+				ctx := context.Background()
+				u, small, _ := ledgerFixture(t, app.Store, credit, 3*credit)
+				acct := model.Account{UserID: u.ID, TokenID: small.ID}
+
+				// Spend most of the balance from both nodes, and keep one
+				// reservation open on each across the outage.
+				var charged int64
+				for i := range 16 {
+					r, err := nodes[i%2].Ledger.Reserve(ctx, acct, 500)
+					if err != nil {
+						t.Fatal(err)
+					}
+					charged += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
+				}
+				var held []*model.Reservation
+				for _, s := range nodes {
+					r, err := s.Ledger.Reserve(ctx, acct, 200)
+					if err != nil {
+						t.Fatal(err)
+					}
+					held = append(held, r)
+				}
+
+				if mode == "restart" {
+					rs.Stop()
+				} else {
+					p.Refuse()
+				}
+				// Both nodes spend concurrently until their leases run out.
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for _, s := range nodes {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range 1000 {
+							r, err := s.Ledger.Reserve(ctx, acct, 150)
+							if err != nil {
+								if !errors.Is(err, model.ErrLocalShareExhausted) && !errors.Is(err, model.ErrUserQuotaExhausted) {
+									t.Errorf("reserve while redis is away: %v", err)
+								}
+								return
+							}
+							// Some calls cost more than they reserved.
+							c := r.Settle(r.Reserved()+20, &model.Log{ModelName: "m"})
+							mu.Lock()
+							charged += c
+							mu.Unlock()
+						}
+						t.Error("a node never ran out of its share while redis was away")
+					}()
+				}
+				wg.Wait()
+				for _, s := range nodes {
+					if !s.Ledger.Status().RedisOffline {
+						t.Fatal("a node does not report redis as unreachable")
+					}
+				}
+				for _, r := range held {
+					charged += r.Settle(350, &model.Log{ModelName: "m"})
+				}
+				if charged > credit {
+					t.Fatalf("two nodes charged %d of a %d credit while redis was away", charged, credit)
+				}
+				for _, s := range nodes {
+					if err := s.Ledger.Flush(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+
+				if mode == "restart" {
+					rs.Start()
+				} else {
+					p.Heal()
+				}
+				testkit.Eventually(t, 15*time.Second, "both nodes reconcile with redis", func() bool {
+					return !app.Store.Ledger.Status().RedisOffline && !other.Store.Ledger.Status().RedisOffline
+				})
+				for i := 0; ; i++ {
+					n := spendAll(t, nodes[i%2], acct)
+					charged += n
+					if n == 0 && i > 0 {
+						break
+					}
+				}
+				if charged != credit {
+					t.Fatalf("spent %d in all, want exactly the %d credited", charged, credit)
+				}
+				for _, s := range nodes {
+					checkSums(t, s, u, small)
+				}
+			})
+		})
+	}
+}
+
+// TestDebitTakesThisNodesLease: quota taken away (an admin lowering a
+// user's quota) is not held back by the node's lease on the balance: the
+// lease goes back first and the whole debit applies.
+func TestDebitTakesThisNodesLease(t *testing.T) {
+	eachDB(t, func(t *testing.T, db string) {
+		rs := testkit.StartRedis(t)
+		app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": rs.URL()})
+		s := app.Store
+		ctx := context.Background()
+		u, small, _ := ledgerFixture(t, s, 10_000, 30_000)
+		acct := model.Account{UserID: u.ID, TokenID: small.ID}
+		settleSome(t, s, acct, 1, 100) // takes a lease on what is left
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		applied, err := s.Ledger.Credit(ctx, u.ID, 0, -9_900, &model.Log{UserID: u.ID, Type: model.LogManage, Content: "lowered"}, nil)
+		if err != nil || applied != -9_900 {
+			t.Fatalf("debit of 9900 applied %d, err %v", applied, err)
+		}
+		if _, err := s.Ledger.Reserve(ctx, acct, 1); !errors.Is(err, model.ErrUserQuotaExhausted) {
+			t.Fatalf("reserve after the debit took everything: %v", err)
+		}
+		checkSums(t, s, u, small)
+	})
 }

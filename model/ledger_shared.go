@@ -26,8 +26,9 @@ import (
 //
 //	ledger:u:<id>, ledger:t:<id>  what the user / token may still reserve
 //	ledger:resv:<node>             per balance, what this node holds against
-//	                               it: open reservations plus charges not yet
-//	                               flushed to the rows
+//	                               it: open reservations, charges not yet
+//	                               flushed to the rows and its lease; and
+//	                               per balance "<key>#l", the lease alone
 //	ledger:node:<node>             this node's heartbeat (expires when it dies)
 //	ledger:nodes                   the nodes with a resv hash
 //	ledger:epoch                   set once per Redis lifetime
@@ -46,15 +47,39 @@ import (
 // the streams open across the restart settle onto a balance that knew of
 // them and nothing is overspent.
 //
-// Redis unreachable: the node keeps serving. It reserves and settles
-// against a local share of each balance, the last figure it saw in Redis
-// divided by the number of live nodes (a node that never saw a balance
-// takes its row the same way), logs once and reports it in /readyz. What
-// it did meanwhile is kept as deltas and applied in one script when Redis
+// Redis unreachable: the node keeps serving, but spends only its leases
+// (ledger_lease.go), logs once and reports it in /readyz. While Redis
+// answers, each reservation script also sizes this node's lease on the
+// balances it touches: of what is left after the reservation, the node
+// keeps 1/(2·live nodes) in its resv hash (inside the balance's field,
+// and alone under "<balance>#l"), the balance the rest. That is why it
+// is conservative, whatever the other nodes do and however stale this
+// node's figures are: a lease left the shared balance when it was taken,
+// atomically, so no other node can reserve it, and while Redis is away a
+// node reserves from its lease only (a reservation moves quota from lease
+// to hold, a settlement gives the unused part back to the lease and takes
+// an excess from it). What all nodes spend during an outage is therefore
+// at most Σ leases ≤ the balance; nothing is read from a stale figure. A
+// node that never leased a balance (it saw no call on it before the
+// outage) refuses it with 503 until Redis answers. Period balances
+// (ledger_period.go) are leased the same way, in the same script: the
+// offline share of a period is this node's lease on it and nothing else,
+// so an outage cannot overspend a period either (a reservation settled in
+// the next period while Redis is away is charged from the lease on that
+// period, capped at it: under-charged at worst). While Redis answers, a
+// settlement's excess over its reservation comes from the shared balance
+// first and then from the lease (settleScript). The cost: a lease is
+// out of reach of other nodes until its holder reserves again (the script
+// re-sizes it), idles on it for 30 s, reconciles or
+// stops (each gives it back), so near the end of a balance another node
+// may cap or refuse a call that the lease would have covered; /api
+// figures add every node's lease back for display. What the node did
+// meanwhile is kept as deltas and applied in one script when Redis
 // answers again (or, if Redis restarted meanwhile, the node re-registers
-// as above). Credits are written to the rows meanwhile and reach Redis by
-// a reseed when it answers; taking quota away is refused with 503 while
-// Redis is away, since it could not be clamped at what is left.
+// as above, leases included), then its leases are given back. Credits are
+// written to the rows meanwhile and reach Redis by a reseed when it
+// answers; taking quota away is refused with 503 while Redis is away,
+// since it could not be clamped at what is left.
 //
 // A node that dies leaves its resv hash; every node releases the hashes
 // of nodes whose heartbeat has expired (at start and each minute): their
@@ -73,12 +98,14 @@ type sharedBalances struct {
 	mu          sync.Mutex
 	epoch       string
 	offline     bool
-	outstanding map[string]int64    // what resv:<node> holds (or must hold) per field
-	balDelta    map[string]int64    // offline changes owed to balances
-	resvDelta   map[string]int64    // offline changes owed to resv:<node>
-	lastSeen    map[string]int64    // each balance as last seen in Redis
-	share       map[string]int64    // offline: what this node may still reserve
-	stale       map[string]struct{} // credited while offline: reseed when Redis answers
+	outstanding map[string]int64     // what resv:<node> holds (or must hold) per field
+	balDelta    map[string]int64     // offline changes owed to balances
+	resvDelta   map[string]int64     // offline changes owed to resv:<node>
+	lastSeen    map[string]int64     // each balance as last seen in Redis
+	lease       map[string]int64     // this node's lease per balance (ledger_lease.go)
+	leaseDelta  map[string]int64     // offline changes owed to the lease fields
+	lastUse     map[string]time.Time // when this node last reserved on a balance
+	stale       map[string]struct{}  // credited while offline: reseed when Redis answers
 	nodes       int64
 }
 
@@ -98,7 +125,8 @@ var ErrRedisUnavailable = errs.New(503, errs.KindUnavailable, "quota changes are
 func newSharedBalances(rdb *redis.Client, prefix, node string, l *Ledger) *sharedBalances {
 	return &sharedBalances{rdb: rdb, prefix: prefix + "ledger:", node: node, l: l, nodes: 1,
 		outstanding: map[string]int64{}, balDelta: map[string]int64{}, resvDelta: map[string]int64{},
-		lastSeen: map[string]int64{}, share: map[string]int64{}, stale: map[string]struct{}{}}
+		lastSeen: map[string]int64{}, stale: map[string]struct{}{},
+		lease: map[string]int64{}, leaseDelta: map[string]int64{}, lastUse: map[string]time.Time{}}
 }
 
 func (sb *sharedBalances) userKey(id int) string  { return sb.prefix + "u:" + strconv.Itoa(id) }
@@ -112,129 +140,92 @@ func (sb *sharedBalances) epochKey() string           { return sb.prefix + "epoc
 func (sb *sharedBalances) verKey() string             { return sb.prefix + "ver" }
 func (sb *sharedBalances) flushingKey() string        { return sb.prefix + "flushing:" + sb.node }
 
-// KEYS: user, token, resv, epoch, user period, token period. ARGV:
-// estimate, limited (1/0), epoch, user period quota, token period quota
-// (0: none; ledger_period.go). Returns {amount held, user left, token
-// left, user period left, token period left}; amount -1 user empty, -3
-// token empty, -5 user period empty, -6 token period empty, -2 not
-// seeded, -4 epoch changed.
-var reserveScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[3] then return {-4, 0, 0, 0, 0} end
-local u = redis.call('GET', KEYS[1])
-if not u then return {-2, 0, 0, 0, 0} end
-u = tonumber(u)
-local limited = ARGV[2] == '1'
-local t = 0
-if limited then
-  t = redis.call('GET', KEYS[2])
-  if not t then return {-2, 0, 0, 0, 0} end
-  t = tonumber(t)
-end
-local pq = {tonumber(ARGV[4]), tonumber(ARGV[5])}
-local pl = {0, 0}
-for i = 1, 2 do
-  if pq[i] > 0 then
-    local v = redis.call('GET', KEYS[4 + i])
-    if not v then return {-2, 0, 0, 0, 0} end
-    pl[i] = pq[i] + tonumber(v)
-  end
-end
-if u <= 0 then return {-1, u, t, pl[1], pl[2]} end
-if limited and t <= 0 then return {-3, u, t, pl[1], pl[2]} end
-if pq[1] > 0 and pl[1] <= 0 then return {-5, u, t, pl[1], pl[2]} end
-if pq[2] > 0 and pl[2] <= 0 then return {-6, u, t, pl[1], pl[2]} end
-local amt = tonumber(ARGV[1])
-if amt > u then amt = u end
-if limited and amt > t then amt = t end
-for i = 1, 2 do
-  if pq[i] > 0 and amt > pl[i] then amt = pl[i] end
-end
-redis.call('DECRBY', KEYS[1], amt)
-redis.call('HINCRBY', KEYS[3], KEYS[1], amt)
-if limited then
-  redis.call('DECRBY', KEYS[2], amt)
-  redis.call('HINCRBY', KEYS[3], KEYS[2], amt)
-end
-for i = 1, 2 do
-  if pq[i] > 0 then
-    redis.call('DECRBY', KEYS[4 + i], amt)
-    redis.call('HINCRBY', KEYS[3], KEYS[4 + i], amt)
-  end
-end
-return {amt, u - amt, t - amt, pl[1] - amt, pl[2] - amt}
-`)
-
 // KEYS: user, token, resv, epoch, the user's and the token's period keys
 // held at reservation, and those of now. ARGV: reserved, cost, limited
 // (1/0), epoch, the user's and the token's period quotas now (0: none),
 // whether the reservation holds the user's and the token's period (1/0).
-// Returns what is charged: the cost, with any excess over the reservation
-// capped at what the balances hold, and capped at what the periods of now
-// have left once the holds are released (ledger_period.go); -4 epoch
-// changed, -2 a period of now is not seeded. The hold becomes an
-// unflushed charge in resv until the flush.
+// Returns {charged, and what of it came out of this node's lease on the
+// user, the token, the user's period of now, the token's period of now}.
+// What is charged is the cost, with any excess over the reservation capped
+// at what the balances and this node's leases on them hold, and capped at
+// what the periods of now (with this node's lease on them) have left once
+// the holds are released (ledger_period.go); charged = -4 epoch changed,
+// -2 a period of now is not seeded. An excess comes out of the shared
+// balance first, then out of the lease (ledger_lease.go). The hold
+// becomes an unflushed charge in resv until the flush.
 var settleScript = redis.NewScript(`
-if redis.call('GET', KEYS[4]) ~= ARGV[4] then return -4 end
+if redis.call('GET', KEYS[4]) ~= ARGV[4] then return {-4, 0, 0, 0, 0} end
 local r = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local limited = ARGV[3] == '1'
+local function lease(k) return tonumber(redis.call('HGET', KEYS[3], k .. '#l') or '0') end
 local pq = {tonumber(ARGV[5]), tonumber(ARGV[6])}
 local ph = {ARGV[7] == '1', ARGV[8] == '1'}
 local pl = {0, 0}
+local plz = {0, 0}
 for i = 1, 2 do
   if pq[i] > 0 then
     local v = redis.call('GET', KEYS[6 + i])
-    if not v then return -2 end
+    if not v then return {-2, 0, 0, 0, 0} end
     pl[i] = pq[i] + tonumber(v)
     if ph[i] and KEYS[4 + i] == KEYS[6 + i] then pl[i] = pl[i] + r end
+    if pl[i] < 0 then pl[i] = 0 end
+    plz[i] = lease(KEYS[6 + i])
   end
 end
 local u = redis.call('GET', KEYS[1])
 local t = false
 if limited then t = redis.call('GET', KEYS[2]) end
+local ub, tb = 0, 0
+if u then ub = math.max(tonumber(u), 0) end
+if t then tb = math.max(tonumber(t), 0) end
+local lu, lt = lease(KEYS[1]), 0
+if limited then lt = lease(KEYS[2]) end
 local charged = cost
 if cost > r then
-  local avail = 0
-  if u then avail = tonumber(u) end
-  if limited then
-    local tv = 0
-    if t then tv = tonumber(t) end
-    if tv < avail then avail = tv end
-  end
-  if avail < 0 then avail = 0 end
+  local avail = ub + lu
+  if limited and tb + lt < avail then avail = tb + lt end
   local extra = cost - r
   if extra > avail then extra = avail end
   charged = r + extra
 end
 for i = 1, 2 do
-  if pq[i] > 0 then
-    local cap = pl[i]
-    if cap < 0 then cap = 0 end
-    if charged > cap then charged = cap end
-  end
+  if pq[i] > 0 and charged > pl[i] + plz[i] then charged = pl[i] + plz[i] end
 end
-local back = r - charged
-if u then redis.call('INCRBY', KEYS[1], back) end
-if limited and t then redis.call('INCRBY', KEYS[2], back) end
-local function move(k)
-  local left = redis.call('HINCRBY', KEYS[3], k, charged - r)
+local function hadd(k, d)
+  if d == 0 then return end
+  local left = redis.call('HINCRBY', KEYS[3], k, d)
   if left <= 0 then redis.call('HDEL', KEYS[3], k) end
 end
-move(KEYS[1])
-if limited then move(KEYS[2]) end
+local extra = charged - r
+local function settle(k, present, bal)
+  local fl = 0
+  if extra > 0 and extra > bal then fl = extra - bal end
+  local back = r - charged + fl
+  if present and back ~= 0 then redis.call('INCRBY', k, back) end
+  hadd(k, charged - r - fl)
+  hadd(k .. '#l', 0 - fl)
+  return fl
+end
+local out = {charged, 0, 0, 0, 0}
+out[2] = settle(KEYS[1], u, ub)
+if limited then out[3] = settle(KEYS[2], t, tb) end
 for i = 1, 2 do
   if ph[i] then
     if redis.call('EXISTS', KEYS[4 + i]) == 1 then redis.call('INCRBY', KEYS[4 + i], r) end
-    local left = redis.call('HINCRBY', KEYS[3], KEYS[4 + i], 0 - r)
-    if left <= 0 then redis.call('HDEL', KEYS[3], KEYS[4 + i]) end
+    hadd(KEYS[4 + i], 0 - r)
   end
   if pq[i] > 0 then
-    redis.call('DECRBY', KEYS[6 + i], charged)
-    local left = redis.call('HINCRBY', KEYS[3], KEYS[6 + i], charged)
-    if left <= 0 then redis.call('HDEL', KEYS[3], KEYS[6 + i]) end
+    local fl = 0
+    if charged > pl[i] then fl = charged - pl[i] end
+    local fb = charged - fl
+    if fb ~= 0 then redis.call('DECRBY', KEYS[6 + i], fb) end
+    hadd(KEYS[6 + i], fb)
+    hadd(KEYS[6 + i] .. '#l', 0 - fl)
+    out[3 + i] = fl
   end
 end
-return charged
+return out
 `)
 
 // KEYS: resv, epoch, version, flushing. ARGV: epoch, then field, delta
@@ -377,6 +368,9 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 		for k := range unionKeys(sb.balDelta, sb.resvDelta) {
 			args = append(args, k, sb.balDelta[k], sb.resvDelta[k])
 		}
+		for k, v := range sb.leaseDelta {
+			args = append(args, k+leaseSuffix, 0, v)
+		}
 		sb.mu.Unlock()
 		n, err := reconcileScript.Run(ctx, sb.rdb, keys, args...).Int64()
 		if err != nil {
@@ -394,6 +388,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 					return err
 				}
 			}
+			sb.returnLeasesAfterOutage(ctx, known)
 			sb.mu.Lock()
 			sb.online(known, n)
 			sb.mu.Unlock()
@@ -406,6 +401,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 	for k, v := range sb.outstanding {
 		args = append(args, k, v)
 	}
+	args = sb.leaseArgs(args)
 	sb.mu.Unlock()
 	res, err := registerScript.Run(ctx, sb.rdb, keys, args...).Slice()
 	if err != nil {
@@ -416,6 +412,7 @@ func (sb *sharedBalances) registerLocked(ctx context.Context) error {
 	}
 	epoch, _ := res[0].(string)
 	n, _ := res[1].(int64)
+	sb.returnLeasesAfterOutage(ctx, epoch)
 	sb.mu.Lock()
 	sb.online(epoch, n)
 	sb.mu.Unlock()
@@ -430,7 +427,7 @@ func (sb *sharedBalances) online(epoch string, nodes int64) {
 	sb.epoch, sb.offline, sb.nodes = epoch, false, max(nodes, 1)
 	clear(sb.balDelta)
 	clear(sb.resvDelta)
-	clear(sb.share)
+	clear(sb.leaseDelta)
 	clear(sb.stale)
 }
 
@@ -578,12 +575,15 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if offline {
-			amt, err := sb.reserveLocal(ctx, acct, ap, estimate)
+			amt, err := sb.reserveLocal(acct, ap, estimate)
 			sb.emu.RUnlock()
 			return amt, err
 		}
-		res, err := reserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, pquotas[0], pquotas[1]).Int64Slice()
-		if err != nil || len(res) != 5 {
+		sb.mu.Lock()
+		nodes := sb.nodes
+		sb.mu.Unlock()
+		res, err := leaseReserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, nodes, pquotas[0], pquotas[1]).Int64Slice()
+		if err != nil || len(res) != 13 {
 			if !redisDown(ctx, err) {
 				sb.emu.RUnlock()
 				return 0, fmt.Errorf("ledger: reserve in redis: %w", err)
@@ -620,20 +620,20 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 			sb.lastSeen[keys[1]] = res[2]
 		}
 		for i, q := range pquotas {
-			// A period's last figure is what it has left (what its local
-			// share is cut from while Redis is away).
+			// A period's last figure is what it has left outside the
+			// leases (0 or less: refused as used up while Redis is away).
 			if q > 0 {
-				sb.lastSeen[pkeys[i]] = res[3+i]
+				sb.lastSeen[pkeys[i]] = res[7+i]
 			}
 		}
 		if res[0] >= 0 {
-			sb.outstanding[keys[0]] += res[0]
+			sb.noteLease(keys[0], res[3], res[5])
 			if limited {
-				sb.outstanding[keys[1]] += res[0]
+				sb.noteLease(keys[1], res[4], res[6])
 			}
 			for i, q := range pquotas {
 				if q > 0 {
-					sb.outstanding[pkeys[i]] += res[0]
+					sb.noteLease(pkeys[i], res[9+i], res[11+i])
 				}
 			}
 		}
@@ -652,95 +652,6 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 		return res[0], nil
 	}
 	return 0, errors.New("ledger: could not reserve: redis kept changing under this call")
-}
-
-// reserveLocal reserves from the local shares (Redis unreachable); the
-// caller holds emu shared.
-func (sb *sharedBalances) reserveLocal(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, error) {
-	pkeys, pquotas := sb.periodKeys(acct, ap)
-	if err := sb.periodSharesLocal(ctx, acct, ap); err != nil {
-		return 0, err
-	}
-	keys := sb.keys(acct)
-	limited := limitedFlag(acct) == "1"
-	need := []string{keys[0]}
-	if limited {
-		need = append(need, keys[1])
-	}
-	for i, k := range need {
-		sb.mu.Lock()
-		_, ok := sb.share[k]
-		_, seen := sb.lastSeen[k]
-		sb.mu.Unlock()
-		if ok || seen {
-			continue
-		}
-		// Never seen in Redis: start from the row, less what this node
-		// holds against it.
-		var row int64
-		var err error
-		if i == 0 {
-			var u User
-			err = sb.l.store.DB.WithContext(ctx).Select("id", "quota").First(&u, acct.UserID).Error
-			row = u.Quota
-		} else {
-			var t Token
-			err = sb.l.store.DB.WithContext(ctx).Select("id", "remain_quota").First(&t, acct.TokenID).Error
-			row = t.RemainQuota
-		}
-		if err != nil {
-			if notFound(err) {
-				if i == 0 {
-					return 0, ErrUserNotFound
-				}
-				return 0, ErrTokenNotFound
-			}
-			return 0, errs.Internal(err)
-		}
-		sb.mu.Lock()
-		if _, ok := sb.share[k]; !ok {
-			sb.share[k] = max(row-sb.outstanding[k], 0) / sb.nodes
-		}
-		sb.mu.Unlock()
-	}
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	for _, k := range need {
-		if _, ok := sb.share[k]; !ok {
-			sb.share[k] = max(sb.lastSeen[k], 0) / sb.nodes
-		}
-	}
-	if sb.share[keys[0]] <= 0 {
-		return 0, ErrUserQuotaExhausted
-	}
-	amt := min(estimate, sb.share[keys[0]])
-	if limited {
-		if sb.share[keys[1]] <= 0 {
-			return 0, ErrTokenQuotaExhausted
-		}
-		amt = min(amt, sb.share[keys[1]])
-	}
-	for i, q := range pquotas {
-		if q <= 0 {
-			continue
-		}
-		if sb.share[pkeys[i]] <= 0 {
-			p := ap.user
-			if i == 1 {
-				p = ap.token
-			}
-			return 0, periodExhausted(i == 1, p.conf.kind, p.end)
-		}
-		amt = min(amt, sb.share[pkeys[i]])
-		need = append(need, pkeys[i])
-	}
-	for _, k := range need {
-		sb.share[k] -= amt
-		sb.outstanding[k] += amt
-		sb.balDelta[k] -= amt
-		sb.resvDelta[k] += amt
-	}
-	return amt, nil
 }
 
 func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) int64 {
@@ -772,8 +683,15 @@ func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) 
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if !offline {
-			charged, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch,
-				pquotas[0], pquotas[1], held[0], held[1]).Int64()
+			res, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch,
+				pquotas[0], pquotas[1], held[0], held[1]).Int64Slice()
+			if err == nil && len(res) != 5 {
+				err = fmt.Errorf("ledger: settle answered %v", res)
+			}
+			var charged int64
+			if err == nil {
+				charged = res[0]
+			}
 			if err == nil && charged == -2 {
 				// The period of now has no balance yet (it began during
 				// this call): seed it and settle again.
@@ -792,37 +710,25 @@ func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) 
 			}
 			if err == nil {
 				sb.mu.Lock()
-				for _, k := range need {
-					sb.outstanding[k] += charged - r.amount
+				for i, k := range need {
+					// What came out of the lease was in resv already.
+					sb.noteLease(k, charged-r.amount-res[1+i], -res[1+i])
 				}
-				sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged, false)
+				sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged)
+				for i, q := range pquotas {
+					if q > 0 && res[3+i] != 0 {
+						sb.noteLease(pnow[i], -res[3+i], -res[3+i])
+					}
+				}
 				sb.mu.Unlock()
 				sb.emu.RUnlock()
 				return charged
 			}
 			sb.goOffline(err)
 		}
-		// Offline: charge against the local share.
-		if err := sb.periodSharesLocal(ctx, r.acct, ap); err != nil {
-			slog.Warn("ledger: no local share of a period balance while redis is away", "err", err)
-		}
+		// Offline: charge against this node's leases, periods included.
 		sb.mu.Lock()
-		charged := cost
-		if extra := cost - r.amount; extra > 0 {
-			avail := max(sb.share[keys[0]], 0)
-			if limited {
-				avail = min(avail, max(sb.share[keys[1]], 0))
-			}
-			charged = r.amount + min(extra, avail)
-		}
-		charged = sb.capPeriodsLocal(pheld, held, pnow, pquotas, r.amount, charged)
-		for _, k := range need {
-			sb.share[k] += r.amount - charged
-			sb.outstanding[k] += charged - r.amount
-			sb.balDelta[k] += r.amount - charged
-			sb.resvDelta[k] += charged - r.amount
-		}
-		sb.settledPeriods(pheld, held, pnow, pquotas, r.amount, charged, true)
+		charged := sb.settleLocal(need, pheld, held, pnow, pquotas, r.amount, cost)
 		sb.mu.Unlock()
 		sb.emu.RUnlock()
 		return charged
@@ -902,7 +808,8 @@ func (sb *sharedBalances) available(ctx context.Context, key string) (int64, boo
 	if sb.Offline() {
 		return 0, false
 	}
-	n, err := sb.rdb.Get(ctx, key).Int64()
+	// The balance and every node's lease on it (ledger_lease.go).
+	n, err := leaseAvailableScript.Run(ctx, sb.rdb, []string{key, sb.nodesKey()}, sb.prefix+"resv:", leaseSuffix).Int64()
 	if err != nil {
 		return 0, false
 	}
@@ -925,6 +832,7 @@ func (sb *sharedBalances) heartbeat(ctx context.Context) {
 	sb.mu.Lock()
 	sb.nodes = max(n.Val(), 1)
 	sb.mu.Unlock()
+	sb.returnIdleLeases(ctx)
 }
 
 // ReleaseOrphans gives back the reservations of nodes whose heartbeat
@@ -966,6 +874,11 @@ func (l *Ledger) ReleaseOrphans(ctx context.Context) (int, error) {
 // flush failed) lets its heartbeat expire instead, so another node gives
 // its holds back.
 func (sb *sharedBalances) stop(ctx context.Context) {
+	sb.emu.RLock()
+	if !sb.Offline() {
+		_ = sb.returnLeasesLocked(ctx, nil)
+	}
+	sb.emu.RUnlock()
 	sb.mu.Lock()
 	clean := !sb.offline
 	for _, v := range sb.outstanding {

@@ -105,6 +105,17 @@ func (sb *sharedBalances) debit(ctx context.Context, acct Account, key string, d
 			sb.emu.RUnlock()
 			return 0, ErrRedisUnavailable
 		}
+		// This node's lease on the balance goes back first, so that the
+		// debit can take it (ledger_lease.go; other nodes' leases come
+		// back when idle).
+		sb.mu.Lock()
+		leased := sb.lease[key] > 0
+		sb.mu.Unlock()
+		if err := sb.returnLeasesLocked(ctx, leaseKeys(leased, key)); err != nil && redisDown(ctx, err) {
+			sb.emu.RUnlock()
+			sb.goOffline(err)
+			return 0, ErrRedisUnavailable
+		}
 		v, err := creditScript.Run(ctx, sb.rdb, []string{key, sb.epochKey()}, delta, epoch).Result()
 		sb.emu.RUnlock()
 		if err != nil {

@@ -93,6 +93,7 @@ func (r *Relay) countOn(ctx context.Context, ch *model.RelayChannel, counter ada
 		return 0, err
 	}
 	defer resp.Body.Close()
+	defer r.idleBound(cancel, resp)()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return 0, err

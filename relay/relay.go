@@ -446,6 +446,7 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer r.idleBound(cancel, resp)()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if ctx.Err() != nil {
 			return clientGone()
@@ -465,8 +466,10 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	case req.Stream && (isEventStream(resp) || isFrameStream(ad)):
 		return r.stream(ctx, actx, cancel, w, c, ad, resp, native)
 	case req.Mode == adaptor.ModeSpeech && native:
+		defer r.idleBound(cancel, resp)()
 		return r.passBinary(ctx, w, c, resp)
 	default:
+		defer r.idleBound(cancel, resp)()
 		return r.whole(ctx, w, c, ad, resp, native)
 	}
 }

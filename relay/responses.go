@@ -117,6 +117,7 @@ func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller C
 		return classifyTransport(ctx, actx, err).err
 	}
 	defer resp.Body.Close()
+	defer r.idleBound(cancel, resp)()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if resp.StatusCode == http.StatusNotFound {

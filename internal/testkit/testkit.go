@@ -78,6 +78,36 @@ type App struct {
 // (package fixtureprice). Everything is torn down by t.Cleanup.
 func Start(t testing.TB, db string, env map[string]string) *App {
 	t.Helper()
+	vars := Env(t, db, env)
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatalf("testkit: config: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	store, err := model.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("testkit: open %s store: %v", db, err)
+	}
+	h := &controller.Handler{Cfg: cfg, Store: store, Started: time.Now()}
+	srv := httptest.NewServer(router.New(cfg, store, h))
+	t.Cleanup(func() {
+		srv.Close()
+		if err := store.Close(); err != nil {
+			t.Errorf("testkit: close store: %v", err)
+		}
+	})
+	app := &App{URL: srv.URL, DB: db, Cfg: cfg, Store: store, Server: srv}
+	priceFixtures(t, app)
+	return app
+}
+
+// Env is the environment of a test app on a fresh database of the given
+// kind (created now, dropped when the test ends), with env applied over
+// the test defaults: what Start configures itself from, and what a
+// Switchyard process started by StartProcess gets.
+func Env(t testing.TB, db string, env map[string]string) map[string]string {
+	t.Helper()
 	vars := map[string]string{
 		"INITIAL_ROOT_PASSWORD":     RootPassword,
 		"SESSION_SECRET":            "test-session-secret",
@@ -108,27 +138,7 @@ func Start(t testing.TB, db string, env map[string]string) *App {
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatalf("testkit: config: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	store, err := model.Open(ctx, cfg)
-	if err != nil {
-		t.Fatalf("testkit: open %s store: %v", db, err)
-	}
-	h := &controller.Handler{Cfg: cfg, Store: store, Started: time.Now()}
-	srv := httptest.NewServer(router.New(cfg, store, h))
-	t.Cleanup(func() {
-		srv.Close()
-		if err := store.Close(); err != nil {
-			t.Errorf("testkit: close store: %v", err)
-		}
-	})
-	app := &App{URL: srv.URL, DB: db, Cfg: cfg, Store: store, Server: srv}
-	priceFixtures(t, app)
-	return app
+	return vars
 }
 
 func envOr(name, def string) string {
