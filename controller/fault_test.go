@@ -184,11 +184,11 @@ func TestUpstreamRedirectsAndKeyEchoesStayInside(t *testing.T) {
 
 	proc := testkit.StartProcess(t, testkit.Env(t, "sqlite", nil))
 	f := newRelayFixture(t, proc.App, 1_000_000, nil)
-	f.channel(t, map[string]any{"name": "redirects", "base_url": redirecting.URL, "models": "redir-model", "key": "sk-redirect-channel-key-0123456789"})
-	f.channel(t, map[string]any{"name": "echoes", "base_url": echoing.URL, "models": "echo-model", "key": key})
+	f.channel(t, map[string]any{"name": "redirects", "base_url": redirecting.URL, "models": "gpt-4o", "key": "sk-redirect-channel-key-0123456789"})
+	f.channel(t, map[string]any{"name": "echoes", "base_url": echoing.URL, "models": "gpt-4o-mini", "key": key})
 	c := f.client(f.tok.Key)
 
-	_, err := c.Chat.Completions.New(context.Background(), chat("redir-model"))
+	_, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o"))
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway {
 		t.Fatalf("a 302 from the upstream answered %v, want a 502", err)
@@ -198,7 +198,7 @@ func TestUpstreamRedirectsAndKeyEchoesStayInside(t *testing.T) {
 	}
 	for _, st := range []int{400, 402, 404, 409, 413, 422, 429, 500, 502, 503} {
 		status.Store(int64(st))
-		body, _ := json.Marshal(map[string]any{"model": "echo-model", "messages": []map[string]string{{"role": "user", "content": "hi"}}})
+		body, _ := json.Marshal(map[string]any{"model": "gpt-4o-mini", "messages": []map[string]string{{"role": "user", "content": "hi"}}})
 		req, _ := http.NewRequest("POST", proc.URL+"/v1/chat/completions", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+f.tok.Key)
 		req.Header.Set("Content-Type", "application/json")

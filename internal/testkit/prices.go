@@ -19,3 +19,27 @@ func priceFixtures(t testing.TB, app *App) {
 		t.Fatalf("testkit: price the fixture models: %v", err)
 	}
 }
+
+// priceFixturesOverHTTP is priceFixtures for an app seen only through
+// its API (a process started by StartProcess): root reads ModelRatio and
+// sets it with the fixture models added.
+func priceFixturesOverHTTP(t testing.TB, app *App) {
+	t.Helper()
+	root := app.Root(t)
+	var opts []struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	}
+	root.Do("GET", "/api/option/", nil).Want(t, 200, true).Decode(t, &opts)
+	current := "{}"
+	for _, o := range opts {
+		if o.Key == "ModelRatio" {
+			current = o.Value
+		}
+	}
+	v, err := fixtureprice.Merge(current)
+	if err != nil {
+		t.Fatalf("testkit: %v", err)
+	}
+	root.SetOption("ModelRatio", v)
+}

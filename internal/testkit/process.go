@@ -146,6 +146,7 @@ func StartProcess(t testing.TB, vars map[string]string) *Process {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
+	priceFixturesOverHTTP(t, p.App)
 	return p
 }
 
