@@ -96,7 +96,7 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 			if len(evs) > 0 && evs[0].Kind == adaptor.EventStart && c.answerID == "" {
 				c.answerID = evs[0].ID
 			}
-			c.text = appendEventText(c.text, evs)
+			c.text = adaptor.AppendEventText(c.text, evs)
 		}
 		c.served = true
 		if time.Since(c.checkpointed) >= checkpointEvery {
@@ -172,21 +172,6 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 	}
 }
 
-// appendEventText appends what stream events produced, for a local count.
-func appendEventText(b []byte, evs []adaptor.Event) []byte {
-	for i := range evs {
-		e := &evs[i]
-		switch e.Kind {
-		case adaptor.EventText, adaptor.EventThinking:
-			b = append(b, e.Text...)
-		case adaptor.EventToolCallStart:
-			b = append(b, e.Name...)
-		case adaptor.EventToolArgs:
-			b = append(b, e.Args...)
-		}
-	}
-	return b
-}
 
 var errClientLeft = errors.New("client left")
 

@@ -629,3 +629,21 @@ type StreamEncoder interface {
 	// Fail writes an in-stream error in the format's shape.
 	Fail(err error) error
 }
+
+// AppendEventText appends what stream events produced (text, thinking,
+// tool names and arguments) to b, for a local token count when the
+// upstream reports no usage.
+func AppendEventText(b []byte, evs []Event) []byte {
+	for i := range evs {
+		e := &evs[i]
+		switch e.Kind {
+		case EventText, EventThinking:
+			b = append(b, e.Text...)
+		case EventToolCallStart:
+			b = append(b, e.Name...)
+		case EventToolArgs:
+			b = append(b, e.Args...)
+		}
+	}
+	return b
+}

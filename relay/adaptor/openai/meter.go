@@ -22,7 +22,7 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 	if !ok || !json.Valid(ev.Data) {
 		// Decode ignores what does not parse; it decides for the rest.
 		evs, err := d.Decode(ev, nil)
-		return appendText(text, evs), meteredOf(evs), err
+		return adaptor.AppendEventText(text, evs), meteredOf(evs), err
 	}
 	var id, choices, usage []byte
 	for k, v, more := o.Next(); more; k, v, more = o.Next() {
@@ -36,7 +36,7 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 		case scan.Fold(k, "error"):
 			if !scan.IsNull(v) {
 				evs, err := d.Decode(ev, nil)
-				return appendText(text, evs), meteredOf(evs), err
+				return adaptor.AppendEventText(text, evs), meteredOf(evs), err
 			}
 		}
 	}
@@ -163,23 +163,6 @@ func (d *Decoder) meterToolCall(pos int, tc, text []byte) []byte {
 		}
 	}
 	return text
-}
-
-// appendText appends what events produced, for a local count (the
-// engine's appendEventText, for the frames Meter hands to Decode).
-func appendText(b []byte, evs []adaptor.Event) []byte {
-	for i := range evs {
-		e := &evs[i]
-		switch e.Kind {
-		case adaptor.EventText, adaptor.EventThinking:
-			b = append(b, e.Text...)
-		case adaptor.EventToolCallStart:
-			b = append(b, e.Name...)
-		case adaptor.EventToolArgs:
-			b = append(b, e.Args...)
-		}
-	}
-	return b
 }
 
 // meteredOf is what Meter reports for decoded events.

@@ -33,7 +33,7 @@ func TestMeterMatchesDecode(t *testing.T) {
 		var merr error
 		text, m, merr = meter.Meter(ev, text)
 		evs, derr := decoder.Decode(ev, nil)
-		want = appendText(want, evs)
+		want = adaptor.AppendEventText(want, evs)
 		dm := meteredOf(evs)
 		if (merr == nil) != (derr == nil) || m != dm {
 			t.Fatalf("%s: meter %+v %v, decode %+v %v", s, m, merr, dm, derr)
