@@ -204,18 +204,11 @@ await step('set the token’s limits in the console and read them back through t
   }
   const cells = rootPage.getByTestId('token-row').filter({ hasText: tokenName });
   await cells.getByTestId('token-limits').filter({ hasText: '600 RPM · 5M TPM · 20k RPD · 8 in parallel' }).waitFor();
-  // Period quotas come with the server's own part of issue 11; a server
-  // without them leaves the fields out, and the console shows none.
-  if ('period_quota' in r.data) {
-    if (r.data.period_quota !== want.period_quota || r.data.quota_period !== want.quota_period)
-      throw new Error(`period quota is ${r.data.period_quota} per ${JSON.stringify(r.data.quota_period)}, want ${want.period_quota} per day`);
-    if (!(r.data.period_reset_at > Date.now() / 1000)) throw new Error(`period_reset_at ${r.data.period_reset_at} is not in the future`);
-    await cells.getByTestId('period-left').filter({ hasText: 'Daily:' }).waitFor();
-    await cells.getByTestId('period-reset').filter({ hasText: 'Resets' }).waitFor();
-  } else {
-    console.log('     (this server has no period quotas yet: period fields not checked)');
-    if (await cells.getByTestId('period-left').count()) throw new Error('a period quota is shown that the server does not have');
-  }
+  if (r.data.period_quota !== want.period_quota || r.data.quota_period !== want.quota_period)
+    throw new Error(`period quota is ${r.data.period_quota} per ${JSON.stringify(r.data.quota_period)}, want ${want.period_quota} per day`);
+  if (!(r.data.period_reset_at > Date.now() / 1000)) throw new Error(`period_reset_at ${r.data.period_reset_at} is not in the future`);
+  await cells.getByTestId('period-left').filter({ hasText: 'Daily:' }).waitFor();
+  await cells.getByTestId('period-reset').filter({ hasText: 'Resets' }).waitFor();
 });
 
 await step('add one channel with several keys and see each key’s state, masked', async () => {

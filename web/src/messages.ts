@@ -29,6 +29,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   token_expired: 'This token has expired.',
   token_period_quota_exhausted: 'This token’s quota for the current period is used up: it resets when the period ends, or raise its period quota on the Tokens page.',
   token_quota_exhausted: 'This token’s own quota is used up: raise it or make it unlimited on the Tokens page.',
+  unsupported_parameter: 'The relay does not accept a parameter of this request; the message names it.',
   user_period_quota_exhausted: 'Your account’s quota for the current period is used up: it resets when the period ends, or ask an administrator to raise it.',
   user_quota_exhausted: 'Your account’s quota is used up: redeem a code on the Top up page, or ask an administrator to add quota.',
   username_taken: 'This username is already taken.',

@@ -394,6 +394,7 @@ export const zh: Record<string, string> = {
   'This token is disabled.': '该令牌已被禁用。',
   'This token has expired.': '该令牌已过期。',
   'This token’s own quota is used up: raise it or make it unlimited on the Tokens page.': '该令牌自身的额度已用完:请在令牌页提高额度或设为无限额度。',
+  'The relay does not accept a parameter of this request; the message names it.': '中转不接受此请求中的某个参数,错误信息会指明是哪一个。',
   'This token’s quota for the current period is used up: it resets when the period ends, or raise its period quota on the Tokens page.': '该令牌本周期的额度已用完:周期结束时重置,或在令牌页提高其周期额度。',
   'Your account’s quota for the current period is used up: it resets when the period ends, or ask an administrator to raise it.': '您账户本周期的额度已用完:周期结束时重置,或请管理员提高额度。',
   'Your account’s quota is used up: redeem a code on the Top up page, or ask an administrator to add quota.': '你的账户额度已用完:请在充值页使用兑换码,或请管理员增加额度。',
