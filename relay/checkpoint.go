@@ -27,7 +27,7 @@ func (r *Relay) checkpoint(c *call, u *adaptor.Usage) {
 	if c.exactPrompt == 0 {
 		c.exactPrompt = r.exactPrompt(c)
 	}
-	so := adaptor.Usage{PromptTokens: c.exactPrompt, CompletionTokens: ApproxTokens(string(c.text))}
+	so := adaptor.Usage{PromptTokens: c.exactPrompt, CompletionTokens: approxTokensOf(len(c.text))}
 	if u != nil {
 		if u.PromptTokens > 0 {
 			so.PromptTokens = u.PromptTokens

@@ -730,7 +730,7 @@ func (r *Relay) exactPrompt(c *call) int {
 // front only scanned, over the scan's bound on it.
 func approxPrompt(req *adaptor.Request) int {
 	if req.PromptText == "" && req.PromptBytes > 0 {
-		return (req.PromptBytes+2)/3 + req.PromptExtra
+		return approxTokensOf(req.PromptBytes) + req.PromptExtra
 	}
 	return ApproxTokens(req.PromptText) + req.PromptExtra
 }

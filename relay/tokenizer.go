@@ -70,9 +70,13 @@ func (t *Tokenizer) Count(model, text string) int {
 // ApproxTokens estimates a text's token count from its length without
 // tokenizing: about three bytes per token, which is on the high side for
 // English (about four) and close for CJK text (three bytes a character).
-func ApproxTokens(text string) int {
-	if text == "" {
+func ApproxTokens(text string) int { return approxTokensOf(len(text)) }
+
+// approxTokensOf is ApproxTokens for a text of n bytes, so that a byte
+// slice is estimated without a string copy of it.
+func approxTokensOf(n int) int {
+	if n <= 0 {
 		return 0
 	}
-	return (len(text) + 2) / 3
+	return (n + 2) / 3
 }
