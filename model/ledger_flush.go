@@ -414,7 +414,7 @@ func (l *Ledger) applyDeltas(tx *gorm.DB, d *deltas) ([]int, error) {
 	}
 	if len(d.Channels) > 0 && l.hasChannels(tx) {
 		for _, id := range sortedKeys(d.Channels) {
-			if err := tx.Table("channels").Where("id = ?", id).Update("used_quota", gorm.Expr("used_quota + ?", d.Channels[id])).Error; err != nil {
+			if err := tx.Model(&Channel{}).Where("id = ?", id).Update("used_quota", gorm.Expr("used_quota + ?", d.Channels[id])).Error; err != nil {
 				return nil, err
 			}
 		}
