@@ -86,7 +86,7 @@ type Ledger struct {
 	queue    []settlement
 	pending  []*batch                  // failed batches, retried first, each under its id
 	dirty    map[*Reservation]struct{} // checkpoints changed since the last flush
-	inflight atomic.Int64              // settlements in the batch being written
+	inflight atomic.Int64              // settlements taken off the queues by Flush and not yet written or back in pending
 	kick     chan struct{}
 	open     atomic.Int64
 	fmu      sync.Mutex // one flush at a time

@@ -162,8 +162,11 @@ func (l *Ledger) Backlog() int {
 	for _, b := range l.pending {
 		n += b.size()
 	}
+	// Read under qmu: Flush moves a batch between pending and in flight
+	// while holding it.
+	n += int(l.inflight.Load())
 	l.qmu.Unlock()
-	return n + int(l.inflight.Load())
+	return n
 }
 
 // LedgerStatus is what /readyz reports of the ledger.
@@ -196,22 +199,31 @@ func (l *Ledger) Flush(ctx context.Context) error {
 	l.pending = nil
 	items := l.queue
 	l.queue = nil
+	// Everything taken off the queues counts as in flight from here, so
+	// Backlog never misses a settlement between the queue and its write
+	// (it read one short while an earlier batch was being retried).
+	for _, b := range todo {
+		l.inflight.Add(int64(b.size()))
+	}
+	l.inflight.Add(int64(len(items)))
 	l.qmu.Unlock()
 	ckpts := l.snapshotCheckpoints()
 	if len(items) > 0 || len(ckpts) > 0 {
-		todo = append(todo, newBatch(crypto.RandomString(24), items, ckpts))
+		b := newBatch(crypto.RandomString(24), items, ckpts)
+		l.inflight.Add(int64(b.size() - len(items)))
+		todo = append(todo, b)
 	}
 	var first error
 	var failed []*batch
 	for _, b := range todo {
-		l.inflight.Add(int64(b.size()))
 		// BEGIN and COMMIT run outside gorm's statement callbacks: bound
 		// the whole transaction too.
 		bctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
 		_, err := l.writeBatch(bctx, b)
 		cancel()
-		l.inflight.Add(-int64(b.size()))
-		if err != nil {
+		if err == nil {
+			l.inflight.Add(-int64(b.size()))
+		} else {
 			b.failures++
 			if first == nil {
 				first = fmt.Errorf("batch %s (%d settlements, attempt %d): %w", b.id, len(b.items), b.failures, err)
@@ -222,6 +234,10 @@ func (l *Ledger) Flush(ctx context.Context) error {
 	if len(failed) > 0 {
 		l.qmu.Lock()
 		l.pending = append(failed, l.pending...)
+		// Counted as pending now, no longer in flight.
+		for _, b := range failed {
+			l.inflight.Add(-int64(b.size()))
+		}
 		l.qmu.Unlock()
 	}
 	return first
