@@ -172,7 +172,6 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 	}
 }
 
-
 var errClientLeft = errors.New("client left")
 
 // errStreamIdle cancels an attempt whose stream stalled past
