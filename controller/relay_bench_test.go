@@ -231,49 +231,82 @@ func benchLatencyAndThroughput(b *testing.B, format string) {
 		t.checkLedger(b, int64(20+b.N))
 	})
 
-	for _, name := range []string{"direct", "proxy", "relay"} {
-		b.Run("throughput-c64"+format+"-"+name, func(b *testing.B) {
-			t := newBenchTargetsOf(b, fakeupstream.Behavior{}, format != "")
-			base := t.urls()[name]
-			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
-			b.ReportAllocs()
-			var mu sync.Mutex
-			var lat []time.Duration
-			b.ResetTimer()
-			start := time.Now()
-			b.RunParallel(func(pb *testing.PB) {
-				mine := make([]time.Duration, 0, 1024)
-				for pb.Next() {
-					s := time.Now()
-					t.call(b, base, benchBody)
-					mine = append(mine, time.Since(s))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-			// The tail at concurrency 64: each target's own percentiles,
-			// and for the relay what it adds over the direct run beside
-			// what the proxy adds.
-			tail := [3]time.Duration{pct(lat, .5), pct(lat, .99), pct(lat, .999)}
-			c64Tails[format+name] = tail
-			b.ReportMetric(float64(tail[1].Microseconds()), "p99-µs")
-			b.ReportMetric(float64(tail[2].Microseconds()), "p99.9-µs")
-			if d, ok := c64Tails[format+"direct"]; ok && name != "direct" {
-				b.ReportMetric(float64((tail[1] - d[1]).Microseconds()), "added-p99-µs")
-				b.ReportMetric(float64((tail[2] - d[2]).Microseconds()), "added-p99.9-µs")
-			}
-			if name == "relay" {
-				t.checkLedger(b, int64(b.N))
-			}
-		})
-	}
+	b.Run("throughput-c64"+format, func(b *testing.B) {
+		benchThroughput(b, newBenchTargetsOf(b, fakeupstream.Behavior{}, format != ""))
+	})
 }
 
-// c64Tails holds the throughput runs' p50, p99 and p99.9 by format and
-// target, for the added figures of the runs after direct.
-var c64Tails = map[string][3]time.Duration{}
+// benchThroughput runs 64 callers against the three targets of one
+// process in interleaved rounds of 640 calls, rotating who goes first, so
+// that the machine's drift (other tenants, the GC's phase, CPU frequency)
+// falls on all three alike: run one after another, the relay's own figure
+// moved by 40% between identical runs. Each round pair gives a
+// relay/proxy ratio and the median is the figure; the totals, the tails
+// of every target and its allocations per call are reported beside it.
+func benchThroughput(b *testing.B, t *benchTargets) {
+	const callers, round = 64, 640
+	order := []string{"direct", "proxy", "relay"}
+	urls := t.urls()
+	for _, name := range order { // warm connections
+		for i := 0; i < 2*callers; i++ {
+			t.call(b, urls[name], benchBody)
+		}
+	}
+	rounds := max(1, b.N/round)
+	took := map[string]time.Duration{}
+	mallocs := map[string]uint64{}
+	lat := map[string][]time.Duration{}
+	var ratios []float64
+	b.ResetTimer()
+	for r := 0; r < rounds; r++ {
+		this := map[string]time.Duration{}
+		for j := range order {
+			name := order[(r+j)%len(order)]
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			start := time.Now()
+			for c := 0; c < callers; c++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					mine := make([]time.Duration, 0, round/callers)
+					for k := 0; k < round/callers; k++ {
+						s := time.Now()
+						t.call(b, urls[name], benchBody)
+						mine = append(mine, time.Since(s))
+					}
+					mu.Lock()
+					lat[name] = append(lat[name], mine...)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			this[name] = time.Since(start)
+			runtime.ReadMemStats(&after)
+			took[name] += this[name]
+			mallocs[name] += after.Mallocs - before.Mallocs
+		}
+		ratios = append(ratios, this["proxy"].Seconds()/this["relay"].Seconds())
+	}
+	b.StopTimer()
+	slices.Sort(ratios)
+	calls := float64(rounds * round)
+	for _, name := range order {
+		b.ReportMetric(calls/took[name].Seconds(), name+"-req/s")
+		b.ReportMetric(float64(mallocs[name])/calls, name+"-allocs/call")
+		b.ReportMetric(float64(pct(lat[name], .99).Microseconds()), name+"-p99-µs")
+	}
+	b.ReportMetric(ratios[len(ratios)/2], "relay/proxy-req/s-median")
+	b.ReportMetric(took["proxy"].Seconds()/took["relay"].Seconds(), "relay/proxy-req/s-total")
+	d99, d999 := pct(lat["direct"], .99), pct(lat["direct"], .999)
+	for _, name := range []string{"proxy", "relay"} {
+		b.ReportMetric(float64((pct(lat[name], .99) - d99).Microseconds()), name+"-added-p99-µs")
+		b.ReportMetric(float64((pct(lat[name], .999) - d999).Microseconds()), name+"-added-p99.9-µs")
+	}
+	t.checkLedger(b, int64(2*callers+rounds*round))
+}
 
 // benchStreamAllocs is the allocations-per-chunk row: the whole process's
 // mallocs over streams of 1,024 chunks and of 64, per extra chunk, through

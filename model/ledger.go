@@ -92,6 +92,9 @@ type Ledger struct {
 	fmu      sync.Mutex // one flush at a time
 
 	channelsTable atomic.Bool
+	// logIns and logInsLogDB insert consume logs into the main and the
+	// log database (log_insert.go).
+	logIns, logInsLogDB logInserter
 
 	// pconf caches period quotas; clock is the ledger's time (SetClock).
 	pconf periodConfs
@@ -649,6 +652,8 @@ func (l *Ledger) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := l.Flush(ctx)
+	l.logIns.close()
+	l.logInsLogDB.close()
 	if l.shared != nil {
 		l.shared.stop(ctx)
 	}

@@ -265,10 +265,7 @@ func (l *Ledger) writeBatch(ctx context.Context, b *batch) (fresh bool, err erro
 			if flipped, err = l.applyDeltas(tx, &b.d); err != nil {
 				return err
 			}
-			if len(b.logs) > 0 {
-				return tx.CreateInBatches(b.logs, 200).Error
-			}
-			return nil
+			return l.logIns.insert(ctx, tx, l.store.DB, l.store.Dialect, b.logs)
 		})
 		if err != nil {
 			return false, err
@@ -317,10 +314,7 @@ func (l *Ledger) writeBatchOutbox(ctx context.Context, b *batch) (bool, []int, e
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error // written by an earlier attempt: logs are in
 		}
-		if len(b.logs) > 0 {
-			return tx.CreateInBatches(b.logs, 200).Error
-		}
-		return nil
+		return l.logInsLogDB.insert(ctx, tx, l.store.LogDB, l.store.LogDialect, b.logs)
 	})
 	if err != nil {
 		return false, nil, err

@@ -83,6 +83,7 @@ func New(rdb *redis.Client, prefix string) *Limiter {
 	l.heartbeat()
 	go l.background()
 	if rdb != nil {
+		l.loadScripts()
 		go l.pipeline()
 	} else {
 		close(l.drained)

@@ -73,9 +73,19 @@ func (l *Limiter) send(batch []*redisOp) {
 		cmds[i] = op.script.EvalSha(ctx, p, nil, op.args...)
 	}
 	_, _ = p.Exec(ctx)
+	reloaded := false
 	for i, op := range batch {
-		// A Redis that restarted forgot the scripts: Run loads them.
+		// A Redis that restarted forgot the scripts: the op is run again
+		// after loading them. Both are loaded whenever one is missing,
+		// because a settle refused with NOSCRIPT while the admit behind it
+		// ran would apply after that admit, which then saw the settled
+		// call still holding its estimate (TestEstimateHeldWhileInFlight
+		// failed so when another test had loaded only the admit script).
 		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			if !reloaded {
+				l.loadScripts()
+				reloaded = true
+			}
 			cmds[i] = op.script.Run(ctx, l.rdb, nil, op.args...)
 		}
 		if op.done != nil {
@@ -98,6 +108,20 @@ func (l *Limiter) do(ctx context.Context, op *redisOp) {
 	}
 	l.queue <- op
 	l.closeMu.RUnlock()
+}
+
+// loadScripts loads every script of the pipeline into Redis, so that
+// they are there or gone together: EVALSHA refused for one op only while
+// the ops after it run would reorder the batch.
+func (l *Limiter) loadScripts() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, s := range []*redis.Script{admitScript, settleScript} {
+		if err := s.Load(ctx, l.rdb).Err(); err != nil {
+			slog.Warn("rate-limit scripts not loaded into redis", "err", err)
+			return
+		}
+	}
 }
 
 func logSettleFailure(err error) { slog.Warn("rate-limit settle failed in redis", "err", err) }

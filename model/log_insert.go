@@ -1,0 +1,153 @@
+package model
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// The group commit's consume-log insert. Every relayed call ends in one
+// row here, so this is the database's share of the hot path's cost.
+// gorm's CreateInBatches cost more than the rest of the flush together
+// on SQLite: a multi-row INSERT whose SQL changed with every batch's size
+// was parsed afresh each time, and gorm's prepared-statement cache
+// prepares a statement first seen inside a transaction on that
+// transaction, so database/sql prepared it again in every later one (half
+// of the flush's CPU in the relay benchmark, issue 14). Here the rows go
+// in chunks of a few fixed sizes, through statements prepared once on the
+// database and bound to each transaction's connection by database/sql,
+// which reuses them per connection.
+
+// logChunks are the rows per INSERT, largest first: a batch is cut into
+// as many of the first as fit, then the next, and so on, so the handful of
+// statements are all the SQL there is. 64 rows of 22 columns stay far
+// under every dialect's parameter limit.
+var logChunks = [...]int{64, 8, 1}
+
+// logColumns are the logs table's columns in the order logValues gives
+// them, every one but the id. TestLogColumnsMatchTheModel pins them to
+// the Log struct.
+var logColumns = []string{"user_id", "created_at", "type", "content", "username", "token_name", "token_id",
+	"model_name", "quota", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_creation_tokens",
+	"reasoning_tokens", "channel_id", "elapsed_ms", "first_token_ms", "is_stream", "request_id", "ip", "code", "params"}
+
+// logValues appends l's values in logColumns' order.
+func logValues(args []any, l *Log) []any {
+	return append(args, l.UserID, l.CreatedAt, l.Type, l.Content, l.Username, l.TokenName, l.TokenID,
+		l.ModelName, l.Quota, l.PromptTokens, l.CompletionTokens, l.CachedTokens, l.CacheCreationTokens,
+		l.ReasoningTokens, l.ChannelID, l.ElapsedMs, l.FirstTokenMs, l.IsStream, l.RequestID, l.IP, l.Code, l.Params)
+}
+
+// logInserter holds one database's prepared log inserts.
+type logInserter struct {
+	mu    sync.Mutex
+	stmts [len(logChunks)]*sql.Stmt
+	args  []any // reused by the flush, which runs one at a time
+}
+
+// insertSQL is the INSERT of n rows in d's quoting.
+func insertSQL(d Dialect, n int) string {
+	q := `"`
+	if d == MySQL {
+		q = "`"
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + q + "logs" + q + " (")
+	for i, c := range logColumns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(q + c + q)
+	}
+	b.WriteString(") VALUES ")
+	row := "(?" + strings.Repeat(",?", len(logColumns)-1) + ")"
+	if d == Postgres {
+		// pgx takes $n placeholders only.
+		for r := 0; r < n; r++ {
+			if r > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for c := range logColumns {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(r*len(logColumns) + c + 1))
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	for r := 0; r < n; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// insert writes logs inside tx, a transaction of db (dialect d). Where tx
+// is not a plain database/sql transaction it falls back to gorm.
+func (li *logInserter) insert(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, logs []*Log) error {
+	sqlTx := sqlTxOf(tx)
+	sqlDB, err := db.DB()
+	if sqlTx == nil || err != nil {
+		return tx.CreateInBatches(logs, 200).Error
+	}
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	for k, n := range logChunks {
+		for len(logs) >= n {
+			if li.stmts[k] == nil {
+				st, err := sqlDB.PrepareContext(ctx, insertSQL(d, n))
+				if err != nil {
+					return err
+				}
+				li.stmts[k] = st
+			}
+			args := li.args[:0]
+			for _, l := range logs[:n] {
+				args = logValues(args, l)
+			}
+			li.args = args
+			_, err := sqlTx.StmtContext(ctx, li.stmts[k]).ExecContext(ctx, args...)
+			clear(args) // drop the references to this batch's strings
+			if err != nil {
+				return err
+			}
+			logs = logs[n:]
+		}
+	}
+	return nil
+}
+
+// close releases the prepared statements.
+func (li *logInserter) close() {
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	for k, st := range li.stmts {
+		if st != nil {
+			st.Close()
+			li.stmts[k] = nil
+		}
+	}
+}
+
+// sqlTxOf is the database/sql transaction under a gorm transaction.
+func sqlTxOf(tx *gorm.DB) *sql.Tx {
+	switch p := tx.Statement.ConnPool.(type) {
+	case *sql.Tx:
+		return p
+	case *gorm.PreparedStmtTX:
+		if t, ok := p.Tx.(*sql.Tx); ok {
+			return t
+		}
+	}
+	return nil
+}
