@@ -144,18 +144,31 @@ func BodyLimit(maxBytes int64) gin.HandlerFunc {
 }
 
 // CORS answers browsers calling /v1 from other origins, as OpenAI does.
+// A preflight gets the methods and headers allowed; an actual answer needs
+// only the origin and the headers a script may read, so every relayed
+// answer does not carry (and build) the preflight's half-kilobyte.
 func CORS() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, Anthropic-Version, Anthropic-Beta, OpenAI-Organization, OpenAI-Project, X-Request-Id, X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-OS, X-Stainless-Arch, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, X-Stainless-Timeout")
-		h.Set("Access-Control-Expose-Headers", "X-Request-Id")
-		h.Set("Access-Control-Max-Age", "86400")
+		h["Access-Control-Allow-Origin"] = corsOrigin
+		h["Access-Control-Expose-Headers"] = corsExpose
 		if c.Request.Method == http.MethodOptions {
+			h["Access-Control-Allow-Methods"] = corsMethods
+			h["Access-Control-Allow-Headers"] = corsHeaders
+			h["Access-Control-Max-Age"] = corsMaxAge
 			c.AbortWithStatus(http.StatusNoContent)
 			return
 		}
 		c.Next()
 	}
 }
+
+// The CORS header values, shared by every answer (net/http only reads
+// them).
+var (
+	corsOrigin  = []string{"*"}
+	corsExpose  = []string{"X-Request-Id, X-Ratelimit-Limit-Requests, X-Ratelimit-Remaining-Requests, X-Ratelimit-Reset-Requests, X-Ratelimit-Limit-Tokens, X-Ratelimit-Remaining-Tokens, X-Ratelimit-Reset-Tokens, Retry-After"}
+	corsMethods = []string{"GET, POST, PUT, PATCH, DELETE, OPTIONS"}
+	corsHeaders = []string{"Authorization, Content-Type, X-Api-Key, Anthropic-Version, Anthropic-Beta, OpenAI-Organization, OpenAI-Project, X-Request-Id, X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-OS, X-Stainless-Arch, X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, X-Stainless-Timeout"}
+	corsMaxAge  = []string{"86400"}
+)

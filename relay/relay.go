@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -508,12 +509,7 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 			if ct := resp.Header.Get("Content-Type"); ct != "" {
 				w.Header().Set("Content-Type", ct)
 			}
-			w.WriteHeader(resp.StatusCode)
-			c.wrote = true
-			if _, err := w.Write(body); err != nil {
-				return clientGone()
-			}
-			return nil
+			return sendWhole(w, resp.StatusCode, c, body)
 		}
 	}
 	answer, err := ad.ParseResponse(req, body)
@@ -544,11 +540,21 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 		}
 		h.Set("Content-Type", "application/json")
 	}
-	w.WriteHeader(resp.StatusCode)
+	return sendWhole(w, resp.StatusCode, c, body)
+}
+
+// sendWhole writes a whole answer with its length and flushes it, so the
+// client has all of it before the call is settled and logged: that work
+// (with Redis, a round trip) used to wait in net/http's buffer in front of
+// the answer until the handler returned.
+func sendWhole(w http.ResponseWriter, status int, c *call, body []byte) *failure {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	c.wrote = true
 	if _, err := w.Write(body); err != nil {
 		return clientGone()
 	}
+	_ = http.NewResponseController(w).Flush()
 	return nil
 }
 

@@ -92,14 +92,18 @@ func (d *Decoder) meterDelta(data, text []byte) ([]byte, bool) {
 	return text, true
 }
 
+// usageNames are Usage's JSON names in the order MeterResponse reads them.
+var usageNames = []string{"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+
 // MeterResponse implements adaptor.ResponseMeter for Messages answers:
 // the usage object and the id of a "message", read by a scan.
 func (Adaptor) MeterResponse(req *adaptor.Request, body []byte) (*adaptor.Usage, string, bool) {
 	if req.Format != adaptor.FormatAnthropic || req.Mode != adaptor.ModeChat {
 		return nil, "", false
 	}
+	// No json.Valid over the whole answer: see openai's MeterResponse.
 	o, ok := scan.ObjectOf(body)
-	if !ok || !json.Valid(body) {
+	if !ok || !scan.EndsObject(body) {
 		return nil, "", false
 	}
 	var typ, id, usage []byte
@@ -117,7 +121,7 @@ func (Adaptor) MeterResponse(req *adaptor.Request, body []byte) (*adaptor.Usage,
 		return nil, "", false
 	}
 	var u Usage
-	if json.Unmarshal(usage, &u) != nil {
+	if !scan.Ints(usage, usageNames, &u.InputTokens, &u.OutputTokens, &u.CacheCreationInputTokens, &u.CacheReadInputTokens) {
 		return nil, "", false
 	}
 	s, _ := scan.String(id)

@@ -48,8 +48,7 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 	content := false
 	text, content = d.meterChoices(choices, text)
 	if usage != nil && !scan.IsNull(usage) {
-		var u Usage
-		if json.Unmarshal(usage, &u) == nil {
+		if u, ok := usageOf(usage); ok {
 			if n := u.Neutral(); n != nil {
 				d.usage = n
 				m.UsageOnly = !content
@@ -57,6 +56,61 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 		}
 	}
 	return text, m, nil
+}
+
+// usageOf reads an OpenAI usage object by a scan, as encoding/json would
+// decode it into Usage: names matched without regard to case, the last of
+// a name written twice wins, null leaves a field zero, and any value of a
+// known field that is not an integer fails the whole (ok false). A
+// decode cost more than the rest of metering a whole answer.
+func usageOf(v []byte) (u Usage, ok bool) {
+	if scan.IsNull(v) {
+		return u, true
+	}
+	o, ok := scan.ObjectOf(v)
+	if !ok {
+		return u, false
+	}
+	num := func(dst *int, v []byte) bool {
+		if scan.IsNull(v) {
+			return true
+		}
+		n, ok := scan.Int(v)
+		*dst = n
+		return ok
+	}
+	for k, val, more := o.Next(); more; k, val, more = o.Next() {
+		switch {
+		case scan.Fold(k, "prompt_tokens"):
+			ok = num(&u.PromptTokens, val)
+		case scan.Fold(k, "completion_tokens"):
+			ok = num(&u.CompletionTokens, val)
+		case scan.Fold(k, "total_tokens"):
+			ok = num(&u.TotalTokens, val)
+		case scan.Fold(k, "prompt_cache_hit_tokens"):
+			ok = num(&u.PromptCacheHitTokens, val)
+		case scan.Fold(k, "prompt_tokens_details"):
+			var cached int
+			ok = scan.Ints(val, []string{"cached_tokens"}, &cached)
+			if ok && !scan.IsNull(val) {
+				u.PromptTokensDetails = &struct {
+					CachedTokens int `json:"cached_tokens"`
+				}{cached}
+			}
+		case scan.Fold(k, "completion_tokens_details"):
+			var reasoning int
+			ok = scan.Ints(val, []string{"reasoning_tokens"}, &reasoning)
+			if ok && !scan.IsNull(val) {
+				u.CompletionTokensDetails = &struct {
+					ReasoningTokens int `json:"reasoning_tokens"`
+				}{reasoning}
+			}
+		}
+		if !ok {
+			return Usage{}, false
+		}
+	}
+	return u, true
 }
 
 // meterChoices appends the choices' text, thinking and tool calls to text
@@ -189,8 +243,12 @@ func (Adaptor) MeterResponse(req *adaptor.Request, body []byte) (*adaptor.Usage,
 	if req.Format != adaptor.FormatOpenAI || (req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) {
 		return nil, "", false
 	}
+	// No json.Valid over the whole answer (it cost more than all the
+	// rest): the answer goes to the client as the upstream wrote it, as a
+	// bare proxy sends it, and the scan reads a broken one safely. The
+	// answer must at least end its object, and its usage is read exactly.
 	o, ok := scan.ObjectOf(body)
-	if !ok || !json.Valid(body) {
+	if !ok || !scan.EndsObject(body) {
 		return nil, "", false
 	}
 	var id, choices, usage []byte
@@ -207,8 +265,8 @@ func (Adaptor) MeterResponse(req *adaptor.Request, body []byte) (*adaptor.Usage,
 	if _, ok := scan.ArrayOf(choices); !ok || usage == nil {
 		return nil, "", false
 	}
-	var u Usage
-	if json.Unmarshal(usage, &u) != nil {
+	u, ok := usageOf(usage)
+	if !ok {
 		return nil, "", false
 	}
 	n := u.Neutral()

@@ -1,7 +1,10 @@
 // Package scan reads the few fields of a JSON body that pass-through
 // needs without decoding the rest: no maps, no structs, no copies of the
-// values it steps over. The caller checks the body with json.Valid first;
-// on a valid body every step here is exact, so the skipping can be plain.
+// values it steps over. On a valid body every step here is exact, so the
+// skipping can be plain. On any other input it never panics and reads
+// something or nothing (TestScanNeverPanics): a caller that must reject
+// invalid JSON (a client's body) checks it with json.Valid first, and one
+// that only meters an upstream's answer on its way through need not.
 package scan
 
 import (
@@ -25,6 +28,9 @@ func space(b []byte, i int) int {
 
 // end returns the offset just past the value starting at b[i] (valid JSON).
 func end(b []byte, i int) int {
+	if i >= len(b) {
+		return len(b)
+	}
 	switch b[i] {
 	case '"':
 		return strEnd(b, i)
@@ -97,10 +103,22 @@ func (o *Object) Next() (key, val []byte, ok bool) {
 		return nil, nil, false
 	}
 	ke := strEnd(b, i)
+	if ke-1 <= i {
+		return nil, nil, false // an unterminated key at the end
+	}
 	key = b[i+1 : ke-1]
 	i = space(b, ke)
-	i = space(b, i+1) // the colon
+	if i >= len(b) || b[i] != ':' {
+		return nil, nil, false
+	}
+	i = space(b, i+1)
+	if i >= len(b) {
+		return nil, nil, false
+	}
 	ve := end(b, i)
+	if ve == i {
+		return nil, nil, false // no value where one belongs
+	}
 	val = b[i:ve]
 	o.i = ve
 	return key, val, true
@@ -133,6 +151,9 @@ func (a *Array) Next() ([]byte, bool) {
 		return nil, false
 	}
 	e := end(b, i)
+	if e == i {
+		return nil, false // a delimiter where a value belongs
+	}
 	a.i = e
 	return b[i:e], true
 }
@@ -169,8 +190,8 @@ func unquote(inner []byte) (string, bool) {
 // IsNull reports a JSON null.
 func IsNull(v []byte) bool { return string(v) == "null" }
 
-// IsString reports a JSON string.
-func IsString(v []byte) bool { return len(v) > 0 && v[0] == '"' }
+// IsString reports a JSON string (at least its quotes).
+func IsString(v []byte) bool { return len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' }
 
 // String decodes a JSON string; ok is false for any other value.
 func String(v []byte) (string, bool) {
@@ -243,6 +264,37 @@ func Int(v []byte) (int, bool) {
 	return n, err == nil
 }
 
+// Ints reads the integer members of v named by names into dst (dst[i]
+// for names[i]) as encoding/json decodes an object into a struct of int
+// fields: names matched without regard to case, the last of a name
+// written twice winning, null leaving a field as it is. ok is false when
+// v is neither an object nor null, or a named member is not an integer.
+func Ints(v []byte, names []string, dst ...*int) bool {
+	if IsNull(v) {
+		return true
+	}
+	o, ok := ObjectOf(v)
+	if !ok {
+		return false
+	}
+	for k, val, more := o.Next(); more; k, val, more = o.Next() {
+		for i, name := range names {
+			if !Fold(k, name) {
+				continue
+			}
+			if !IsNull(val) {
+				n, ok := Int(val)
+				if !ok {
+					return false
+				}
+				*dst[i] = n
+			}
+			break
+		}
+	}
+	return true
+}
+
 // AppendString appends the value of JSON string v to dst, decoding its
 // escapes, without an intermediate string; a value that is not a string
 // appends nothing. v must come from a valid JSON text. Invalid UTF-8 is
@@ -276,6 +328,9 @@ func AppendString(dst, v []byte) []byte {
 			dst = append(dst, '\f')
 		case 'u':
 			r, n := hexRune(s)
+			if n == 0 { // not four hex digits: step over the two bytes
+				r, n = utf8.RuneError, 2
+			}
 			if r >= 0xD800 && r < 0xDC00 {
 				if r2, n2 := hexRune(s[n:]); r2 >= 0xDC00 && r2 < 0xE000 {
 					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
@@ -314,4 +369,17 @@ func hexRune(s []byte) (r rune, n int) {
 		}
 	}
 	return r, 6
+}
+
+// EndsObject reports whether b's last byte that is not space closes an
+// object: a cheap sign that an answer read without json.Valid was not cut.
+func EndsObject(b []byte) bool {
+	for i := len(b) - 1; i >= 0; i-- {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return b[i] == '}'
+	}
+	return false
 }

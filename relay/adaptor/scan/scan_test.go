@@ -67,3 +67,57 @@ func TestObjectAndArray(t *testing.T) {
 		t.Fatal("1e2 is not an int for encoding/json")
 	}
 }
+
+// TestScanNeverPanics: every prefix of valid bodies and every one of them
+// with a byte replaced by a JSON delimiter is walked as far as it goes
+// (objects, arrays and every reader of a value) without a panic or an
+// endless loop. The upstream's answers are metered without json.Valid.
+func TestScanNeverPanics(t *testing.T) {
+	bodies := []string{
+		`{"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hi \"there\" \u00e9\ud83d\ude00 \\ /"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":-9,"prompt_tokens_details":{"cached_tokens":0}}}`,
+		`[1, 2.5e3, true, false, null, "x", {"a": [ {}, [] ]}]`,
+		` { "k\u0041y" : "v\n" , "n" : [ "\u12", "\ud800" ] } `,
+	}
+	muts := []byte(`"{}[],:\ u`)
+	var inputs [][]byte
+	for _, b := range bodies {
+		for i := 0; i <= len(b); i++ {
+			inputs = append(inputs, []byte(b[:i]))
+			if i < len(b) {
+				for _, m := range muts {
+					c := []byte(b)
+					c[i] = m
+					inputs = append(inputs, c)
+				}
+			}
+		}
+	}
+	for _, in := range inputs {
+		steps := 0
+		walk(t, in, 0, &steps)
+	}
+}
+
+func walk(t *testing.T, v []byte, depth int, steps *int) {
+	if *steps++; *steps > 100000 || depth > 64 {
+		t.Fatalf("no end walking %q", v)
+	}
+	_, _ = String(v)
+	_, _ = Int(v)
+	_, _ = Bool(v)
+	_ = AppendString(nil, v)
+	_, _ = Plain(v)
+	_ = StringIs(v, "x")
+	_ = Len(v)
+	if o, ok := ObjectOf(v); ok {
+		for k, val, more := o.Next(); more; k, val, more = o.Next() {
+			_ = Is(k, "id") || Fold(k, "ID")
+			walk(t, val, depth+1, steps)
+		}
+	}
+	if a, ok := ArrayOf(v); ok {
+		for e, more := a.Next(); more; e, more = a.Next() {
+			walk(t, e, depth+1, steps)
+		}
+	}
+}
