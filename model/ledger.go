@@ -85,13 +85,20 @@ type Ledger struct {
 	qmu      sync.Mutex
 	queue    []settlement
 	pending  []*batch                  // failed batches, retried first, each under its id
-	dirty    map[*Reservation]struct{} // checkpoints changed since the last flush
+	dirty    map[*Reservation]struct{} // checkpoint records changed since the last flush
+	ckOpen   map[*Reservation]struct{} // checkpointed and not settled: the figures row's streams
 	inflight atomic.Int64              // settlements taken off the queues by Flush and not yet written or back in pending
 	kick     chan struct{}
 	open     atomic.Int64
 	fmu      sync.Mutex // one flush at a time
 
 	channelsTable atomic.Bool
+	// ckChanged is set when a checkpoint's figures moved since the last
+	// figures write; figBuf and figWritten belong to Flush (ledger_figures.go).
+	ckChanged  atomic.Bool
+	figBuf     []byte
+	figWritten time.Time
+
 	// logIns and logInsLogDB insert consume logs into the main and the
 	// log database (log_insert.go).
 	logIns, logInsLogDB logInserter
@@ -107,7 +114,7 @@ type Ledger struct {
 
 func newLedger(ctx context.Context, s *Store) (*Ledger, error) {
 	l := &Ledger{store: s, node: crypto.RandomString(16), users: map[int]*balance{}, tokens: map[int]*balance{},
-		dirty: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		dirty: map[*Reservation]struct{}{}, ckOpen: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	l.initPeriods()
 	if s.Redis != nil {
 		l.shared = newSharedBalances(s.Redis, s.Cfg.RedisKeyPrefix, l.node, l)
@@ -230,6 +237,7 @@ type Reservation struct {
 	id        string // set by the first Checkpoint
 	ckCost    int64
 	ckLog     *Log
+	ckFig     StreamFigures
 	ckWritten bool // a checkpoint row may exist: Settle writes a tombstone
 
 	// periods are the starts of the user's and the token's periods the
@@ -317,6 +325,7 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	if checkpointed {
 		l.qmu.Lock()
 		delete(l.dirty, r)
+		delete(l.ckOpen, r)
 		l.qmu.Unlock()
 	}
 	// The settlement's time decides its period and its log's created_at.
@@ -612,7 +621,7 @@ func (l *Ledger) run() {
 		if now.Before(retryAt) {
 			continue
 		}
-		if err := l.Flush(context.Background()); err != nil {
+		if err := l.flush(context.Background(), false); err != nil {
 			// Kept and retried with backoff; settlements keep queueing
 			// and are cut into their own batches meanwhile.
 			backoff = min(max(2*backoff, flushBackoffMin), flushBackoffMax)

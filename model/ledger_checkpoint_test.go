@@ -164,3 +164,50 @@ func TestSecondNodeWithoutRedisRefusesToStart(t *testing.T) {
 		next.Close()
 	})
 }
+
+// TestCrashChargesOpenStreamsAtTheirLatestFigures: streams whose record
+// was written once and whose figures moved since are charged, after a
+// crash, at the figures last written with their node's figures row, with
+// those token counts on the consume log; a stream whose figures never
+// reached the database is charged at its record.
+func TestCrashChargesOpenStreamsAtTheirLatestFigures(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		s := app.Store
+		ctx := context.Background()
+		u, small, _ := ledgerFixture(t, s, 10_000, 5_000)
+		acct := model.Account{UserID: u.ID, TokenID: small.ID}
+		moved, _ := s.Ledger.Reserve(ctx, acct, 1000)
+		moved.Checkpoint(100, &model.Log{ModelName: "m", IsStream: true, RequestID: "moved", PromptTokens: 10, CompletionTokens: 1})
+		still, _ := s.Ledger.Reserve(ctx, acct, 1000)
+		still.Checkpoint(70, &model.Log{ModelName: "m", IsStream: true, RequestID: "still", PromptTokens: 7})
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		moved.CheckpointFigures(400, model.StreamFigures{Prompt: 10, Completion: 39, Cached: 4, Reasoning: 2})
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Moved again, but the process dies before it is written.
+		moved.CheckpointFigures(900, model.StreamFigures{Prompt: 10, Completion: 89})
+		s.Kill()
+		next := testkit.Reopen(t, app)
+		if got := consumed(t, next, u.ID); got != 400+70 {
+			t.Fatalf("after the crash the open streams were charged %d, want 470", got)
+		}
+		var lg model.Log
+		next.LogDB.Where("user_id = ? AND request_id = ?", u.ID, "moved").First(&lg)
+		if lg.Quota != 400 || lg.PromptTokens != 10 || lg.CompletionTokens != 39 || lg.CachedTokens != 4 || lg.ReasoningTokens != 2 {
+			t.Fatalf("the moved stream's log: %+v", lg)
+		}
+		var rows int64
+		next.DB.Model(&model.LedgerStreamFigures{}).Count(&rows)
+		if rows != 0 {
+			t.Fatalf("%d figures rows of the dead node left after its streams were charged", rows)
+		}
+		if n, err := next.Ledger.RecoverCheckpoints(ctx); err != nil || n != 0 {
+			t.Fatalf("second recovery charged %d checkpoints, err %v", n, err)
+		}
+		releaseDeadNodes(t, next, app)
+		checkSums(t, next, u, small)
+	})
+}

@@ -52,7 +52,7 @@ type LedgerOutbox struct {
 }
 
 func init() {
-	registerModels(&LedgerBatch{}, &LedgerCheckpoint{}, &LedgerNode{})
+	registerModels(&LedgerBatch{}, &LedgerCheckpoint{}, &LedgerStreamFigures{}, &LedgerNode{})
 	registerLogModels(&LedgerOutbox{})
 }
 
@@ -191,7 +191,11 @@ func (l *Ledger) Status() LedgerStatus {
 // failed before are retried first, each under its own id, then the queue
 // is cut into a new batch. It returns the first error; a failed batch is
 // kept, whole, for the next attempt.
-func (l *Ledger) Flush(ctx context.Context) error {
+func (l *Ledger) Flush(ctx context.Context) error { return l.flush(ctx, true) }
+
+// flush is Flush; the figures row is written at once when figuresNow is
+// set, else at most every figuresEvery (the background flusher).
+func (l *Ledger) flush(ctx context.Context, figuresNow bool) error {
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
 	l.qmu.Lock()
@@ -230,6 +234,9 @@ func (l *Ledger) Flush(ctx context.Context) error {
 			}
 			failed = append(failed, b)
 		}
+	}
+	if err := l.writeFigures(ctx, figuresNow); err != nil && first == nil {
+		first = fmt.Errorf("stream figures: %w", err)
 	}
 	if len(failed) > 0 {
 		l.qmu.Lock()
@@ -480,6 +487,7 @@ func (l *Ledger) prune(ctx context.Context) error {
 	err := errors.Join(
 		l.store.DB.WithContext(ctx).Where("created_at < ?", cutoff).Delete(&LedgerBatch{}).Error,
 		l.store.DB.WithContext(ctx).Where("settled = ? AND updated_at < ?", true, cutoff).Delete(&LedgerCheckpoint{}).Error,
+		l.store.DB.WithContext(ctx).Where("updated_at < ?", cutoff).Delete(&LedgerStreamFigures{}).Error,
 	)
 	if l.store.LogDB != l.store.DB {
 		err = errors.Join(err, l.store.LogDB.WithContext(ctx).Where("applied = ? AND created_at < ?", true, cutoff).Delete(&LedgerOutbox{}).Error)

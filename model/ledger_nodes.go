@@ -117,4 +117,10 @@ func (l *Ledger) liveNodes(ctx context.Context) ([]string, error) {
 // unregisterNode removes this node's row at a clean stop.
 func (l *Ledger) unregisterNode(ctx context.Context) {
 	l.store.DB.WithContext(ctx).Delete(&LedgerNode{}, "id = ?", l.node)
+	l.qmu.Lock()
+	open := len(l.ckOpen)
+	l.qmu.Unlock()
+	if open == 0 {
+		l.store.DB.WithContext(ctx).Delete(&LedgerStreamFigures{}, "node = ?", l.node)
+	}
 }

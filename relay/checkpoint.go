@@ -3,6 +3,7 @@ package relay
 import (
 	"time"
 
+	"switchyard/model"
 	"switchyard/relay/adaptor"
 )
 
@@ -36,5 +37,13 @@ func (r *Relay) checkpoint(c *call, u *adaptor.Usage) {
 		so.CachedTokens, so.CacheCreationTokens, so.ReasoningTokens = u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens
 	}
 	cost := c.price.Cost(so)
-	cp.Checkpoint(cost, c.consumeLog(so, cost))
+	if !c.ckRecorded {
+		// The record once, then only the figures: a new record every
+		// second was most of a held stream's garbage (issue 14).
+		c.ckRecorded = true
+		cp.Checkpoint(cost, c.consumeLog(so, cost))
+		return
+	}
+	cp.CheckpointFigures(cost, model.StreamFigures{Prompt: so.PromptTokens, Completion: so.CompletionTokens,
+		Cached: so.CachedTokens, CacheCreation: so.CacheCreationTokens, Reasoning: so.ReasoningTokens})
 }

@@ -40,6 +40,7 @@ type fakeRes struct {
 	user     int
 	reserved int64
 	done     bool
+	record   *model.Log // the last Checkpoint's
 }
 
 func newFakeLedger() *fakeLedger { return &fakeLedger{balance: map[int]int64{}} }
@@ -88,6 +89,21 @@ func (r *fakeRes) Checkpoint(cost int64, log *model.Log) {
 	}
 	cp := *log
 	cp.Quota = cost
+	r.record = &cp
+	r.l.checkpoints = append(r.l.checkpoints, cp)
+}
+
+// CheckpointFigures records new figures on the last checkpoint's record.
+func (r *fakeRes) CheckpointFigures(cost int64, f model.StreamFigures) {
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	if r.done || r.record == nil {
+		return
+	}
+	cp := *r.record
+	cp.Quota = cost
+	cp.PromptTokens, cp.CompletionTokens, cp.CachedTokens, cp.CacheCreationTokens, cp.ReasoningTokens =
+		f.Prompt, f.Completion, f.Cached, f.CacheCreation, f.Reasoning
 	r.l.checkpoints = append(r.l.checkpoints, cp)
 }
 

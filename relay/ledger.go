@@ -24,11 +24,13 @@ type Reservation interface {
 
 // Checkpointer is implemented by reservations that can make a stream's
 // charge so far durable (*model.Reservation does; see its Checkpoint doc):
-// call Checkpoint(costSoFar, log) about once a second from the stream loop,
-// so a crash bills what the client received. It is a separate interface
-// so test fakes of Reservation need not implement it.
+// call Checkpoint(costSoFar, log) once when a stream starts delivering and
+// CheckpointFigures about once a second after, so a crash bills what the
+// client received. It is a separate interface so test fakes of
+// Reservation need not implement it.
 type Checkpointer interface {
 	Checkpoint(cost int64, log *model.Log)
+	CheckpointFigures(cost int64, f model.StreamFigures)
 }
 
 // StoreLedger adapts the store's ledger to the relay's interface.

@@ -205,6 +205,9 @@ type call struct {
 	// prompt's tokenizer count, taken at the first checkpoint.
 	checkpointed time.Time
 	exactPrompt  int
+	// ckRecorded is set once the stream's checkpoint record was given;
+	// later checkpoints give only its figures.
+	ckRecorded bool
 	// answerID is the upstream's id of the answer, when it gave one.
 	answerID string
 	// estTokens is held against TPM limits while the call is in flight;

@@ -34,7 +34,7 @@ proxy_pid=$!; pids+=($proxy_pid)
 access=bench-access-$RANDOM$RANDOM key=sk-bench$RANDOM$RANDOM$RANDOM
 PORT=$relay_port SQLITE_PATH="$tmp/bench.db" INITIAL_ROOT_PASSWORD=bench-password \
 	INITIAL_ROOT_ACCESS_TOKEN=$access INITIAL_ROOT_TOKEN=$key \
-	GLOBAL_API_RATE_LIMIT=0 GLOBAL_WEB_RATE_LIMIT=0 "$tmp/switchyard" >"$tmp/relay.log" 2>&1 &
+	GLOBAL_API_RATE_LIMIT=0 GLOBAL_WEB_RATE_LIMIT=0 ${RELAY_BIN:-"$tmp/switchyard"} >"$tmp/relay.log" 2>&1 &
 relay_pid=$!; pids+=($relay_pid)
 
 up_ok() { curl -s -o /dev/null "http://$1"; }

@@ -46,6 +46,7 @@ func main() {
 	dialers := flag.Int("dialers", 256, "streams opened at once while ramping up")
 	stall := flag.Duration("stall", 10*time.Second, "a gap between events longer than this is a stall")
 	label := flag.String("label", "", "name printed before the figures")
+	settle := flag.Duration("settle", 3*time.Second, "memory growth is measured from this long after the last stream opened")
 	flag.Parse()
 
 	tr := &http.Transport{
@@ -81,6 +82,10 @@ func main() {
 		results = make([]result, *n)
 		sem     = make(chan struct{}, *dialers)
 		opened  atomic.Int64
+		// firstEnd closes when the first stream ends: from then on the
+		// streams are no longer merely held.
+		firstEnd = make(chan struct{})
+		ended    sync.Once
 	)
 	first.Add(*n)
 	start := time.Now()
@@ -93,29 +98,33 @@ func main() {
 			release := func() { once.Do(func() { <-sem; opened.Add(1); first.Done() }) }
 			results[i] = open(context.Background(), release)
 			release()
+			ended.Do(func() { close(firstEnd) })
 		}(i)
 	}
 	first.Wait()
 	rampTime := time.Since(start)
 	held := rss(*pid)
 
-	// Sample while the streams are held, until the first one ends.
+	// Sample while the streams are merely held: from settle after the last
+	// one opened (each stream's first second has one-off work, such as a
+	// relay's first checkpoint) until the first one ends (ends settle and
+	// log).
 	var samples []sample
-	doneCh := make(chan struct{})
-	go func() { wg.Wait(); close(doneCh) }()
 	tick := time.NewTicker(time.Second)
+	heldFrom := rampTime + *settle
 sampling:
 	for {
 		select {
-		case <-doneCh:
+		case <-firstEnd:
 			break sampling
 		case <-tick.C:
-			if *pid > 0 {
-				samples = append(samples, sample{time.Since(start), rss(*pid)})
+			if t := time.Since(start); *pid > 0 && t >= heldFrom {
+				samples = append(samples, sample{t, rss(*pid)})
 			}
 		}
 	}
 	tick.Stop()
+	wg.Wait()
 	total := time.Since(start)
 
 	var ttfts []time.Duration
