@@ -264,6 +264,40 @@ func TestParallelCapNeverExceededAtUpstream(t *testing.T) {
 	})
 }
 
+// TestSequentialCallsFindTheirParallelSlotFree: a client that sends each
+// call when it has read the last one never meets its own previous call in
+// the one parallel slot, in memory and in Redis, for whole answers (which
+// reach the client before the ledger settles) and streams.
+func TestSequentialCallsFindTheirParallelSlotFree(t *testing.T) {
+	for _, env := range []map[string]string{nil, {"REDIS_CONN_STRING": testkit.RedisURL()}} {
+		name := "memory"
+		if env != nil {
+			name = "redis"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			app := testkit.Start(t, "sqlite", env)
+			up := fakeupstream.Start(fakeupstream.Behavior{})
+			defer up.Close()
+			f := newRelayFixture(t, app, 10_000_000, map[string]any{"name": "one", "unlimited_quota": true, "max_parallel_requests": 1})
+			f.channel(t, map[string]any{"base_url": up.URL, "models": "gpt-4o-mini"})
+			c := f.client(f.tok.Key)
+			ctx := context.Background()
+			for i := 0; i < 40; i++ {
+				if _, err := c.Chat.Completions.New(ctx, chat("gpt-4o-mini")); err != nil {
+					t.Fatalf("call %d: %v", i, err)
+				}
+				s := c.Chat.Completions.NewStreaming(ctx, chat("gpt-4o-mini"))
+				for s.Next() {
+				}
+				if err := s.Err(); err != nil {
+					t.Fatalf("stream %d: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
 // TestUserAndGroupLimitsSpanTokens: a user's limit counts every token of
 // theirs; a group's (GroupRateLimits) every caller in the group.
 func TestUserAndGroupLimitsSpanTokens(t *testing.T) {

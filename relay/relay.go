@@ -337,8 +337,16 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 		r.keep(hr.Context(), c)
 	}
 	settled = true
-	charged := r.settle(c, res, snap)
+	cost, log := r.bill(c, snap)
+	// The limits are settled before a whole answer leaves: a client that
+	// sends its next call on reading this one must find its parallel slot
+	// free. The ledger's settlement and the log come after (with Redis a
+	// round trip the client need not wait for).
 	r.settleLimits(hr.Context(), c, lt)
+	if c.whole && c.wrote {
+		_ = http.NewResponseController(w).Flush()
+	}
+	charged := res.Settle(cost, log)
 	status := http.StatusOK
 	if lastErr != nil {
 		status = lastErr.err.Status
@@ -546,10 +554,11 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 	return sendWhole(w, resp.StatusCode, c, body)
 }
 
-// sendWhole writes a whole answer with its length and flushes it, so the
-// client has all of it before the call is settled and logged: that work
-// (with Redis, a round trip) used to wait in net/http's buffer in front of
-// the answer until the handler returned.
+// sendWhole writes a whole answer with its length. The engine flushes it
+// once the limits are settled, so the client has all of it before the
+// ledger settles and logs the call: that work (with Redis, a round trip)
+// used to wait in net/http's buffer in front of the answer until the
+// handler returned.
 func sendWhole(w http.ResponseWriter, status int, c *call, body []byte) *failure {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -557,7 +566,6 @@ func sendWhole(w http.ResponseWriter, status int, c *call, body []byte) *failure
 	if _, err := w.Write(body); err != nil {
 		return clientGone()
 	}
-	_ = http.NewResponseController(w).Flush()
 	return nil
 }
 
@@ -639,11 +647,12 @@ func (r *Relay) passBinary(ctx context.Context, w http.ResponseWriter, c *call, 
 	}
 }
 
-// settle charges what the call produced, exactly once, and writes its
-// consume log. A call that produced nothing costs nothing.
-func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int64 {
+// bill is what the call costs and its consume log, for its one Settle: a
+// call that produced nothing costs nothing and logs nothing. It sets
+// c.tokens for the limits.
+func (r *Relay) bill(c *call, snap *model.OptionSnapshot) (int64, *model.Log) {
 	if !c.served {
-		return res.Settle(0, nil)
+		return 0, nil
 	}
 	req := c.req
 	prompt, completion := 0, 0
@@ -691,8 +700,7 @@ func (r *Relay) settle(c *call, res Reservation, snap *model.OptionSnapshot) int
 	if snap.Bool("LogContentEnabled") {
 		log.Content = logContent(c, int(snap.Int("LogContentMaxBytes")))
 	}
-	charged := res.Settle(cost, log)
-	return charged
+	return cost, log
 }
 
 // consumeLog is the call's consume record for usage u charged cost: the
