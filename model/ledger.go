@@ -12,6 +12,7 @@ import (
 
 	"switchyard/common/crypto"
 	"switchyard/common/errs"
+	"switchyard/model/limit"
 )
 
 // The ledger keeps every balance that a relayed request touches in memory
@@ -253,6 +254,13 @@ func (r *Reservation) Reserved() int64 { return r.amount }
 // balance above zero but below the estimate is held whole, so a nearly
 // empty token still serves one request at a time; a zero balance refuses.
 func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Reservation, error) {
+	return l.ReserveAlong(ctx, acct, estimate, nil)
+}
+
+// ReserveAlong is Reserve with the call's rate-limit admission boarded on
+// the reservation's round trip to Redis when the balances live there
+// (limit.Pending.Board): one round trip for both. along may be nil.
+func (l *Ledger) ReserveAlong(ctx context.Context, acct Account, estimate int64, along *limit.Pending) (*Reservation, error) {
 	if estimate < 0 {
 		estimate = 0
 	}
@@ -262,7 +270,7 @@ func (l *Ledger) Reserve(ctx context.Context, acct Account, estimate int64) (*Re
 	}
 	held := [2]int64{ap.user.startOf(), ap.token.startOf()}
 	if l.shared != nil {
-		amount, pkeys, err := l.shared.reserve(ctx, acct, ap, estimate)
+		amount, pkeys, err := l.shared.reserve(ctx, acct, ap, estimate, along)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"switchyard/common/crypto"
 	"switchyard/common/errs"
+	"switchyard/model/limit"
 )
 
 // sharedBalances keeps reservable balances in Redis when REDIS_CONN_STRING
@@ -556,8 +557,8 @@ func (sb *sharedBalances) seedOne(ctx context.Context, key string, ttl int64, ro
 	return errors.New("ledger: could not seed a balance: flushes kept moving it")
 }
 
-func (sb *sharedBalances) reserve(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, [2]string, error) {
-	amt, err := sb.reserveBalances(ctx, acct, ap, estimate)
+func (sb *sharedBalances) reserve(ctx context.Context, acct Account, ap accountPeriods, estimate int64, along *limit.Pending) (int64, [2]string, error) {
+	amt, err := sb.reserveBalances(ctx, acct, ap, estimate, along)
 	if err != nil {
 		return 0, [2]string{}, err
 	}
@@ -565,7 +566,7 @@ func (sb *sharedBalances) reserve(ctx context.Context, acct Account, ap accountP
 	return amt, pkeys, nil
 }
 
-func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap accountPeriods, estimate int64) (int64, error) {
+func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap accountPeriods, estimate int64, along *limit.Pending) (int64, error) {
 	pkeys, pquotas := sb.periodKeys(acct, ap)
 	keys := append(sb.keys(acct), pkeys[0], pkeys[1])
 	limited := limitedFlag(acct) == "1"
@@ -582,7 +583,25 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 		sb.mu.Lock()
 		nodes := sb.nodes
 		sb.mu.Unlock()
-		res, err := leaseReserveScript.Run(ctx, sb.rdb, keys, estimate, limitedFlag(acct), epoch, nodes, pquotas[0], pquotas[1]).Int64Slice()
+		args := []any{estimate, limitedFlag(acct), epoch, nodes, pquotas[0], pquotas[1]}
+		var res []int64
+		var err error
+		var pipe redis.Pipeliner
+		if along != nil {
+			pipe = sb.rdb.Pipeline()
+		}
+		if pipe != nil && along.Board(ctx, pipe) {
+			// The first attempt carries the admission; a retry goes alone.
+			along = nil
+			cmd := leaseReserveScript.EvalSha(ctx, pipe, keys, args...)
+			_, _ = pipe.Exec(ctx)
+			res, err = cmd.Int64Slice()
+			if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+				res, err = leaseReserveScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
+			}
+		} else {
+			res, err = leaseReserveScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
+		}
 		if err != nil || len(res) != 13 {
 			if !redisDown(ctx, err) {
 				sb.emu.RUnlock()

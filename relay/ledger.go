@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"switchyard/model"
+	"switchyard/model/limit"
 )
 
 // Ledger reserves quota before a call goes upstream. *model.Ledger is the
@@ -43,6 +44,21 @@ func (s StoreLedger) Reserve(ctx context.Context, acct model.Account, estimate i
 		return nil, err
 	}
 	return r, nil
+}
+
+// ReserveAlong implements AlongReserver.
+func (s StoreLedger) ReserveAlong(ctx context.Context, acct model.Account, estimate int64, along *limit.Pending) (Reservation, error) {
+	r, err := s.L.ReserveAlong(ctx, acct, estimate, along)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// AlongReserver is a Ledger that can carry a rate-limit admission on its
+// reservation's round trip (model.Ledger.ReserveAlong).
+type AlongReserver interface {
+	ReserveAlong(ctx context.Context, acct model.Account, estimate int64, along *limit.Pending) (Reservation, error)
 }
 
 // Backlog implements Backlogger.

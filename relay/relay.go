@@ -310,7 +310,13 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	// Rate limits are judged beside the reservation (limits.go).
 	c.estTokens = tokenEstimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
 	admission := r.admitStart(hr.Context(), c)
-	res, err := r.ledger.Reserve(hr.Context(), model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}, estimate)
+	acct := model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}
+	var res Reservation
+	if ar, ok := r.ledger.(AlongReserver); ok && admission != nil {
+		res, err = ar.ReserveAlong(hr.Context(), acct, estimate, admission)
+	} else {
+		res, err = r.ledger.Reserve(hr.Context(), acct, estimate)
+	}
 	lt, lerr := admission.Wait(w.Header())
 	if err != nil {
 		// An empty balance outranks a rate limit: retrying cannot help it.

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -226,13 +227,18 @@ func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Tic
 }
 
 // Pending is an admission under way: with Redis its round trip is out, so
-// the caller can do other work (the ledger's reservation) meanwhile.
+// the caller can do other work (the ledger's reservation) meanwhile, or it
+// rides on that work's own round trip (Board).
 type Pending struct {
 	l        *Limiter
 	rules    []Rule
 	estimate int64
 	now      time.Time
 	op       *redisOp
+	// queued is set once op went to the limiter's queue; rode holds its
+	// answer when it went on another round trip instead.
+	queued bool
+	rode   *redis.Cmd
 
 	t   *Ticket
 	st  State
@@ -253,7 +259,11 @@ func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pend
 	}
 	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
 	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
-		p.op = l.startRedis(ctx, active, p.estimate, p.now)
+		p.op = l.admitOp(active, p.estimate, p.now)
+		if !rideable(active) {
+			l.do(ctx, p.op)
+			p.queued = true
+		}
 		return p
 	}
 	used, ok := l.mem.admit(active, p.estimate, p.now)
@@ -269,7 +279,19 @@ func (p *Pending) Result() (*Ticket, State, *Refusal) {
 	if p.op != nil {
 		op := p.op
 		p.op = nil
-		used, ok, err := p.l.finishRedis(op, len(p.rules))
+		cmd := p.rode
+		if cmd != nil && isNoScript(cmd.Err()) {
+			// Redis forgot the scripts: load them and go by the queue.
+			p.l.loadScripts()
+			cmd = nil
+		}
+		if cmd == nil {
+			if !p.queued {
+				p.l.do(context.Background(), op)
+			}
+			cmd = <-op.done
+		}
+		used, ok, err := finishRedis(cmd, len(p.rules))
 		if err != nil {
 			p.l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
 			slog.Warn("rate limits fall back to this node: redis failed", "err", err, "retry_in", redisRetry)
@@ -281,6 +303,39 @@ func (p *Pending) Result() (*Ticket, State, *Refusal) {
 	}
 	return p.t, p.st, p.ref
 }
+
+// Board puts the admission on pipe, a round trip to the limiter's Redis
+// that the caller is about to make anyway (the ledger's reservation), in
+// place of the limiter's own queue: one round trip for both, and no hop
+// through the queue's worker, which under load cost more than the trip
+// (issue 11's benchmark). It reports whether it did; Result reads the
+// answer once pipe ran.
+//
+// An admission that limits parallel requests never boards: the queue
+// keeps a settle ahead of the next admit, so a client's next call finds
+// its last one's slot free. For the other limits the order matters little
+// (a settle overtaken by the next admit leaves the last call's estimate
+// held a moment instead of its tokens), as between concurrent calls.
+func (p *Pending) Board(ctx context.Context, pipe redis.Pipeliner) bool {
+	if p == nil || p.op == nil || p.queued || p.rode != nil {
+		return false
+	}
+	p.rode = p.op.script.EvalSha(ctx, pipe, nil, p.op.args...)
+	return true
+}
+
+// rideable reports whether an admission under rules may board another
+// round trip (see Board).
+func rideable(rules []Rule) bool {
+	for _, r := range rules {
+		if r.Parallel > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
 
 func (p *Pending) decide(used []usage, ok, shared bool) {
 	p.st, p.ref = judge(p.rules, used, p.estimate, p.now)

@@ -3,6 +3,7 @@ package limit_test
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-redis/redis/v8"
 
 	"switchyard/common/crypto"
+	"switchyard/internal/testkit"
 	"switchyard/model/limit"
 )
 
@@ -253,5 +255,64 @@ func TestFormatReset(t *testing.T) {
 		if got := limit.FormatReset(d); got != want {
 			t.Errorf("FormatReset(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestAdmissionRidesAnotherRoundTrip: an admission boarded on another
+// round trip (the ledger's reservation) is judged there exactly as by the
+// limiter's own queue, including after Redis forgot the scripts; one that
+// limits parallel requests keeps the queue.
+func TestAdmissionRidesAnotherRoundTrip(t *testing.T) {
+	srv := testkit.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	l := limit.New(rdb, "ride:")
+	t.Cleanup(l.Close)
+	clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+	ctx := context.Background()
+	rules := []limit.Rule{{Subject: "t:1", TPM: 100, RPM: 10}}
+	ride := func(est int64) (*limit.Ticket, limit.State, *limit.Refusal) {
+		p := l.Start(ctx, rules, est)
+		pipe := rdb.Pipeline()
+		if !p.Board(ctx, pipe) {
+			t.Fatal("an admission without a parallel limit did not board")
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			t.Fatal(err)
+		}
+		return p.Result()
+	}
+	first, st, ref := ride(60)
+	if ref != nil || st.RemainingTokens != 40 || st.RemainingRequests != 9 {
+		t.Fatalf("first call: %v, %+v", ref, st)
+	}
+	if _, _, ref := ride(60); ref == nil || ref.Kind != limit.KindTPM {
+		t.Fatalf("a second 60-token call fit beside one in flight: %v", ref)
+	}
+	first.Settle(ctx, 10)
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The settle went by the queue (it loads the scripts again); the next
+	// boarded admission meets NOSCRIPT or not, and is judged right.
+	second, st, ref := ride(60)
+	if ref != nil || st.RemainingTokens != 30 {
+		t.Fatalf("after settling 10 tokens and a script flush: %v, remaining %d", ref, st.RemainingTokens)
+	}
+	second.Settle(ctx, 60)
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, ref := ride(0); ref != nil || st.RemainingTokens != 30 {
+		t.Fatalf("boarded into a Redis without the scripts: %v, remaining %d", ref, st.RemainingTokens)
+	}
+
+	par := []limit.Rule{{Subject: "t:2", Parallel: 1}}
+	p := l.Start(ctx, par, 0)
+	if p.Board(ctx, rdb.Pipeline()) {
+		t.Fatal("an admission with a parallel limit boarded")
+	}
+	if tk, _, ref := p.Result(); ref != nil || tk == nil {
+		t.Fatalf("parallel admission by the queue: %v", ref)
 	}
 }

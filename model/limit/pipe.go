@@ -3,7 +3,6 @@ package limit
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/go-redis/redis/v8"
@@ -81,7 +80,7 @@ func (l *Limiter) send(batch []*redisOp) {
 		// ran would apply after that admit, which then saw the settled
 		// call still holding its estimate (TestEstimateHeldWhileInFlight
 		// failed so when another test had loaded only the admit script).
-		if err := cmds[i].Err(); err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		if isNoScript(cmds[i].Err()) {
 			if !reloaded {
 				l.loadScripts()
 				reloaded = true

@@ -98,20 +98,20 @@ end
 return 1
 `)
 
-// startRedis queues the admit script; finishRedis reads its answer.
-func (l *Limiter) startRedis(ctx context.Context, rules []Rule, estimate int64, now time.Time) *redisOp {
+// admitOp builds the admit script's call; it is sent through the queue
+// (Pending.Result) or on another round trip (Pending.Board).
+func (l *Limiter) admitOp(rules []Rule, estimate int64, now time.Time) *redisOp {
 	args := make([]any, 0, 6+5*len(rules))
 	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
 	for _, r := range rules {
 		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
 	}
-	op := &redisOp{script: admitScript, args: args, done: make(chan *redis.Cmd, 1)}
-	l.do(ctx, op)
-	return op
+	return &redisOp{script: admitScript, args: args, done: make(chan *redis.Cmd, 1)}
 }
 
-func (l *Limiter) finishRedis(op *redisOp, n int) ([]usage, bool, error) {
-	res, err := (<-op.done).Int64Slice()
+// finishRedis reads the admit script's answer.
+func finishRedis(cmd *redis.Cmd, n int) ([]usage, bool, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
 		return nil, false, err
 	}
