@@ -43,35 +43,39 @@ local function live(h)
   return sum
 end
 local out = {1}
-local rules = {}
 for i = 0, n - 1 do
   local b = 7 + i * 5
-  local r = {s = p .. ARGV[b], rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), rpd = tonumber(ARGV[b + 3]), par = tonumber(ARGV[b + 4])}
+  local s = p .. ARGV[b]
+  local rpm, tpm, rpd, par = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
   local mr, dr, mt, held, pc = 0, 0, 0, 0, 0
-  if r.rpm > 0 then mr = tonumber(redis.call('GET', r.s .. ':r:' .. minute) or '0') end
-  if r.rpd > 0 then dr = tonumber(redis.call('GET', r.s .. ':d:' .. day) or '0') end
-  if r.tpm > 0 then
-    mt = tonumber(redis.call('GET', r.s .. ':t:' .. minute) or '0')
-    held = live(r.s .. ':h')
+  if rpm > 0 then mr = tonumber(redis.call('GET', s .. ':r:' .. minute) or '0') end
+  if rpd > 0 then dr = tonumber(redis.call('GET', s .. ':d:' .. day) or '0') end
+  if tpm > 0 then
+    mt = tonumber(redis.call('GET', s .. ':t:' .. minute) or '0')
+    held = live(s .. ':h')
   end
-  if r.par > 0 then pc = live(r.s .. ':p') end
-  if (r.rpm > 0 and mr >= r.rpm) or (r.rpd > 0 and dr >= r.rpd) or
-     (r.tpm > 0 and mt + held > 0 and mt + held + est > r.tpm) or (r.par > 0 and pc >= r.par) then
+  if par > 0 then pc = live(s .. ':p') end
+  if (rpm > 0 and mr >= rpm) or (rpd > 0 and dr >= rpd) or
+     (tpm > 0 and mt + held > 0 and mt + held + est > tpm) or (par > 0 and pc >= par) then
     out[1] = 0
   end
-  for _, v in ipairs({mr, dr, mt, held, pc}) do out[#out + 1] = v end
-  rules[#rules + 1] = r
+  local o = #out
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = mr, dr, mt, held, pc
 end
 if out[1] == 0 then return out end
-for _, r in ipairs(rules) do
-  if r.rpm > 0 and redis.call('INCR', r.s .. ':r:' .. minute) == 1 then
-    redis.call('EXPIRE', r.s .. ':r:' .. minute, 120)
+for i = 0, n - 1 do
+  local b = 7 + i * 5
+  local s = p .. ARGV[b]
+  if tonumber(ARGV[b + 1]) > 0 then
+    local k = s .. ':r:' .. minute
+    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, 120) end
   end
-  if r.rpd > 0 and redis.call('INCR', r.s .. ':d:' .. day) == 1 then
-    redis.call('EXPIRE', r.s .. ':d:' .. day, 172800)
+  if tonumber(ARGV[b + 3]) > 0 then
+    local k = s .. ':d:' .. day
+    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, 172800) end
   end
-  if r.tpm > 0 then redis.call('HINCRBY', r.s .. ':h', node, est) end
-  if r.par > 0 then redis.call('HINCRBY', r.s .. ':p', node, 1) end
+  if tonumber(ARGV[b + 2]) > 0 then redis.call('HINCRBY', s .. ':h', node, est) end
+  if tonumber(ARGV[b + 4]) > 0 then redis.call('HINCRBY', s .. ':p', node, 1) end
 end
 return out
 `)
