@@ -289,6 +289,32 @@ func TestKeepAliveWhileWaitingForFirstToken(t *testing.T) {
 	}
 }
 
+// TestClientLeavingDuringKeepAliveCostsNothing: a client that leaves
+// while the relay is writing keep-alives before the first token is let
+// go at the next keep-alive: the upstream read ends, the call settles at
+// nothing, no log is written.
+func TestClientLeavingDuringKeepAliveCostsNothing(t *testing.T) {
+	up := fakeupstream.Start(fakeupstream.Behavior{FirstChunkDelay: 20 * time.Second})
+	defer up.Close()
+	h := newHarness(t, config.Config{})
+	h.setOption("StreamKeepAliveSeconds", "1")
+	h.addChannel(model.Channel{Name: "a", BaseURL: up.URL, Models: "m"})
+	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	resp, err := http.Post(h.srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || first != ": keep-alive\n" {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	resp.Body.Close()
+	h.settledAll()
+	if _, settles, logs, _ := h.ledger.snapshot(); settles != 1 || len(logs) != 0 {
+		t.Fatalf("%d settlements and %d logs for a call that served nothing", settles, len(logs))
+	}
+}
+
 func TestModelMappingRenamesUpstream(t *testing.T) {
 	up := fakeupstream.Start(fakeupstream.Behavior{})
 	defer up.Close()

@@ -16,11 +16,6 @@ import (
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-type nextResult struct {
-	ev  sse.Event
-	err error
-}
-
 // stream relays a streamed answer frame by frame, flushing each. Every
 // frame goes through the adaptor's decoder, which meters the call; the
 // front's encoder gets the frame itself when the client speaks the
@@ -200,32 +195,44 @@ func (r *Relay) firstEvent(rd adaptor.Frames, sw *sse.Writer, body io.Closer, in
 	if interval <= 0 {
 		return rd.Next()
 	}
-	done := make(chan nextResult, 1)
-	go func() {
-		ev, err := rd.Next()
-		done <- nextResult{ev, err}
-	}()
-	t := time.NewTimer(interval)
-	defer t.Stop()
-	for {
-		select {
-		case res := <-done:
-			return res.ev, res.err
-		case <-t.C:
-			werr := error(nil)
-			if !sw.Started() {
-				werr = sw.Start()
-			}
-			if werr == nil {
-				werr = sw.KeepAlive()
-			}
-			if werr != nil {
-				// Unblock the reader before giving up on it.
-				body.Close()
-				<-done
-				return sse.Event{}, errClientLeft
-			}
-			t.Reset(interval)
+	// The first event is read here, on the handler's goroutine; a timer
+	// writes the keep-alives meanwhile. (A reader goroutine and a channel
+	// cost every stream a hop on its time to first token.) mu keeps the
+	// timer's writes off the stream once the first event is in.
+	var mu sync.Mutex
+	stopped, gone := false, false
+	mu.Lock()
+	var t *time.Timer
+	t = time.AfterFunc(interval, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
+		werr := error(nil)
+		if !sw.Started() {
+			werr = sw.Start()
+		}
+		if werr == nil {
+			werr = sw.KeepAlive()
+		}
+		if werr != nil {
+			// The client left: unblock the read.
+			gone = true
+			body.Close()
+			return
+		}
+		t.Reset(interval)
+	})
+	mu.Unlock()
+	ev, err := rd.Next()
+	mu.Lock()
+	stopped = true
+	t.Stop()
+	left := gone
+	mu.Unlock()
+	if left {
+		return sse.Event{}, errClientLeft
 	}
+	return ev, err
 }
