@@ -101,8 +101,9 @@ type Ledger struct {
 	figWritten time.Time
 
 	// logIns and logInsLogDB insert consume logs into the main and the
-	// log database (log_insert.go).
-	logIns, logInsLogDB logInserter
+	// log database (log_insert.go); ckptSnaps and ckptTombs write
+	// checkpoint rows (ledger_checkpoint.go).
+	logIns, logInsLogDB, ckptSnaps, ckptTombs *chunkedInsert
 
 	// pconf caches period quotas; clock is the ledger's time (SetClock).
 	pconf periodConfs
@@ -115,6 +116,7 @@ type Ledger struct {
 
 func newLedger(ctx context.Context, s *Store) (*Ledger, error) {
 	l := &Ledger{store: s, node: crypto.RandomString(16), users: map[int]*balance{}, tokens: map[int]*balance{},
+		logIns: newLogInserter(), logInsLogDB: newLogInserter(), ckptSnaps: newCheckpointInserter(false), ckptTombs: newCheckpointInserter(true),
 		dirty: map[*Reservation]struct{}{}, ckOpen: map[*Reservation]struct{}{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	l.initPeriods()
 	if s.Redis != nil {
@@ -669,8 +671,9 @@ func (l *Ledger) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := l.Flush(ctx)
-	l.logIns.close()
-	l.logInsLogDB.close()
+	for _, ci := range []*chunkedInsert{l.logIns, l.logInsLogDB, l.ckptSnaps, l.ckptTombs} {
+		ci.close()
+	}
 	if l.shared != nil {
 		l.shared.stop(ctx)
 	}

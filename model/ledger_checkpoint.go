@@ -154,7 +154,75 @@ func (l *Ledger) snapshotCheckpoints() []ckptWrite {
 	return out
 }
 
-// writeCheckpoint applies one checkpoint change in tx. A snapshot never
+// ckptColumns are ledger_checkpoints' columns in ckptValues' order.
+var ckptColumns = []string{"id", "node", "user_id", "token_id", "unlimited", "cost", "log", "settled", "updated_at"}
+
+// newCheckpointInserter prepares the upsert of checkpoint rows: snapshots
+// (a stream's record) that never overwrite a tombstone, or tombstones
+// (settled) that replace whatever is there. One statement per chunk of
+// rows, as the consume logs go in: a gorm update-then-insert per stream
+// was 16 KB of garbage each, and a node opening 9,000 streams wrote 9,000
+// of them in their first second.
+func newCheckpointInserter(tombstones bool) *chunkedInsert {
+	return &chunkedInsert{sql: func(d Dialect, n int) string {
+		q := quoteOf(d)
+		t := q + "ledger_checkpoints" + q
+		ins := insertSQL(d, "ledger_checkpoints", ckptColumns, n)
+		switch {
+		case tombstones && d == MySQL:
+			return ins + " ON DUPLICATE KEY UPDATE `settled` = TRUE, `updated_at` = VALUES(`updated_at`)"
+		case tombstones:
+			return ins + ` ON CONFLICT ("id") DO UPDATE SET "settled" = TRUE, "updated_at" = excluded."updated_at"`
+		case d == MySQL:
+			return ins + " ON DUPLICATE KEY UPDATE `cost` = IF(`settled`, `cost`, VALUES(`cost`)), `log` = IF(`settled`, `log`, VALUES(`log`))," +
+				" `updated_at` = IF(`settled`, `updated_at`, VALUES(`updated_at`))"
+		default:
+			return ins + ` ON CONFLICT ("id") DO UPDATE SET "cost" = excluded."cost", "log" = excluded."log", "updated_at" = excluded."updated_at"` +
+				` WHERE ` + t + `."settled" = FALSE`
+		}
+	}}
+}
+
+// ckptValues appends c's row in ckptColumns' order.
+func ckptValues(args []any, c *ckptWrite, now int64) []any {
+	return append(args, c.ID, c.Node, c.UserID, c.TokenID, c.Unlimited, c.Cost, c.Log, c.Settled, now)
+}
+
+// writeCheckpoints applies a batch's checkpoint changes in tx: snapshots
+// first, then tombstones, so a stream checkpointed and settled in one
+// batch ends settled.
+func (l *Ledger) writeCheckpoints(tx *gorm.DB, cs []ckptWrite, now int64) error {
+	var snaps, tombs []*ckptWrite
+	for i := range cs {
+		if cs[i].Settled {
+			tombs = append(tombs, &cs[i])
+		} else {
+			snaps = append(snaps, &cs[i])
+		}
+	}
+	ctx := tx.Statement.Context
+	for _, part := range []struct {
+		ci   *chunkedInsert
+		rows []*ckptWrite
+	}{{l.ckptSnaps, snaps}, {l.ckptTombs, tombs}} {
+		rows := part.rows
+		ok, err := part.ci.run(ctx, tx, l.store.DB, l.store.Dialect, len(rows), func(args []any, i int) []any { return ckptValues(args, rows[i], now) })
+		if err != nil {
+			return err
+		}
+		if !ok {
+			for _, c := range rows {
+				if err := writeCheckpoint(tx, *c, now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeCheckpoint applies one checkpoint change in tx (gorm's way, where
+// tx is not a plain database/sql transaction). A snapshot never
 // overwrites a tombstone, whatever order their batches are written in.
 func writeCheckpoint(tx *gorm.DB, c ckptWrite, now int64) error {
 	if c.Settled {

@@ -211,3 +211,39 @@ func TestCrashChargesOpenStreamsAtTheirLatestFigures(t *testing.T) {
 		checkSums(t, next, u, small)
 	})
 }
+
+// TestLateSnapshotNeverOverwritesATombstone: the checkpoint upserts, on
+// every database: a snapshot replaces an earlier snapshot, a tombstone
+// replaces anything (or stands alone), and a snapshot that lands after a
+// tombstone (a batch retried late) changes nothing.
+func TestLateSnapshotNeverOverwritesATombstone(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		l := app.Store.Ledger
+		row := func(id string) model.LedgerCheckpoint {
+			var r model.LedgerCheckpoint
+			app.Store.DB.Where("id = ?", id).Take(&r)
+			return r
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(l.WriteCheckpointForTest("a", 100, false))
+		must(l.WriteCheckpointForTest("a", 250, false))
+		if r := row("a"); r.Cost != 250 || r.Settled {
+			t.Fatalf("a snapshot did not replace the last: %+v", r)
+		}
+		must(l.WriteCheckpointForTest("a", 0, true))
+		must(l.WriteCheckpointForTest("a", 999, false))
+		if r := row("a"); !r.Settled || r.Cost != 250 {
+			t.Fatalf("a late snapshot changed a tombstone: %+v", r)
+		}
+		must(l.WriteCheckpointForTest("b", 0, true)) // settled before its snapshot landed
+		must(l.WriteCheckpointForTest("b", 40, false))
+		if r := row("b"); !r.Settled || r.Cost != 0 {
+			t.Fatalf("a lone tombstone was overwritten: %+v", r)
+		}
+	})
+}

@@ -53,6 +53,21 @@ func appendFigures(b []byte, id string, cost int64, f StreamFigures) []byte {
 	return b
 }
 
+// StreamCosts decodes a ledger_stream_figures row's data into each open
+// stream's cost so far, by checkpoint id (for tools and tests that read
+// what a crash would bill).
+func StreamCosts(data []byte) (map[string]int64, error) {
+	m, err := decodeFigures(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(m))
+	for id, f := range m {
+		out[id] = f.cost
+	}
+	return out, nil
+}
+
 // decodeFigures reads a figures row's data.
 func decodeFigures(b []byte) (map[string]figures, error) {
 	out := map[string]figures{}

@@ -436,10 +436,8 @@ func (l *Ledger) applyDeltas(tx *gorm.DB, d *deltas) ([]int, error) {
 			}
 		}
 	}
-	for _, c := range d.Checkpoints {
-		if err := writeCheckpoint(tx, c, now); err != nil {
-			return nil, err
-		}
+	if err := l.writeCheckpoints(tx, d.Checkpoints, now); err != nil {
+		return nil, err
 	}
 	var flipped []int
 	if len(limited) > 0 {

@@ -42,29 +42,43 @@ func logValues(args []any, l *Log) []any {
 		l.ReasoningTokens, l.ChannelID, l.ElapsedMs, l.FirstTokenMs, l.IsStream, l.RequestID, l.IP, l.Code, l.Params)
 }
 
-// logInserter holds one database's prepared log inserts.
-type logInserter struct {
+// chunkedInsert is one INSERT statement of a table, prepared once per
+// database for each of logChunks' row counts and run inside the
+// group commit's transactions (see above).
+type chunkedInsert struct {
 	mu    sync.Mutex
 	stmts [len(logChunks)]*sql.Stmt
 	args  []any // reused by the flush, which runs one at a time
+	// sql is the statement for n rows in a dialect's SQL.
+	sql func(d Dialect, n int) string
 }
 
-// insertSQL is the INSERT of n rows in d's quoting.
-func insertSQL(d Dialect, n int) string {
-	q := `"`
+// newLogInserter holds one database's prepared log inserts.
+func newLogInserter() *chunkedInsert {
+	return &chunkedInsert{sql: func(d Dialect, n int) string { return insertSQL(d, "logs", logColumns, n) }}
+}
+
+// quoteOf is d's identifier quote.
+func quoteOf(d Dialect) string {
 	if d == MySQL {
-		q = "`"
+		return "`"
 	}
+	return `"`
+}
+
+// insertSQL is the INSERT of n rows of columns into table in d's SQL.
+func insertSQL(d Dialect, table string, columns []string, n int) string {
+	q := quoteOf(d)
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + q + "logs" + q + " (")
-	for i, c := range logColumns {
+	b.WriteString("INSERT INTO " + q + table + q + " (")
+	for i, c := range columns {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(q + c + q)
 	}
 	b.WriteString(") VALUES ")
-	row := "(?" + strings.Repeat(",?", len(logColumns)-1) + ")"
+	row := "(?" + strings.Repeat(",?", len(columns)-1) + ")"
 	if d == Postgres {
 		// pgx takes $n placeholders only.
 		for r := 0; r < n; r++ {
@@ -72,12 +86,12 @@ func insertSQL(d Dialect, n int) string {
 				b.WriteByte(',')
 			}
 			b.WriteByte('(')
-			for c := range logColumns {
+			for c := range columns {
 				if c > 0 {
 					b.WriteByte(',')
 				}
 				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(r*len(logColumns) + c + 1))
+				b.WriteString(strconv.Itoa(r*len(columns) + c + 1))
 			}
 			b.WriteByte(')')
 		}
@@ -92,49 +106,61 @@ func insertSQL(d Dialect, n int) string {
 	return b.String()
 }
 
-// insert writes logs inside tx, a transaction of db (dialect d). Where tx
-// is not a plain database/sql transaction it falls back to gorm.
-func (li *logInserter) insert(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, logs []*Log) error {
+// run inserts rows rows inside tx, a transaction of db (dialect d), the
+// values of row i appended to args by values. It reports false when tx is
+// not a plain database/sql transaction, for the caller's gorm fallback.
+func (ci *chunkedInsert) run(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, rows int, values func(args []any, i int) []any) (bool, error) {
 	sqlTx := sqlTxOf(tx)
 	sqlDB, err := db.DB()
 	if sqlTx == nil || err != nil {
-		return tx.CreateInBatches(logs, 200).Error
+		return false, nil
 	}
-	li.mu.Lock()
-	defer li.mu.Unlock()
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	next := 0
 	for k, n := range logChunks {
-		for len(logs) >= n {
-			if li.stmts[k] == nil {
-				st, err := sqlDB.PrepareContext(ctx, insertSQL(d, n))
+		for rows-next >= n {
+			if ci.stmts[k] == nil {
+				st, err := sqlDB.PrepareContext(ctx, ci.sql(d, n))
 				if err != nil {
-					return err
+					return true, err
 				}
-				li.stmts[k] = st
+				ci.stmts[k] = st
 			}
-			args := li.args[:0]
-			for _, l := range logs[:n] {
-				args = logValues(args, l)
+			args := ci.args[:0]
+			for i := next; i < next+n; i++ {
+				args = values(args, i)
 			}
-			li.args = args
-			_, err := sqlTx.StmtContext(ctx, li.stmts[k]).ExecContext(ctx, args...)
+			ci.args = args
+			_, err := sqlTx.StmtContext(ctx, ci.stmts[k]).ExecContext(ctx, args...)
 			clear(args) // drop the references to this batch's strings
 			if err != nil {
-				return err
+				return true, err
 			}
-			logs = logs[n:]
+			next += n
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// insert writes logs inside tx, a transaction of db (dialect d). Where tx
+// is not a plain database/sql transaction it falls back to gorm.
+func (ci *chunkedInsert) insert(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, logs []*Log) error {
+	ok, err := ci.run(ctx, tx, db, d, len(logs), func(args []any, i int) []any { return logValues(args, logs[i]) })
+	if !ok {
+		return tx.CreateInBatches(logs, 200).Error
+	}
+	return err
 }
 
 // close releases the prepared statements.
-func (li *logInserter) close() {
-	li.mu.Lock()
-	defer li.mu.Unlock()
-	for k, st := range li.stmts {
+func (ci *chunkedInsert) close() {
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	for k, st := range ci.stmts {
 		if st != nil {
 			st.Close()
-			li.stmts[k] = nil
+			ci.stmts[k] = nil
 		}
 	}
 }

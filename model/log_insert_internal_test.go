@@ -52,3 +52,30 @@ func TestLogColumnsMatchTheModel(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointColumnsMatchTheModel: the checkpoint upserts name every
+// column of LedgerCheckpoint, each with its field's value.
+func TestCheckpointColumnsMatchTheModel(t *testing.T) {
+	sch, err := schema.Parse(&LedgerCheckpoint{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, f := range sch.Fields {
+		if f.DBName != "" {
+			cols = append(cols, f.DBName)
+		}
+	}
+	if !slices.Equal(cols, ckptColumns) {
+		t.Fatalf("ckptColumns = %v\nthe model's = %v", ckptColumns, cols)
+	}
+	c := ckptWrite{ID: "id1", Node: "n", UserID: 3, TokenID: 4, Unlimited: true, Cost: 5, Log: "{}", Settled: true}
+	row := LedgerCheckpoint{ID: "id1", Node: "n", UserID: 3, TokenID: 4, Unlimited: true, Cost: 5, Log: "{}", Settled: true, UpdatedAt: 6}
+	vals := ckptValues(nil, &c, 6)
+	for i, col := range ckptColumns {
+		want, _ := sch.LookUpField(col).ValueOf(context.Background(), reflect.ValueOf(&row))
+		if !reflect.DeepEqual(vals[i], want) {
+			t.Errorf("column %s gets %v, its field holds %v", col, vals[i], want)
+		}
+	}
+}
