@@ -267,9 +267,13 @@ func TestCutStreamAbortsTheClientConnection(t *testing.T) {
 	h.settledAll()
 }
 
-func TestKeepAliveWhileWaitingForFirstToken(t *testing.T) {
-	up := fakeupstream.Start(fakeupstream.Behavior{FirstChunkDelay: 1500 * time.Millisecond})
-	defer up.Close()
+// keepAliveStream starts a stream whose first token comes after delay
+// through a relay that keeps alive every second, and reads the first
+// line, which must be a keep-alive.
+func keepAliveStream(t *testing.T, delay time.Duration) (*harness, *http.Response) {
+	t.Helper()
+	up := fakeupstream.Start(fakeupstream.Behavior{FirstChunkDelay: delay})
+	t.Cleanup(up.Close)
 	h := newHarness(t, config.Config{})
 	h.setOption("StreamKeepAliveSeconds", "1")
 	h.addChannel(model.Channel{Name: "a", BaseURL: up.URL, Models: "m"})
@@ -278,11 +282,16 @@ func TestKeepAliveWhileWaitingForFirstToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	first, err := bufio.NewReader(resp.Body).ReadString('\n')
 	if err != nil || first != ": keep-alive\n" {
 		t.Fatalf("first line %q, %v", first, err)
 	}
+	return h, resp
+}
+
+func TestKeepAliveWhileWaitingForFirstToken(t *testing.T) {
+	_, resp := keepAliveStream(t, 1500*time.Millisecond)
+	defer resp.Body.Close()
 	rest, _ := io.ReadAll(resp.Body)
 	if !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
 		t.Fatalf("stream did not end with [DONE]: %q", rest)
@@ -294,20 +303,7 @@ func TestKeepAliveWhileWaitingForFirstToken(t *testing.T) {
 // go at the next keep-alive: the upstream read ends, the call settles at
 // nothing, no log is written.
 func TestClientLeavingDuringKeepAliveCostsNothing(t *testing.T) {
-	up := fakeupstream.Start(fakeupstream.Behavior{FirstChunkDelay: 20 * time.Second})
-	defer up.Close()
-	h := newHarness(t, config.Config{})
-	h.setOption("StreamKeepAliveSeconds", "1")
-	h.addChannel(model.Channel{Name: "a", BaseURL: up.URL, Models: "m"})
-	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
-	resp, err := http.Post(h.srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := bufio.NewReader(resp.Body).ReadString('\n')
-	if err != nil || first != ": keep-alive\n" {
-		t.Fatalf("first line %q, %v", first, err)
-	}
+	h, resp := keepAliveStream(t, 20*time.Second)
 	resp.Body.Close()
 	h.settledAll()
 	if _, settles, logs, _ := h.ledger.snapshot(); settles != 1 || len(logs) != 0 {
