@@ -98,9 +98,7 @@ func TestBacklogIsCountedWhileTheDatabaseRefuses(t *testing.T) {
 			if _, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o")); err != nil {
 				t.Fatal(err)
 			}
-			if err := app.Store.Ledger.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			app.Settle(t)
 			p.Refuse()
 			for range calls {
 				if _, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o")); err != nil {

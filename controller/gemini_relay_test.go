@@ -48,9 +48,7 @@ func streamAll(t *testing.T, c *openai.Client, p openai.ChatCompletionNewParams)
 
 func consumeLogs(t *testing.T, app *testkit.App, userID int) []model.Log {
 	t.Helper()
-	if err := app.Store.Ledger.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	app.Settle(t)
 	var logs []model.Log
 	app.Store.LogDB.Where("user_id = ? AND type = ?", userID, model.LogConsume).Order("id").Find(&logs)
 	return logs

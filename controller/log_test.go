@@ -38,9 +38,7 @@ func TestLogsStatsAndDashboard(t *testing.T) {
 		consume(t, app, alice, tok.ID, "gpt-4o", 200)
 		consume(t, app, alice, tok.ID, "claude-3-haiku", 50)
 		consume(t, app, bob, 0, "gpt-4o", 1000)
-		if err := app.Store.Ledger.Flush(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		app.Settle(t)
 
 		var logs []model.Log
 		alice.Do("GET", "/api/log/self?type=2", nil).Want(t, 200, true).Decode(t, &logs)

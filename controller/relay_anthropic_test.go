@@ -175,7 +175,7 @@ func TestCountTokensLocally(t *testing.T) {
 		if up.Calls() != 0 {
 			t.Fatalf("an OpenAI channel was asked %d times", up.Calls())
 		}
-		if n := countLogs(app, f.tok.ID); n != 0 {
+		if n := countLogs(t, app, f.tok.ID); n != 0 {
 			t.Fatalf("%d consume logs for counting", n)
 		}
 
@@ -261,7 +261,7 @@ func TestCountTokensExactFromAnAnthropicChannel(t *testing.T) {
 		if err != nil || m.InputTokens <= 0 || up.CallsTo("/v1/messages/count_tokens") != 2 {
 			t.Fatalf("fallback: %v %+v", err, m)
 		}
-		if n := countLogs(app, f.tok.ID); n != 0 {
+		if n := countLogs(t, app, f.tok.ID); n != 0 {
 			t.Fatalf("%d consume logs for counting", n)
 		}
 	})

@@ -59,10 +59,7 @@ func accumulate(t *testing.T, s interface {
 // consumeLogs flushes the ledger and returns the user's consume logs.
 func (f *relayFixture) consumeLogs(t *testing.T) []model.Log {
 	t.Helper()
-	testkit.Eventually(t, 10e9, "every reservation settled", func() bool { return f.app.Store.Ledger.OpenReservations() == 0 })
-	if err := f.app.Store.Ledger.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f.app.Settle(t)
 	var logs []model.Log
 	f.app.Store.LogDB.Where("user_id = ? AND type = ?", f.user.UserID, model.LogConsume).Order("id").Find(&logs)
 	return logs

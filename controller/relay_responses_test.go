@@ -67,12 +67,10 @@ func readResponsesStream(t *testing.T, c *openai.Client, p responses.ResponseNew
 // lastLog waits for the consume log of the call and returns it.
 func lastLog(t *testing.T, app *testkit.App, tokenID int, n int) model.Log {
 	t.Helper()
-	if err := app.Store.Ledger.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	app.Settle(t)
 	var logs []model.Log
 	testkit.Eventually(t, 10*time.Second, fmt.Sprintf("%d consume logs for token %d", n, tokenID), func() bool {
-		_ = app.Store.Ledger.Flush(context.Background())
+		app.Settle(t)
 		logs = nil
 		app.Store.LogDB.Where("token_id = ? AND type = ?", tokenID, model.LogConsume).Order("id").Find(&logs)
 		return len(logs) >= n
@@ -187,14 +185,15 @@ func TestResponsesThroughAnOpenAIChannel(t *testing.T) {
 		_, err = c.Responses.Get(ctx, "resp_never_made", responses.ResponseGetParams{})
 		apiError(t, err, 404, "")
 		// GET and DELETE are not billed.
-		if n := countLogs(app, f.tok.ID); n != 6 {
+		if n := countLogs(t, app, f.tok.ID); n != 6 {
 			t.Fatalf("%d consume logs, want 6 (one per POST)", n)
 		}
 	})
 }
 
-func countLogs(app *testkit.App, tokenID int) int64 {
-	_ = app.Store.Ledger.Flush(context.Background())
+func countLogs(t *testing.T, app *testkit.App, tokenID int) int64 {
+	t.Helper()
+	app.Settle(t)
 	var n int64
 	app.Store.LogDB.Model(&model.Log{}).Where("token_id = ? AND type = ?", tokenID, model.LogConsume).Count(&n)
 	return n
@@ -408,10 +407,7 @@ func TestResponsesLedgerSumsAfterAMixedRun(t *testing.T) {
 		if outcomes["ok"] == 0 || outcomes["error"] == 0 || outcomes["left"] == 0 {
 			t.Fatalf("the mix did not cover every case: %v", outcomes)
 		}
-		testkit.Eventually(t, 20*time.Second, "every reservation settles", func() bool { return app.Store.Ledger.OpenReservations() == 0 })
-		if err := app.Store.Ledger.Flush(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		app.Settle(t)
 		var user model.User
 		app.Store.DB.First(&user, f.user.UserID)
 		var userLogs int64

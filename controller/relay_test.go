@@ -215,9 +215,7 @@ func TestRelayEndToEnd(t *testing.T) {
 		}
 
 		// Consume logs carry the call's facts.
-		if err := app.Store.Ledger.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
+		app.Settle(t)
 		var logs []model.Log
 		app.Store.LogDB.Where("user_id = ? AND type = ?", f.user.UserID, model.LogConsume).Order("id").Find(&logs)
 		if len(logs) != 3 {
@@ -317,17 +315,7 @@ func TestRelayLedgerUnderLoad(t *testing.T) {
 
 		// Every reservation settles (abandoned streams settle when their
 		// upstream call ends), then the sums must hold.
-		ctx := context.Background()
-		deadline := time.Now().Add(20 * time.Second)
-		for app.Store.Ledger.OpenReservations() != 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d reservations still open", app.Store.Ledger.OpenReservations())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if err := app.Store.Ledger.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
+		app.Settle(t)
 		var user model.User
 		app.Store.DB.First(&user, f.user.UserID)
 		var userLogs int64

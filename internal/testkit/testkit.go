@@ -244,3 +244,16 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Settle waits until every reservation of the app is settled and flushes
+// its ledger, so consume logs and balances hold every answered call. The
+// relay settles a whole answer just after its client has it (the ledger's
+// round trip is not on the client's time), so a test that reads the
+// ledger right after a call waits here.
+func (a *App) Settle(t testing.TB) {
+	t.Helper()
+	Eventually(t, 20*time.Second, "every reservation settles", func() bool { return a.Store.Ledger.OpenReservations() == 0 })
+	if err := a.Store.Ledger.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
