@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"switchyard/common/crypto"
 )
@@ -206,39 +205,11 @@ func (l *Ledger) writeCheckpoints(tx *gorm.DB, cs []ckptWrite, now int64) error 
 		rows []*ckptWrite
 	}{{l.ckptSnaps, snaps}, {l.ckptTombs, tombs}} {
 		rows := part.rows
-		ok, err := part.ci.run(ctx, tx, l.store.DB, l.store.Dialect, len(rows), func(args []any, i int) []any { return ckptValues(args, rows[i], now) })
-		if err != nil {
+		if err := part.ci.run(ctx, tx, l.store.DB, l.store.Dialect, len(rows), func(args []any, i int) []any { return ckptValues(args, rows[i], now) }); err != nil {
 			return err
-		}
-		if !ok {
-			for _, c := range rows {
-				if err := writeCheckpoint(tx, *c, now); err != nil {
-					return err
-				}
-			}
 		}
 	}
 	return nil
-}
-
-// writeCheckpoint applies one checkpoint change in tx (gorm's way, where
-// tx is not a plain database/sql transaction). A snapshot never
-// overwrites a tombstone, whatever order their batches are written in.
-func writeCheckpoint(tx *gorm.DB, c ckptWrite, now int64) error {
-	if c.Settled {
-		res := tx.Model(&LedgerCheckpoint{}).Where("id = ?", c.ID).Updates(map[string]any{"settled": true, "updated_at": now})
-		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
-		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&LedgerCheckpoint{ID: c.ID, Settled: true, UpdatedAt: now}).Error
-	}
-	res := tx.Model(&LedgerCheckpoint{}).Where("id = ? AND settled = ?", c.ID, false).
-		Updates(map[string]any{"cost": c.Cost, "log": c.Log, "updated_at": now})
-	if res.Error != nil || res.RowsAffected > 0 {
-		return res.Error
-	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&LedgerCheckpoint{ID: c.ID, Node: c.Node, UserID: c.UserID,
-		TokenID: c.TokenID, Unlimited: c.Unlimited, Cost: c.Cost, Log: c.Log, UpdatedAt: now}).Error
 }
 
 // RecoverCheckpoints charges the checkpoints of reservations whose node is

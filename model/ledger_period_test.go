@@ -310,83 +310,9 @@ func TestTwoNodesSpendOnlyTheirPeriodLeasesWhileRedisIsAway(t *testing.T) {
 				nodes := []*model.Store{app.Store, other.Store}
 				acct := model.Account{UserID: u.ID, TokenID: unlimited.ID, UnlimitedToken: true}
 
-				var charged int64
-				for i := range 16 {
-					r, err := nodes[i%2].Ledger.Reserve(ctx, acct, 500)
-					if err != nil {
-						t.Fatal(err)
-					}
-					charged += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
-				}
-				var held []*model.Reservation
-				for _, s := range nodes {
-					r, err := s.Ledger.Reserve(ctx, acct, 200)
-					if err != nil {
-						t.Fatal(err)
-					}
-					held = append(held, r)
-				}
-
-				if mode == "restart" {
-					rs.Stop()
-				} else {
-					p.Refuse()
-				}
-				var mu sync.Mutex
-				var wg sync.WaitGroup
-				for _, s := range nodes {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for range 1000 {
-							r, err := s.Ledger.Reserve(ctx, acct, 150)
-							if err != nil {
-								if e := errs.As(err); !errors.Is(err, model.ErrLocalShareExhausted) && e.Code != model.CodeTokenPeriodExhausted {
-									t.Errorf("reserve while redis is away: %v", err)
-								}
-								return
-							}
-							c := r.Settle(r.Reserved()+20, &model.Log{ModelName: "m"})
-							mu.Lock()
-							charged += c
-							mu.Unlock()
-						}
-						t.Error("a node never ran out of its lease while redis was away")
-					}()
-				}
-				wg.Wait()
-				for _, s := range nodes {
-					if !s.Ledger.Status().RedisOffline {
-						t.Fatal("a node does not report redis as unreachable")
-					}
-				}
-				for _, r := range held {
-					charged += r.Settle(350, &model.Log{ModelName: "m"})
-				}
-				if charged > quota {
-					t.Fatalf("two nodes charged %d of a daily quota of %d while redis was away", charged, quota)
-				}
-				for _, s := range nodes {
-					if err := s.Ledger.Flush(ctx); err != nil {
-						t.Fatal(err)
-					}
-				}
-
-				if mode == "restart" {
-					rs.Start()
-				} else {
-					p.Heal()
-				}
-				testkit.Eventually(t, 15*time.Second, "both nodes reconcile with redis", func() bool {
-					return !app.Store.Ledger.Status().RedisOffline && !other.Store.Ledger.Status().RedisOffline
-				})
-				for i := 0; ; i++ {
-					n := spendPeriod(t, nodes[i%2], acct, model.CodeTokenPeriodExhausted)
-					charged += n
-					if n == 0 && i > 0 {
-						break
-					}
-				}
+				charged := spendAcrossOutage(t, mode, rs, p, nodes, acct, quota,
+					func(err error) bool { return errs.As(err).Code == model.CodeTokenPeriodExhausted },
+					func(s *model.Store) int64 { return spendPeriod(t, s, acct, model.CodeTokenPeriodExhausted) })
 				if charged != quota {
 					t.Fatalf("spent %d in all, want exactly the daily quota of %d", charged, quota)
 				}

@@ -253,91 +253,12 @@ func TestTwoNodesSpendOnlyTheirLeasesWhileRedisIsAway(t *testing.T) {
 				app := testkit.Start(t, db, map[string]string{"REDIS_CONN_STRING": "redis://" + p.Addr() + "/0"})
 				other := testkit.SecondNode(t, app)
 				nodes := []*model.Store{app.Store, other.Store}
-				ctx := context.Background()
 				u, small, _ := ledgerFixture(t, app.Store, credit, 3*credit)
 				acct := model.Account{UserID: u.ID, TokenID: small.ID}
 
-				// Spend most of the balance from both nodes, and keep one
-				// reservation open on each across the outage.
-				var charged int64
-				for i := range 16 {
-					r, err := nodes[i%2].Ledger.Reserve(ctx, acct, 500)
-					if err != nil {
-						t.Fatal(err)
-					}
-					charged += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
-				}
-				var held []*model.Reservation
-				for _, s := range nodes {
-					r, err := s.Ledger.Reserve(ctx, acct, 200)
-					if err != nil {
-						t.Fatal(err)
-					}
-					held = append(held, r)
-				}
-
-				if mode == "restart" {
-					rs.Stop()
-				} else {
-					p.Refuse()
-				}
-				// Both nodes spend concurrently until their leases run out.
-				var mu sync.Mutex
-				var wg sync.WaitGroup
-				for _, s := range nodes {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for range 1000 {
-							r, err := s.Ledger.Reserve(ctx, acct, 150)
-							if err != nil {
-								if !errors.Is(err, model.ErrLocalShareExhausted) && !errors.Is(err, model.ErrUserQuotaExhausted) {
-									t.Errorf("reserve while redis is away: %v", err)
-								}
-								return
-							}
-							// Some calls cost more than they reserved.
-							c := r.Settle(r.Reserved()+20, &model.Log{ModelName: "m"})
-							mu.Lock()
-							charged += c
-							mu.Unlock()
-						}
-						t.Error("a node never ran out of its share while redis was away")
-					}()
-				}
-				wg.Wait()
-				for _, s := range nodes {
-					if !s.Ledger.Status().RedisOffline {
-						t.Fatal("a node does not report redis as unreachable")
-					}
-				}
-				for _, r := range held {
-					charged += r.Settle(350, &model.Log{ModelName: "m"})
-				}
-				if charged > credit {
-					t.Fatalf("two nodes charged %d of a %d credit while redis was away", charged, credit)
-				}
-				for _, s := range nodes {
-					if err := s.Ledger.Flush(ctx); err != nil {
-						t.Fatal(err)
-					}
-				}
-
-				if mode == "restart" {
-					rs.Start()
-				} else {
-					p.Heal()
-				}
-				testkit.Eventually(t, 15*time.Second, "both nodes reconcile with redis", func() bool {
-					return !app.Store.Ledger.Status().RedisOffline && !other.Store.Ledger.Status().RedisOffline
-				})
-				for i := 0; ; i++ {
-					n := spendAll(t, nodes[i%2], acct)
-					charged += n
-					if n == 0 && i > 0 {
-						break
-					}
-				}
+				charged := spendAcrossOutage(t, mode, rs, p, nodes, acct, credit,
+					func(err error) bool { return errors.Is(err, model.ErrUserQuotaExhausted) },
+					func(s *model.Store) int64 { return spendAll(t, s, acct) })
 				if charged != credit {
 					t.Fatalf("spent %d in all, want exactly the %d credited", charged, credit)
 				}
@@ -373,4 +294,95 @@ func TestDebitTakesThisNodesLease(t *testing.T) {
 		}
 		checkSums(t, s, u, small)
 	})
+}
+
+// spendAcrossOutage is the two-node Redis outage of the lease tests. Both
+// nodes spend on acct and keep one reservation open each; Redis goes away
+// (mode "restart" stops it, "partition" has p refuse); both nodes spend
+// concurrently until their leases run out (refused tells the refusal
+// that ends one besides ErrLocalShareExhausted), and what they charged
+// must stay within limit; the held reservations settle above what they
+// hold; Redis comes back and, once both nodes reconcile, spend takes what
+// is left from each in turn. It returns everything charged.
+func spendAcrossOutage(t *testing.T, mode string, rs *testkit.RedisServer, p *faultproxy.Proxy, nodes []*model.Store,
+	acct model.Account, limit int64, refused func(error) bool, spend func(*model.Store) int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var charged int64
+	for i := range 16 {
+		r, err := nodes[i%2].Ledger.Reserve(ctx, acct, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		charged += r.Settle(r.Reserved(), &model.Log{ModelName: "m"})
+	}
+	var held []*model.Reservation
+	for _, s := range nodes {
+		r, err := s.Ledger.Reserve(ctx, acct, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, r)
+	}
+	if mode == "restart" {
+		rs.Stop()
+	} else {
+		p.Refuse()
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				r, err := s.Ledger.Reserve(ctx, acct, 150)
+				if err != nil {
+					if !errors.Is(err, model.ErrLocalShareExhausted) && !refused(err) {
+						t.Errorf("reserve while redis is away: %v", err)
+					}
+					return
+				}
+				// Some calls cost more than they reserved.
+				c := r.Settle(r.Reserved()+20, &model.Log{ModelName: "m"})
+				mu.Lock()
+				charged += c
+				mu.Unlock()
+			}
+			t.Error("a node never ran out of its lease while redis was away")
+		}()
+	}
+	wg.Wait()
+	for _, s := range nodes {
+		if !s.Ledger.Status().RedisOffline {
+			t.Fatal("a node does not report redis as unreachable")
+		}
+	}
+	for _, r := range held {
+		charged += r.Settle(350, &model.Log{ModelName: "m"})
+	}
+	if charged > limit {
+		t.Fatalf("two nodes charged %d of %d while redis was away", charged, limit)
+	}
+	for _, s := range nodes {
+		if err := s.Ledger.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mode == "restart" {
+		rs.Start()
+	} else {
+		p.Heal()
+	}
+	testkit.Eventually(t, 15*time.Second, "both nodes reconcile with redis", func() bool {
+		return !nodes[0].Ledger.Status().RedisOffline && !nodes[1].Ledger.Status().RedisOffline
+	})
+	for i := 0; ; i++ {
+		n := spend(nodes[i%2])
+		charged += n
+		if n == 0 && i > 0 {
+			break
+		}
+	}
+	return charged
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,13 +108,18 @@ func insertSQL(d Dialect, table string, columns []string, n int) string {
 }
 
 // run inserts rows rows inside tx, a transaction of db (dialect d), the
-// values of row i appended to args by values. It reports false when tx is
-// not a plain database/sql transaction, for the caller's gorm fallback.
-func (ci *chunkedInsert) run(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, rows int, values func(args []any, i int) []any) (bool, error) {
+// values of row i appended to args by values.
+func (ci *chunkedInsert) run(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, rows int, values func(args []any, i int) []any) error {
+	if rows == 0 {
+		return nil
+	}
 	sqlTx := sqlTxOf(tx)
+	if sqlTx == nil {
+		return errors.New("ledger: the group commit is not in a database/sql transaction")
+	}
 	sqlDB, err := db.DB()
-	if sqlTx == nil || err != nil {
-		return false, nil
+	if err != nil {
+		return err
 	}
 	ci.mu.Lock()
 	defer ci.mu.Unlock()
@@ -123,7 +129,7 @@ func (ci *chunkedInsert) run(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Di
 			if ci.stmts[k] == nil {
 				st, err := sqlDB.PrepareContext(ctx, ci.sql(d, n))
 				if err != nil {
-					return true, err
+					return err
 				}
 				ci.stmts[k] = st
 			}
@@ -135,22 +141,17 @@ func (ci *chunkedInsert) run(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Di
 			_, err := sqlTx.StmtContext(ctx, ci.stmts[k]).ExecContext(ctx, args...)
 			clear(args) // drop the references to this batch's strings
 			if err != nil {
-				return true, err
+				return err
 			}
 			next += n
 		}
 	}
-	return true, nil
+	return nil
 }
 
-// insert writes logs inside tx, a transaction of db (dialect d). Where tx
-// is not a plain database/sql transaction it falls back to gorm.
+// insert writes logs inside tx, a transaction of db (dialect d).
 func (ci *chunkedInsert) insert(ctx context.Context, tx *gorm.DB, db *gorm.DB, d Dialect, logs []*Log) error {
-	ok, err := ci.run(ctx, tx, db, d, len(logs), func(args []any, i int) []any { return logValues(args, logs[i]) })
-	if !ok {
-		return tx.CreateInBatches(logs, 200).Error
-	}
-	return err
+	return ci.run(ctx, tx, db, d, len(logs), func(args []any, i int) []any { return logValues(args, logs[i]) })
 }
 
 // close releases the prepared statements.

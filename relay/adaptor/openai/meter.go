@@ -71,24 +71,16 @@ func usageOf(v []byte) (u Usage, ok bool) {
 	if !ok {
 		return u, false
 	}
-	num := func(dst *int, v []byte) bool {
-		if scan.IsNull(v) {
-			return true
-		}
-		n, ok := scan.Int(v)
-		*dst = n
-		return ok
-	}
 	for k, val, more := o.Next(); more; k, val, more = o.Next() {
 		switch {
 		case scan.Fold(k, "prompt_tokens"):
-			ok = num(&u.PromptTokens, val)
+			ok = scan.IntInto(&u.PromptTokens, val)
 		case scan.Fold(k, "completion_tokens"):
-			ok = num(&u.CompletionTokens, val)
+			ok = scan.IntInto(&u.CompletionTokens, val)
 		case scan.Fold(k, "total_tokens"):
-			ok = num(&u.TotalTokens, val)
+			ok = scan.IntInto(&u.TotalTokens, val)
 		case scan.Fold(k, "prompt_cache_hit_tokens"):
-			ok = num(&u.PromptCacheHitTokens, val)
+			ok = scan.IntInto(&u.PromptCacheHitTokens, val)
 		case scan.Fold(k, "prompt_tokens_details"):
 			var cached int
 			ok = scan.Ints(val, []string{"cached_tokens"}, &cached)

@@ -282,17 +282,27 @@ func Ints(v []byte, names []string, dst ...*int) bool {
 			if !Fold(k, name) {
 				continue
 			}
-			if !IsNull(val) {
-				n, ok := Int(val)
-				if !ok {
-					return false
-				}
-				*dst[i] = n
+			if !IntInto(dst[i], val) {
+				return false
 			}
 			break
 		}
 	}
 	return true
+}
+
+// IntInto reads integer v into dst as encoding/json decodes one into an
+// int field: null leaves dst as it is; ok is false for anything else that
+// is not an integer.
+func IntInto(dst *int, v []byte) bool {
+	if IsNull(v) {
+		return true
+	}
+	n, ok := Int(v)
+	if ok {
+		*dst = n
+	}
+	return ok
 }
 
 // AppendString appends the value of JSON string v to dst, decoding its
