@@ -344,15 +344,15 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	}
 	settled = true
 	cost, log := r.bill(c, snap)
-	// The limits are settled before a whole answer leaves: a client that
-	// sends its next call on reading this one must find its parallel slot
-	// free. The ledger's settlement and the log come after (with Redis a
-	// round trip the client need not wait for).
+	// The call is settled before a whole answer leaves, so a client that
+	// sends its next call on reading this one finds its parallel slot free,
+	// its balance charged and its consume logs in the order of its calls.
+	// The access log line and the metrics come after.
 	r.settleLimits(hr.Context(), c, lt)
+	charged := res.Settle(cost, log)
 	if c.whole && c.wrote {
 		_ = http.NewResponseController(w).Flush()
 	}
-	charged := res.Settle(cost, log)
 	status := http.StatusOK
 	if lastErr != nil {
 		status = lastErr.err.Status
@@ -561,10 +561,9 @@ func (r *Relay) whole(ctx context.Context, w http.ResponseWriter, c *call, ad ad
 }
 
 // sendWhole writes a whole answer with its length. The engine flushes it
-// once the limits are settled, so the client has all of it before the
-// ledger settles and logs the call: that work (with Redis, a round trip)
-// used to wait in net/http's buffer in front of the answer until the
-// handler returned.
+// once the call is settled, so the client has all of it before the access
+// log line and the metrics, which used to wait in net/http's buffer in
+// front of the answer until the handler returned.
 func sendWhole(w http.ResponseWriter, status int, c *call, body []byte) *failure {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

@@ -246,10 +246,9 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 }
 
 // Settle waits until every reservation of the app is settled and flushes
-// its ledger, so consume logs and balances hold every answered call. The
-// relay settles a whole answer just after its client has it (the ledger's
-// round trip is not on the client's time), so a test that reads the
-// ledger right after a call waits here.
+// its ledger, so consume logs and balances hold every call made. A call
+// whose client left (an abandoned stream, a cancelled request) settles
+// when its upstream call ends, after the client has gone.
 func (a *App) Settle(t testing.TB) {
 	t.Helper()
 	Eventually(t, 20*time.Second, "every reservation settles", func() bool { return a.Store.Ledger.OpenReservations() == 0 })
