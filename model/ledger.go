@@ -315,11 +315,20 @@ func (l *Ledger) ReserveAlong(ctx context.Context, acct Account, estimate int64,
 // with Quota set to what was charged. Settle(0, nil) releases a failed
 // request at no cost. It returns what was charged; later calls return 0.
 func (r *Reservation) Settle(cost int64, log *Log) (charged int64) {
-	r.once.Do(func() { charged = r.l.settle(r, cost, log) })
+	return r.SettleAlong(cost, log, nil)
+}
+
+// SettleAlong is Settle with the call's rate-limit settles carried on the
+// settlement's own round trip to Redis (limit.Settles); without Redis
+// they settle beside it. Either way they are applied when it returns.
+// along may be nil.
+func (r *Reservation) SettleAlong(cost int64, log *Log, along *limit.Settles) (charged int64) {
+	r.once.Do(func() { charged = r.l.settle(r, cost, log, along) })
 	return charged
 }
 
-func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
+func (l *Ledger) settle(r *Reservation, cost int64, log *Log, along *limit.Settles) int64 {
+	defer along.Finish(context.Background())
 	defer l.open.Add(-1)
 	if cost < 0 {
 		cost = 0
@@ -346,7 +355,7 @@ func (l *Ledger) settle(r *Reservation, cost int64, log *Log) int64 {
 	}
 	var charged int64
 	if l.shared != nil {
-		charged = l.shared.settle(r, ap, cost)
+		charged = l.shared.settle(r, ap, cost, along)
 	} else {
 		charged = l.settleMemory(r, ap, cost)
 	}

@@ -673,7 +673,7 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 	return 0, errors.New("ledger: could not reserve: redis kept changing under this call")
 }
 
-func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) int64 {
+func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64, along *limit.Settles) int64 {
 	// Settlement must happen even when the client's context is gone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -702,8 +702,24 @@ func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64) 
 		epoch, offline := sb.epoch, sb.offline
 		sb.mu.Unlock()
 		if !offline {
-			res, err := settleScript.Run(ctx, sb.rdb, keys, r.amount, cost, limitedFlag(r.acct), epoch,
-				pquotas[0], pquotas[1], held[0], held[1]).Int64Slice()
+			args := []any{r.amount, cost, limitedFlag(r.acct), epoch, pquotas[0], pquotas[1], held[0], held[1]}
+			var res []int64
+			var err error
+			if along != nil {
+				// The first attempt carries the rate-limit settles; the
+				// ledger finishes them (Settles.Finish) when it returns.
+				pipe := sb.rdb.Pipeline()
+				along.Board(ctx, pipe)
+				along = nil
+				cmd := settleScript.EvalSha(ctx, pipe, keys, args...)
+				_, _ = pipe.Exec(ctx)
+				res, err = cmd.Int64Slice()
+				if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+					res, err = settleScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
+				}
+			} else {
+				res, err = settleScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
+			}
 			if err == nil && len(res) != 5 {
 				err = fmt.Errorf("ledger: settle answered %v", res)
 			}

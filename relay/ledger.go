@@ -61,5 +61,11 @@ type AlongReserver interface {
 	ReserveAlong(ctx context.Context, acct model.Account, estimate int64, along *limit.Pending) (Reservation, error)
 }
 
+// AlongSettler is a Reservation that can carry the call's rate-limit
+// settles on its settlement's round trip (model.Reservation.SettleAlong).
+type AlongSettler interface {
+	SettleAlong(cost int64, log *model.Log, along *limit.Settles) int64
+}
+
 // Backlog implements Backlogger.
 func (s StoreLedger) Backlog() int { return s.L.Backlog() }

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 
+	"switchyard/model"
 	"switchyard/model/limit"
 	"switchyard/relay/adaptor"
 )
@@ -52,4 +53,23 @@ func (r *Relay) settleLimits(ctx context.Context, c *call, t *limit.Ticket) {
 		c.lease.ticket.Settle(ctx, c.tokens)
 		c.lease = nil
 	}
+}
+
+// settle settles the call's reservation and its rate limits (the caller's
+// ticket and the serving channel's cap) with the tokens it used. A ledger
+// that can carry the limits on its own round trip (AlongSettler) does, so
+// both are applied when settle returns, in one trip to Redis.
+func (r *Relay) settle(ctx context.Context, c *call, res Reservation, t *limit.Ticket, cost int64, log *model.Log) int64 {
+	as, ok := res.(AlongSettler)
+	if !ok {
+		r.settleLimits(ctx, c, t)
+		return res.Settle(cost, log)
+	}
+	c.settles = limit.Settles{Tokens: c.tokens}
+	c.settles.Tickets[0] = t
+	if c.lease != nil {
+		c.settles.Tickets[1] = c.lease.ticket
+		c.lease = nil
+	}
+	return as.SettleAlong(cost, log, &c.settles)
 }

@@ -24,6 +24,7 @@ import (
 	"switchyard/common/config"
 	"switchyard/common/errs"
 	"switchyard/model"
+	"switchyard/model/limit"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/anthropic"
 	"switchyard/relay/adaptor/azure"
@@ -215,6 +216,8 @@ type call struct {
 	// hold on its channel (selector.go).
 	estTokens, tokens int64
 	lease             *lease
+	// settles is what settle hands the ledger (limits.go).
+	settles limit.Settles
 	// keepText is set when the consume log keeps the answer's text
 	// (LogContentEnabled): a whole answer is then decoded for it.
 	keepText bool
@@ -348,8 +351,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	// sends its next call on reading this one finds its parallel slot free,
 	// its balance charged and its consume logs in the order of its calls.
 	// The access log line and the metrics come after.
-	r.settleLimits(hr.Context(), c, lt)
-	charged := res.Settle(cost, log)
+	charged := r.settle(hr.Context(), c, res, lt, cost, log)
 	if c.whole && c.wrote {
 		_ = http.NewResponseController(w).Flush()
 	}

@@ -311,11 +311,13 @@ func (p *Pending) Result() (*Ticket, State, *Refusal) {
 // (issue 11's benchmark). It reports whether it did; Result reads the
 // answer once pipe ran.
 //
-// An admission that limits parallel requests never boards: the queue
-// keeps a settle ahead of the next admit, so a client's next call finds
-// its last one's slot free. For the other limits the order matters little
-// (a settle overtaken by the next admit leaves the last call's estimate
-// held a moment instead of its tokens), as between concurrent calls.
+// A call's settle rides the ledger's settlement in the same way
+// (Settles), which returns before the answer leaves, so a client's next
+// call finds its last one settled whichever way its own admission goes.
+// An admission that limits parallel requests still goes by the queue,
+// behind any settle that could not ride (the ledger was offline): a
+// parallel slot seen taken refuses the call, where a settle seen late
+// only holds the last call's estimate a moment instead of its tokens.
 func (p *Pending) Board(ctx context.Context, pipe redis.Pipeliner) bool {
 	if p == nil || p.op == nil || p.queued || p.rode != nil {
 		return false
@@ -360,10 +362,65 @@ func (t *Ticket) Settle(ctx context.Context, tokens int64) {
 	tokens = max(tokens, 0)
 	now := t.l.Now()
 	if t.shared {
-		_ = t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
+		t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
 		return
 	}
 	t.l.mem.settle(t.rules, t.estimate, tokens, now)
+}
+
+// Settles is what one call settles against rate limits when it ends: its
+// caller's ticket and the serving channel's, with the tokens it used. A
+// ledger that settles the call on Redis carries them on that round trip
+// (Board, then Finish), so they are applied before the answer leaves and
+// the client's next call, whichever way its admission goes, finds them
+// applied; a ledger without Redis just calls Finish, which settles them
+// the ordinary way.
+type Settles struct {
+	Tickets [2]*Ticket
+	Tokens  int64
+	rode    [2]*redis.Cmd
+	ops     [2]*redisOp
+}
+
+// Board puts the settle of each ticket kept in Redis on pipe, a round trip
+// to the limiter's Redis the caller is about to make.
+func (s *Settles) Board(ctx context.Context, pipe redis.Pipeliner) {
+	if s == nil {
+		return
+	}
+	tokens := max(s.Tokens, 0)
+	for i, t := range s.Tickets {
+		if t == nil || !t.shared || s.ops[i] != nil || !t.settled.CompareAndSwap(false, true) {
+			continue
+		}
+		s.ops[i] = t.l.settleOp(t.rules, t.estimate, tokens, t.l.Now())
+		s.rode[i] = s.ops[i].script.EvalSha(ctx, pipe, nil, s.ops[i].args...)
+	}
+}
+
+// Finish completes the settles once the boarded round trip ran: one Redis
+// refused for want of the script runs again after loading it, one that
+// failed falls back as a queued settle does, and a ticket that did not
+// board settles now.
+func (s *Settles) Finish(ctx context.Context) {
+	if s == nil {
+		return
+	}
+	for i, t := range s.Tickets {
+		op := s.ops[i]
+		if op == nil {
+			t.Settle(ctx, s.Tokens)
+			continue
+		}
+		cmd := s.rode[i]
+		if isNoScript(cmd.Err()) {
+			t.l.loadScripts()
+			cmd = op.script.Run(ctx, t.l.rdb, nil, op.args...)
+		}
+		if err := cmd.Err(); err != nil {
+			op.failed(err)
+		}
+	}
 }
 
 func minuteOf(now time.Time) int64 { return now.Unix() / 60 }

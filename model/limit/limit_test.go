@@ -323,3 +323,64 @@ func TestAdmissionRidesAnotherRoundTrip(t *testing.T) {
 		t.Fatalf("parallel admission by the queue: %v", ref)
 	}
 }
+
+// TestSettleRidesAnotherRoundTrip: a settle boarded on another round trip
+// (the ledger's settlement) is applied when Finish returns, so the next
+// admission finds it however it goes, also after Redis forgot the scripts.
+func TestSettleRidesAnotherRoundTrip(t *testing.T) {
+	srv := testkit.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	l := limit.New(rdb, "ride:")
+	t.Cleanup(l.Close)
+	clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+	ctx := context.Background()
+	rules := []limit.Rule{{Subject: "t:1", TPM: 100}}
+	ride := func(est int64) (*limit.Ticket, limit.State) {
+		p := l.Start(ctx, rules, est)
+		pipe := rdb.Pipeline()
+		p.Board(ctx, pipe)
+		_, _ = pipe.Exec(ctx)
+		tk, st, ref := p.Result()
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		return tk, st
+	}
+	settle := func(tk *limit.Ticket, tokens int64) {
+		s := limit.Settles{Tokens: tokens}
+		s.Tickets[0] = tk
+		pipe := rdb.Pipeline()
+		s.Board(ctx, pipe)
+		_, _ = pipe.Exec(ctx)
+		s.Finish(ctx)
+		// A second settle of the same ticket does nothing.
+		tk.Settle(ctx, 50)
+	}
+	first, _ := ride(60)
+	settle(first, 10)
+	second, st := ride(60)
+	if st.RemainingTokens != 30 {
+		t.Fatalf("after a boarded settle of 10 tokens: remaining %d, want 30", st.RemainingTokens)
+	}
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	settle(second, 20)
+	if _, st := ride(0); st.RemainingTokens != 70 {
+		t.Fatalf("after a settle boarded into a Redis without the scripts: remaining %d, want 70", st.RemainingTokens)
+	}
+
+	// A ticket kept in memory does not board; Finish settles it.
+	mem := limit.New(nil, "")
+	t.Cleanup(mem.Close)
+	clockAt(mem, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+	tk, _, ref := mem.Admit(ctx, rules, 60)
+	if ref != nil {
+		t.Fatal(ref)
+	}
+	settle(tk, 5)
+	if _, st, _ := mem.Admit(ctx, rules, 0); st.RemainingTokens != 95 {
+		t.Fatalf("in memory: remaining %d, want 95", st.RemainingTokens)
+	}
+}

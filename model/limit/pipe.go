@@ -8,16 +8,13 @@ import (
 	"github.com/go-redis/redis/v8"
 )
 
-// The calls of one node reach Redis through one pipeline, in order: every
-// admit and settle is queued, and a single worker sends what has queued up
-// as one batch (one round trip, one write and one read syscall for the
-// lot) while the previous batch's answers come back. Under load this
-// turns a round trip per call into a share of one; idle, a call waits for
-// at most the batch ahead of it. Order is what keeps the limits exact on a
-// node: a settle queued before the next admit is applied before it, so a
-// client's next call always sees its last one settled. Settles are not
-// waited for at all, so the answer to a call does not wait on Redis after
-// it was served.
+// Admits and settles that do not ride the ledger's own round trips
+// (Pending.Board, Settles.Board) reach Redis through one pipeline per
+// node, in order: they are queued, and a single worker sends what has
+// queued up as one batch (one round trip, one write and one read syscall
+// for the lot) while the previous batch's answers come back. Order keeps
+// the limits exact on a node: a settle queued before the next admit is
+// applied before it. Queued settles are not waited for.
 
 // maxBatch caps the calls in one pipeline.
 const maxBatch = 256

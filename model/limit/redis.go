@@ -130,7 +130,19 @@ func finishRedis(cmd *redis.Cmd, n int) ([]usage, bool, error) {
 	return used, res[0] == 1, nil
 }
 
-func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, tokens int64, now time.Time) error {
+func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, tokens int64, now time.Time) {
+	l.do(ctx, l.settleOp(rules, estimate, tokens, now))
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// settleOp builds the settle script's call for a ticket.
+func (l *Limiter) settleOp(rules []Rule, estimate, tokens int64, now time.Time) *redisOp {
 	args := make([]any, 0, 6+3*len(rules))
 	args = append(args, l.prefix, l.node, minuteOf(now), estimate, tokens, len(rules))
 	for _, r := range rules {
@@ -139,16 +151,8 @@ func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, token
 	// Nobody waits for a settle; if it fails the holds stay in Redis until
 	// this node's heartbeat lapses, and the tokens are counted here so the
 	// node still limits.
-	l.do(ctx, &redisOp{script: settleScript, args: args, failed: func(err error) {
+	return &redisOp{script: settleScript, args: args, failed: func(err error) {
 		logSettleFailure(err)
 		l.mem.count(rules, tokens, now)
-	}})
-	return nil
-}
-
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
+	}}
 }
