@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -179,6 +180,8 @@ type CachedToken struct {
 	Group string
 	// Limits are the token's rate limits.
 	Limits Limits
+	// call memoizes LimitCall (limits.go).
+	call atomic.Pointer[callMemo]
 }
 
 // AllowsModel reports whether the token may call model.

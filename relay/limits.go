@@ -61,7 +61,7 @@ func (r *Relay) settleLimits(ctx context.Context, c *call, t *limit.Ticket) {
 // both are applied when settle returns, in one trip to Redis.
 func (r *Relay) settle(ctx context.Context, c *call, res Reservation, t *limit.Ticket, cost int64, log *model.Log) int64 {
 	as, ok := res.(AlongSettler)
-	if !ok {
+	if !ok || (t == nil && (c.lease == nil || c.lease.ticket == nil)) {
 		r.settleLimits(ctx, c, t)
 		return res.Settle(cost, log)
 	}

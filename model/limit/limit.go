@@ -17,8 +17,8 @@
 //
 // Without Redis the counters live in this process (limits hold per node).
 // With Redis they live there and every node shares them: Admit and Settle
-// are one Lua script each, one round trip, however many subjects a call
-// touches. While Redis fails, calls are counted in memory on the node, so
+// are one Lua script each, riding the ledger's own round trips, however
+// many subjects a call touches (redis.go says how estimates are held). While Redis fails, calls are counted in memory on the node, so
 // an outage softens limits to per node instead of refusing or freeing
 // every call.
 package limit
@@ -27,6 +27,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,14 +72,26 @@ type Limiter struct {
 	closeMu sync.RWMutex
 	closed  bool
 	once    sync.Once
+	// holding is this node's calls in flight whose estimates count in
+	// Redis against a TPM limit; carried is the last minute they were
+	// carried into (redis.go, carry).
+	hmu     sync.Mutex
+	holding map[*Ticket]struct{}
+	carried atomic.Int64
+	// Script arguments boxed once (redis.go).
+	prefixArg, nodeArg any
+	minuteBox, dayBox  atomic.Pointer[boxedWindow]
 }
 
 // New builds a limiter. rdb nil keeps every counter in memory; otherwise
 // counters live in Redis under prefix + "rl:".
 func New(rdb *redis.Client, prefix string) *Limiter {
-	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{}), queue: make(chan *redisOp, 4*maxBatch), drained: make(chan struct{})}
+	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{}),
+		queue: make(chan *redisOp, 4*maxBatch), drained: make(chan struct{}), holding: map[*Ticket]struct{}{}}
+	l.prefixArg, l.nodeArg = l.prefix, l.node
 	now := time.Now
 	l.now.Store(&now)
+	l.carried.Store(minuteOf(now()))
 	// Beat once before the first call: holds of a node without a heartbeat
 	// are dropped by every other node.
 	l.heartbeat()
@@ -138,6 +151,10 @@ const (
 func (l *Limiter) background() {
 	beat := time.NewTicker(nodeBeat)
 	defer beat.Stop()
+	// Calls carry their estimates into a new minute on their own; this
+	// does it for a node that gets no call at the minute's turn.
+	carry := time.NewTicker(time.Second)
+	defer carry.Stop()
 	for {
 		select {
 		case <-l.stop:
@@ -145,6 +162,10 @@ func (l *Limiter) background() {
 		case <-beat.C:
 			l.heartbeat()
 			l.mem.sweep(l.Now())
+		case <-carry.C:
+			if l.rdb != nil {
+				l.carry(l.Now())
+			}
 		}
 	}
 }
@@ -214,9 +235,13 @@ func (r *Refusal) Error() *errs.Error {
 type Ticket struct {
 	l        *Limiter
 	rules    []Rule
+	args     *ruleArgs
 	estimate int64
 	shared   bool
 	settled  atomic.Bool
+	// heldIn is the minute whose Redis counter holds the estimate (-1:
+	// none, or settled).
+	heldIn atomic.Int64
 }
 
 // Admit judges a call against rules (those that limit nothing are
@@ -232,6 +257,7 @@ func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Tic
 type Pending struct {
 	l        *Limiter
 	rules    []Rule
+	args     *ruleArgs
 	estimate int64
 	now      time.Time
 	op       *redisOp
@@ -243,32 +269,54 @@ type Pending struct {
 	t   *Ticket
 	st  State
 	ref *Refusal
+	// ticket and used back t and the store's answer (no allocation of
+	// their own for up to three rules).
+	ticket Ticket
+	used   [3]usage
 }
 
 // Start begins judging a call; Result or Wait finishes it. A nil Pending
 // (nothing limits the call) admits it.
 func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pending {
-	active := rules[:0:0]
-	for _, r := range rules {
-		if r.Limited() {
-			active = append(active, r)
+	return l.start(ctx, rules, nil, estimate)
+}
+
+func (l *Limiter) start(ctx context.Context, rules []Rule, ra *ruleArgs, estimate int64) *Pending {
+	active := rules
+	for i, r := range rules {
+		if !r.Limited() {
+			// Copy only when some rule limits nothing.
+			active, ra = slices.Clone(rules[:i]), nil
+			for _, r := range rules[i+1:] {
+				if r.Limited() {
+					active = append(active, r)
+				}
+			}
+			break
 		}
 	}
 	if len(active) == 0 {
 		return nil
 	}
-	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
+	p := &Pending{l: l, rules: active, args: ra, estimate: max(estimate, 0), now: l.Now()}
 	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
-		p.op = l.admitOp(active, p.estimate, p.now)
-		if !rideable(active) {
-			l.do(ctx, p.op)
-			p.queued = true
+		p.op = l.admitOp(active, ra, p.estimate, p.now)
+		if l.carry(p.now) || !rideable(active) {
+			p.enqueue(ctx)
 		}
 		return p
 	}
-	used, ok := l.mem.admit(active, p.estimate, p.now)
+	used := p.usedBuf()
+	ok := l.mem.admit(active, used, p.estimate, p.now)
 	p.decide(used, ok, false)
 	return p
+}
+
+func (p *Pending) usedBuf() []usage {
+	if len(p.rules) <= len(p.used) {
+		return p.used[:len(p.rules)]
+	}
+	return make([]usage, len(p.rules))
 }
 
 // Result waits for the admission's answer.
@@ -287,21 +335,31 @@ func (p *Pending) Result() (*Ticket, State, *Refusal) {
 		}
 		if cmd == nil {
 			if !p.queued {
-				p.l.do(context.Background(), op)
+				p.op = op
+				p.enqueue(context.Background())
+				p.op = nil
 			}
 			cmd = <-op.done
 		}
-		used, ok, err := finishRedis(cmd, len(p.rules))
+		used := p.usedBuf()
+		ok, err := finishRedis(cmd, used)
 		if err != nil {
 			p.l.downUntil.Store(time.Now().Add(redisRetry).UnixNano())
 			slog.Warn("rate limits fall back to this node: redis failed", "err", err, "retry_in", redisRetry)
-			used, ok = p.l.mem.admit(p.rules, p.estimate, p.now)
+			ok = p.l.mem.admit(p.rules, used, p.estimate, p.now)
 			p.decide(used, ok, false)
 		} else {
 			p.decide(used, ok, true)
 		}
 	}
 	return p.t, p.st, p.ref
+}
+
+// enqueue sends the admission by the limiter's own queue.
+func (p *Pending) enqueue(ctx context.Context) {
+	p.op.done = make(chan *redis.Cmd, 1)
+	p.queued = true
+	p.l.do(ctx, p.op)
 }
 
 // Board puts the admission on pipe, a round trip to the limiter's Redis
@@ -349,7 +407,18 @@ func (p *Pending) decide(used []usage, ok, shared bool) {
 		return
 	}
 	p.ref = nil
-	p.t = &Ticket{l: p.l, rules: p.rules, estimate: p.estimate, shared: shared}
+	p.ticket = Ticket{l: p.l, rules: p.rules, args: p.args, estimate: p.estimate, shared: shared}
+	p.t = &p.ticket
+	p.t.heldIn.Store(-1)
+	if shared {
+		for _, r := range p.rules {
+			if r.TPM > 0 {
+				p.t.heldIn.Store(minuteOf(p.now))
+				p.l.hold(p.t)
+				break
+			}
+		}
+	}
 }
 
 // Settle counts tokens (prompt + completion) in the current minute in place
@@ -362,7 +431,7 @@ func (t *Ticket) Settle(ctx context.Context, tokens int64) {
 	tokens = max(tokens, 0)
 	now := t.l.Now()
 	if t.shared {
-		t.l.settleRedis(ctx, t.rules, t.estimate, tokens, now)
+		t.l.settleRedis(ctx, t, tokens, now)
 		return
 	}
 	t.l.mem.settle(t.rules, t.estimate, tokens, now)
@@ -393,7 +462,7 @@ func (s *Settles) Board(ctx context.Context, pipe redis.Pipeliner) {
 		if t == nil || !t.shared || s.ops[i] != nil || !t.settled.CompareAndSwap(false, true) {
 			continue
 		}
-		s.ops[i] = t.l.settleOp(t.rules, t.estimate, tokens, t.l.Now())
+		s.ops[i] = t.l.settleOp(t, tokens, t.l.Now())
 		s.rode[i] = s.ops[i].script.EvalSha(ctx, pipe, nil, s.ops[i].args...)
 	}
 }
@@ -495,12 +564,31 @@ func tokensFit(tpm int64, u usage, estimate int64) bool {
 
 // FormatReset writes a reset duration as OpenAI's headers do ("1s",
 // "6m0s", "20ms").
-func FormatReset(d time.Duration) string {
+func FormatReset(d time.Duration) string { return string(appendReset(nil, d)) }
+
+// appendReset appends FormatReset(d): time.Duration's String of d rounded
+// to the millisecond, or whole milliseconds (at least 1) below a second.
+func appendReset(b []byte, d time.Duration) []byte {
 	if d <= 0 {
-		return "0s"
+		return append(b, "0s"...)
 	}
 	if d < time.Second {
-		return strconv.FormatInt(max(d.Milliseconds(), 1), 10) + "ms"
+		return append(strconv.AppendInt(b, max(d.Milliseconds(), 1), 10), "ms"...)
 	}
-	return d.Round(time.Millisecond).String()
+	ms := int64(d.Round(time.Millisecond) / time.Millisecond)
+	h, m, s, frac := ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000
+	if h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+	}
+	if h > 0 || m > 0 {
+		b = append(strconv.AppendInt(b, m, 10), 'm')
+	}
+	b = strconv.AppendInt(b, s, 10)
+	if frac > 0 {
+		b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+	}
+	return append(b, 's')
 }

@@ -2,7 +2,9 @@ package limit_test
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,10 +57,19 @@ func testRedis(t *testing.T) *redis.Client {
 	return rdb
 }
 
-func clockAt(l *limit.Limiter, t time.Time) *time.Time {
-	now := t
-	l.SetClock(func() time.Time { return now })
-	return &now
+// clock is a test clock the limiter's background work may read while
+// the test moves it.
+type clock struct{ ns atomic.Int64 }
+
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+func clockAt(l *limit.Limiter, t time.Time) *clock {
+	c := &clock{}
+	c.Set(t)
+	l.SetClock(c.Now)
+	return c
 }
 
 // TestEstimateHeldWhileInFlight: a call in flight holds its estimate
@@ -85,6 +96,36 @@ func TestEstimateHeldWhileInFlight(t *testing.T) {
 		second.Settle(ctx, 60) // twice is once
 		if _, st, _ := l.Admit(ctx, rules, 0); st.RemainingTokens != 30 {
 			t.Fatalf("remaining %d after 70 tokens settled, want 30", st.RemainingTokens)
+		}
+	})
+}
+
+// TestEstimateHeldAcrossTheMinute: a call admitted in one minute and
+// still in flight in the next holds its estimate there too; its tokens
+// count in the minute it settles in.
+func TestEstimateHeldAcrossTheMinute(t *testing.T) {
+	stores(t, func(t *testing.T, newLimiter func() *limit.Limiter) {
+		l := newLimiter()
+		now := clockAt(l, time.Date(2031, 1, 1, 0, 0, 50, 0, time.UTC))
+		ctx := context.Background()
+		rules := []limit.Rule{{Subject: "t:1", TPM: 100}}
+		long, _, ref := l.Admit(ctx, rules, 60)
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		now.Add(15 * time.Second)
+		if _, _, ref := l.Admit(ctx, rules, 60); ref == nil || ref.Kind != limit.KindTPM {
+			t.Fatalf("the next minute forgot the estimate of a call still in flight: %v", ref)
+		}
+		short, st, ref := l.Admit(ctx, rules, 30)
+		if ref != nil || st.RemainingTokens != 10 {
+			t.Fatalf("a 30-token call beside the held 60: %v, remaining %d", ref, st.RemainingTokens)
+		}
+		short.Settle(ctx, 5)
+		now.Add(time.Minute) // two minutes on: settled in a minute it was never carried to
+		long.Settle(ctx, 70)
+		if _, st, _ := l.Admit(ctx, rules, 0); st.RemainingTokens != 30 {
+			t.Fatalf("remaining %d after the long call settled 70 tokens in this minute, want 30", st.RemainingTokens)
 		}
 	})
 }
@@ -148,11 +189,11 @@ func TestWindowsFollowTheClock(t *testing.T) {
 		if ref == nil || ref.Kind != limit.KindRPM || ref.RetryAfter != 15*time.Second {
 			t.Fatalf("third call in the minute: %+v", ref)
 		}
-		*now = now.Add(10 * time.Second) // 23:59:55, same minute
+		now.Add(10 * time.Second) // 23:59:55, same minute
 		if _, _, ref := l.Admit(ctx, rules, 0); ref == nil {
 			t.Fatal("admitted inside the full minute")
 		}
-		*now = time.Date(2031, 1, 1, 23, 59, 0, 0, time.UTC).Add(time.Minute - time.Nanosecond + time.Nanosecond)
+		now.Set(time.Date(2031, 1, 2, 0, 0, 0, 0, time.UTC))
 		// 00:00:00 of the next day: both windows are new.
 		if _, _, ref := l.Admit(ctx, rules, 0); ref != nil {
 			t.Fatalf("new day: %v", ref)
@@ -203,27 +244,41 @@ func TestParallelNeverOverCap(t *testing.T) {
 }
 
 // TestHoldsOfADeadNodeAreDropped: a node that stops without settling
-// frees its parallel slots once its heartbeat is gone.
+// frees its parallel slots once its heartbeat is gone, and its calls'
+// estimates at the end of the minute they were counted in, while a live
+// node's calls keep theirs held into the next minute.
 func TestHoldsOfADeadNodeAreDropped(t *testing.T) {
 	rdb := testRedis(t)
 	prefix := "sytest:" + crypto.RandomString(8) + ":"
 	ctx := context.Background()
+	start := time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC)
 	rules := []limit.Rule{{Subject: "t:1", Parallel: 1, TPM: 1000}}
 	dead := limit.New(rdb, prefix)
+	deadClock := clockAt(dead, start)
 	if _, _, ref := dead.Admit(ctx, rules, 100); ref != nil {
 		t.Fatal(ref)
 	}
 	alive := limit.New(rdb, prefix)
 	defer alive.Close()
+	now := clockAt(alive, start)
 	if _, _, ref := alive.Admit(ctx, rules, 100); ref == nil {
 		t.Fatal("the slot held by a live node was given twice")
 	}
 	dead.Close() // its heartbeat key goes with it
-	tk, st, ref := alive.Admit(ctx, rules, 100)
-	if ref != nil || st.RemainingTokens != 900 {
-		t.Fatalf("the dead node's holds were not dropped: %v, %d tokens left", ref, st.RemainingTokens)
+	tk, st, ref := alive.Admit(ctx, rules, 200)
+	if ref != nil || st.RemainingTokens != 700 {
+		t.Fatalf("the dead node's slot was not freed, or its estimate not counted this minute: %v, %d tokens left", ref, st.RemainingTokens)
 	}
-	tk.Settle(ctx, 0)
+	deadClock.Add(time.Minute)
+	now.Add(time.Minute)
+	_, st, ref = alive.Admit(ctx, []limit.Rule{{Subject: "t:1", TPM: 1000}}, 0)
+	if ref != nil || st.RemainingTokens != 800 {
+		t.Fatalf("next minute: %v, %d tokens left, want 800 (the live call's 200 carried, the dead one's 100 gone)", ref, st.RemainingTokens)
+	}
+	tk.Settle(ctx, 50)
+	if _, st, _ := alive.Admit(ctx, []limit.Rule{{Subject: "t:1", TPM: 1000}}, 0); st.RemainingTokens != 950 {
+		t.Fatalf("after the carried call settled 50 tokens: %d left, want 950", st.RemainingTokens)
+	}
 }
 
 // TestRedisDownLimitsPerNode: while Redis fails, calls are still judged,
@@ -256,6 +311,41 @@ func TestFormatReset(t *testing.T) {
 			t.Errorf("FormatReset(%v) = %q, want %q", d, got, want)
 		}
 	}
+	// From a second up it is time.Duration's own String, rounded to the
+	// millisecond.
+	for _, d := range []time.Duration{time.Second, 1001 * time.Millisecond, 59999 * time.Millisecond,
+		time.Minute, 61500 * time.Microsecond * 1000, time.Hour, 25*time.Hour + 30*time.Second + 1010*time.Millisecond,
+		86399*time.Second + 999600*time.Microsecond, 1234567891 * time.Microsecond} {
+		for _, e := range []time.Duration{0, 1, 499 * time.Microsecond, 500 * time.Microsecond, 987654} {
+			if got, want := limit.FormatReset(d+e), (d + e).Round(time.Millisecond).String(); got != want {
+				t.Errorf("FormatReset(%v) = %q, want %q", d+e, got, want)
+			}
+		}
+	}
+}
+
+// TestWriteHeaders: every header and its value, with and without a refusal.
+func TestWriteHeaders(t *testing.T) {
+	h := http.Header{}
+	st := limit.State{LimitRequests: 60, RemainingRequests: 59, ResetRequests: 1500 * time.Millisecond,
+		LimitTokens: 100000, RemainingTokens: 0, ResetTokens: 20 * time.Millisecond}
+	limit.WriteHeaders(h, st, &limit.Refusal{RetryAfter: 1500 * time.Millisecond})
+	want := http.Header{
+		"X-Ratelimit-Limit-Requests": {"60"}, "X-Ratelimit-Remaining-Requests": {"59"}, "X-Ratelimit-Reset-Requests": {"1.5s"},
+		"X-Ratelimit-Limit-Tokens": {"100000"}, "X-Ratelimit-Remaining-Tokens": {"0"}, "X-Ratelimit-Reset-Tokens": {"20ms"},
+		"Retry-After": {"2"}, "Retry-After-Ms": {"1500"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("headers %v, want %v", h, want)
+	}
+	h = http.Header{}
+	limit.WriteHeaders(h, limit.State{LimitTokens: 5, RemainingTokens: 4, ResetTokens: time.Minute}, nil)
+	h.Add("X-Ratelimit-Limit-Tokens", "appended") // values do not share a slice
+	if len(h) != 3 || h.Get("X-Ratelimit-Remaining-Tokens") != "4" || h.Get("X-Ratelimit-Reset-Tokens") != "1m0s" ||
+		len(h.Values("X-Ratelimit-Remaining-Tokens")) != 1 {
+		t.Fatalf("tokens only: %v", h)
+	}
+	limit.WriteHeaders(http.Header{}, limit.State{}, nil)
 }
 
 // TestAdmissionRidesAnotherRoundTrip: an admission boarded on another

@@ -41,15 +41,14 @@ func (m *memory) get(subject string, now time.Time) *counters {
 	return c
 }
 
-func (m *memory) admit(rules []Rule, estimate int64, now time.Time) ([]usage, bool) {
-	used := make([]usage, len(rules))
+// admit judges and counts a call, filling used (one per rule) with what
+// each subject had used before it.
+func (m *memory) admit(rules []Rule, used []usage, estimate int64, now time.Time) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ok := true
-	cs := make([]*counters, len(rules))
 	for i, r := range rules {
 		c := m.get(r.Subject, now)
-		cs[i] = c
 		used[i] = usage{minReqs: c.minReqs, dayReqs: c.dayReqs, minTokens: c.minTokens, held: c.held, parallel: c.parallel}
 		if (r.RPM > 0 && c.minReqs >= r.RPM) || (r.RPD > 0 && c.dayReqs >= r.RPD) ||
 			(r.TPM > 0 && !tokensFit(r.TPM, used[i], estimate)) || (r.Parallel > 0 && c.parallel >= r.Parallel) {
@@ -57,10 +56,10 @@ func (m *memory) admit(rules []Rule, estimate int64, now time.Time) ([]usage, bo
 		}
 	}
 	if !ok {
-		return used, false
+		return false
 	}
-	for i, r := range rules {
-		c := cs[i]
+	for _, r := range rules {
+		c := m.get(r.Subject, now)
 		c.minReqs++
 		c.dayReqs++
 		if r.TPM > 0 {
@@ -70,7 +69,7 @@ func (m *memory) admit(rules []Rule, estimate int64, now time.Time) ([]usage, bo
 			c.parallel++
 		}
 	}
-	return used, true
+	return true
 }
 
 func (m *memory) settle(rules []Rule, estimate, tokens int64, now time.Time) {

@@ -24,8 +24,27 @@ type redisOp struct {
 	args   []any
 	// done receives the answer of an admit; nil for a settle.
 	done chan *redis.Cmd
-	// failed runs when a settle could not be applied.
-	failed func(error)
+	// A settle that could not be applied counts its tokens on this node
+	// instead (settled), so the node still limits.
+	settled settledOp
+}
+
+type settledOp struct {
+	l      *Limiter
+	rules  []Rule
+	tokens int64
+	now    time.Time
+}
+
+// failed handles an op Redis did not apply.
+func (op *redisOp) failed(err error) {
+	switch {
+	case op.settled.l != nil:
+		logSettleFailure(err)
+		op.settled.l.mem.count(op.settled.rules, op.settled.tokens, op.settled.now)
+	case op.script == carryScript:
+		slog.Warn("rate-limit estimates in flight not carried into the new minute", "err", err)
+	}
 }
 
 func (l *Limiter) pipeline() {
@@ -112,7 +131,7 @@ func (l *Limiter) do(ctx context.Context, op *redisOp) {
 func (l *Limiter) loadScripts() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, s := range []*redis.Script{admitScript, settleScript} {
+	for _, s := range []*redis.Script{admitScript, settleScript, carryScript} {
 		if err := s.Load(ctx, l.rdb).Err(); err != nil {
 			slog.Warn("rate-limit scripts not loaded into redis", "err", err)
 			return

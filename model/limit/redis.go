@@ -3,6 +3,7 @@ package limit
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis/v8"
@@ -12,126 +13,185 @@ import (
 //
 //	<subject>:r:<minute>   requests admitted in that minute (expires after 2)
 //	<subject>:d:<day>      requests admitted that day (expires after 2 days)
-//	<subject>:t:<minute>   tokens settled in that minute
-//	<subject>:h            estimates held by calls in flight, per node
+//	<subject>:t:<minute>   tokens settled in that minute, plus the estimates
+//	                       of calls in flight then (expires after 2)
 //	<subject>:p            calls in flight, per node
 //	node:<node>            a node's heartbeat
 //
-// Holds are kept per node so that those of a node that died (its heartbeat
-// expired) are dropped by the next call that reads them, instead of
-// leaking a parallel slot for ever. The scripts name keys they build from
-// ARGV, as the shared ledger's do: Switchyard runs on one Redis, not a
-// cluster.
+// A call's estimate is counted into the minute it was admitted in; at
+// each minute's turn the node adds the estimates of its calls still in
+// flight to the new minute (carry), and a settle adds the call's tokens
+// less its estimate where the estimate is. So a minute's counter is what
+// settled in it plus what is in flight, read with one GET-free INCRBY. A
+// node that dies stops carrying: its calls' estimates go with the minute
+// they were counted in. Parallel slots are held per node, so those of a
+// node that died (its heartbeat expired) are dropped by the next call
+// that reads them instead of leaking for ever. The scripts name keys they
+// build from ARGV, as the shared ledger's do: Switchyard runs on one
+// Redis, not a cluster.
 
 // admitScript: ARGV prefix, node, minute, day, estimate, rule count, then
 // per rule subject, rpm, tpm, rpd, parallel. Returns {ok, then per rule
-// minute requests, day requests, minute tokens, held, parallel} as they
-// were before the call.
+// minute requests, day requests, minute tokens, 0, parallel} as they were
+// before the call. Counters are counted first and given back when a rule
+// refuses (the script runs alone, so nobody sees them in between).
 var admitScript = redis.NewScript(`
 local p, node, minute, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local est, n = tonumber(ARGV[5]), tonumber(ARGV[6])
-local function live(h)
-  local kv = redis.call('HGETALL', h)
-  local sum = 0
-  for i = 1, #kv, 2 do
-    if kv[i] == node or redis.call('EXISTS', p .. 'node:' .. kv[i]) == 1 then
-      sum = sum + tonumber(kv[i + 1])
-    else
-      redis.call('HDEL', h, kv[i])
-    end
-  end
-  return sum
+local out, undo, slots = {1}, {}, {}
+local function count(k, by, ttl)
+  local v = redis.call('INCRBY', k, by)
+  if v == by then redis.call('EXPIRE', k, ttl) end
+  undo[#undo + 1] = k
+  undo[#undo + 1] = by
+  return v - by
 end
-local out = {1}
 for i = 0, n - 1 do
   local b = 7 + i * 5
   local s = p .. ARGV[b]
   local rpm, tpm, rpd, par = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
-  local mr, dr, mt, held, pc = 0, 0, 0, 0, 0
-  if rpm > 0 then mr = tonumber(redis.call('GET', s .. ':r:' .. minute) or '0') end
-  if rpd > 0 then dr = tonumber(redis.call('GET', s .. ':d:' .. day) or '0') end
-  if tpm > 0 then
-    mt = tonumber(redis.call('GET', s .. ':t:' .. minute) or '0')
-    held = live(s .. ':h')
+  local mr, dr, mt, pc = 0, 0, 0, 0
+  if rpm > 0 then
+    mr = count(s .. ':r:' .. minute, 1, 120)
+    if mr >= rpm then out[1] = 0 end
   end
-  if par > 0 then pc = live(s .. ':p') end
-  if (rpm > 0 and mr >= rpm) or (rpd > 0 and dr >= rpd) or
-     (tpm > 0 and mt + held > 0 and mt + held + est > tpm) or (par > 0 and pc >= par) then
-    out[1] = 0
+  if rpd > 0 then
+    dr = count(s .. ':d:' .. day, 1, 172800)
+    if dr >= rpd then out[1] = 0 end
+  end
+  if tpm > 0 then
+    mt = count(s .. ':t:' .. minute, est, 120)
+    if mt > 0 and mt + est > tpm then out[1] = 0 end
+  end
+  if par > 0 then
+    local h = s .. ':p'
+    local kv = redis.call('HGETALL', h)
+    for j = 1, #kv, 2 do
+      if kv[j] == node or redis.call('EXISTS', p .. 'node:' .. kv[j]) == 1 then
+        pc = pc + tonumber(kv[j + 1])
+      else
+        redis.call('HDEL', h, kv[j])
+      end
+    end
+    if pc >= par then out[1] = 0 end
+    slots[#slots + 1] = h
   end
   local o = #out
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = mr, dr, mt, held, pc
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = mr, dr, mt, 0, pc
 end
-if out[1] == 0 then return out end
-for i = 0, n - 1 do
-  local b = 7 + i * 5
-  local s = p .. ARGV[b]
-  if tonumber(ARGV[b + 1]) > 0 then
-    local k = s .. ':r:' .. minute
-    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, 120) end
-  end
-  if tonumber(ARGV[b + 3]) > 0 then
-    local k = s .. ':d:' .. day
-    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, 172800) end
-  end
-  if tonumber(ARGV[b + 2]) > 0 then redis.call('HINCRBY', s .. ':h', node, est) end
-  if tonumber(ARGV[b + 4]) > 0 then redis.call('HINCRBY', s .. ':p', node, 1) end
+if out[1] == 0 then
+  for i = 1, #undo, 2 do redis.call('DECRBY', undo[i], undo[i + 1]) end
+  return out
 end
+for _, h in ipairs(slots) do redis.call('HINCRBY', h, node, 1) end
 return out
 `)
 
-// settleScript: ARGV prefix, node, minute, estimate, tokens, rule count,
-// then per rule subject, tpm (0/1), parallel (0/1).
+// settleScript: ARGV prefix, node, minute, tokens less the estimate
+// counted in that minute, rule count, then per rule subject, tpm (0/1),
+// parallel (0/1).
 var settleScript = redis.NewScript(`
 local p, node, minute = ARGV[1], ARGV[2], ARGV[3]
-local est, tokens, n = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local function drop(h, by)
-  if redis.call('HINCRBY', h, node, -by) <= 0 then redis.call('HDEL', h, node) end
-end
+local delta, n = tonumber(ARGV[4]), tonumber(ARGV[5])
 for i = 0, n - 1 do
-  local b = 7 + i * 3
+  local b = 6 + i * 3
   local s = p .. ARGV[b]
-  if ARGV[b + 1] == '1' then
-    drop(s .. ':h', est)
-    if tokens > 0 and redis.call('INCRBY', s .. ':t:' .. minute, tokens) == tokens then
-      redis.call('EXPIRE', s .. ':t:' .. minute, 120)
-    end
+  if ARGV[b + 1] == '1' and delta ~= 0 then
+    local k = s .. ':t:' .. minute
+    if redis.call('INCRBY', k, delta) == delta then redis.call('EXPIRE', k, 120) end
   end
-  if ARGV[b + 2] == '1' then drop(s .. ':p', 1) end
+  if ARGV[b + 2] == '1' and redis.call('HINCRBY', s .. ':p', node, -1) <= 0 then
+    redis.call('HDEL', s .. ':p', node)
+  end
+end
+return 1
+`)
+
+// carryScript: ARGV prefix, minute, then pairs of subject and the
+// estimates this node still has in flight for it.
+var carryScript = redis.NewScript(`
+local p, minute = ARGV[1], ARGV[2]
+for i = 3, #ARGV, 2 do
+  local k, by = p .. ARGV[i] .. ':t:' .. minute, tonumber(ARGV[i + 1])
+  if redis.call('INCRBY', k, by) == by then redis.call('EXPIRE', k, 120) end
 end
 return 1
 `)
 
 // admitOp builds the admit script's call; it is sent through the queue
-// (Pending.Result) or on another round trip (Pending.Board).
-func (l *Limiter) admitOp(rules []Rule, estimate int64, now time.Time) *redisOp {
+// (Pending.Result) or on another round trip (Pending.Board). ra, when not
+// nil, is the rules' arguments boxed once (Call).
+func (l *Limiter) admitOp(rules []Rule, ra *ruleArgs, estimate int64, now time.Time) *redisOp {
 	args := make([]any, 0, 6+5*len(rules))
-	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
+	args = append(args, l.prefixArg, l.nodeArg, l.minuteArg(now), l.dayArg(now), estimate, len(rules))
+	if ra != nil {
+		args = append(args, ra.admit...)
+	} else {
+		args = appendAdmitRules(args, rules)
+	}
+	return &redisOp{script: admitScript, args: args}
+}
+
+func appendAdmitRules(args []any, rules []Rule) []any {
 	for _, r := range rules {
 		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
 	}
-	return &redisOp{script: admitScript, args: args, done: make(chan *redis.Cmd, 1)}
+	return args
 }
 
-// finishRedis reads the admit script's answer.
-func finishRedis(cmd *redis.Cmd, n int) ([]usage, bool, error) {
+func appendSettleRules(args []any, rules []Rule) []any {
+	for _, r := range rules {
+		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
+	}
+	return args
+}
+
+// ruleArgs are a rule list's script arguments, boxed once for all the
+// calls judged by it.
+type ruleArgs struct{ admit, settle []any }
+
+func boxRules(rules []Rule) *ruleArgs {
+	return &ruleArgs{admit: appendAdmitRules(nil, rules), settle: appendSettleRules(nil, rules)}
+}
+
+// boxedWindow is a window's number as a script argument, boxed once per
+// window rather than per call.
+type boxedWindow struct {
+	n int64
+	a any
+}
+
+func boxWindow(p *atomic.Pointer[boxedWindow], n int64) any {
+	if b := p.Load(); b != nil && b.n == n {
+		return b.a
+	}
+	b := &boxedWindow{n: n, a: n}
+	p.Store(b)
+	return b.a
+}
+
+func (l *Limiter) minuteArg(now time.Time) any { return boxWindow(&l.minuteBox, minuteOf(now)) }
+func (l *Limiter) dayArg(now time.Time) any    { return boxWindow(&l.dayBox, dayOf(now)) }
+
+// finishRedis reads the admit script's answer into used (of len n).
+func finishRedis(cmd *redis.Cmd, used []usage) (bool, error) {
 	res, err := cmd.Int64Slice()
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
+	n := len(used)
 	if len(res) != 1+5*n {
-		return nil, false, fmt.Errorf("rate-limit script answered %d values", len(res))
+		return false, fmt.Errorf("rate-limit script answered %d values", len(res))
 	}
-	used := make([]usage, n)
 	for i := range used {
 		v := res[1+5*i:]
 		used[i] = usage{minReqs: v[0], dayReqs: v[1], minTokens: v[2], held: v[3], parallel: v[4]}
 	}
-	return used, res[0] == 1, nil
+	return res[0] == 1, nil
 }
 
-func (l *Limiter) settleRedis(ctx context.Context, rules []Rule, estimate, tokens int64, now time.Time) {
-	l.do(ctx, l.settleOp(rules, estimate, tokens, now))
+func (l *Limiter) settleRedis(ctx context.Context, t *Ticket, tokens int64, now time.Time) {
+	l.do(ctx, l.settleOp(t, tokens, now))
 }
 
 func flag(b bool) string {
@@ -141,18 +201,72 @@ func flag(b bool) string {
 	return "0"
 }
 
-// settleOp builds the settle script's call for a ticket.
-func (l *Limiter) settleOp(rules []Rule, estimate, tokens int64, now time.Time) *redisOp {
-	args := make([]any, 0, 6+3*len(rules))
-	args = append(args, l.prefix, l.node, minuteOf(now), estimate, tokens, len(rules))
-	for _, r := range rules {
-		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
+// settleOp builds the settle script's call for a ticket kept in Redis, and
+// stops carrying its estimate: the tokens replace the estimate where it is
+// counted, or land whole in this minute when the estimate is in an
+// earlier one (this node had not carried it yet).
+func (l *Limiter) settleOp(t *Ticket, tokens int64, now time.Time) *redisOp {
+	minute := minuteOf(now)
+	delta := tokens
+	if t.heldIn.Swap(-1) == minute {
+		delta -= t.estimate
 	}
-	// Nobody waits for a settle; if it fails the holds stay in Redis until
-	// this node's heartbeat lapses, and the tokens are counted here so the
-	// node still limits.
-	return &redisOp{script: settleScript, args: args, failed: func(err error) {
-		logSettleFailure(err)
-		l.mem.count(rules, tokens, now)
-	}}
+	l.unhold(t)
+	args := make([]any, 0, 5+3*len(t.rules))
+	args = append(args, l.prefixArg, l.nodeArg, l.minuteArg(now), delta, len(t.rules))
+	if t.args != nil {
+		args = append(args, t.args.settle...)
+	} else {
+		args = appendSettleRules(args, t.rules)
+	}
+	// Nobody waits for a settle; if it fails the parallel slot stays held
+	// in Redis until this node's heartbeat lapses (redisOp.failed).
+	return &redisOp{script: settleScript, args: args, settled: settledOp{l: l, rules: t.rules, tokens: tokens, now: now}}
+}
+
+// hold starts carrying a ticket's estimate (see carry).
+func (l *Limiter) hold(t *Ticket) {
+	l.hmu.Lock()
+	l.holding[t] = struct{}{}
+	l.hmu.Unlock()
+}
+
+func (l *Limiter) unhold(t *Ticket) {
+	l.hmu.Lock()
+	delete(l.holding, t)
+	l.hmu.Unlock()
+}
+
+// carry counts the estimates of this node's calls in flight into the
+// minute of now, once per minute, so they stay held while the calls run.
+// It reports whether it queued that; the admit that asked then goes by
+// the queue behind it.
+func (l *Limiter) carry(now time.Time) bool {
+	minute := minuteOf(now)
+	last := l.carried.Load()
+	if minute <= last || !l.carried.CompareAndSwap(last, minute) {
+		return false
+	}
+	sums := map[string]int64{}
+	l.hmu.Lock()
+	for t := range l.holding {
+		if old := t.heldIn.Load(); old >= 0 && old < minute && t.heldIn.CompareAndSwap(old, minute) {
+			for _, r := range t.rules {
+				if r.TPM > 0 {
+					sums[r.Subject] += t.estimate
+				}
+			}
+		}
+	}
+	l.hmu.Unlock()
+	if len(sums) == 0 {
+		return false
+	}
+	args := make([]any, 0, 2+2*len(sums))
+	args = append(args, l.prefix, minute)
+	for s, v := range sums {
+		args = append(args, s, v)
+	}
+	l.do(context.Background(), &redisOp{script: carryScript, args: args})
+	return true
 }
