@@ -60,8 +60,8 @@ func Logger() gin.HandlerFunc {
 			level = slog.LevelDebug
 		}
 		ctx := c.Request.Context()
-		logger := slog.Default()
-		if !logger.Enabled(ctx, level) {
+		h := slog.Default().Handler()
+		if !h.Enabled(ctx, level) {
 			return
 		}
 		// Typed attributes in a fixed array: one line per request is on
@@ -79,7 +79,12 @@ func Logger() gin.HandlerFunc {
 		if id := c.GetInt(KeyUserID); id != 0 {
 			attrs = append(attrs, slog.Int("user_id", id))
 		}
-		logger.LogAttrs(ctx, level, "request", attrs...)
+		// A record of our own, without the caller's PC: Logger.LogAttrs
+		// walks the stack for it on every call, and the line names its
+		// source by its message.
+		r := slog.NewRecord(time.Now(), level, "request", 0)
+		r.AddAttrs(attrs...)
+		_ = h.Handle(ctx, r)
 	}
 }
 
