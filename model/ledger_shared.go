@@ -586,19 +586,11 @@ func (sb *sharedBalances) reserveBalances(ctx context.Context, acct Account, ap 
 		args := []any{estimate, limitedFlag(acct), epoch, nodes, pquotas[0], pquotas[1]}
 		var res []int64
 		var err error
-		var pipe redis.Pipeliner
-		if along != nil {
-			pipe = sb.rdb.Pipeline()
-		}
-		if pipe != nil && along.Board(ctx, pipe) {
+		if along.Boards() {
 			// The first attempt carries the admission; a retry goes alone.
+			p := along
+			res, err = runBoarded(ctx, sb.rdb, leaseReserveScript, keys, args, func(pipe redis.Pipeliner) { p.Board(ctx, pipe) })
 			along = nil
-			cmd := leaseReserveScript.EvalSha(ctx, pipe, keys, args...)
-			_, _ = pipe.Exec(ctx)
-			res, err = cmd.Int64Slice()
-			if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-				res, err = leaseReserveScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
-			}
 		} else {
 			res, err = leaseReserveScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
 		}
@@ -708,15 +700,9 @@ func (sb *sharedBalances) settle(r *Reservation, ap accountPeriods, cost int64, 
 			if along != nil {
 				// The first attempt carries the rate-limit settles; the
 				// ledger finishes them (Settles.Finish) when it returns.
-				pipe := sb.rdb.Pipeline()
-				along.Board(ctx, pipe)
+				s := along
+				res, err = runBoarded(ctx, sb.rdb, settleScript, keys, args, func(p redis.Pipeliner) { s.Board(ctx, p) })
 				along = nil
-				cmd := settleScript.EvalSha(ctx, pipe, keys, args...)
-				_, _ = pipe.Exec(ctx)
-				res, err = cmd.Int64Slice()
-				if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-					res, err = settleScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
-				}
 			} else {
 				res, err = settleScript.Run(ctx, sb.rdb, keys, args...).Int64Slice()
 			}
@@ -929,4 +915,19 @@ func (sb *sharedBalances) stop(ctx context.Context) {
 	pipe.Del(ctx, sb.resvKey(sb.node), sb.nodeKey(sb.node))
 	pipe.SRem(ctx, sb.nodesKey(), sb.node)
 	_, _ = pipe.Exec(ctx)
+}
+
+// runBoarded runs a ledger script in one pipeline behind what board put
+// there (the rate-limit work that rides the ledger's round trips), and
+// once more on its own when Redis had forgotten it.
+func runBoarded(ctx context.Context, rdb *redis.Client, s *redis.Script, keys []string, args []any, board func(redis.Pipeliner)) ([]int64, error) {
+	pipe := rdb.Pipeline()
+	board(pipe)
+	cmd := s.EvalSha(ctx, pipe, keys, args...)
+	_, _ = pipe.Exec(ctx)
+	res, err := cmd.Int64Slice()
+	if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		res, err = s.Run(ctx, rdb, keys, args...).Int64Slice()
+	}
+	return res, err
 }

@@ -47,6 +47,11 @@ func (p *Pending) Wait(h http.Header) (*Ticket, error) {
 	return t, nil
 }
 
+var (
+	requestHeaders = [3]string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"}
+	tokenHeaders   = [3]string{"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"}
+)
+
 // WriteHeaders sets OpenAI's rate-limit headers for st, and on a refusal
 // Retry-After (whole seconds, rounded up) and retry-after-ms, which
 // OpenAI's SDKs read first. It is on every limited answer, so the values
@@ -60,21 +65,23 @@ func WriteHeaders(h http.Header, st State, ref *Refusal) {
 		keys[n], ends[n] = k, len(b)
 		n++
 	}
-	if st.LimitRequests > 0 {
-		b = strconv.AppendInt(b, st.LimitRequests, 10)
-		put("X-Ratelimit-Limit-Requests", b)
-		b = strconv.AppendInt(b, st.RemainingRequests, 10)
-		put("X-Ratelimit-Remaining-Requests", b)
-		b = appendReset(b, st.ResetRequests)
-		put("X-Ratelimit-Reset-Requests", b)
-	}
-	if st.LimitTokens > 0 {
-		b = strconv.AppendInt(b, st.LimitTokens, 10)
-		put("X-Ratelimit-Limit-Tokens", b)
-		b = strconv.AppendInt(b, st.RemainingTokens, 10)
-		put("X-Ratelimit-Remaining-Tokens", b)
-		b = appendReset(b, st.ResetTokens)
-		put("X-Ratelimit-Reset-Tokens", b)
+	for _, w := range [2]struct {
+		limit, remaining int64
+		reset            time.Duration
+		names            *[3]string
+	}{
+		{st.LimitRequests, st.RemainingRequests, st.ResetRequests, &requestHeaders},
+		{st.LimitTokens, st.RemainingTokens, st.ResetTokens, &tokenHeaders},
+	} {
+		if w.limit <= 0 {
+			continue
+		}
+		b = strconv.AppendInt(b, w.limit, 10)
+		put(w.names[0], b)
+		b = strconv.AppendInt(b, w.remaining, 10)
+		put(w.names[1], b)
+		b = appendReset(b, w.reset)
+		put(w.names[2], b)
 	}
 	if ref != nil {
 		d := max(ref.RetryAfter, time.Millisecond)

@@ -377,12 +377,15 @@ func (p *Pending) enqueue(ctx context.Context) {
 // parallel slot seen taken refuses the call, where a settle seen late
 // only holds the last call's estimate a moment instead of its tokens.
 func (p *Pending) Board(ctx context.Context, pipe redis.Pipeliner) bool {
-	if p == nil || p.op == nil || p.queued || p.rode != nil {
+	if !p.Boards() {
 		return false
 	}
 	p.rode = p.op.script.EvalSha(ctx, pipe, nil, p.op.args...)
 	return true
 }
+
+// Boards reports whether Board would board the admission.
+func (p *Pending) Boards() bool { return p != nil && p.op != nil && !p.queued && p.rode == nil }
 
 // rideable reports whether an admission under rules may board another
 // round trip (see Board).

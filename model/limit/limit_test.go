@@ -348,17 +348,24 @@ func TestWriteHeaders(t *testing.T) {
 	limit.WriteHeaders(http.Header{}, limit.State{}, nil)
 }
 
-// TestAdmissionRidesAnotherRoundTrip: an admission boarded on another
-// round trip (the ledger's reservation) is judged there exactly as by the
-// limiter's own queue, including after Redis forgot the scripts; one that
-// limits parallel requests keeps the queue.
-func TestAdmissionRidesAnotherRoundTrip(t *testing.T) {
+// privateLimiter is a limiter on a Redis of the test's own (the tests
+// that use it flush its scripts), its clock at a fixed time.
+func privateLimiter(t *testing.T) (*redis.Client, *limit.Limiter) {
 	srv := testkit.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	l := limit.New(rdb, "ride:")
 	t.Cleanup(l.Close)
 	clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+	return rdb, l
+}
+
+// TestAdmissionRidesAnotherRoundTrip: an admission boarded on another
+// round trip (the ledger's reservation) is judged there exactly as by the
+// limiter's own queue, including after Redis forgot the scripts; one that
+// limits parallel requests keeps the queue.
+func TestAdmissionRidesAnotherRoundTrip(t *testing.T) {
+	rdb, l := privateLimiter(t)
 	ctx := context.Background()
 	rules := []limit.Rule{{Subject: "t:1", TPM: 100, RPM: 10}}
 	ride := func(est int64) (*limit.Ticket, limit.State, *limit.Refusal) {
@@ -418,12 +425,7 @@ func TestAdmissionRidesAnotherRoundTrip(t *testing.T) {
 // (the ledger's settlement) is applied when Finish returns, so the next
 // admission finds it however it goes, also after Redis forgot the scripts.
 func TestSettleRidesAnotherRoundTrip(t *testing.T) {
-	srv := testkit.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	l := limit.New(rdb, "ride:")
-	t.Cleanup(l.Close)
-	clockAt(l, time.Date(2031, 1, 1, 0, 0, 5, 0, time.UTC))
+	rdb, l := privateLimiter(t)
 	ctx := context.Background()
 	rules := []limit.Rule{{Subject: "t:1", TPM: 100}}
 	ride := func(est int64) (*limit.Ticket, limit.State) {
