@@ -156,7 +156,17 @@ func (a TokenAuth) admit(c *gin.Context, tok *model.CachedToken, pinned int) {
 // group). The relay admits the call where it reserves quota, once the
 // token estimate is known; a refusal answers 429 in this route's style.
 func (a TokenAuth) limits(tok *model.CachedToken, owner *model.CachedUser, group string) *limit.Call {
-	return tok.LimitCall(a.Store.Limits, owner, group, a.Store.Options.Get().GroupLimits(group))
+	gl := a.Store.Options.Get().GroupLimits(group)
+	if tok.Limits == (model.Limits{}) && owner.Limits == (model.Limits{}) && gl == (model.Limits{}) {
+		return nil
+	}
+	l := &limit.Call{L: a.Store.Limits, Rules: make([]limit.Rule, 0, 3)}
+	for _, r := range []limit.Rule{tok.Limits.Rule(model.TokenSubject(tok.ID)), owner.Limits.Rule(model.UserSubject(owner.ID)), gl.Rule(model.GroupSubject(group))} {
+		if r.Limited() {
+			l.Rules = append(l.Rules, r)
+		}
+	}
+	return l
 }
 
 // usable checks status, expiry, balance and client network.

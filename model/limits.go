@@ -81,37 +81,6 @@ func (l Limits) Rule(subject string) limit.Rule {
 	return limit.Rule{Subject: subject, RPM: l.RPMLimit, TPM: l.TPMLimit, RPD: l.RPDLimit, Parallel: l.MaxParallelRequests}
 }
 
-// callMemo is a token's last LimitCall with what it was built from.
-type callMemo struct {
-	owner *CachedUser
-	group string
-	gl    Limits
-	call  *limit.Call
-}
-
-// LimitCall is the rules a call with t, by owner in group (whose limits
-// are gl), is admitted by: the token's, the owner's and the group's; nil
-// when none limits anything. It is built once per token, owner and group
-// limits (cached tokens and users are replaced, never changed, when their
-// rows change) and shared by the calls it judges.
-func (t *CachedToken) LimitCall(lim *limit.Limiter, owner *CachedUser, group string, gl Limits) *limit.Call {
-	if m := t.call.Load(); m != nil && m.owner == owner && m.group == group && m.gl == gl {
-		return m.call
-	}
-	var call *limit.Call
-	if t.Limits != (Limits{}) || owner.Limits != (Limits{}) || gl != (Limits{}) {
-		rules := make([]limit.Rule, 0, 3)
-		for _, r := range []limit.Rule{t.Limits.Rule(TokenSubject(t.ID)), owner.Limits.Rule(UserSubject(owner.ID)), gl.Rule(GroupSubject(group))} {
-			if r.Limited() {
-				rules = append(rules, r)
-			}
-		}
-		call = limit.NewCall(lim, rules)
-	}
-	t.call.Store(&callMemo{owner: owner, group: group, gl: gl, call: call})
-	return call
-}
-
 // Subjects of the limiter's counters.
 func TokenSubject(id int) string   { return "t:" + strconv.Itoa(id) }
 func UserSubject(id int) string    { return "u:" + strconv.Itoa(id) }

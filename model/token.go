@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -180,8 +179,6 @@ type CachedToken struct {
 	Group string
 	// Limits are the token's rate limits.
 	Limits Limits
-	// call memoizes LimitCall (limits.go).
-	call atomic.Pointer[callMemo]
 }
 
 // AllowsModel reports whether the token may call model.

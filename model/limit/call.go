@@ -14,14 +14,6 @@ import (
 type Call struct {
 	L     *Limiter
 	Rules []Rule
-	// args are the rules' script arguments, boxed once (NewCall).
-	args *ruleArgs
-}
-
-// NewCall is the Call for rules, all of which limit something; build it
-// once and share it between the calls it judges (it is not changed).
-func NewCall(l *Limiter, rules []Rule) *Call {
-	return &Call{L: l, Rules: rules, args: boxRules(rules)}
 }
 
 // Admit judges one call holding estimate tokens, writes the rate-limit
@@ -33,7 +25,7 @@ func (c *Call) Admit(ctx context.Context, h http.Header, estimate int64) (*Ticke
 
 // Start begins admitting one call (see Limiter.Start).
 func (c *Call) Start(ctx context.Context, estimate int64) *Pending {
-	return c.L.start(ctx, c.Rules, c.args, estimate)
+	return c.L.Start(ctx, c.Rules, estimate)
 }
 
 // Wait finishes the admission: it writes the rate-limit headers into h and

@@ -18,9 +18,9 @@
 // Without Redis the counters live in this process (limits hold per node).
 // With Redis they live there and every node shares them: Admit and Settle
 // are one Lua script each, riding the ledger's own round trips, however
-// many subjects a call touches (redis.go says how estimates are held). While Redis fails, calls are counted in memory on the node, so
-// an outage softens limits to per node instead of refusing or freeing
-// every call.
+// many subjects a call touches (redis.go says how estimates are held).
+// While Redis fails, calls are counted in memory on the node, so an outage
+// softens limits to per node instead of refusing or freeing every call.
 package limit
 
 import (
@@ -78,9 +78,6 @@ type Limiter struct {
 	hmu     sync.Mutex
 	holding map[*Ticket]struct{}
 	carried atomic.Int64
-	// Script arguments boxed once (redis.go).
-	prefixArg, nodeArg any
-	minuteBox, dayBox  atomic.Pointer[boxedWindow]
 }
 
 // New builds a limiter. rdb nil keeps every counter in memory; otherwise
@@ -88,7 +85,6 @@ type Limiter struct {
 func New(rdb *redis.Client, prefix string) *Limiter {
 	l := &Limiter{mem: newMemory(), rdb: rdb, prefix: prefix + "rl:", node: crypto.RandomString(12), stop: make(chan struct{}),
 		queue: make(chan *redisOp, 4*maxBatch), drained: make(chan struct{}), holding: map[*Ticket]struct{}{}}
-	l.prefixArg, l.nodeArg = l.prefix, l.node
 	now := time.Now
 	l.now.Store(&now)
 	l.carried.Store(minuteOf(now()))
@@ -235,7 +231,6 @@ func (r *Refusal) Error() *errs.Error {
 type Ticket struct {
 	l        *Limiter
 	rules    []Rule
-	args     *ruleArgs
 	estimate int64
 	shared   bool
 	settled  atomic.Bool
@@ -257,7 +252,6 @@ func (l *Limiter) Admit(ctx context.Context, rules []Rule, estimate int64) (*Tic
 type Pending struct {
 	l        *Limiter
 	rules    []Rule
-	args     *ruleArgs
 	estimate int64
 	now      time.Time
 	op       *redisOp
@@ -278,15 +272,11 @@ type Pending struct {
 // Start begins judging a call; Result or Wait finishes it. A nil Pending
 // (nothing limits the call) admits it.
 func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pending {
-	return l.start(ctx, rules, nil, estimate)
-}
-
-func (l *Limiter) start(ctx context.Context, rules []Rule, ra *ruleArgs, estimate int64) *Pending {
 	active := rules
 	for i, r := range rules {
 		if !r.Limited() {
 			// Copy only when some rule limits nothing.
-			active, ra = slices.Clone(rules[:i]), nil
+			active = slices.Clone(rules[:i])
 			for _, r := range rules[i+1:] {
 				if r.Limited() {
 					active = append(active, r)
@@ -298,9 +288,9 @@ func (l *Limiter) start(ctx context.Context, rules []Rule, ra *ruleArgs, estimat
 	if len(active) == 0 {
 		return nil
 	}
-	p := &Pending{l: l, rules: active, args: ra, estimate: max(estimate, 0), now: l.Now()}
+	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
 	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
-		p.op = l.admitOp(active, ra, p.estimate, p.now)
+		p.op = l.admitOp(active, p.estimate, p.now)
 		if l.carry(p.now) || !rideable(active) {
 			p.enqueue(ctx)
 		}
@@ -410,7 +400,7 @@ func (p *Pending) decide(used []usage, ok, shared bool) {
 		return
 	}
 	p.ref = nil
-	p.ticket = Ticket{l: p.l, rules: p.rules, args: p.args, estimate: p.estimate, shared: shared}
+	p.ticket = Ticket{l: p.l, rules: p.rules, estimate: p.estimate, shared: shared}
 	p.t = &p.ticket
 	p.t.heldIn.Store(-1)
 	if shared {

@@ -3,7 +3,6 @@ package limit
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis/v8"
@@ -119,59 +118,15 @@ return 1
 `)
 
 // admitOp builds the admit script's call; it is sent through the queue
-// (Pending.Result) or on another round trip (Pending.Board). ra, when not
-// nil, is the rules' arguments boxed once (Call).
-func (l *Limiter) admitOp(rules []Rule, ra *ruleArgs, estimate int64, now time.Time) *redisOp {
+// (Pending.Result) or on another round trip (Pending.Board).
+func (l *Limiter) admitOp(rules []Rule, estimate int64, now time.Time) *redisOp {
 	args := make([]any, 0, 6+5*len(rules))
-	args = append(args, l.prefixArg, l.nodeArg, l.minuteArg(now), l.dayArg(now), estimate, len(rules))
-	if ra != nil {
-		args = append(args, ra.admit...)
-	} else {
-		args = appendAdmitRules(args, rules)
-	}
-	return &redisOp{script: admitScript, args: args}
-}
-
-func appendAdmitRules(args []any, rules []Rule) []any {
+	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
 	for _, r := range rules {
 		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
 	}
-	return args
+	return &redisOp{script: admitScript, args: args}
 }
-
-func appendSettleRules(args []any, rules []Rule) []any {
-	for _, r := range rules {
-		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
-	}
-	return args
-}
-
-// ruleArgs are a rule list's script arguments, boxed once for all the
-// calls judged by it.
-type ruleArgs struct{ admit, settle []any }
-
-func boxRules(rules []Rule) *ruleArgs {
-	return &ruleArgs{admit: appendAdmitRules(nil, rules), settle: appendSettleRules(nil, rules)}
-}
-
-// boxedWindow is a window's number as a script argument, boxed once per
-// window rather than per call.
-type boxedWindow struct {
-	n int64
-	a any
-}
-
-func boxWindow(p *atomic.Pointer[boxedWindow], n int64) any {
-	if b := p.Load(); b != nil && b.n == n {
-		return b.a
-	}
-	b := &boxedWindow{n: n, a: n}
-	p.Store(b)
-	return b.a
-}
-
-func (l *Limiter) minuteArg(now time.Time) any { return boxWindow(&l.minuteBox, minuteOf(now)) }
-func (l *Limiter) dayArg(now time.Time) any    { return boxWindow(&l.dayBox, dayOf(now)) }
 
 // finishRedis reads the admit script's answer into used (of len n).
 func finishRedis(cmd *redis.Cmd, used []usage) (bool, error) {
@@ -213,11 +168,9 @@ func (l *Limiter) settleOp(t *Ticket, tokens int64, now time.Time) *redisOp {
 	}
 	l.unhold(t)
 	args := make([]any, 0, 5+3*len(t.rules))
-	args = append(args, l.prefixArg, l.nodeArg, l.minuteArg(now), delta, len(t.rules))
-	if t.args != nil {
-		args = append(args, t.args.settle...)
-	} else {
-		args = appendSettleRules(args, t.rules)
+	args = append(args, l.prefix, l.node, minute, delta, len(t.rules))
+	for _, r := range t.rules {
+		args = append(args, r.Subject, flag(r.TPM > 0), flag(r.Parallel > 0))
 	}
 	// Nobody waits for a settle; if it fails the parallel slot stays held
 	// in Redis until this node's heartbeat lapses (redisOp.failed).
