@@ -351,3 +351,50 @@ func TestRelayLedgerUnderLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamsKeepTheUpstreamConnection: a stream whose body ends a while
+// after its last event still hands its connection back for the next call
+// (a closed one costs every stream a dial), and an upstream that keeps
+// the body open past the relay's bound only loses its connection.
+func TestStreamsKeepTheUpstreamConnection(t *testing.T) {
+	app := testkit.Start(t, "sqlite", nil)
+	lingering := fakeupstream.Start(fakeupstream.Behavior{AfterDone: 20 * time.Millisecond})
+	defer lingering.Close()
+	stuck := fakeupstream.Start(fakeupstream.Behavior{AfterDone: time.Minute})
+	defer stuck.Close()
+	f := newRelayFixture(t, app, 10_000_000, nil)
+	f.channel(t, map[string]any{"name": "lingering", "base_url": lingering.URL, "models": "gpt-4o-mini"})
+	f.channel(t, map[string]any{"name": "stuck", "base_url": stuck.URL, "models": "gpt-4o"})
+	c := f.client(f.tok.Key)
+	stream := func(model string) {
+		t.Helper()
+		s := c.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: model, Messages: chat("").Messages})
+		var text strings.Builder
+		for s.Next() {
+			if ch := s.Current(); len(ch.Choices) > 0 {
+				text.WriteString(ch.Choices[0].Delta.Content)
+			}
+		}
+		if s.Err() != nil || text.String() != "Hello from the fake upstream" {
+			t.Fatalf("%s: %v %q", model, s.Err(), text.String())
+		}
+		s.Close()
+	}
+	for range 5 {
+		stream("gpt-4o-mini")
+	}
+	if n := lingering.Conns(); n != 1 {
+		t.Fatalf("5 streams opened %d upstream connections, want 1", n)
+	}
+	stream("gpt-4o")
+	stream("gpt-4o")
+	if n := stuck.Conns(); n != 2 {
+		t.Fatalf("an upstream holding its body open kept its connection: %d connections for 2 streams", n)
+	}
+	app.Settle(t)
+	var n int64
+	app.Store.LogDB.Model(&model.Log{}).Where("user_id = ? AND type = ?", f.user.UserID, model.LogConsume).Count(&n)
+	if n != 7 {
+		t.Fatalf("%d consume logs for 7 streams", n)
+	}
+}

@@ -128,6 +128,7 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 		if werr != nil {
 			return clientGone()
 		}
+		drain(resp.Body, cancel)
 		return nil
 	case errors.Is(err, errClientLeft) || ctx.Err() != nil:
 		return clientGone()
@@ -168,6 +169,25 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 }
 
 var errClientLeft = errors.New("client left")
+
+// drain reads what the upstream sends after its stream's last event (the
+// chunked body's terminator, most often already on the wire) once the
+// client has its end of stream: a body closed before its end takes the
+// connection with it, and the next call to that upstream pays a dial.
+// An upstream that keeps the body open past drainBound, or sends more than
+// drainMax after its end, loses the connection instead.
+func drain(body io.Reader, cancel context.CancelCauseFunc) {
+	t := time.AfterFunc(drainBound, func() { cancel(errDrain) })
+	_, _ = io.CopyN(io.Discard, body, drainMax)
+	t.Stop()
+}
+
+const (
+	drainBound = 250 * time.Millisecond
+	drainMax   = 4 << 10
+)
+
+var errDrain = errors.New("upstream kept its stream open after its end")
 
 // errStreamIdle cancels an attempt whose stream stalled past
 // STREAM_IDLE_TIMEOUT.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,6 +51,10 @@ type Behavior struct {
 	NoUsage bool
 	// NoDone ends streams without "data: [DONE]".
 	NoDone bool
+	// AfterDone holds a stream's body open this long after its last
+	// event, as an upstream busy finishing its side may: the chunked
+	// body's terminator then reaches the relay on its own.
+	AfterDone time.Duration
 	// PromptTokens is the prompt_tokens reported (default 9).
 	PromptTokens int
 	// Reply is the text answered, split into Chunks pieces (default
@@ -99,14 +104,24 @@ type Server struct {
 	flight    inflight
 	cache     promptCache
 	byKey     sync.Map // key → *atomic.Int64
+	conns     atomic.Int64
 }
 
 // Start runs a fake OpenAI upstream on a loopback port.
 func Start(b Behavior) *Server {
 	s := &Server{behavior: b}
-	s.Server = httptest.NewServer(s.track(http.HandlerFunc(s.serve)))
+	s.Server = httptest.NewUnstartedServer(s.track(http.HandlerFunc(s.serve)))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
 	return s
 }
+
+// Conns is how many connections clients have opened to the server.
+func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // LastHeader is the headers of the last call.
 func (s *Server) LastHeader() http.Header {
@@ -443,6 +458,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, b Behavior, req ma
 	if !b.NoDone {
 		_, _ = io.WriteString(w, "data: [DONE]\n\n")
 		_ = rc.Flush()
+	}
+	if b.AfterDone > 0 {
+		sleep(r, b.AfterDone)
 	}
 }
 
