@@ -11,6 +11,7 @@ import (
 	"github.com/openai/openai-go"
 
 	"switchyard/internal/fakebedrock"
+	"switchyard/internal/fakeupstream"
 	"switchyard/internal/fakeclaude"
 	"switchyard/internal/fakevertex"
 	"switchyard/internal/testkit"
@@ -213,24 +214,28 @@ func TestCloudSecretsHidden(t *testing.T) {
 // Vertex service account key are sealed in the channel's row as its key
 // is (the access key id, region and project stay readable), the API
 // keeps One API's config shape with them hidden, and calls still sign
-// with them. A row left in clear (by an older version, or imported from
-// One API) is served as it is and sealed at the next start.
+// with them. A row left in clear (by an older version, before
+// CRYPTO_SECRET was set, or imported from One API), its key included, is
+// served as it is and sealed at the next start.
 func TestCloudSecretsSealedAtRest(t *testing.T) {
 	testkit.ForEachDB(t, map[string]string{"CRYPTO_SECRET": "config-secret"}, func(t *testing.T, app *testkit.App) {
 		b := fakebedrock.Start("AKIDSEALED", "the-bedrock-secret", "us-east-1", fakebedrock.Behavior{})
 		defer b.Close()
 		v := fakevertex.Start("proj-sealed", "us-east5", fakevertex.Behavior{})
 		defer v.Close()
+		o := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-the-openai-key"})
+		defer o.Close()
 		f := newRelayFixture(t, app, 10_000_000, nil)
 		bcfg := configJSON(t, map[string]string{"ak": "AKIDSEALED", "sk": "the-bedrock-secret", "region": "us-east-1"})
 		vcfg := configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-sealed", "region": "us-east5"})
 		bID := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "-", "base_url": b.URL, "models": "amazon.nova-lite-v1:0", "config": bcfg})
 		vID := f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "-", "base_url": v.URL, "models": "gemini-2.5-flash", "config": vcfg})
+		oID := f.channel(t, map[string]any{"name": "openai", "key": "sk-the-openai-key", "base_url": o.URL, "models": "gpt-4o-mini"})
 		c := f.client(f.tok.Key)
 		ctx := context.Background()
 		calls := func(when string) {
 			t.Helper()
-			for _, m := range []string{"amazon.nova-lite-v1:0", "gemini-2.5-flash"} {
+			for _, m := range []string{"amazon.nova-lite-v1:0", "gemini-2.5-flash", "gpt-4o-mini"} {
 				if _, err := c.Chat.Completions.New(ctx, chat(m)); err != nil {
 					t.Fatalf("%s: %s: %v", when, m, err)
 				}
@@ -256,6 +261,13 @@ func TestCloudSecretsSealedAtRest(t *testing.T) {
 			}
 			if !strings.HasPrefix(vr["vertex_ai_adc"], "enc:v1:") || vr["vertex_ai_project_id"] != "proj-sealed" || vr["region"] != "us-east5" {
 				t.Fatalf("%s: Vertex row %v", when, vr)
+			}
+			var och model.Channel
+			if err := f.app.Store.DB.First(&och, oID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(och.Key, "enc:v1:") || strings.Contains(och.Key, "the-openai-key") {
+				t.Fatalf("%s: OpenAI channel key stored as %q", when, och.Key)
 			}
 			for _, r := range []map[string]string{br, vr} {
 				for _, clear := range []string{"the-bedrock-secret", "PRIVATE KEY", v.Email} {
@@ -288,6 +300,9 @@ func TestCloudSecretsSealedAtRest(t *testing.T) {
 			if err := app.Store.DB.Model(&model.Channel{}).Where("id = ?", id).Update("config", cfg).Error; err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := app.Store.DB.Model(&model.Channel{}).Where("id = ?", oID).Update("key", "sk-the-openai-key").Error; err != nil {
+			t.Fatal(err)
 		}
 		if err := app.Store.Channels.Reload(ctx); err != nil {
 			t.Fatal(err)

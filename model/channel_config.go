@@ -149,43 +149,43 @@ func init() {
 		if !s.Cfg.IsMaster() || !s.Sealer.Enabled() {
 			return nil
 		}
-		return s.sealConfigSecrets(ctx)
+		return s.sealClearSecrets(ctx)
 	})
 }
 
-// sealConfigSecrets seals the secret config values that rows hold in
-// clear: rows written before config secrets were sealed, or before
-// CRYPTO_SECRET was set, or imported from One API. Each row is updated
-// only if its config is still the one read, so an edit made meanwhile on
-// another node is not overwritten (it is sealed by its own write).
-func (s *Store) sealConfigSecrets(ctx context.Context) error {
-	var types []int
-	for _, t := range channeltype.All() {
-		if len(channeltype.SecretConfig(t.Number)) > 0 {
-			types = append(types, t.Number)
-		}
-	}
-	if len(types) == 0 {
-		return nil
-	}
+// sealClearSecrets seals the channel keys and secret config values that
+// rows hold in clear: rows written before CRYPTO_SECRET was set, before
+// config secrets were sealed, or imported from One API. Each row is
+// updated only if its key and config are still the ones read, so an edit
+// made meanwhile on another node is not overwritten (it is sealed by its
+// own write).
+func (s *Store) sealClearSecrets(ctx context.Context) error {
 	var rows []Channel
-	if err := s.DB.WithContext(ctx).Select("id", "type", "config").Where("type IN ?", types).Find(&rows).Error; err != nil {
-		return fmt.Errorf("seal channel config secrets: %w", err)
+	if err := s.DB.WithContext(ctx).Select("id", "type", "key", "config").Find(&rows).Error; err != nil {
+		return fmt.Errorf("seal channel secrets: %w", err)
 	}
 	n := 0
 	for _, ch := range rows {
-		sealed := sealSecrets(s.Sealer, ch.Type, ch.Config)
-		if sealed == ch.Config {
+		key := ch.Key
+		if !crypto.IsSealed(key) {
+			key = s.Sealer.Seal(key)
+		}
+		config := ch.Config
+		if len(channeltype.SecretConfig(ch.Type)) > 0 {
+			config = sealSecrets(s.Sealer, ch.Type, ch.Config)
+		}
+		if key == ch.Key && config == ch.Config {
 			continue
 		}
-		res := s.DB.WithContext(ctx).Model(&Channel{}).Where("id = ? AND config = ?", ch.ID, ch.Config).Update("config", sealed)
+		res := s.DB.WithContext(ctx).Model(&Channel{}).Where(map[string]any{"id": ch.ID, "key": ch.Key, "config": ch.Config}).
+			Updates(map[string]any{"key": key, "config": config})
 		if res.Error != nil {
-			return fmt.Errorf("seal channel %d config secrets: %w", ch.ID, res.Error)
+			return fmt.Errorf("seal channel %d secrets: %w", ch.ID, res.Error)
 		}
 		n += int(res.RowsAffected)
 	}
 	if n > 0 {
-		logf("sealed the secret config values of channels stored in clear", "channels", n)
+		logf("sealed the keys and secret config values of channels stored in clear", "channels", n)
 	}
 	return nil
 }
