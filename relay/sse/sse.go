@@ -2,7 +2,6 @@
 package sse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -31,67 +30,123 @@ var ErrEventTooLarge = errors.New("upstream SSE line exceeds the size limit")
 // stops a broken upstream from growing memory without end.
 const DefaultMaxLine = 8 << 20
 
-// bufReaders hold 4 KiB: an SSE chunk is a few hundred bytes, and a line
-// longer than the buffer spills into Reader.line. Every open stream holds
-// one, so its size is memory per stream (issue 14).
-var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+// A Reader waits for the upstream in a small buffer of its own and takes
+// a pooled 4 KiB one only while more than that is buffered: an open
+// stream spends most of its life waiting, and every one held a 4 KiB
+// buffer through it (issue 14). A typical chunk (a few hundred bytes)
+// fits in the small one; a line longer than the large one spills into
+// Reader.line.
+const (
+	smallSize = 512
+	largeSize = 4 << 10
+)
+
+var largeBufs = sync.Pool{New: func() any { return new([largeSize]byte) }}
 
 // Reader reads server-sent events with an explicit line limit.
 type Reader struct {
-	br      *bufio.Reader
+	src     io.Reader
+	buf     []byte // small[:] or large[:]; buf[r:w] is read and not consumed
+	r, w    int
+	err     error // the read error, returned once what was read is consumed
+	large   *[largeSize]byte
 	maxLine int
-	line    []byte // spill buffer for lines longer than br's buffer
+	line    []byte // spill buffer for lines longer than the large buffer
 	data    []byte
 	name    string
+	small   [smallSize]byte
 }
 
 // NewReader reads events from r. maxLine <= 0 means DefaultMaxLine.
-// Call Close to return the pooled buffer; it does not close r.
+// Call Close to return a pooled buffer; it does not close r.
 func NewReader(r io.Reader, maxLine int) *Reader {
 	if maxLine <= 0 {
 		maxLine = DefaultMaxLine
 	}
-	br := bufReaders.Get().(*bufio.Reader)
-	br.Reset(r)
-	return &Reader{br: br, maxLine: maxLine}
+	rd := &Reader{src: r, maxLine: maxLine}
+	rd.buf = rd.small[:]
+	return rd
 }
 
-// Close releases the reader's buffer.
+// Close releases the reader's pooled buffer.
 func (r *Reader) Close() {
-	if r.br != nil {
-		r.br.Reset(nil)
-		bufReaders.Put(r.br)
-		r.br = nil
+	r.shrink()
+	r.src = nil
+}
+
+// shrink gives the large buffer back once nothing is left in it.
+func (r *Reader) shrink() {
+	if r.large != nil && r.r == r.w {
+		largeBufs.Put(r.large)
+		r.large, r.buf, r.r, r.w = nil, r.small[:], 0, 0
 	}
 }
 
-// readLine returns one line without its line ending.
+// readLine returns one line without its line ending. The line is valid
+// until the next call.
 func (r *Reader) readLine() ([]byte, error) {
-	s, err := r.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		r.line = append(r.line[:0], s...)
-		for err == bufio.ErrBufferFull {
-			if len(r.line) > r.maxLine {
+	spilled := false
+	for {
+		if i := bytes.IndexByte(r.buf[r.r:r.w], '\n'); i >= 0 {
+			s := r.buf[r.r : r.r+i]
+			r.r += i + 1
+			if spilled {
+				r.line = append(r.line, s...)
+				s = r.line
+			}
+			if len(s) > r.maxLine {
 				return nil, ErrEventTooLarge
 			}
-			s, err = r.br.ReadSlice('\n')
-			r.line = append(r.line, s...)
+			return bytes.TrimSuffix(s, []byte{'\r'}), nil
 		}
-		s = r.line
-	}
-	if len(s) > r.maxLine {
-		return nil, ErrEventTooLarge
-	}
-	if err != nil {
-		if err == io.EOF && len(s) > 0 {
-			// A last line without its newline: the stream was cut.
-			return nil, ErrStreamCut
+		if r.err != nil {
+			if r.err == io.EOF && (r.r < r.w || spilled) {
+				// A last line without its newline: the stream was cut.
+				return nil, ErrStreamCut
+			}
+			return nil, r.err
 		}
-		return nil, err
+		// No whole line is buffered: make room and read.
+		r.shrink()
+		if r.r > 0 {
+			r.w = copy(r.buf, r.buf[r.r:r.w])
+			r.r = 0
+		}
+		if r.w == len(r.buf) {
+			if r.large == nil {
+				r.large = largeBufs.Get().(*[largeSize]byte)
+				r.w = copy(r.large[:], r.buf[:r.w])
+				r.buf = r.large[:]
+			} else {
+				if !spilled {
+					r.line, spilled = r.line[:0], true
+				}
+				r.line = append(r.line, r.buf[:r.w]...)
+				r.w = 0
+				if len(r.line) > r.maxLine {
+					return nil, ErrEventTooLarge
+				}
+			}
+		}
+		r.read()
 	}
-	s = bytes.TrimSuffix(s, []byte{'\n'})
-	s = bytes.TrimSuffix(s, []byte{'\r'})
-	return s, nil
+}
+
+// read fills the buffer from the source once. A source that keeps
+// returning nothing and no error ends as io.ErrNoProgress, as bufio does.
+func (r *Reader) read() {
+	for range 100 {
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		if err != nil {
+			r.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	r.err = io.ErrNoProgress
 }
 
 // Next returns the next event. At the end of the stream it returns io.EOF
