@@ -2,7 +2,6 @@ package model
 
 import (
 	"encoding/json"
-	"strings"
 )
 
 // The options of the relay: prices, retries, channel health and logging.
@@ -209,11 +208,16 @@ func lookupRatio(m map[string]float64, model string) (float64, bool) {
 	if r, ok := m[model]; ok {
 		return r, true
 	}
-	best, bestLen := 0.0, 0
-	for k, r := range m {
-		if len(k) > bestLen && strings.HasPrefix(model, k) && len(model) > len(k) && (model[len(k)] == '-' || model[len(k)] == ':' || model[len(k)] == '@') {
-			best, bestLen = r, len(k)
+	// The longest key that model extends at a separator ("gpt-4o" for
+	// "gpt-4o-2024-08-06", "claude-3-5-sonnet" for "...@20241022"): one
+	// map read per separator, longest first, rather than a pass over
+	// every priced model on every call.
+	for i := len(model) - 1; i > 0; i-- {
+		if c := model[i]; c == '-' || c == ':' || c == '@' {
+			if r, ok := m[model[:i]]; ok {
+				return r, true
+			}
 		}
 	}
-	return best, bestLen > 0
+	return 0, false
 }
