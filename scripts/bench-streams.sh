@@ -47,8 +47,23 @@ api PUT /api/user/ '{"id":1,"quota":1125899906842624}'
 api POST /api/channel/ "{\"type\":8,\"key\":\"sk-upstream\",\"base_url\":\"http://$up\",\"models\":\"gpt-4o-mini\"}"
 grep -h '"stream_capacity"' "$tmp/relay.log" || true
 
+# Each run closes thousands of loopback connections, whose TIME_WAIT
+# sockets hold ephemeral ports for 60 s: a run that starts among the last
+# one's (9,000 streams through a relay use 18,000 ports of 28,000) spends
+# its ramp searching for free ports. Wait until they have gone.
+quiet_ports() {
+	command -v ss >/dev/null || return 0
+	for _ in $(seq 150); do
+		[ "$(ss -Htan state time-wait | wc -l)" -lt 1000 ] && return 0
+		sleep 0.5
+	done
+}
+
 for n in "${counts[@]}"; do
+	quiet_ports
 	"$tmp/streamload" -label "direct n=$n" -n "$n" -url "http://$up/v1/chat/completions" || true
+	quiet_ports
 	"$tmp/streamload" -label "proxy  n=$n" -n "$n" -pid "$proxy_pid" -url "http://$proxy/v1/chat/completions" || true
+	quiet_ports
 	"$tmp/streamload" -label "relay  n=$n" -n "$n" -pid "$relay_pid" -key "$key" -url "http://127.0.0.1:$relay_port/v1/chat/completions" || true
 done
