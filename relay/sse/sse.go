@@ -68,10 +68,13 @@ func NewReader(r io.Reader, maxLine int) *Reader {
 	return rd
 }
 
-// Close releases the reader's pooled buffer.
+// Close releases the reader's pooled buffer, whatever is left unread in
+// it.
 func (r *Reader) Close() {
-	r.shrink()
-	r.src = nil
+	if r.large != nil {
+		largeBufs.Put(r.large)
+	}
+	r.src, r.large, r.buf, r.r, r.w = nil, nil, r.small[:], 0, 0
 }
 
 // shrink gives the large buffer back once nothing is left in it.
