@@ -11,8 +11,8 @@ import (
 	"github.com/openai/openai-go"
 
 	"switchyard/internal/fakebedrock"
-	"switchyard/internal/fakeupstream"
 	"switchyard/internal/fakeclaude"
+	"switchyard/internal/fakeupstream"
 	"switchyard/internal/fakevertex"
 	"switchyard/internal/testkit"
 	"switchyard/model"
