@@ -264,7 +264,6 @@ func periodSumsUnderConcurrency(t *testing.T, app *testkit.App) {
 		if row.PeriodStart != dayEnd.Unix() || row.PeriodUsed != today {
 			t.Fatalf("row period %d used %d, today's logs %d", row.PeriodStart, row.PeriodUsed, today)
 		}
-		t.Logf("ZZ yesterday %d today %d refused %d", yesterday, today, refused.Load())
 		if today > quota || yesterday > quota || today == 0 || yesterday == 0 {
 			t.Fatalf("yesterday %d, today %d, quota %d", yesterday, today, quota)
 		}
