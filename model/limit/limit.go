@@ -19,6 +19,9 @@
 // With Redis they live there and every node shares them: Admit and Settle
 // are one Lua script each, riding the ledger's own round trips, however
 // many subjects a call touches (redis.go says how estimates are held).
+// While a limit has plenty of room, a node is granted a slice of it and
+// admits calls from that in memory, with no script at all; near the end
+// of a limit every call is judged in Redis again (allowance.go).
 // While Redis fails, calls are counted in memory on the node, so an outage
 // softens limits to per node instead of refusing or freeing every call.
 package limit
@@ -78,6 +81,9 @@ type Limiter struct {
 	hmu     sync.Mutex
 	holding map[*Ticket]struct{}
 	carried atomic.Int64
+	// allow is this node's slices of the counters in Redis, by subject
+	// (*allowance; allowance.go).
+	allow sync.Map
 }
 
 // New builds a limiter. rdb nil keeps every counter in memory; otherwise
@@ -158,6 +164,7 @@ func (l *Limiter) background() {
 		case <-beat.C:
 			l.heartbeat()
 			l.mem.sweep(l.Now())
+			l.sweepAllowances(l.Now())
 		case <-carry.C:
 			if l.rdb != nil {
 				l.carry(l.Now())
@@ -191,6 +198,11 @@ const (
 // Usage is what a subject had used when a call was judged, before it.
 type usage struct {
 	minReqs, dayReqs, minTokens, held, parallel int64
+	// The slices of the counters the admit script handed this node
+	// (allowance.go).
+	grantReqs, grantDay, grantTokens int64
+	// What the call hands back of this node's slices (allowance.go).
+	backReqs, backDay, backTokens int64
 }
 
 // State is what the rate-limit headers report: the tightest request limit
@@ -237,6 +249,9 @@ type Ticket struct {
 	// heldIn is the minute whose Redis counter holds the estimate (-1:
 	// none, or settled).
 	heldIn atomic.Int64
+	// local: admitted in minute from this node's slices (allowance.go).
+	local  bool
+	minute int64
 }
 
 // Admit judges a call against rules (those that limit nothing are
@@ -290,8 +305,12 @@ func (l *Limiter) Start(ctx context.Context, rules []Rule, estimate int64) *Pend
 	}
 	p := &Pending{l: l, rules: active, estimate: max(estimate, 0), now: l.Now()}
 	if l.rdb != nil && time.Now().UnixNano() >= l.downUntil.Load() {
-		p.op = l.admitOp(active, p.estimate, p.now)
-		if l.carry(p.now) || !rideable(active) {
+		carried := l.carry(p.now)
+		if !carried && l.takeLocal(p) {
+			return p
+		}
+		p.op = l.admitOp(active, p.usedBuf(), p.estimate, p.now)
+		if carried || !rideable(active) {
 			p.enqueue(ctx)
 		}
 		return p
@@ -400,17 +419,15 @@ func (p *Pending) decide(used []usage, ok, shared bool) {
 		return
 	}
 	p.ref = nil
+	if shared {
+		p.l.grant(p.rules, used, p.estimate, p.now)
+	}
 	p.ticket = Ticket{l: p.l, rules: p.rules, estimate: p.estimate, shared: shared}
 	p.t = &p.ticket
 	p.t.heldIn.Store(-1)
-	if shared {
-		for _, r := range p.rules {
-			if r.TPM > 0 {
-				p.t.heldIn.Store(minuteOf(p.now))
-				p.l.hold(p.t)
-				break
-			}
-		}
+	if shared && tokenLimited(p.rules) {
+		p.t.heldIn.Store(minuteOf(p.now))
+		p.l.hold(p.t)
 	}
 }
 
@@ -424,6 +441,9 @@ func (t *Ticket) Settle(ctx context.Context, tokens int64) {
 	tokens = max(tokens, 0)
 	now := t.l.Now()
 	if t.shared {
+		if !t.settlesInRedis(ctx, tokens, now) {
+			return
+		}
 		t.l.settleRedis(ctx, t, tokens, now)
 		return
 	}
@@ -442,6 +462,8 @@ type Settles struct {
 	Tokens  int64
 	rode    [2]*redis.Cmd
 	ops     [2]*redisOp
+	// done marks a ticket Board settled without Redis.
+	done [2]bool
 }
 
 // Board puts the settle of each ticket kept in Redis on pipe, a round trip
@@ -455,7 +477,12 @@ func (s *Settles) Board(ctx context.Context, pipe redis.Pipeliner) {
 		if t == nil || !t.shared || s.ops[i] != nil || !t.settled.CompareAndSwap(false, true) {
 			continue
 		}
-		s.ops[i] = t.l.settleOp(t, tokens, t.l.Now())
+		now := t.l.Now()
+		if !t.settlesInRedis(ctx, tokens, now) {
+			s.done[i] = true
+			continue
+		}
+		s.ops[i] = t.l.settleOp(t, tokens, now)
 		s.rode[i] = s.ops[i].script.EvalSha(ctx, pipe, nil, s.ops[i].args...)
 	}
 }
@@ -470,6 +497,9 @@ func (s *Settles) Finish(ctx context.Context) {
 	}
 	for i, t := range s.Tickets {
 		op := s.ops[i]
+		if s.done[i] {
+			continue
+		}
 		if op == nil {
 			t.Settle(ctx, s.Tokens)
 			continue
@@ -483,6 +513,22 @@ func (s *Settles) Finish(ctx context.Context) {
 			op.failed(err)
 		}
 	}
+}
+
+// settlesInRedis settles a ticket kept in Redis where no round trip is
+// needed, and reports whether the settle script must still run: not for
+// a call admitted from this node's slices in the minute it settles in,
+// nor for one whose rules count neither tokens nor parallel slots.
+func (t *Ticket) settlesInRedis(ctx context.Context, tokens int64, now time.Time) bool {
+	if t.l.settleLocal(ctx, t, tokens, now) {
+		return false
+	}
+	for _, r := range t.rules {
+		if r.TPM > 0 || r.Parallel > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func minuteOf(now time.Time) int64 { return now.Unix() / 60 }

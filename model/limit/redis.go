@@ -29,15 +29,24 @@ import (
 // build from ARGV, as the shared ledger's do: Switchyard runs on one
 // Redis, not a cluster.
 
-// admitScript: ARGV prefix, node, minute, day, estimate, rule count, then
-// per rule subject, rpm, tpm, rpd, parallel. Returns {ok, then per rule
-// minute requests, day requests, minute tokens, 0, parallel} as they were
-// before the call. Counters are counted first and given back when a rule
-// refuses (the script runs alone, so nobody sees them in between).
+// admitScript: ARGV prefix, node, minute, day, estimate, rule count, the
+// largest slice of requests and of tokens to grant (allowance.go), then
+// per rule subject, rpm, tpm, rpd, parallel, and the minute requests, day
+// requests and minute tokens this node hands back of its slices. Returns {ok, then per rule
+// minute requests, day requests, minute tokens, 0, parallel as they were
+// before the call, then the slices granted of minute requests, day
+// requests and minute tokens}. Counters are counted first and given back
+// when a rule refuses (the script runs alone, so nobody sees them in
+// between). A slice is 1/16 of the room left, at most the cap, and none
+// below a sixteenth of the cap.
 var admitScript = redis.NewScript(`
 local p, node, minute, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local est, n = tonumber(ARGV[5]), tonumber(ARGV[6])
+local capr, capt = tonumber(ARGV[7]), tonumber(ARGV[8])
 local out, undo, slots = {1}, {}, {}
+local function giveBack(k, by)
+  if by ~= '0' and redis.call('EXISTS', k) == 1 then redis.call('DECRBY', k, by) end
+end
 local function count(k, by, ttl)
   local v = redis.call('INCRBY', k, by)
   if v == by then redis.call('EXPIRE', k, ttl) end
@@ -46,10 +55,13 @@ local function count(k, by, ttl)
   return v - by
 end
 for i = 0, n - 1 do
-  local b = 7 + i * 5
+  local b = 9 + i * 8
   local s = p .. ARGV[b]
   local rpm, tpm, rpd, par = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
   local mr, dr, mt, pc = 0, 0, 0, 0
+  giveBack(s .. ':r:' .. minute, ARGV[b + 5])
+  giveBack(s .. ':d:' .. day, ARGV[b + 6])
+  giveBack(s .. ':t:' .. minute, ARGV[b + 7])
   if rpm > 0 then
     mr = count(s .. ':r:' .. minute, 1, 120)
     if mr >= rpm then out[1] = 0 end
@@ -77,12 +89,27 @@ for i = 0, n - 1 do
   end
   local o = #out
   out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = mr, dr, mt, 0, pc
+  out[o + 6], out[o + 7], out[o + 8] = 0, 0, 0
 end
 if out[1] == 0 then
   for i = 1, #undo, 2 do redis.call('DECRBY', undo[i], undo[i + 1]) end
   return out
 end
 for _, h in ipairs(slots) do redis.call('HINCRBY', h, node, 1) end
+local function grant(k, room, cap)
+  local g = math.min(math.floor(room / 16), cap)
+  if cap <= 0 or g * 16 < cap then return 0 end
+  redis.call('INCRBY', k, g)
+  return g
+end
+for i = 0, n - 1 do
+  local b, o = 9 + i * 8, 1 + i * 8
+  local s = p .. ARGV[b]
+  local rpm, tpm, rpd = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  if rpm > 0 then out[o + 6] = grant(s .. ':r:' .. minute, rpm - out[o + 1] - 1, capr) end
+  if rpd > 0 then out[o + 7] = grant(s .. ':d:' .. day, rpd - out[o + 2] - 1, capr) end
+  if tpm > 0 then out[o + 8] = grant(s .. ':t:' .. minute, tpm - out[o + 3] - est, capt) end
+end
 return out
 `)
 
@@ -117,13 +144,17 @@ end
 return 1
 `)
 
-// admitOp builds the admit script's call; it is sent through the queue
+// admitOp builds the admit script's call, handing back the slices that
+// cannot serve it (used holds them); it is sent through the queue
 // (Pending.Result) or on another round trip (Pending.Board).
-func (l *Limiter) admitOp(rules []Rule, estimate int64, now time.Time) *redisOp {
-	args := make([]any, 0, 6+5*len(rules))
-	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules))
-	for _, r := range rules {
-		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel)
+func (l *Limiter) admitOp(rules []Rule, used []usage, estimate int64, now time.Time) *redisOp {
+	l.reclaim(rules, used, minuteOf(now), dayOf(now), estimate)
+	capReqs, capTokens := grantCaps(rules, estimate)
+	args := make([]any, 0, 8+8*len(rules))
+	args = append(args, l.prefix, l.node, minuteOf(now), dayOf(now), estimate, len(rules), capReqs, capTokens)
+	for i, r := range rules {
+		u := used[i]
+		args = append(args, r.Subject, r.RPM, r.TPM, r.RPD, r.Parallel, u.backReqs, u.backDay, u.backTokens)
 	}
 	return &redisOp{script: admitScript, args: args}
 }
@@ -135,12 +166,13 @@ func finishRedis(cmd *redis.Cmd, used []usage) (bool, error) {
 		return false, err
 	}
 	n := len(used)
-	if len(res) != 1+5*n {
+	if len(res) != 1+8*n {
 		return false, fmt.Errorf("rate-limit script answered %d values", len(res))
 	}
 	for i := range used {
-		v := res[1+5*i:]
-		used[i] = usage{minReqs: v[0], dayReqs: v[1], minTokens: v[2], held: v[3], parallel: v[4]}
+		v := res[1+8*i:]
+		used[i] = usage{minReqs: v[0], dayReqs: v[1], minTokens: v[2], held: v[3], parallel: v[4],
+			grantReqs: v[5], grantDay: v[6], grantTokens: v[7]}
 	}
 	return res[0] == 1, nil
 }
