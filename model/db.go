@@ -83,6 +83,7 @@ func openDB(cfg config.Config, dsn, sqlitePath string) (*gorm.DB, Dialect, error
 		if strings.Contains(sqlitePath, "?") {
 			sep = "&"
 		}
+		pinMallocThreshold()
 		dial = sqlite.Open(sqlitePath + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=off&_txlock=immediate")
 	case Postgres:
 		dial = postgres.New(postgres.Config{DSN: withPostgresTimeouts(dsn, statementTimeout(cfg)), PreferSimpleProtocol: false})
