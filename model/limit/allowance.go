@@ -95,6 +95,11 @@ func (l *Limiter) allowance(subject string) *allowance {
 // rule has room in them, filling p as the Redis path would; it reports
 // whether it did.
 func (l *Limiter) takeLocal(p *Pending) bool {
+	if !rideable(p.rules) {
+		// A parallel slot is judged in Redis, and a slice granted before
+		// the rule gained one must not skip it.
+		return false
+	}
 	minute, day := minuteOf(p.now), dayOf(p.now)
 	used := p.usedBuf()
 	for i, r := range p.rules {
@@ -175,6 +180,9 @@ func (l *Limiter) reclaim(rules []Rule, used []usage, minute, day, estimate int6
 func (l *Limiter) giveBack(rules []Rule, minute, day, estimate int64) {
 	for _, r := range rules {
 		a := l.allowance(r.Subject)
+		if a == nil {
+			continue // swept since (only when the clock jumped)
+		}
 		a.mu.Lock()
 		if r.RPM > 0 && a.reqs.window == minute {
 			a.reqs.left++

@@ -197,3 +197,33 @@ func TestChangedLimitHandsTheSliceBack(t *testing.T) {
 		t.Fatal("a 12th call under a limit of 11")
 	}
 }
+
+// TestSliceNeverSkipsAParallelLimit: a subject that gains a parallel
+// limit while its node holds a slice of its RPM is judged in Redis, slot
+// and all.
+func TestSliceNeverSkipsAParallelLimit(t *testing.T) {
+	_, nodes, _ := twoNodes(t)
+	ctx := context.Background()
+	l := nodes[0]
+	if _, _, ref := l.Admit(ctx, []limit.Rule{{Subject: "t:1", RPM: 10_000}}, 0); ref != nil {
+		t.Fatal(ref)
+	}
+	for _, rule := range []limit.Rule{{Subject: "t:1", RPM: 10_000, Parallel: 1}, {Subject: "t:1", Parallel: 1}} {
+		rules := []limit.Rule{rule}
+		held, _, ref := l.Admit(ctx, rules, 0)
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		if _, _, ref := l.Admit(ctx, rules, 0); ref == nil || ref.Kind != limit.KindParallel {
+			t.Fatalf("%+v: a second call beside one in flight: %v", rule, ref)
+		}
+		held.Settle(ctx, 0)
+		testkit.Eventually(t, 5*time.Second, "the parallel slot never came free", func() bool {
+			tk, _, ref := l.Admit(ctx, rules, 0)
+			if ref == nil {
+				tk.Settle(ctx, 0)
+			}
+			return ref == nil
+		})
+	}
+}
