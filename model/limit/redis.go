@@ -32,13 +32,13 @@ import (
 // admitScript: ARGV prefix, node, minute, day, estimate, rule count, the
 // largest slice of requests and of tokens to grant (allowance.go), then
 // per rule subject, rpm, tpm, rpd, parallel, and the minute requests, day
-// requests and minute tokens this node hands back of its slices. Returns {ok, then per rule
-// minute requests, day requests, minute tokens, 0, parallel as they were
-// before the call, then the slices granted of minute requests, day
-// requests and minute tokens}. Counters are counted first and given back
-// when a rule refuses (the script runs alone, so nobody sees them in
-// between). A slice is 1/16 of the room left, at most the cap, and none
-// below a sixteenth of the cap.
+// requests and minute tokens this node hands back of its slices. Returns
+// {ok, then per rule minute requests, day requests, minute tokens, 0,
+// parallel as they were before the call, then the slices granted of
+// minute requests, day requests and minute tokens}. Counters are counted
+// first and given back when a rule refuses (the script runs alone, so
+// nobody sees them in between). A slice is 1/16 of the room left, at most
+// the cap, and none below a sixteenth of the cap.
 var admitScript = redis.NewScript(`
 local p, node, minute, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local est, n = tonumber(ARGV[5]), tonumber(ARGV[6])
