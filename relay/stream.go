@@ -229,14 +229,10 @@ func (r *Relay) firstEvent(rd adaptor.Frames, sw *sse.Writer, body io.Closer, in
 		if stopped {
 			return
 		}
-		werr := error(nil)
 		if !sw.Started() {
-			werr = sw.Start()
+			sw.Start()
 		}
-		if werr == nil {
-			werr = sw.KeepAlive()
-		}
-		if werr != nil {
+		if werr := sw.KeepAlive(); werr != nil {
 			// The client left: unblock the read.
 			gone = true
 			body.Close()

@@ -240,8 +240,11 @@ func NewWriter(w http.ResponseWriter) *Writer {
 	return &Writer{w: w, rc: http.NewResponseController(w)}
 }
 
-// Start sends the stream's headers.
-func (s *Writer) Start() error {
+// Start commits the stream's headers. They go out with the first event
+// (or keep-alive) written after it, in the same write: flushing them on
+// their own cost every stream a second write and the client a second
+// wake-up before its first token (issue 14).
+func (s *Writer) Start() {
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -250,7 +253,6 @@ func (s *Writer) Start() error {
 	h.Set("X-Accel-Buffering", "no")
 	s.w.WriteHeader(http.StatusOK)
 	s.started = true
-	return s.rc.Flush()
 }
 
 // Started reports whether headers went out.

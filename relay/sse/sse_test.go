@@ -164,12 +164,29 @@ func TestReaderNamedEvents(t *testing.T) {
 	}
 }
 
+// TestHeadersGoOutWithTheFirstEvent: Start commits the headers without
+// flushing them, so they leave in one write with the first event (a
+// flush of their own cost each stream a write and its client a wake-up
+// before the first token).
+func TestHeadersGoOutWithTheFirstEvent(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := NewWriter(rec)
+	w.Start()
+	if rec.Flushed || !w.Started() {
+		t.Fatalf("after Start: flushed %v, started %v", rec.Flushed, w.Started())
+	}
+	if err := w.Data([]byte(`{"x":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Flushed || rec.Code != 200 || rec.Body.String() != "data: {\"x\":1}\n\n" {
+		t.Fatalf("after the first event: flushed %v, status %d, body %q", rec.Flushed, rec.Code, rec.Body.String())
+	}
+}
+
 func TestWriterFramesAndFlushes(t *testing.T) {
 	rec := httptest.NewRecorder()
 	w := NewWriter(rec)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w.Start()
 	_ = w.KeepAlive()
 	_ = w.Data([]byte(`{"x":1}`))
 	_ = w.Done()

@@ -37,9 +37,7 @@ type encoder struct {
 
 func (e *encoder) send(name string, v any) error {
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -52,9 +50,7 @@ func (e *encoder) send(name string, v any) error {
 func (e *encoder) Raw(ev sse.Event, _ []adaptor.Event) error {
 	e.raw = true
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	if ev.Name == "" {
 		return e.w.Data(ev.Data)

@@ -36,9 +36,7 @@ type call struct {
 
 func (e *encoder) send(v *wire.GenerateResponse) error {
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -60,9 +58,7 @@ func (e *encoder) chunk(parts []wire.Part, finish string, u *adaptor.Usage) *wir
 func (e *encoder) Raw(ev sse.Event, _ []adaptor.Event) error {
 	e.raw = true
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	return e.w.Data(ev.Data)
 }
@@ -123,9 +119,7 @@ func (e *encoder) Fail(err error) error {
 		return merr
 	}
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	return e.w.Data(b)
 }

@@ -54,11 +54,10 @@ type delta struct {
 	ToolCalls        []wire.ToolCall `json:"tool_calls,omitempty"`
 }
 
-func (e *encoder) start() error {
+func (e *encoder) start() {
 	if !e.w.Started() {
-		return e.w.Start()
+		e.w.Start()
 	}
-	return nil
 }
 
 // usageOnly reports whether a frame decoded to nothing but usage: the
@@ -83,16 +82,12 @@ func (e *encoder) Raw(ev sse.Event, decoded []adaptor.Event) error {
 	if !e.req.IncludeUsage && usageOnly(decoded) {
 		return nil
 	}
-	if err := e.start(); err != nil {
-		return err
-	}
+	e.start()
 	return e.w.Data(ev.Data)
 }
 
 func (e *encoder) write(d delta, finish *string, u *wire.Usage) error {
-	if err := e.start(); err != nil {
-		return err
-	}
+	e.start()
 	c := chunk{ID: chatID(e.id), Object: "chat.completion.chunk", Created: e.created, Model: e.model, Usage: u}
 	if u == nil {
 		c.Choices = []chunkChoice{{Delta: d, FinishReason: finish}}
@@ -149,9 +144,7 @@ func (e *encoder) Event(ev adaptor.Event) error {
 
 // Finish implements adaptor.StreamEncoder.
 func (e *encoder) Finish(u *adaptor.Usage) error {
-	if err := e.start(); err != nil {
-		return err
-	}
+	e.start()
 	if !e.raw && e.req.IncludeUsage && u != nil {
 		if err := e.write(delta{}, nil, wire.FromNeutral(u)); err != nil {
 			return err
@@ -163,9 +156,7 @@ func (e *encoder) Finish(u *adaptor.Usage) error {
 // Fail implements adaptor.StreamEncoder: OpenAI's SDKs read an "error"
 // object in a stream event as the stream's failure.
 func (e *encoder) Fail(err error) error {
-	if serr := e.start(); serr != nil {
-		return serr
-	}
+	e.start()
 	ee := errs.As(err)
 	var code any
 	if ee.Code != "" {

@@ -52,9 +52,7 @@ func (e *Encoder) send(typ string, v any) error {
 	}
 	e.seq++
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	return e.w.Named(typ, data)
 }
@@ -82,9 +80,7 @@ func (e *Encoder) Raw(ev sse.Event, _ []adaptor.Event) error {
 	e.raw, e.started = true, true
 	e.seq++
 	if !e.w.Started() {
-		if err := e.w.Start(); err != nil {
-			return err
-		}
+		e.w.Start()
 	}
 	data := ev.Data
 	if bytes.IndexByte(data, '\n') >= 0 {
