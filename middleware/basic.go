@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"switchyard/common/crypto"
 	"switchyard/common/errs"
 )
 
@@ -31,13 +32,46 @@ func RequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-Id")
 		if id == "" || len(id) > 64 || !printableASCII(id) {
-			id = time.Now().UTC().Format("20060102150405") + crypto.RandomString(8)
+			id = newRequestID(time.Now())
 		}
 		c.Set(errs.RequestIDKey, id)
 		c.Header("X-Request-Id", id)
 		c.Next()
 	}
 }
+
+// newRequestID is the time to the second, as One API's ids read, and 8
+// random letters and digits. The ids only tell calls apart in logs and
+// replies, so the runtime's generator serves: crypto/rand and a time
+// format per call were a microsecond of every relayed call (issue 14).
+func newRequestID(now time.Time) string {
+	now = now.UTC()
+	p := idPrefix.Load()
+	if p == nil || p.sec != now.Unix() {
+		p = &requestIDPrefix{sec: now.Unix()}
+		now.AppendFormat(p.text[:0], "20060102150405")
+		idPrefix.Store(p)
+	}
+	var b [len(p.text) + 8]byte
+	copy(b[:], p.text[:])
+	// 62^8 is below 2^48: the bias of one 64-bit draw is under 2^-16.
+	r := rand.Uint64()
+	for i := len(p.text); i < len(b); i++ {
+		b[i] = idAlphabet[r%uint64(len(idAlphabet))]
+		r /= uint64(len(idAlphabet))
+	}
+	return string(b[:])
+}
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// requestIDPrefix is the formatted second of the ids made in it.
+type requestIDPrefix struct {
+	sec  int64
+	text [14]byte
+}
+
+var idPrefix atomic.Pointer[requestIDPrefix]
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

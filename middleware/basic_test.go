@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -188,5 +190,34 @@ func TestRequestIDUnit(t *testing.T) {
 			}
 			seen[got] = true
 		})
+	}
+}
+
+// TestFreshRequestIDsReadTimeThenLetters pins the shape of a fresh id (the
+// UTC second, then 8 letters and digits, as One API's read) and that ids
+// made in the same second differ.
+func TestFreshRequestIDsReadTimeThenLetters(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(middleware.RequestID())
+	r.GET("/", func(c *gin.Context) { c.Status(204) })
+	shape := regexp.MustCompile(`^[0-9]{14}[0-9A-Za-z]{8}$`)
+	seen := map[string]bool{}
+	for i := 0; i < 2000; i++ {
+		before := time.Now().UTC().Format("20060102150405")
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		after := time.Now().UTC().Format("20060102150405")
+		id := w.Header().Get("X-Request-Id")
+		if !shape.MatchString(id) {
+			t.Fatalf("id %q: want 14 digits of time, then 8 letters and digits", id)
+		}
+		if p := id[:14]; p < before || p > after {
+			t.Fatalf("id %q: its time is not between %s and %s", id, before, after)
+		}
+		if seen[id] {
+			t.Fatalf("id %q made twice", id)
+		}
+		seen[id] = true
 	}
 }
