@@ -306,8 +306,7 @@ func (h *Relay) knownModels() []string {
 	for _, m := range h.Store.Channels.AllModels() {
 		seen[m] = true
 	}
-	ratios, _ := h.Store.Options.Get().Derived("ModelRatio").(map[string]float64)
-	for m := range ratios {
+	for m := range h.Store.Options.Get().Parsed().ModelRatio {
 		seen[m] = true
 	}
 	return model.SortedKeys(seen)

@@ -163,10 +163,7 @@ func PeriodBounds(kind string, now time.Time, loc *time.Location) (start, end ti
 
 // QuotaPeriodZone is the zone periods start in (QuotaPeriodTimeZone).
 func QuotaPeriodZone(o *OptionSnapshot) *time.Location {
-	if loc, ok := o.Derived("QuotaPeriodTimeZone").(*time.Location); ok && loc != nil {
-		return loc
-	}
-	return time.UTC
+	return o.parsed.PeriodZone
 }
 
 // Fill sets PeriodResetAt and, when the row's count belongs to a period

@@ -107,9 +107,8 @@ func validateOption(key, value string) error {
 // Options.Get and never lock; a change builds a new snapshot and swaps it.
 type OptionSnapshot struct {
 	raw map[string]string
-	// derived holds values parsed once per snapshot (ratio maps and such),
-	// filled by the derivers registered with deriveOption.
-	derived map[string]any
+	// parsed is what the snapshot's text reads as, typed (option_parsed.go).
+	parsed Parsed
 }
 
 // String returns the raw value of key ("" for unknown keys).
@@ -130,20 +129,9 @@ func (o *OptionSnapshot) Float(key string) float64 {
 	return f
 }
 
-// Derived returns what a deriver built from this snapshot.
-func (o *OptionSnapshot) Derived(name string) any { return o.derived[name] }
-
-// optionDerivers build parsed values (like ratio maps) once per snapshot.
-var optionDerivers = map[string]func(*OptionSnapshot) any{}
-
-// deriveOption registers a value parsed once per snapshot; init only.
-func deriveOption(name string, f func(*OptionSnapshot) any) { optionDerivers[name] = f }
-
 func newSnapshot(raw map[string]string) *OptionSnapshot {
-	s := &OptionSnapshot{raw: raw, derived: make(map[string]any, len(optionDerivers))}
-	for name, f := range optionDerivers {
-		s.derived[name] = f(s)
-	}
+	s := &OptionSnapshot{raw: raw}
+	s.parsed = parseOptions(s)
 	return s
 }
 

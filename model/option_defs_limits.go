@@ -27,11 +27,6 @@ func init() {
 		"ChannelDemoteEnabled": {Kind: OptBool, Default: "false"},
 		"ChannelDemoteSeconds": {Kind: OptInt, Default: "300", Min: 1},
 	})
-	deriveOption("GroupRateLimits", func(o *OptionSnapshot) any {
-		m := map[string]Limits{}
-		_ = json.Unmarshal([]byte(o.String("GroupRateLimits")), &m)
-		return m
-	})
 }
 
 func checkGroupLimits(value string) error {
@@ -51,14 +46,13 @@ func checkGroupLimits(value string) error {
 
 // GroupLimits is group's shared rate limits in snap (zero when unset).
 func (o *OptionSnapshot) GroupLimits(group string) Limits {
-	m, _ := o.Derived("GroupRateLimits").(map[string]Limits)
-	return m[group]
+	return o.parsed.GroupLimits[group]
 }
 
 // StickyRouting reports whether sticky routing is on and how long a
 // token's choice of channel lasts after its last call.
 func (o *OptionSnapshot) StickyRouting() (bool, time.Duration) {
-	return o.Bool("StickyRoutingEnabled"), time.Duration(o.Int("StickyRoutingSeconds")) * time.Second
+	return o.parsed.StickyRouting, o.parsed.StickyFor
 }
 
 // ChannelDemotion reports whether failing channels are demoted instead of

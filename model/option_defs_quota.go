@@ -19,18 +19,6 @@ func init() {
 		// Period quotas reset at 00:00 in this zone (ledger_period.go).
 		"QuotaPeriodTimeZone": {Kind: OptString, Default: "UTC", Check: checkTimeZone},
 	})
-	deriveOption("QuotaPeriodTimeZone", func(o *OptionSnapshot) any {
-		loc, err := time.LoadLocation(o.String("QuotaPeriodTimeZone"))
-		if err != nil {
-			return time.UTC
-		}
-		return loc
-	})
-	deriveOption("GroupRatio", func(o *OptionSnapshot) any {
-		m := map[string]float64{}
-		_ = json.Unmarshal([]byte(o.String("GroupRatio")), &m)
-		return m
-	})
 }
 
 // checkTimeZone accepts an IANA zone name such as "UTC" or "Asia/Shanghai".
@@ -63,7 +51,7 @@ func checkRatioMap(value string) error {
 
 // GroupRatio is the billing ratio of group; an unknown group bills at 1.
 func GroupRatio(o *OptionSnapshot, group string) float64 {
-	if r, ok := o.Derived("GroupRatio").(map[string]float64)[group]; ok {
+	if r, ok := o.parsed.GroupRatio[group]; ok {
 		return r
 	}
 	return 1
@@ -71,7 +59,7 @@ func GroupRatio(o *OptionSnapshot, group string) float64 {
 
 // GroupNames lists the groups GroupRatio defines, sorted.
 func GroupNames(o *OptionSnapshot) []string {
-	m := o.Derived("GroupRatio").(map[string]float64)
+	m := o.parsed.GroupRatio
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -82,6 +70,6 @@ func GroupNames(o *OptionSnapshot) []string {
 
 // HasGroup reports whether GroupRatio defines group.
 func HasGroup(o *OptionSnapshot, group string) bool {
-	_, ok := o.Derived("GroupRatio").(map[string]float64)[group]
+	_, ok := o.parsed.GroupRatio[group]
 	return ok
 }

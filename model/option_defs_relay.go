@@ -46,9 +46,6 @@ func init() {
 		// (Anthropic's five-minute cache writes cost 1.25 times input).
 		"CacheCreationRatio": {Kind: OptFloat, Default: "1.25", Min: 0},
 	})
-	deriveOption("CacheRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("CacheRatio")) })
-	deriveOption("ModelRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("ModelRatio")) })
-	deriveOption("CompletionRatio", func(s *OptionSnapshot) any { return parseRatioMap(s.String("CompletionRatio")) })
 }
 
 // defaultModelRatio is One API's price table for well-known models, in its
@@ -173,17 +170,15 @@ func parseRatioMap(v string) map[string]float64 {
 // longest configured prefix (so "gpt-4o-2024-08-06" prices as "gpt-4o"),
 // else UnknownModelRatio. known reports whether a price was configured.
 func ModelRatioOf(snap *OptionSnapshot, model string) (ratio float64, known bool) {
-	m, _ := snap.Derived("ModelRatio").(map[string]float64)
-	if r, ok := lookupRatio(m, model); ok {
+	if r, ok := lookupRatio(snap.parsed.ModelRatio, model); ok {
 		return r, true
 	}
-	return snap.Float("UnknownModelRatio"), false
+	return snap.parsed.UnknownModelRatio, false
 }
 
 // CompletionRatioOf is model's completion ratio in snap, 1 when unset.
 func CompletionRatioOf(snap *OptionSnapshot, model string) float64 {
-	m, _ := snap.Derived("CompletionRatio").(map[string]float64)
-	if r, ok := lookupRatio(m, model); ok {
+	if r, ok := lookupRatio(snap.parsed.CompletionRatio, model); ok {
 		return r
 	}
 	return 1
@@ -193,8 +188,7 @@ func CompletionRatioOf(snap *OptionSnapshot, model string) float64 {
 // price: CacheRatio's entry for it (or its longest prefix), else
 // DefaultCacheRatio.
 func CacheRatioOf(snap *OptionSnapshot, model string) float64 {
-	m, _ := snap.Derived("CacheRatio").(map[string]float64)
-	if r, ok := lookupRatio(m, model); ok {
+	if r, ok := lookupRatio(snap.parsed.CacheRatio, model); ok {
 		return r
 	}
 	return DefaultCacheRatio
@@ -202,7 +196,7 @@ func CacheRatioOf(snap *OptionSnapshot, model string) float64 {
 
 // CacheCreationRatio is the price of cache writes against the prompt
 // price.
-func CacheCreationRatio(snap *OptionSnapshot) float64 { return snap.Float("CacheCreationRatio") }
+func CacheCreationRatio(snap *OptionSnapshot) float64 { return snap.parsed.CacheCreationRatio }
 
 func lookupRatio(m map[string]float64, model string) (float64, bool) {
 	if r, ok := m[model]; ok {

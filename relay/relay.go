@@ -292,7 +292,8 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 			return err
 		}
 	}
-	c.keepText = snap.Bool("LogContentEnabled")
+	opts := snap.Parsed()
+	c.keepText = opts.LogContentEnabled
 	c.price = priceOf(snap, req.Model, caller.Group)
 	if err := r.checkPrice(snap, req.Model); err != nil {
 		return err
@@ -308,10 +309,10 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	case adaptor.ModeSpeech:
 		estimate = c.price.Quota(req.SpeechChars, 0)
 	default:
-		estimate = c.price.Estimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
+		estimate = c.price.Estimate(req, c.prompt, opts.PreConsumedQuota)
 	}
 	// Rate limits are judged beside the reservation (limits.go).
-	c.estTokens = tokenEstimate(req, c.prompt, int(snap.Int("PreConsumedQuota")))
+	c.estTokens = tokenEstimate(req, c.prompt, opts.PreConsumedQuota)
 	admission := r.admitStart(hr.Context(), c)
 	acct := model.Account{UserID: caller.UserID, TokenID: caller.TokenID, UnlimitedToken: caller.UnlimitedQuota}
 	var res Reservation
@@ -386,7 +387,7 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 // attempts tries channels until one answers, a failure is the request's
 // own, bytes reached the client, or RetryTimes other channels were tried.
 func (r *Relay) attempts(ctx context.Context, w http.ResponseWriter, c *call, snap *model.OptionSnapshot, tiers []model.Tier, pinned *model.RelayChannel) *failure {
-	retries := int(snap.Int("RetryTimes"))
+	retries := snap.Parsed().RetryTimes
 	tried := make([]int, 0, 4)
 	var last *failure
 	for attempt := 0; ; attempt++ {
@@ -704,8 +705,8 @@ func (r *Relay) bill(c *call, snap *model.OptionSnapshot) (int64, *model.Log) {
 		u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens = c.usage.CachedTokens, c.usage.CacheCreationTokens, c.usage.ReasoningTokens
 	}
 	log := c.consumeLog(u, cost)
-	if snap.Bool("LogContentEnabled") {
-		log.Content = logContent(c, int(snap.Int("LogContentMaxBytes")))
+	if opts := snap.Parsed(); opts.LogContentEnabled {
+		log.Content = logContent(c, opts.LogContentMaxBytes)
 	}
 	return cost, log
 }

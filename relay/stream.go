@@ -47,7 +47,7 @@ func (r *Relay) stream(ctx, actx context.Context, cancel context.CancelCauseFunc
 	req := c.req
 	dec := ad.NewStream(req)
 	enc := c.front.NewEncoder(req, sw)
-	keepAlive := time.Duration(r.store.Options.Get().Int("StreamKeepAliveSeconds")) * time.Second
+	keepAlive := r.store.Options.Get().Parsed().StreamKeepAlive
 
 	ev, err := r.firstEvent(rd, sw, resp.Body, keepAlive)
 	if sw.Started() {
