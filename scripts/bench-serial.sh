@@ -57,6 +57,8 @@ run() {
 }
 run -label whole
 run -label stream -stream -n "$((calls / 10))" -warm 20
-# Every call served is billed and logged: the consume logs count them.
+# Every call served is billed and logged: the consume logs count them
+# (warm-up calls included), once the group commit has written the last.
+sleep 1
 logs=$(curl -fsS -H "Authorization: $access" "http://127.0.0.1:$relay_port/api/log/stat?type=2" || true)
 echo "relay consume-log stat: $logs"
