@@ -13,6 +13,7 @@
 # their first event. RELAY_BIN runs another build of the relay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 calls=${CALLS:-2000}
 server_cpu=1 load_cpu=0
 [ "$(nproc)" -ge 2 ] || server_cpu=0
@@ -41,14 +42,7 @@ PORT=$relay_port SQLITE_PATH="$tmp/bench.db" INITIAL_ROOT_PASSWORD=bench-passwor
 	GLOBAL_API_RATE_LIMIT=0 GLOBAL_WEB_RATE_LIMIT=0 "${pin_server[@]}" ${RELAY_BIN:-"$tmp/switchyard"} >"$tmp/relay.log" 2>&1 &
 relay_pid=$!; pids+=($relay_pid)
 
-up_ok() { curl -s -o /dev/null "http://$1"; }
-for i in $(seq 200); do
-	up_ok "$up/" && up_ok "$proxy/" && curl -fs -o /dev/null "http://127.0.0.1:$relay_port/healthz" && break
-	sleep 0.1
-done
-api() { curl -fsS -H "Authorization: $access" -H 'Content-Type: application/json' -X "$1" "http://127.0.0.1:$relay_port$2" -d "$3" >/dev/null; }
-api PUT /api/user/ '{"id":1,"quota":1125899906842624}'
-api POST /api/channel/ "{\"type\":8,\"key\":\"sk-upstream\",\"base_url\":\"http://$up\",\"models\":\"gpt-4o-mini\"}"
+bench_configure_relay
 
 path=/v1/chat/completions
 run() {

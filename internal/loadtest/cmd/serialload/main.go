@@ -107,7 +107,7 @@ func main() {
 		if t.pid > 0 {
 			calls := time.Duration(len(t.times))
 			fmt.Printf("%s %s cpu_per_call=%s context_switches_per_call=%.2f\n", *label, t.name,
-				((t.cpu1-t.cpu0)/calls).Round(100*time.Nanosecond), float64(t.switches1-t.switches0)/float64(len(t.times)))
+				((t.cpu1 - t.cpu0) / calls).Round(100*time.Nanosecond), float64(t.switches1-t.switches0)/float64(len(t.times)))
 		}
 	}
 }
