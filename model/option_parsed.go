@@ -9,11 +9,10 @@ import (
 // Parsed holds the options read on every relayed call (prices, retries,
 // keep-alives, logging, routing) and those whose text must be parsed
 // (ratio maps, group limits, the period zone), typed and parsed once per
-// snapshot. A call reads fields: looking each one up by name and parsing
-// its text was a dozen map reads and number parses per call, the
-// costliest part of a call's path before it goes upstream when its caches
-// are cold (issue 14). A field reads its option's default when the stored
-// text does not parse, as the accessors by name read zero.
+// snapshot. A call reads fields rather than a dozen map reads by name and
+// number parses, each several times dearer on a call that starts on cold
+// caches (issue 14). A field reads its option's default when the stored
+// text does not parse (the accessors by name read zero then).
 type Parsed struct {
 	// Ratio maps: ModelRatio, CompletionRatio, CacheRatio, GroupRatio.
 	ModelRatio, CompletionRatio, CacheRatio, GroupRatio map[string]float64

@@ -1,4 +1,26 @@
-# Shared by the benchmark scripts (sourced, not run): once the fake
+# Shared by the benchmark scripts (sourced, not run).
+
+# bench_build LOADTOOL makes $tmp, has every process in $pids killed and
+# $tmp removed on exit, and builds Switchyard, the fake upstream, the bare
+# proxy and internal/loadtest/cmd/LOADTOOL into $tmp.
+bench_build() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap bench_cleanup EXIT
+	go build -o "$tmp/switchyard" .
+	go build -o "$tmp/fakeupstream" ./internal/fakeupstream/cmd/fakeupstream
+	go build -o "$tmp/bareproxy" ./internal/loadtest/cmd/bareproxy
+	go build -o "$tmp/$1" "./internal/loadtest/cmd/$1"
+}
+
+bench_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+
+# Once the fake
 # upstream ($up), the bare proxy ($proxy) and Switchyard (port
 # $relay_port, root access token $access) are started, wait until all
 # three answer, then give the root user a huge quota and an OpenAI

@@ -18,15 +18,7 @@ calls=${CALLS:-2000}
 server_cpu=1 load_cpu=0
 [ "$(nproc)" -ge 2 ] || server_cpu=0
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-go build -o "$tmp/switchyard" .
-go build -o "$tmp/fakeupstream" ./internal/fakeupstream/cmd/fakeupstream
-go build -o "$tmp/bareproxy" ./internal/loadtest/cmd/bareproxy
-go build -o "$tmp/serialload" ./internal/loadtest/cmd/serialload
+bench_build serialload
 
 # taskset execs the server, so $! is the server's own pid.
 pin_load=() pin_server=()

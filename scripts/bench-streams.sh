@@ -17,15 +17,7 @@ counts=("$@")
 hold=${HOLD_SECONDS:-60}
 ulimit -n "$(ulimit -Hn)"
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-go build -o "$tmp/switchyard" .
-go build -o "$tmp/fakeupstream" ./internal/fakeupstream/cmd/fakeupstream
-go build -o "$tmp/bareproxy" ./internal/loadtest/cmd/bareproxy
-go build -o "$tmp/streamload" ./internal/loadtest/cmd/streamload
+bench_build streamload
 
 up=127.0.0.1:18089 proxy=127.0.0.1:18090 relay_port=18091
 "$tmp/fakeupstream" -addr "$up" -chunks "$hold" -chunk-delay 1s >"$tmp/up.log" 2>&1 &
