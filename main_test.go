@@ -467,6 +467,67 @@ func TestServerClosesSlowAndIdleConnections(t *testing.T) {
 	})
 }
 
+// TestWriteTimeoutCutsStuckRepliesButNotRelayStreams: a client that stops
+// reading a management reply holds its handler no longer than
+// SERVER_WRITE_TIMEOUT, while a /v1 stream that outlives it goes on.
+func TestWriteTimeoutCutsStuckRepliesButNotRelayStreams(t *testing.T) {
+	cut := make(chan error, 1)
+	streamed := make(chan error, 1)
+	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"SERVER_WRITE_TIMEOUT": "1"}, func(r *gin.Engine) {
+		r.GET("/test/big", func(c *gin.Context) {
+			chunk := make([]byte, 64<<10)
+			// 256 MiB: far more than the socket buffers hold for a
+			// client that reads nothing.
+			for range 4096 {
+				if _, err := c.Writer.Write(chunk); err != nil {
+					cut <- err
+					return
+				}
+			}
+			cut <- nil
+		})
+		r.GET("/v1/test/stream", func(c *gin.Context) {
+			c.Header("Content-Type", "text/event-stream")
+			c.Writer.WriteString("data: first\n\n")
+			c.Writer.Flush()
+			// The behaviour under test is a reply older than the
+			// timeout, so time has to pass.
+			time.Sleep(1500 * time.Millisecond)
+			_, err := c.Writer.WriteString("data: second\n\n")
+			c.Writer.Flush()
+			streamed <- err
+		})
+	})
+
+	conn, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /test/big HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-cut:
+		if err == nil {
+			t.Fatal("256 MiB went to a client that read none of it")
+		}
+	case <-time.After(wait):
+		t.Fatal("a reply nobody reads held its handler past SERVER_WRITE_TIMEOUT")
+	}
+
+	resp, err := http.Get(in.url + "/v1/test/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "data: first\n\ndata: second\n\n" {
+		t.Fatalf("a /v1 stream older than SERVER_WRITE_TIMEOUT read %q, %v", body, err)
+	}
+	if err := <-streamed; err != nil {
+		t.Fatalf("the stream's late write failed: %v", err)
+	}
+}
+
 func TestHostNarrowsTheListenAddress(t *testing.T) {
 	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"INITIAL_ROOT_PASSWORD": "root-password-1", "HOST": "127.0.0.1"}, nil)
 	if host, _, _ := net.SplitHostPort(in.listen); host != "127.0.0.1" {
