@@ -98,11 +98,14 @@ func Internal(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Kind: KindInternal, Message: "internal error", Err: err}
 }
 
-// WithCode sets the machine code and returns e.
-func (e *Error) WithCode(code string) *Error { e.Code = code; return e }
+// WithCode returns a copy of e with the machine code set. A copy, so that
+// a shared error value (a package's Err… sentinel) never changes under
+// the other requests that return it.
+func (e *Error) WithCode(code string) *Error { c := *e; c.Code = code; return &c }
 
-// WithParam sets the offending parameter and returns e.
-func (e *Error) WithParam(param string) *Error { e.Param = param; return e }
+// WithParam returns a copy of e naming the offending parameter (see
+// WithCode).
+func (e *Error) WithParam(param string) *Error { c := *e; c.Param = param; return &c }
 
 // As returns err as *Error, wrapping anything else as Internal.
 func As(err error) *Error {
