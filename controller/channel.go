@@ -28,54 +28,51 @@ func (h *Relay) views(chans []model.Channel) []model.ChannelView {
 }
 
 // ListChannels pages through channels (GET /api/channel/?p=&page_size=).
-func (h *Relay) ListChannels(c *gin.Context) {
+func (h *Relay) ListChannels(c *gin.Context) error {
 	offset, limit := page(c)
 	chans, total, err := h.Store.ListChannels(c.Request.Context(), offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okPage(c, h.views(chans), total)
+	return nil
 }
 
 // SearchChannels matches id, name or base URL (GET /api/channel/search?keyword=).
-func (h *Relay) SearchChannels(c *gin.Context) {
+func (h *Relay) SearchChannels(c *gin.Context) error {
 	keyword := strings.TrimSpace(c.Query("keyword"))
 	if len(keyword) > 128 {
-		errs.Render(c, errs.BadRequest("keyword must be at most 128 bytes").WithParam("keyword"))
-		return
+		return errs.BadRequest("keyword must be at most 128 bytes").WithParam("keyword")
 	}
 	chans, err := h.Store.SearchChannels(c.Request.Context(), keyword, 100)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, h.views(chans))
+	return nil
 }
 
 // GetChannel shows one channel, its key masked (GET /api/channel/:id).
-func (h *Relay) GetChannel(c *gin.Context) {
+func (h *Relay) GetChannel(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ch, err := h.Store.ChannelByID(c.Request.Context(), id)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, h.Store.View(ch))
+	return nil
 }
 
 // CreateChannel adds channels (POST /api/channel/): a key of several lines
 // makes one channel per line, as in One API, unless multi_key_mode is
 // "random" or "polling": then the lines are the keys of one channel.
-func (h *Relay) CreateChannel(c *gin.Context) {
+func (h *Relay) CreateChannel(c *gin.Context) error {
 	var in model.Channel
 	if err := bindJSON(c, &in); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	var keys []string
 	for _, k := range strings.Split(in.Key, "\n") {
@@ -84,12 +81,10 @@ func (h *Relay) CreateChannel(c *gin.Context) {
 		}
 	}
 	if len(keys) == 0 {
-		errs.Render(c, errs.BadRequest("key is required").WithParam("key"))
-		return
+		return errs.BadRequest("key is required").WithParam("key")
 	}
 	if len(keys) > maxChannelsPerCreate {
-		errs.Render(c, errs.BadRequest("at most %d keys at once", maxChannelsPerCreate).WithParam("key"))
-		return
+		return errs.BadRequest("at most %d keys at once", maxChannelsPerCreate).WithParam("key")
 	}
 	var chans []*model.Channel
 	if in.MultiKeyMode != model.KeyModeSingle {
@@ -104,53 +99,48 @@ func (h *Relay) CreateChannel(c *gin.Context) {
 		}
 	}
 	if err := h.Store.CreateChannels(c.Request.Context(), chans); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	out := make([]model.ChannelView, len(chans))
 	for i, ch := range chans {
 		out[i] = h.Store.View(ch)
 	}
 	ok(c, out)
+	return nil
 }
 
 // UpdateChannel edits a channel (PUT /api/channel/, id in the body). Only
 // the fields sent change; an empty or missing key keeps the stored one.
-func (h *Relay) UpdateChannel(c *gin.Context) {
+func (h *Relay) UpdateChannel(c *gin.Context) error {
 	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		errs.Render(c, decodeError(err))
-		return
+		return decodeError(err)
 	}
 	var head struct {
 		ID int `json:"id"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		errs.Render(c, decodeError(err))
-		return
+		return decodeError(err)
 	}
 	if head.ID <= 0 {
-		errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
-		return
+		return errs.BadRequest("id is required").WithParam("id")
 	}
 	cur, err := h.Store.ChannelByID(c.Request.Context(), head.ID)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	next := *cur
 	next.Key = ""
 	if err := json.Unmarshal(raw, &next); err != nil {
-		errs.Render(c, decodeError(err))
-		return
+		return decodeError(err)
 	}
 	next.ID = head.ID
 	saved, err := h.Store.UpdateChannel(c.Request.Context(), &next)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, h.Store.View(saved))
+	return nil
 }
 
 // EnableChannelKey brings back one key of a multi-key channel that was
@@ -160,97 +150,86 @@ func (h *Relay) UpdateChannel(c *gin.Context) {
 // keys[].index gives it. A key still dead is disabled again by the first
 // call that finds it so, as before. The relay's own way back is a passing
 // test, which retests only a channel whose every key is dead.
-func (h *Relay) EnableChannelKey(c *gin.Context) {
+func (h *Relay) EnableChannelKey(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	index, err := strconv.Atoi(c.Param("index"))
 	if err != nil || index < 0 {
-		errs.Render(c, errs.BadRequest("index must be a whole number from 0").WithParam("index"))
-		return
+		return errs.BadRequest("index must be a whole number from 0").WithParam("index")
 	}
 	ctx := c.Request.Context()
 	ch, err := h.Store.ChannelByID(ctx, id)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if ch.MultiKeyMode == model.KeyModeSingle {
-		errs.Render(c, errs.BadRequest("channel %d holds one key: enable the channel instead", id).WithParam("id"))
-		return
+		return errs.BadRequest("channel %d holds one key: enable the channel instead", id).WithParam("id")
 	}
 	plain, err := h.Store.ChannelKey(ch)
 	if err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	keys := model.SplitKeys(plain, ch.MultiKeyMode)
 	if index >= len(keys) {
-		errs.Render(c, errs.BadRequest("channel %d has %d keys: index must be below that", id, len(keys)).WithParam("index"))
-		return
+		return errs.BadRequest("channel %d has %d keys: index must be below that", id, len(keys)).WithParam("index")
 	}
 	if _, err := h.Store.EnableChannelKey(ctx, id, keys[index]); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if ch, err = h.Store.ChannelByID(ctx, id); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, h.Store.View(ch))
+	return nil
 }
 
 // DeleteChannel removes a channel (DELETE /api/channel/:id).
-func (h *Relay) DeleteChannel(c *gin.Context) {
+func (h *Relay) DeleteChannel(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.DeleteChannel(c.Request.Context(), id); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }
 
 // DeleteDisabledChannels removes every disabled channel and says how many
 // (DELETE /api/channel/disabled).
-func (h *Relay) DeleteDisabledChannels(c *gin.Context) {
+func (h *Relay) DeleteDisabledChannels(c *gin.Context) error {
 	n, err := h.Store.DeleteDisabledChannels(c.Request.Context())
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, n)
+	return nil
 }
 
 // TestChannel tests one channel now (GET /api/channel/test/:id?model=) and
 // answers One API's {success, message, time} with time in seconds.
-func (h *Relay) TestChannel(c *gin.Context) {
+func (h *Relay) TestChannel(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	modelName := strings.TrimSpace(c.Query("model"))
 	if len(modelName) > 255 {
-		errs.Render(c, errs.BadRequest("model is too long").WithParam("model"))
-		return
+		return errs.BadRequest("model is too long").WithParam("model")
 	}
 	elapsed, err := h.Engine.TestChannel(c.Request.Context(), id, modelName)
 	if err != nil {
 		e := errs.As(err)
 		if e.Status == http.StatusNotFound || e.Status == http.StatusBadRequest {
-			errs.Render(c, e)
-			return
+			return e
 		}
 		// The test ran and the channel failed it: that is a result, not a
 		// failed API call, and One API answers it with 200.
 		c.JSON(http.StatusOK, gin.H{"success": false, "message": e.PublicMessage(), "time": elapsed.Seconds()})
-		return
+		return nil
 	}
 	// A channel that works for a model without a price passes, and the
 	// admin is told what its calls will cost.
@@ -260,45 +239,47 @@ func (h *Relay) TestChannel(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"success": true, "message": relay.PriceWarning(h.Store.Options.Get(), modelName), "time": elapsed.Seconds()})
+	return nil
 }
 
 // TestAllChannels tests every channel in the background (GET /api/channel/test).
-func (h *Relay) TestAllChannels(c *gin.Context) {
+func (h *Relay) TestAllChannels(c *gin.Context) error {
 	if err := h.Engine.TestAllChannels(); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "testing every channel in the background")
+	return nil
 }
 
 // UpdateChannelBalance reads one channel's balance from its provider
 // (GET /api/channel/update_balance/:id).
-func (h *Relay) UpdateChannelBalance(c *gin.Context) {
+func (h *Relay) UpdateChannelBalance(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	bal, err := h.Engine.UpdateBalance(c.Request.Context(), id)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "balance": bal})
+	return nil
 }
 
 // UpdateAllBalances refreshes every balance in the background
 // (GET /api/channel/update_balance).
-func (h *Relay) UpdateAllBalances(c *gin.Context) {
+func (h *Relay) UpdateAllBalances(c *gin.Context) error {
 	h.Engine.UpdateAllBalances()
 	okMsg(c, "updating balances in the background")
+	return nil
 }
 
 // ChannelModels lists the models a channel can be set to serve: every model
 // with a price and every model a channel serves now, in OpenAI's model
 // shape (GET /api/channel/models).
-func (h *Relay) ChannelModels(c *gin.Context) {
+func (h *Relay) ChannelModels(c *gin.Context) error {
 	ok(c, modelObjects(h.knownModels()))
+	return nil
 }
 
 func (h *Relay) knownModels() []string {
@@ -349,6 +330,7 @@ func ownerOf(name string) string {
 // ChannelTypes lists the channel types this relay serves, from the one
 // registry (GET /api/channel/types): the console builds its type picker,
 // base URL hints, default models and the `other` field's label from it.
-func (h *Relay) ChannelTypes(c *gin.Context) {
+func (h *Relay) ChannelTypes(c *gin.Context) error {
 	ok(c, channeltype.All())
+	return nil
 }

@@ -57,29 +57,24 @@ func (h *Handler) sendMail(c *gin.Context, s mail.Settings, m mail.Message) erro
 // (GET /api/verification?email=). An address already in use is refused.
 // The code is stored only once the mail has gone, so a failed send leaves
 // nothing behind and an earlier code still works.
-func (h *Handler) SendEmailVerification(c *gin.Context) {
+func (h *Handler) SendEmailVerification(c *gin.Context) error {
 	snap := h.Store.Options.Get()
 	addr, err := validEmail(c.Query("email"))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := allowedDomain(snap, addr); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ms := mailSettings(snap)
 	if ms.Server == "" {
-		errs.Render(c, errMailNotConfigured)
-		return
+		return errMailNotConfigured
 	}
 	ctx := c.Request.Context()
 	if _, err := h.Store.UserByEmail(ctx, addr); err == nil {
-		errs.Render(c, errs.BadRequest("%s is already registered: sign in, or reset the password", addr).WithParam("email"))
-		return
+		return errs.BadRequest("%s is already registered: sign in, or reset the password", addr).WithParam("email")
 	} else if errs.As(err).Status >= 500 {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	code := crypto.RandomDigits(verifyCodeDigits)
 	name := snap.String("SystemName")
@@ -89,32 +84,29 @@ func (h *Handler) SendEmailVerification(c *gin.Context) {
 		Body: fmt.Sprintf("Hello,\n\nyour %s verification code is %s\n\nIt is valid for %d minutes. If you did not ask for it, ignore this mail.\n",
 			name, code, int(model.CodeTTL.Minutes())),
 	}
-	h.mailSecret(c, ms, msg, model.PurposeEmailVerify, addr, code)
+	return h.mailSecret(c, ms, msg, model.PurposeEmailVerify, addr, code)
 }
 
 // SendPasswordResetEmail mails a one-time reset link
 // (GET /api/reset_password?email=). It answers success for an address
 // nobody uses too, so the reply does not tell which addresses exist.
-func (h *Handler) SendPasswordResetEmail(c *gin.Context) {
+func (h *Handler) SendPasswordResetEmail(c *gin.Context) error {
 	snap := h.Store.Options.Get()
 	addr, err := validEmail(c.Query("email"))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ms := mailSettings(snap)
 	if ms.Server == "" {
-		errs.Render(c, errMailNotConfigured)
-		return
+		return errMailNotConfigured
 	}
 	ctx := c.Request.Context()
 	if _, err := h.Store.UserByEmail(ctx, addr); err != nil {
 		if errs.As(err).Status >= 500 {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		okMsg(c, "")
-		return
+		return nil
 	}
 	token := crypto.RandomString(resetTokenLen)
 	link := strings.TrimRight(snap.String("ServerAddress"), "/") + "/user/reset?" +
@@ -126,7 +118,7 @@ func (h *Handler) SendPasswordResetEmail(c *gin.Context) {
 		Body: fmt.Sprintf("Hello,\n\nsomeone asked to reset the %s password of this address. To get a new password, open\n\n%s\n\nThe link works once, for %d minutes. If it was not you, ignore this mail.\n",
 			name, link, int(model.CodeTTL.Minutes())),
 	}
-	h.mailSecret(c, ms, msg, model.PurposePasswordReset, addr, token)
+	return h.mailSecret(c, ms, msg, model.PurposePasswordReset, addr, token)
 }
 
 type resetPasswordRequest struct {
@@ -137,65 +129,56 @@ type resetPasswordRequest struct {
 // ResetPassword redeems a reset link (POST /api/user/reset {email, token}).
 // As in One API, it sets a new random password and returns it in data;
 // the token works once.
-func (h *Handler) ResetPassword(c *gin.Context) {
+func (h *Handler) ResetPassword(c *gin.Context) error {
 	var req resetPasswordRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	addr, err := validEmail(req.Email)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	invalid := errs.BadRequest("the reset link is wrong, used or expired: ask for a new one").WithParam("token")
 	if req.Token == "" || len(req.Token) > 2*resetTokenLen {
-		errs.Render(c, invalid)
-		return
+		return invalid
 	}
 	ctx := c.Request.Context()
 	u, err := h.Store.UserByEmail(ctx, addr)
 	if err != nil {
 		if errs.As(err).Status >= 500 {
-			errs.Render(c, err)
-			return
+			return err
 		}
-		errs.Render(c, invalid)
-		return
+		return invalid
 	}
 	password := crypto.RandomString(resetPasswordLen)
 	hash, err := crypto.HashPassword(password, h.Cfg.BcryptCost)
 	if err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	taken, err := h.Store.Codes.Take(ctx, model.PurposePasswordReset, addr, req.Token)
 	if err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	if !taken {
-		errs.Render(c, invalid)
-		return
+		return invalid
 	}
 	if err := h.Store.UpdateUserFields(ctx, u.ID, map[string]any{"password": hash}); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, password)
+	return nil
 }
 
 // mailSecret sends msg and, only once the server accepted it, stores the
 // one-time secret it carries, so a failed send leaves the earlier code or
 // link working; then it answers.
-func (h *Handler) mailSecret(c *gin.Context, ms mail.Settings, msg mail.Message, purpose, addr, secret string) {
+func (h *Handler) mailSecret(c *gin.Context, ms mail.Settings, msg mail.Message, purpose, addr, secret string) error {
 	if err := h.sendMail(c, ms, msg); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.Codes.Put(c.Request.Context(), purpose, addr, secret); err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	okMsg(c, "")
+	return nil
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // ListGroups lists the groups the GroupRatio option defines (GET /api/group/).
-func (h *Handler) ListGroups(c *gin.Context) {
+func (h *Handler) ListGroups(c *gin.Context) error {
 	ok(c, model.GroupNames(h.Store.Options.Get()))
+	return nil
 }
 
 // validGroup accepts only groups that GroupRatio defines.

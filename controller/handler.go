@@ -42,6 +42,18 @@ func (h *Handler) dummyHash() string {
 	return h.dummy
 }
 
+// Handle makes a handler that returns its error into a gin handler:
+// the error, if any, is rendered once here, in the route's style
+// (errs.Render), so handlers end in return err rather than a render and a
+// bare return on every path.
+func Handle(fn func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			errs.Render(c, err)
+		}
+	}
+}
+
 // ok answers {success: true, message: "", data}.
 func ok(c *gin.Context, data any) {
 	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "data": data})

@@ -61,75 +61,71 @@ func logFilter(c *gin.Context, self bool) (model.LogFilter, error) {
 	return f, nil
 }
 
-func (h *Handler) listLogs(c *gin.Context, self bool) {
+func (h *Handler) listLogs(c *gin.Context, self bool) error {
 	f, err := logFilter(c, self)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	offset, limit := page(c)
 	rows, more, err := h.Store.ListLogs(c.Request.Context(), f, offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	// No total here: counting millions of rows costs more than the page.
 	// has_more tells a console whether to offer the next page.
 	c.JSON(http.StatusOK, gin.H{"success": true, "message": "", "data": rows, "has_more": more})
+	return nil
 }
 
 // ListAllLogs pages through everyone's logs (GET /api/log/, admin).
-func (h *Handler) ListAllLogs(c *gin.Context) { h.listLogs(c, false) }
+func (h *Handler) ListAllLogs(c *gin.Context) error { return h.listLogs(c, false) }
 
 // ListSelfLogs pages through the caller's logs (GET /api/log/self).
-func (h *Handler) ListSelfLogs(c *gin.Context) { h.listLogs(c, true) }
+func (h *Handler) ListSelfLogs(c *gin.Context) error { return h.listLogs(c, true) }
 
-func (h *Handler) statLogs(c *gin.Context, self bool) {
+func (h *Handler) statLogs(c *gin.Context, self bool) error {
 	f, err := logFilter(c, self)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	st, err := h.Store.StatLogs(c.Request.Context(), f)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, st)
+	return nil
 }
 
 // StatAllLogs sums quota and tokens over the filters (GET /api/log/stat).
-func (h *Handler) StatAllLogs(c *gin.Context) { h.statLogs(c, false) }
+func (h *Handler) StatAllLogs(c *gin.Context) error { return h.statLogs(c, false) }
 
 // StatSelfLogs is StatAllLogs over the caller's rows (GET /api/log/self/stat).
-func (h *Handler) StatSelfLogs(c *gin.Context) { h.statLogs(c, true) }
+func (h *Handler) StatSelfLogs(c *gin.Context) error { return h.statLogs(c, true) }
 
 // DeleteLogs removes logs older than target_timestamp (DELETE /api/log/);
 // data is how many rows went.
-func (h *Handler) DeleteLogs(c *gin.Context) {
+func (h *Handler) DeleteLogs(c *gin.Context) error {
 	ts, err := strconv.ParseInt(c.Query("target_timestamp"), 10, 64)
 	if err != nil || ts <= 0 {
-		errs.Render(c, errs.BadRequest("target_timestamp must be a unix time in seconds").WithParam("target_timestamp"))
-		return
+		return errs.BadRequest("target_timestamp must be a unix time in seconds").WithParam("target_timestamp")
 	}
 	n, err := h.Store.DeleteLogsBefore(c.Request.Context(), ts)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, n)
+	return nil
 }
 
 // Dashboard buckets the caller's consume logs by day and model over the
 // last ?days= days (default 7, at most 90) for the console's charts
 // (GET /api/user/dashboard). Admins may ask for everyone with ?scope=all.
-func (h *Handler) Dashboard(c *gin.Context) {
+func (h *Handler) Dashboard(c *gin.Context) error {
 	days := 7
 	if raw := c.Query("days"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > 90 {
-			errs.Render(c, errs.BadRequest("days must be 1 to 90").WithParam("days"))
-			return
+			return errs.BadRequest("days must be 1 to 90").WithParam("days")
 		}
 		days = n
 	}
@@ -138,23 +134,21 @@ func (h *Handler) Dashboard(c *gin.Context) {
 	case "", "self":
 	case "all":
 		if c.GetInt(middleware.KeyRole) < model.RoleAdmin {
-			errs.Render(c, errs.Forbidden("only admins may see everyone's usage"))
-			return
+			return errs.Forbidden("only admins may see everyone's usage")
 		}
 		userID = 0
 	default:
-		errs.Render(c, errs.BadRequest("scope must be self or all").WithParam("scope"))
-		return
+		return errs.BadRequest("scope must be self or all").WithParam("scope")
 	}
 	today := time.Now().Unix() / 86400 * 86400
 	start := today - int64(days-1)*86400
 	rows, err := h.Store.Dashboard(c.Request.Context(), userID, start)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if rows == nil {
 		rows = []model.DashboardRow{}
 	}
 	ok(c, rows)
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Status tells a console what it needs before sign-in (GET /api/status).
-func (h *Handler) Status(c *gin.Context) {
+func (h *Handler) Status(c *gin.Context) error {
 	snap := h.Store.Options.Get()
 	ok(c, gin.H{
 		"version":                   Version,
@@ -34,6 +34,7 @@ func (h *Handler) Status(c *gin.Context) {
 		"github_oauth":              false,
 		"wechat_login":              false,
 	})
+	return nil
 }
 
 // Notice returns the Notice option (GET /api/notice).
@@ -43,8 +44,9 @@ func (h *Handler) Notice(c *gin.Context) { ok(c, h.Store.Options.Get().String("N
 func (h *Handler) About(c *gin.Context) { ok(c, h.Store.Options.Get().String("About")) }
 
 // HomePageContent returns the HomePageContent option (GET /api/home_page_content).
-func (h *Handler) HomePageContent(c *gin.Context) {
+func (h *Handler) HomePageContent(c *gin.Context) error {
 	ok(c, h.Store.Options.Get().String("HomePageContent"))
+	return nil
 }
 
 // Healthz answers while the process is up (GET /healthz).
@@ -56,7 +58,7 @@ func (h *Handler) Healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status"
 // ready: the ledger serves from local shares meanwhile. The ledger's
 // backlog (settlements and checkpoints not yet written, the batch in
 // flight and batches waiting for a retry included) is in the detail.
-func (h *Handler) Readyz(c *gin.Context) {
+func (h *Handler) Readyz(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	st := h.Store.Ledger.Status()
@@ -69,16 +71,17 @@ func (h *Handler) Readyz(c *gin.Context) {
 	}
 	if err := h.Store.Ping(ctx); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "database unreachable", "detail": detail})
-		return
+		return nil
 	}
 	status := "ok"
 	if st.RedisOffline {
 		status = "degraded"
 	}
 	c.JSON(http.StatusOK, gin.H{"status": status, "detail": detail})
+	return nil
 }
 
 // notFoundAPI answers unknown /api paths in the management shape.
-func (h *Handler) NotFoundAPI(c *gin.Context) {
-	errs.Render(c, errs.NotFound("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+func (h *Handler) NotFoundAPI(c *gin.Context) error {
+	return errs.NotFound("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path)
 }

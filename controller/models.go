@@ -10,14 +10,15 @@ import (
 // ConsoleModels lists the model names the signed-in user's group can
 // reach, sorted (GET /api/models): what the console offers in its model
 // pickers.
-func (h *Relay) ConsoleModels(c *gin.Context) {
+func (h *Relay) ConsoleModels(c *gin.Context) error {
 	ok(c, h.Store.Channels.Models(c.GetString(middleware.KeyGroup)))
+	return nil
 }
 
 // ListModels answers GET /v1/models in OpenAI's list shape, or in
 // Anthropic's when the caller sends anthropic-version: the models the
 // token's group can reach, narrowed by the token's own allow-list.
-func (h *Relay) ListModels(c *gin.Context) {
+func (h *Relay) ListModels(c *gin.Context) error {
 	group, allows := h.callerScope(c)
 	names := h.Store.Channels.Models(group)
 	out := names[:0:0]
@@ -27,24 +28,24 @@ func (h *Relay) ListModels(c *gin.Context) {
 		}
 	}
 	if asksAnthropic(c) {
-		h.anthropicModels(c, out)
-		return
+		return h.anthropicModels(c, out)
 	}
 	c.JSON(200, gin.H{"object": "list", "data": modelObjects(out)})
+	return nil
 }
 
 // GetModel answers GET /v1/models/:model: the model if the caller can
 // reach it, else OpenAI's 404.
-func (h *Relay) GetModel(c *gin.Context) {
+func (h *Relay) GetModel(c *gin.Context) error {
 	name := c.Param("model")
 	group, allows := h.callerScope(c)
 	if allows(name) && len(h.Store.Channels.Tiers(group, name)) > 0 {
 		if asksAnthropic(c) {
 			c.JSON(200, anthropicModelOf(name))
-			return
+			return nil
 		}
 		c.JSON(200, modelObjects([]string{name})[0])
-		return
+		return nil
 	}
-	errs.Render(c, errs.NotFound("the model '%s' does not exist or you do not have access to it", name).WithCode("model_not_found").WithParam("model"))
+	return errs.NotFound("the model '%s' does not exist or you do not have access to it", name).WithCode("model_not_found").WithParam("model")
 }

@@ -11,8 +11,9 @@ import (
 
 // GetOptions lists every option except secrets (GET /api/option/), as One
 // API does: data is an array of {key, value}.
-func (h *Handler) GetOptions(c *gin.Context) {
+func (h *Handler) GetOptions(c *gin.Context) error {
 	ok(c, h.Store.Options.Public())
+	return nil
 }
 
 type optionRequest struct {
@@ -23,26 +24,23 @@ type optionRequest struct {
 // UpdateOption sets one option (PUT /api/option/ {key, value}). The value
 // may be sent as a string, as One API's console does, or as a bare JSON
 // boolean or number.
-func (h *Handler) UpdateOption(c *gin.Context) {
+func (h *Handler) UpdateOption(c *gin.Context) error {
 	var req optionRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Key == "" {
-		errs.Render(c, errs.BadRequest("key is required").WithParam("key"))
-		return
+		return errs.BadRequest("key is required").WithParam("key")
 	}
 	value, err := optionValue(req.Value)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.Options.Set(c.Request.Context(), req.Key, value); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }
 
 // optionValue turns the JSON value into the option's text form.

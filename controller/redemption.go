@@ -15,45 +15,43 @@ import (
 const maxRedemptionCount = 100
 
 // ListRedemptions pages through all codes (GET /api/redemption/).
-func (h *Handler) ListRedemptions(c *gin.Context) {
+func (h *Handler) ListRedemptions(c *gin.Context) error {
 	offset, limit := page(c)
 	rows, total, err := h.Store.ListRedemptions(c.Request.Context(), offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okPage(c, rows, total)
+	return nil
 }
 
 // SearchRedemptions matches codes by id or name (GET /api/redemption/search).
-func (h *Handler) SearchRedemptions(c *gin.Context) {
+func (h *Handler) SearchRedemptions(c *gin.Context) error {
 	keyword := c.Query("keyword")
 	if len(keyword) > 256 {
-		errs.Render(c, errs.BadRequest("keyword is too long").WithParam("keyword"))
-		return
+		return errs.BadRequest("keyword is too long").WithParam("keyword")
 	}
 	offset, limit := page(c)
 	rows, err := h.Store.SearchRedemptions(c.Request.Context(), keyword, offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, rows)
+	return nil
 }
 
 // GetRedemption returns one code (GET /api/redemption/:id).
-func (h *Handler) GetRedemption(c *gin.Context) {
+func (h *Handler) GetRedemption(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	r, err := h.Store.RedemptionByID(c.Request.Context(), id)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, r)
+	return nil
 }
 
 type redemptionRequest struct {
@@ -74,61 +72,53 @@ func checkRedemptionName(name string) (string, error) {
 
 // CreateRedemptions makes up to 100 codes (POST /api/redemption/); data is
 // the array of new codes.
-func (h *Handler) CreateRedemptions(c *gin.Context) {
+func (h *Handler) CreateRedemptions(c *gin.Context) error {
 	var req redemptionRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Name == nil {
-		errs.Render(c, errs.BadRequest("name is required").WithParam("name"))
-		return
+		return errs.BadRequest("name is required").WithParam("name")
 	}
 	name, err := checkRedemptionName(*req.Name)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Quota == nil || *req.Quota <= 0 {
-		errs.Render(c, errs.BadRequest("quota must be a positive whole number").WithParam("quota"))
-		return
+		return errs.BadRequest("quota must be a positive whole number").WithParam("quota")
 	}
 	if req.Count == 0 {
 		req.Count = 1
 	}
 	if req.Count < 1 || req.Count > maxRedemptionCount {
-		errs.Render(c, errs.BadRequest("count must be 1 to %d", maxRedemptionCount).WithParam("count"))
-		return
+		return errs.BadRequest("count must be 1 to %d", maxRedemptionCount).WithParam("count")
 	}
 	rows, err := h.Store.CreateRedemptions(c.Request.Context(), c.GetInt(middleware.KeyUserID), name, *req.Quota, req.Count)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	keys := make([]string, len(rows))
 	for i, r := range rows {
 		keys[i] = r.Key
 	}
 	ok(c, keys)
+	return nil
 }
 
 // UpdateRedemption edits an unused code (PUT /api/redemption/, id in the
 // body; ?status_only=1 changes only the status).
-func (h *Handler) UpdateRedemption(c *gin.Context) {
+func (h *Handler) UpdateRedemption(c *gin.Context) error {
 	var req redemptionRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.ID <= 0 {
-		errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
-		return
+		return errs.BadRequest("id is required").WithParam("id")
 	}
 	f := map[string]any{}
 	if req.Status != nil {
 		if *req.Status != model.RedemptionEnabled && *req.Status != model.RedemptionDisabled {
-			errs.Render(c, errs.BadRequest("status must be 1 (enabled) or 2 (disabled)").WithParam("status"))
-			return
+			return errs.BadRequest("status must be 1 (enabled) or 2 (disabled)").WithParam("status")
 		}
 		f["status"] = *req.Status
 	}
@@ -136,49 +126,44 @@ func (h *Handler) UpdateRedemption(c *gin.Context) {
 		if req.Name != nil {
 			name, err := checkRedemptionName(*req.Name)
 			if err != nil {
-				errs.Render(c, err)
-				return
+				return err
 			}
 			f["name"] = name
 		}
 		if req.Quota != nil {
 			if *req.Quota <= 0 {
-				errs.Render(c, errs.BadRequest("quota must be a positive whole number").WithParam("quota"))
-				return
+				return errs.BadRequest("quota must be a positive whole number").WithParam("quota")
 			}
 			f["quota"] = *req.Quota
 		}
 	} else if req.Status == nil {
-		errs.Render(c, errs.BadRequest("status is required").WithParam("status"))
-		return
+		return errs.BadRequest("status is required").WithParam("status")
 	}
 	ctx := c.Request.Context()
 	if len(f) > 0 {
 		if err := h.Store.UpdateRedemption(ctx, req.ID, f); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	r, err := h.Store.RedemptionByID(ctx, req.ID)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, r)
+	return nil
 }
 
 // DeleteRedemption removes a code (DELETE /api/redemption/:id).
-func (h *Handler) DeleteRedemption(c *gin.Context) {
+func (h *Handler) DeleteRedemption(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.DeleteRedemption(c.Request.Context(), id); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }
 
 type topUpRequest struct {
@@ -187,26 +172,23 @@ type topUpRequest struct {
 
 // TopUp redeems a code for the caller (POST /api/user/topup); data is the
 // quota credited.
-func (h *Handler) TopUp(c *gin.Context) {
+func (h *Handler) TopUp(c *gin.Context) error {
 	var req topUpRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	key := strings.TrimSpace(req.Key)
 	if key == "" {
-		errs.Render(c, errs.BadRequest("key is required").WithParam("key"))
-		return
+		return errs.BadRequest("key is required").WithParam("key")
 	}
 	if len(key) != model.RedemptionKeyLen {
-		errs.Render(c, model.ErrRedemptionInvalid)
-		return
+		return model.ErrRedemptionInvalid
 	}
 	who := model.Redeemer{ID: c.GetInt(middleware.KeyUserID), Username: c.GetString(middleware.KeyUsername), Role: c.GetInt(middleware.KeyRole)}
 	q, err := h.Store.Redeem(c.Request.Context(), who, key)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, q)
+	return nil
 }

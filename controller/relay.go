@@ -46,50 +46,46 @@ func caller(c *gin.Context) relay.Caller {
 // error style (middleware.Style) renders errors from before the first
 // byte.
 func (h *Relay) Handler(front adaptor.Front, mode adaptor.Mode) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := h.Engine.Serve(c.Writer, c.Request, caller(c), front, mode); err != nil {
-			errs.Render(c, err)
-		}
-	}
+	return Handle(func(c *gin.Context) error {
+		return h.Engine.Serve(c.Writer, c.Request, caller(c), front, mode)
+	})
 }
 
-func (h *Relay) serve(c *gin.Context, mode adaptor.Mode) {
-	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), openaifront.Front{}, mode); err != nil {
-		errs.Render(c, err)
-	}
+func (h *Relay) serve(c *gin.Context, mode adaptor.Mode) error {
+	return h.Engine.Serve(c.Writer, c.Request, caller(c), openaifront.Front{}, mode)
 }
 
 // ChatCompletions relays POST /v1/chat/completions.
-func (h *Relay) ChatCompletions(c *gin.Context) { h.serve(c, adaptor.ModeChat) }
+func (h *Relay) ChatCompletions(c *gin.Context) error { return h.serve(c, adaptor.ModeChat) }
 
 // Completions relays POST /v1/completions.
-func (h *Relay) Completions(c *gin.Context) { h.serve(c, adaptor.ModeCompletions) }
+func (h *Relay) Completions(c *gin.Context) error { return h.serve(c, adaptor.ModeCompletions) }
 
 // Embeddings relays POST /v1/embeddings.
-func (h *Relay) Embeddings(c *gin.Context) { h.serve(c, adaptor.ModeEmbeddings) }
+func (h *Relay) Embeddings(c *gin.Context) error { return h.serve(c, adaptor.ModeEmbeddings) }
 
 // Moderations relays POST /v1/moderations.
-func (h *Relay) Moderations(c *gin.Context) { h.serve(c, adaptor.ModeModerations) }
+func (h *Relay) Moderations(c *gin.Context) error { return h.serve(c, adaptor.ModeModerations) }
 
 // ImageGenerations relays POST /v1/images/generations.
-func (h *Relay) ImageGenerations(c *gin.Context) { h.serve(c, adaptor.ModeImages) }
+func (h *Relay) ImageGenerations(c *gin.Context) error { return h.serve(c, adaptor.ModeImages) }
 
 // AudioSpeech relays POST /v1/audio/speech.
-func (h *Relay) AudioSpeech(c *gin.Context) { h.serve(c, adaptor.ModeSpeech) }
+func (h *Relay) AudioSpeech(c *gin.Context) error { return h.serve(c, adaptor.ModeSpeech) }
 
 // AudioTranscriptions relays POST /v1/audio/transcriptions (multipart).
-func (h *Relay) AudioTranscriptions(c *gin.Context) { h.serve(c, adaptor.ModeTranscription) }
+func (h *Relay) AudioTranscriptions(c *gin.Context) error {
+	return h.serve(c, adaptor.ModeTranscription)
+}
 
 // AudioTranslations relays POST /v1/audio/translations (multipart).
-func (h *Relay) AudioTranslations(c *gin.Context) { h.serve(c, adaptor.ModeTranslation) }
+func (h *Relay) AudioTranslations(c *gin.Context) error { return h.serve(c, adaptor.ModeTranslation) }
 
 // Messages relays POST /v1/messages, Anthropic's Messages API, to any
 // channel serving the model: passed through to Anthropic channels,
 // converted for the others.
-func (h *Relay) Messages(c *gin.Context) {
-	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), anthropicfront.Front{}, adaptor.ModeChat); err != nil {
-		errs.Render(c, err)
-	}
+func (h *Relay) Messages(c *gin.Context) error {
+	return h.Engine.Serve(c.Writer, c.Request, caller(c), anthropicfront.Front{}, adaptor.ModeChat)
 }
 
 // callerScope is the group a /v1 caller reaches and its token's allow-list.

@@ -33,20 +33,18 @@ func asksAnthropic(c *gin.Context) bool { return c.GetHeader("anthropic-version"
 // limit (1..1000, default 20), after_id and before_id cursors. Models are
 // in name order, so a cursor that names no listed model still marks a
 // place in it.
-func (h *Relay) anthropicModels(c *gin.Context, names []string) {
+func (h *Relay) anthropicModels(c *gin.Context, names []string) error {
 	limit := 20
 	if v, ok := c.GetQuery("limit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			errs.Render(c, errs.BadRequest("limit: must be a whole number from 1 to 1000").WithParam("limit"))
-			return
+			return errs.BadRequest("limit: must be a whole number from 1 to 1000").WithParam("limit")
 		}
 		limit = n
 	}
 	after, before := c.Query("after_id"), c.Query("before_id")
 	if after != "" && before != "" {
-		errs.Render(c, errs.BadRequest("after_id and before_id cannot both be given"))
-		return
+		return errs.BadRequest("after_id and before_id cannot both be given")
 	}
 	page, more := names, false
 	switch {
@@ -76,21 +74,21 @@ func (h *Relay) anthropicModels(c *gin.Context, names []string) {
 		first, last = page[0], page[len(page)-1]
 	}
 	c.JSON(200, gin.H{"data": data, "has_more": more, "first_id": first, "last_id": last})
+	return nil
 }
 
 // CountTokens answers POST /v1/messages/count_tokens in Anthropic's shape,
 // {"input_tokens": N}: exact from an Anthropic channel serving the model,
 // else counted locally. Not billed.
-func (h *Relay) CountTokens(c *gin.Context) {
+func (h *Relay) CountTokens(c *gin.Context) error {
 	req, err := anthropicfront.ParseCount(c.Request)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	n, err := h.Engine.CountTokens(c.Request.Context(), caller(c), req)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	c.JSON(200, gin.H{"input_tokens": n.InputTokens})
+	return nil
 }

@@ -13,10 +13,8 @@ import (
 // Responses relays POST /v1/responses, OpenAI's Responses API: passed
 // through to channels that speak it (OpenAI, OpenAI-compatible vendors,
 // Azure), converted for the others (Anthropic).
-func (h *Relay) Responses(c *gin.Context) {
-	if err := h.Engine.Serve(c.Writer, c.Request, caller(c), responsesfront.Front{}, adaptor.ModeChat); err != nil {
-		errs.Render(c, err)
-	}
+func (h *Relay) Responses(c *gin.Context) error {
+	return h.Engine.Serve(c.Writer, c.Request, caller(c), responsesfront.Front{}, adaptor.ModeChat)
 }
 
 // maxResponseIDLen bounds a response id in a path; OpenAI's are about 50
@@ -27,7 +25,7 @@ const maxResponseIDLen = 256
 // /v1/responses/:id/input_items and POST /v1/responses/:id/cancel to the
 // channel that made the answer, for the user whose call made it. Not
 // billed.
-func (h *Relay) StoredResponse(c *gin.Context) {
+func (h *Relay) StoredResponse(c *gin.Context) error {
 	var sub string
 	switch {
 	case strings.HasSuffix(c.FullPath(), "/"+adaptor.StoredInputItems):
@@ -37,10 +35,7 @@ func (h *Relay) StoredResponse(c *gin.Context) {
 	}
 	id := c.Param("id")
 	if id == "" || len(id) > maxResponseIDLen {
-		errs.Render(c, errs.BadRequest("the response id must be 1 to %d characters", maxResponseIDLen).WithParam("response_id"))
-		return
+		return errs.BadRequest("the response id must be 1 to %d characters", maxResponseIDLen).WithParam("response_id")
 	}
-	if err := h.Engine.StoredResponse(c.Writer, c.Request, caller(c), id, sub); err != nil {
-		errs.Render(c, err)
-	}
+	return h.Engine.StoredResponse(c.Writer, c.Request, caller(c), id, sub)
 }

@@ -36,46 +36,44 @@ func viewTokens(ts []model.Token) []tokenView {
 }
 
 // ListTokens pages through the caller's own tokens (GET /api/token/).
-func (h *Handler) ListTokens(c *gin.Context) {
+func (h *Handler) ListTokens(c *gin.Context) error {
 	offset, limit := page(c)
 	ts, total, err := h.Store.ListTokens(c.Request.Context(), c.GetInt(middleware.KeyUserID), offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okPage(c, viewTokens(ts), total)
+	return nil
 }
 
 // SearchTokens matches the caller's tokens by name (GET /api/token/search).
-func (h *Handler) SearchTokens(c *gin.Context) {
+func (h *Handler) SearchTokens(c *gin.Context) error {
 	keyword := c.Query("keyword")
 	if len(keyword) > maxTokenName*4 {
-		errs.Render(c, errs.BadRequest("keyword is too long").WithParam("keyword"))
-		return
+		return errs.BadRequest("keyword is too long").WithParam("keyword")
 	}
 	offset, limit := page(c)
 	ts, err := h.Store.SearchTokens(c.Request.Context(), c.GetInt(middleware.KeyUserID), keyword, offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, viewTokens(ts))
+	return nil
 }
 
 // GetToken returns one of the caller's tokens (GET /api/token/:id).
 // Another user's token answers as if it did not exist.
-func (h *Handler) GetToken(c *gin.Context) {
+func (h *Handler) GetToken(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	t, err := h.Store.TokenOf(c.Request.Context(), c.GetInt(middleware.KeyUserID), id)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, viewToken(t))
+	return nil
 }
 
 type tokenRequest struct {
@@ -157,20 +155,17 @@ func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest) (map[strin
 
 // CreateToken issues a token (POST /api/token/). The whole key is in this
 // reply as data.key and never again.
-func (h *Handler) CreateToken(c *gin.Context) {
+func (h *Handler) CreateToken(c *gin.Context) error {
 	var req tokenRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Name == nil {
-		errs.Render(c, errs.BadRequest("name is required").WithParam("name"))
-		return
+		return errs.BadRequest("name is required").WithParam("name")
 	}
 	f, err := h.checkTokenFields(c, &req)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	t := &model.Token{UserID: c.GetInt(middleware.KeyUserID), Name: f["name"].(string), ExpiredTime: -1}
 	if v, ok := f["expired_time"].(int64); ok {
@@ -193,58 +188,51 @@ func (h *Handler) CreateToken(c *gin.Context) {
 	}
 	req.LimitPatch.Apply(&t.Limits)
 	if t.PeriodQuota, t.QuotaPeriod, err = req.PeriodPatch.Resolve(model.Period{}); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	key := model.NewTokenKey(t)
 	if err := h.Store.CreateToken(c.Request.Context(), t); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	h.Store.Ledger.FillPeriod(&t.Period)
 	v := viewToken(t)
 	v.Key = key
 	ok(c, v)
+	return nil
 }
 
 // UpdateToken edits one of the caller's tokens (PUT /api/token/, id in the
 // body). With ?status_only=1 only the status changes. Enabling an expired
 // or exhausted token is refused until its expiry or quota allows it.
-func (h *Handler) UpdateToken(c *gin.Context) {
+func (h *Handler) UpdateToken(c *gin.Context) error {
 	var req tokenRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.ID <= 0 {
-		errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
-		return
+		return errs.BadRequest("id is required").WithParam("id")
 	}
 	ctx := c.Request.Context()
 	userID := c.GetInt(middleware.KeyUserID)
 	cur, err := h.Store.TokenOf(ctx, userID, req.ID)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	statusOnly := c.Query("status_only") != ""
 	var f map[string]any
 	if statusOnly {
 		if req.Status == nil {
-			errs.Render(c, errs.BadRequest("status is required").WithParam("status"))
-			return
+			return errs.BadRequest("status is required").WithParam("status")
 		}
 		f = map[string]any{}
 	} else if f, err = h.checkTokenFields(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	periodReset := false
 	if !statusOnly {
 		quota, kind, err := req.PeriodPatch.Resolve(cur.Period)
 		if err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		cols := req.PeriodPatch.Columns(cur.Period, quota, kind)
 		_, periodReset = cols["period_start"]
@@ -271,17 +259,14 @@ func (h *Handler) UpdateToken(c *gin.Context) {
 		switch *req.Status {
 		case model.TokenEnabled:
 			if expired {
-				errs.Render(c, errs.BadRequest("the token has expired: move its expired_time first"))
-				return
+				return errs.BadRequest("the token has expired: move its expired_time first")
 			}
 			if exhausted {
-				errs.Render(c, errs.BadRequest("the token's quota is used up: raise remain_quota first"))
-				return
+				return errs.BadRequest("the token's quota is used up: raise remain_quota first")
 			}
 		case model.TokenDisabled:
 		default:
-			errs.Render(c, errs.BadRequest("status must be 1 (enabled) or 2 (disabled)").WithParam("status"))
-			return
+			return errs.BadRequest("status must be 1 (enabled) or 2 (disabled)").WithParam("status")
 		}
 		status = *req.Status
 	} else {
@@ -300,35 +285,32 @@ func (h *Handler) UpdateToken(c *gin.Context) {
 	f["status"] = status
 	if !statusOnly && req.RemainQuota != nil && *req.RemainQuota != cur.RemainQuota {
 		if _, err := h.Store.Ledger.Credit(ctx, userID, cur.ID, *req.RemainQuota-cur.RemainQuota, nil, nil); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	if err := h.Store.UpdateToken(ctx, userID, cur.ID, f); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if periodReset {
 		h.Store.Ledger.ResetPeriod(ctx, userID, cur.ID)
 	}
 	t, err := h.Store.TokenOf(ctx, userID, cur.ID)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, viewToken(t))
+	return nil
 }
 
 // DeleteToken removes one of the caller's tokens (DELETE /api/token/:id).
-func (h *Handler) DeleteToken(c *gin.Context) {
+func (h *Handler) DeleteToken(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.DeleteToken(c.Request.Context(), c.GetInt(middleware.KeyUserID), id); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }

@@ -21,53 +21,46 @@ type registerRequest struct {
 }
 
 // Register creates a common user (POST /api/user/register).
-func (h *Handler) Register(c *gin.Context) {
+func (h *Handler) Register(c *gin.Context) error {
 	snap := h.Store.Options.Get()
 	if !snap.Bool("RegisterEnabled") {
-		errs.Render(c, errs.Forbidden("registration is closed by the administrator").WithCode("registration_closed"))
-		return
+		return errs.Forbidden("registration is closed by the administrator").WithCode("registration_closed")
 	}
 	if !snap.Bool("PasswordRegisterEnabled") {
-		errs.Render(c, errs.Forbidden("registration with a password is closed; use another sign-in method"))
-		return
+		return errs.Forbidden("registration with a password is closed; use another sign-in method")
 	}
 	var req registerRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := firstErr(validUsername(req.Username), validPassword(req.Password), validDisplayName(req.DisplayName)); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	u := &model.User{Username: req.Username, DisplayName: req.DisplayName}
 	if snap.Bool("EmailVerificationEnabled") || req.Email != "" {
 		email, err := h.checkRegistrationEmail(c, req.Email, req.VerificationCode)
 		if err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		u.Email = email
 	}
 	if req.AffCode != "" {
 		inviter, err := h.Store.UserByAffCode(c.Request.Context(), req.AffCode)
 		if err != nil {
-			errs.Render(c, errs.BadRequest("invite code %q does not exist", req.AffCode).WithParam("aff_code"))
-			return
+			return errs.BadRequest("invite code %q does not exist", req.AffCode).WithParam("aff_code")
 		}
 		u.InviterID = inviter.ID
 	}
 	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	u.Password = hash
 	if err := h.Store.CreateUser(c.Request.Context(), u); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }
 
 type loginRequest struct {
@@ -78,23 +71,19 @@ type loginRequest struct {
 // Login checks a password and starts a session (POST /api/user/login).
 // The username field also takes the account's email, as the console's
 // single sign-in box does.
-func (h *Handler) Login(c *gin.Context) {
+func (h *Handler) Login(c *gin.Context) error {
 	if !h.Store.Options.Get().Bool("PasswordLoginEnabled") {
-		errs.Render(c, errs.Forbidden("sign-in with a password is closed by the administrator"))
-		return
+		return errs.Forbidden("sign-in with a password is closed by the administrator")
 	}
 	var req loginRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Username == "" || req.Password == "" {
-		errs.Render(c, errs.BadRequest("username and password are required"))
-		return
+		return errs.BadRequest("username and password are required")
 	}
 	if len(req.Username) > maxEmail || len(req.Password) > maxPassword {
-		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
-		return
+		return errs.Unauthorized("wrong username or password").WithCode("wrong_credentials")
 	}
 	ctx := c.Request.Context()
 	u, err := h.Store.UserByUsername(ctx, req.Username)
@@ -103,63 +92,57 @@ func (h *Handler) Login(c *gin.Context) {
 	}
 	if err != nil {
 		if errs.As(err).Status >= 500 {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		// Spend the same bcrypt time as a real check so the answer does
 		// not tell which usernames exist.
 		crypto.CheckPassword(h.dummyHash(), req.Password)
-		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
-		return
+		return errs.Unauthorized("wrong username or password").WithCode("wrong_credentials")
 	}
 	if !crypto.CheckPassword(u.Password, req.Password) {
-		errs.Render(c, errs.Unauthorized("wrong username or password").WithCode("wrong_credentials"))
-		return
+		return errs.Unauthorized("wrong username or password").WithCode("wrong_credentials")
 	}
 	if u.Status != model.UserEnabled {
-		errs.Render(c, errs.Forbidden("this account is disabled").WithCode("account_disabled"))
-		return
+		return errs.Forbidden("this account is disabled").WithCode("account_disabled")
 	}
 	if err := middleware.Login(c, u.ID, u.SessionGen); err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	ok(c, gin.H{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "role": u.Role, "status": u.Status, "group": u.Group})
+	return nil
 }
 
 // Logout ends the session (GET /api/user/logout) server-side: the user's
 // session generation moves on, so this cookie (and, since a session is
 // identified by its generation, the user's other console sessions too)
 // stops working on every node even if a copy of it is replayed.
-func (h *Handler) Logout(c *gin.Context) {
+func (h *Handler) Logout(c *gin.Context) error {
 	if id, gen, ok := middleware.SessionUserID(c); ok {
 		// Only a live session ends the generation: a replayed old cookie
 		// must not sign its owner out of the sessions they have now.
 		if u, err := h.Store.Users.Get(c.Request.Context(), id); err == nil && u.SessionGen == gen {
 			if err := h.Store.EndSessions(c.Request.Context(), id); err != nil {
-				errs.Render(c, err)
-				return
+				return err
 			}
 		} else if err != nil && errs.As(err).Status >= 500 {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	if err := middleware.Logout(c); err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	okMsg(c, "")
+	return nil
 }
 
 // GetSelf returns the caller's own account (GET /api/user/self).
-func (h *Handler) GetSelf(c *gin.Context) {
+func (h *Handler) GetSelf(c *gin.Context) error {
 	u, err := h.Store.UserByID(c.Request.Context(), c.GetInt(middleware.KeyUserID))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, u)
+	return nil
 }
 
 type updateSelfRequest struct {
@@ -172,58 +155,49 @@ type updateSelfRequest struct {
 // UpdateSelf changes the caller's username, display name or password
 // (PUT /api/user/self). A new password needs the current one, so a
 // stolen session cannot lock the owner out.
-func (h *Handler) UpdateSelf(c *gin.Context) {
+func (h *Handler) UpdateSelf(c *gin.Context) error {
 	var req updateSelfRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	id := c.GetInt(middleware.KeyUserID)
 	fields := map[string]any{}
 	if req.Username != nil && *req.Username != c.GetString(middleware.KeyUsername) {
 		if err := validUsername(*req.Username); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		fields["username"] = *req.Username
 	}
 	if req.DisplayName != nil {
 		if err := validDisplayName(*req.DisplayName); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		fields["display_name"] = *req.DisplayName
 	}
 	if req.Password != nil && *req.Password != "" {
 		if err := validPassword(*req.Password); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		u, err := h.Store.UserByID(ctx, id)
 		if err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		if req.OriginalPassword == "" {
-			errs.Render(c, errs.BadRequest("setting a new password needs the current one in original_password").WithParam("original_password").WithCode("current_password_required"))
-			return
+			return errs.BadRequest("setting a new password needs the current one in original_password").WithParam("original_password").WithCode("current_password_required")
 		}
 		if !crypto.CheckPassword(u.Password, req.OriginalPassword) {
-			errs.Render(c, errs.BadRequest("the current password is wrong (original_password)").WithParam("original_password").WithCode("wrong_current_password"))
-			return
+			return errs.BadRequest("the current password is wrong (original_password)").WithParam("original_password").WithCode("wrong_current_password")
 		}
 		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)
 		if err != nil {
-			errs.Render(c, errs.Internal(err))
-			return
+			return errs.Internal(err)
 		}
 		fields["password"] = hash
 	}
 	if len(fields) > 0 {
 		if err := h.Store.UpdateUserFields(ctx, id, fields); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	if _, ok := fields["password"]; ok {
@@ -232,53 +206,51 @@ func (h *Handler) UpdateSelf(c *gin.Context) {
 		if sid, _, signedIn := middleware.SessionUserID(c); signedIn && sid == id {
 			u, err := h.Store.UserByID(ctx, id)
 			if err != nil {
-				errs.Render(c, err)
-				return
+				return err
 			}
 			if err := middleware.Login(c, id, u.SessionGen); err != nil {
-				errs.Render(c, errs.Internal(err))
-				return
+				return errs.Internal(err)
 			}
 		}
 	}
 	okMsg(c, "")
+	return nil
 }
 
 // DeleteSelf deletes the caller's account (DELETE /api/user/self). Root
 // cannot delete itself: the instance would have no owner.
-func (h *Handler) DeleteSelf(c *gin.Context) {
+func (h *Handler) DeleteSelf(c *gin.Context) error {
 	if c.GetInt(middleware.KeyRole) >= model.RoleRoot {
-		errs.Render(c, errs.Forbidden("root cannot delete itself"))
-		return
+		return errs.Forbidden("root cannot delete itself")
 	}
 	id := c.GetInt(middleware.KeyUserID)
 	if err := h.Store.DeleteUser(c.Request.Context(), id); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	_ = middleware.Logout(c)
 	okMsg(c, "")
+	return nil
 }
 
 // GenerateAccessToken makes a new management access token and shows it
 // once (GET /api/user/token); only its hash is kept.
-func (h *Handler) GenerateAccessToken(c *gin.Context) {
+func (h *Handler) GenerateAccessToken(c *gin.Context) error {
 	token := crypto.RandomString(32)
 	if err := h.Store.SetAccessToken(c.Request.Context(), c.GetInt(middleware.KeyUserID), token); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, token)
+	return nil
 }
 
 // GetAffCode returns the caller's invite code (GET /api/user/aff).
-func (h *Handler) GetAffCode(c *gin.Context) {
+func (h *Handler) GetAffCode(c *gin.Context) error {
 	u, err := h.Store.UserByID(c.Request.Context(), c.GetInt(middleware.KeyUserID))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, u.AffCode)
+	return nil
 }
 
 // firstErr returns the first failed check.

@@ -12,42 +12,41 @@ import (
 )
 
 // ListUsers pages through all users (GET /api/user/?p=&page_size=).
-func (h *Handler) ListUsers(c *gin.Context) {
+func (h *Handler) ListUsers(c *gin.Context) error {
 	offset, limit := page(c)
 	users, total, err := h.Store.ListUsers(c.Request.Context(), offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okPage(c, users, total)
+	return nil
 }
 
 // SearchUsers matches id, username, display name or email
 // (GET /api/user/search?keyword=).
-func (h *Handler) SearchUsers(c *gin.Context) {
+func (h *Handler) SearchUsers(c *gin.Context) error {
 	keyword := strings.TrimSpace(c.Query("keyword"))
 	if len(keyword) > 128 {
-		errs.Render(c, errs.BadRequest("keyword must be at most 128 bytes").WithParam("keyword"))
-		return
+		return errs.BadRequest("keyword must be at most 128 bytes").WithParam("keyword")
 	}
 	offset, limit := page(c)
 	users, err := h.Store.SearchUsers(c.Request.Context(), keyword, offset, limit)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, users)
+	return nil
 }
 
 // GetUser returns one user (GET /api/user/:id). Admins see users below
 // their own role, and themselves.
-func (h *Handler) GetUser(c *gin.Context) {
+func (h *Handler) GetUser(c *gin.Context) error {
 	u, err := h.targetUser(c, c.Param("id"))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, u)
+	return nil
 }
 
 type createUserRequest struct {
@@ -64,50 +63,43 @@ type createUserRequest struct {
 
 // CreateUser adds a user (POST /api/user/). An admin creates common users;
 // root may also create admins.
-func (h *Handler) CreateUser(c *gin.Context) {
+func (h *Handler) CreateUser(c *gin.Context) error {
 	var req createUserRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := firstErr(validUsername(req.Username), validPassword(req.Password), validDisplayName(req.DisplayName)); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Role == 0 {
 		req.Role = model.RoleCommon
 	}
 	if req.Role != model.RoleCommon && req.Role != model.RoleAdmin {
-		errs.Render(c, errs.BadRequest("role must be 1 (common) or 10 (admin)").WithParam("role"))
-		return
+		return errs.BadRequest("role must be 1 (common) or 10 (admin)").WithParam("role")
 	}
 	if req.Role >= c.GetInt(middleware.KeyRole) {
-		errs.Render(c, errs.Forbidden("you cannot create a user with a role equal to or above your own"))
-		return
+		return errs.Forbidden("you cannot create a user with a role equal to or above your own")
 	}
 	if _, err := req.LimitPatch.Columns(); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	periodQuota, quotaPeriod, err := req.PeriodPatch.Resolve(model.Period{})
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	hash, err := crypto.HashPassword(req.Password, h.Cfg.BcryptCost)
 	if err != nil {
-		errs.Render(c, errs.Internal(err))
-		return
+		return errs.Internal(err)
 	}
 	u := &model.User{Username: req.Username, Password: hash, DisplayName: req.DisplayName, Role: req.Role}
 	req.LimitPatch.Apply(&u.Limits)
 	u.PeriodQuota, u.QuotaPeriod = periodQuota, quotaPeriod
 	if err := h.Store.CreateUser(c.Request.Context(), u); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	h.Store.Ledger.FillPeriod(&u.Period)
 	ok(c, u)
+	return nil
 }
 
 type updateUserRequest struct {
@@ -126,43 +118,37 @@ type updateUserRequest struct {
 
 // UpdateUser edits a user (PUT /api/user/ with the id in the body, as One
 // API does, or PUT /api/user/:id). Quota is set through the ledger.
-func (h *Handler) UpdateUser(c *gin.Context) {
+func (h *Handler) UpdateUser(c *gin.Context) error {
 	var req updateUserRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	idRaw := c.Param("id")
 	if idRaw == "" {
 		if req.ID <= 0 {
-			errs.Render(c, errs.BadRequest("id is required").WithParam("id"))
-			return
+			return errs.BadRequest("id is required").WithParam("id")
 		}
 		idRaw = itoa(req.ID)
 	}
 	u, err := h.targetUser(c, idRaw)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if u.ID == c.GetInt(middleware.KeyUserID) && u.Role < model.RoleRoot {
 		// Editing oneself goes through /api/user/self so an admin cannot
 		// grant themselves quota.
-		errs.Render(c, errs.Forbidden("edit your own account with PUT /api/user/self"))
-		return
+		return errs.Forbidden("edit your own account with PUT /api/user/self")
 	}
 	fields := map[string]any{}
 	if req.Username != nil && *req.Username != u.Username {
 		if err := validUsername(*req.Username); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		fields["username"] = *req.Username
 	}
 	if req.DisplayName != nil {
 		if err := validDisplayName(*req.DisplayName); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		fields["display_name"] = *req.DisplayName
 	}
@@ -172,47 +158,40 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 		} else {
 			addr, err := validEmail(*req.Email)
 			if err != nil {
-				errs.Render(c, err)
-				return
+				return err
 			}
 			fields["email"] = addr
 		}
 	}
 	if req.Group != nil {
 		if err := h.validGroup(*req.Group); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		fields["group"] = *req.Group
 	}
 	if req.Password != nil && *req.Password != "" {
 		if err := validPassword(*req.Password); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 		hash, err := crypto.HashPassword(*req.Password, h.Cfg.BcryptCost)
 		if err != nil {
-			errs.Render(c, errs.Internal(err))
-			return
+			return errs.Internal(err)
 		}
 		fields["password"] = hash
 	}
 	if req.Quota != nil && *req.Quota < 0 {
-		errs.Render(c, errs.BadRequest("quota cannot be negative").WithParam("quota"))
-		return
+		return errs.BadRequest("quota cannot be negative").WithParam("quota")
 	}
 	limitCols, err := req.LimitPatch.Columns()
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	for k, v := range limitCols {
 		fields[k] = v
 	}
 	periodQuota, quotaPeriod, err := req.PeriodPatch.Resolve(u.Period)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	periodCols := req.PeriodPatch.Columns(u.Period, periodQuota, quotaPeriod)
 	_, periodReset := periodCols["period_start"]
@@ -222,8 +201,7 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 	ctx := c.Request.Context()
 	if len(fields) > 0 {
 		if err := h.Store.UpdateUserFields(ctx, u.ID, fields); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	if periodReset {
@@ -231,34 +209,31 @@ func (h *Handler) UpdateUser(c *gin.Context) {
 	}
 	if req.Quota != nil {
 		if err := h.Store.SetUserQuota(ctx, u.ID, *req.Quota, c.GetInt(middleware.KeyUserID)); err != nil {
-			errs.Render(c, err)
-			return
+			return err
 		}
 	}
 	u, err = h.Store.UserByID(ctx, u.ID)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, u)
+	return nil
 }
 
 // DeleteUser removes a user (DELETE /api/user/:id).
-func (h *Handler) DeleteUser(c *gin.Context) {
+func (h *Handler) DeleteUser(c *gin.Context) error {
 	u, err := h.targetUser(c, c.Param("id"))
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.canManage(c, u); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.Store.DeleteUser(c.Request.Context(), u.ID); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	okMsg(c, "")
+	return nil
 }
 
 type manageUserRequest struct {
@@ -268,25 +243,21 @@ type manageUserRequest struct {
 
 // ManageUser applies one action to a user by name (POST /api/user/manage):
 // disable, enable, delete, promote (to admin; root only) or demote.
-func (h *Handler) ManageUser(c *gin.Context) {
+func (h *Handler) ManageUser(c *gin.Context) error {
 	var req manageUserRequest
 	if err := bindJSON(c, &req); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if req.Username == "" || len(req.Username) > maxUsername {
-		errs.Render(c, errs.BadRequest("username is required").WithParam("username"))
-		return
+		return errs.BadRequest("username is required").WithParam("username")
 	}
 	ctx := c.Request.Context()
 	u, err := h.Store.UserByUsername(ctx, req.Username)
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	if err := h.canManage(c, u); err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	switch req.Action {
 	case "disable":
@@ -298,35 +269,31 @@ func (h *Handler) ManageUser(c *gin.Context) {
 	case "delete":
 		if err = h.Store.DeleteUser(ctx, u.ID); err == nil {
 			okMsg(c, "")
-			return
+			return nil
 		}
 	case "promote":
 		if c.GetInt(middleware.KeyRole) < model.RoleRoot {
-			errs.Render(c, errs.Forbidden("only root can promote users"))
-			return
+			return errs.Forbidden("only root can promote users")
 		}
 		if u.Role >= model.RoleAdmin {
-			errs.Render(c, errs.BadRequest("%s is already an admin", u.Username))
-			return
+			return errs.BadRequest("%s is already an admin", u.Username)
 		}
 		err = h.Store.UpdateUserFields(ctx, u.ID, map[string]any{"role": model.RoleAdmin})
 		u.Role = model.RoleAdmin
 	case "demote":
 		if u.Role < model.RoleAdmin {
-			errs.Render(c, errs.BadRequest("%s is already a common user", u.Username))
-			return
+			return errs.BadRequest("%s is already a common user", u.Username)
 		}
 		err = h.Store.UpdateUserFields(ctx, u.ID, map[string]any{"role": model.RoleCommon})
 		u.Role = model.RoleCommon
 	default:
-		errs.Render(c, errs.BadRequest("action must be one of disable, enable, delete, promote, demote").WithParam("action"))
-		return
+		return errs.BadRequest("action must be one of disable, enable, delete, promote, demote").WithParam("action")
 	}
 	if err != nil {
-		errs.Render(c, err)
-		return
+		return err
 	}
 	ok(c, gin.H{"role": u.Role, "status": u.Status})
+	return nil
 }
 
 // targetUser loads the user named by a path id for an admin action. Users

@@ -5,10 +5,10 @@ import "github.com/gin-gonic/gin"
 func redemptionRoutes(api *gin.RouterGroup, d *deps) {
 	h := d.h
 	r := api.Group("/redemption", d.auth.Admin())
-	r.GET("/", h.ListRedemptions)
-	r.GET("/search", h.SearchRedemptions)
-	r.GET("/:id", h.GetRedemption)
-	r.POST("/", h.CreateRedemptions)
-	r.PUT("/", h.UpdateRedemption)
-	r.DELETE("/:id", h.DeleteRedemption)
+	r.GET("/", handle(h.ListRedemptions))
+	r.GET("/search", handle(h.SearchRedemptions))
+	r.GET("/:id", handle(h.GetRedemption))
+	r.POST("/", handle(h.CreateRedemptions))
+	r.PUT("/", handle(h.UpdateRedemption))
+	r.DELETE("/:id", handle(h.DeleteRedemption))
 }

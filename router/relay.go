@@ -26,7 +26,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	}
 	rh := &controller.Relay{Store: d.store, Engine: engine}
 	channelRoutes(api, d, rh)
-	api.GET("/models", d.auth.User(), rh.ConsoleModels)
+	api.GET("/models", d.auth.User(), handle(rh.ConsoleModels))
 	v1 := r.Group("/v1",
 		middleware.Style(errs.StyleOpenAI),
 		middleware.AnthropicStyleIfAsked(),
@@ -37,22 +37,22 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	// Browsers preflight cross-origin calls; CORS answers them before
 	// TokenAuth asks for a key.
 	v1.OPTIONS("/*path", func(*gin.Context) {})
-	v1.GET("/models", rh.ListModels)
-	v1.GET("/models/:model", rh.GetModel)
-	v1.POST("/chat/completions", rh.ChatCompletions)
-	v1.POST("/completions", rh.Completions)
-	v1.POST("/embeddings", rh.Embeddings)
-	v1.POST("/moderations", rh.Moderations)
-	v1.POST("/images/generations", rh.ImageGenerations)
-	v1.POST("/audio/speech", rh.AudioSpeech)
-	v1.POST("/audio/transcriptions", rh.AudioTranscriptions)
-	v1.POST("/audio/translations", rh.AudioTranslations)
-	v1.POST("/responses", rh.Responses)
-	v1.GET("/responses/:id", rh.StoredResponse)
-	v1.DELETE("/responses/:id", rh.StoredResponse)
-	v1.GET("/responses/:id/input_items", rh.StoredResponse)
-	v1.POST("/responses/:id/cancel", rh.StoredResponse)
-	v1.POST("/rerank", rh.Rerank)
+	v1.GET("/models", handle(rh.ListModels))
+	v1.GET("/models/:model", handle(rh.GetModel))
+	v1.POST("/chat/completions", handle(rh.ChatCompletions))
+	v1.POST("/completions", handle(rh.Completions))
+	v1.POST("/embeddings", handle(rh.Embeddings))
+	v1.POST("/moderations", handle(rh.Moderations))
+	v1.POST("/images/generations", handle(rh.ImageGenerations))
+	v1.POST("/audio/speech", handle(rh.AudioSpeech))
+	v1.POST("/audio/transcriptions", handle(rh.AudioTranscriptions))
+	v1.POST("/audio/translations", handle(rh.AudioTranslations))
+	v1.POST("/responses", handle(rh.Responses))
+	v1.GET("/responses/:id", handle(rh.StoredResponse))
+	v1.DELETE("/responses/:id", handle(rh.StoredResponse))
+	v1.GET("/responses/:id/input_items", handle(rh.StoredResponse))
+	v1.POST("/responses/:id/cancel", handle(rh.StoredResponse))
+	v1.POST("/rerank", handle(rh.Rerank))
 	// Anthropic's Messages API answers in Anthropic's error shape, from
 	// authentication on.
 	r.POST("/v1/messages",
@@ -60,7 +60,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.CORS(),
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
-		rh.Messages,
+		handle(rh.Messages),
 	)
 	// The console's playground: the signed-in user names one of their
 	// tokens (middleware.TokenAuth.Playground) and the call is then the
@@ -71,14 +71,14 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.Sessions(d.cfg),
 		d.auth.User(),
 		middleware.TokenAuth{Store: d.store}.Playground(),
-		rh.ChatCompletions,
+		handle(rh.ChatCompletions),
 	)
 	r.POST("/v1/messages/count_tokens",
 		middleware.Style(errs.StyleAnthropic),
 		middleware.CORS(),
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
-		rh.CountTokens,
+		handle(rh.CountTokens),
 	)
 	// Google's Gemini API (generateContent, streamGenerateContent) answers
 	// in Google's error shape.
@@ -87,7 +87,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.CORS(),
 		middleware.BodyLimit(int64(d.cfg.MaxRequestBodyMB)<<20),
 		middleware.TokenAuth{Store: d.store}.Check(),
-		rh.Gemini,
+		handle(rh.Gemini),
 	)
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))

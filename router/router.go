@@ -42,7 +42,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 
 	r.Use(middleware.RequestID(), middleware.Logger(), middleware.Recovery())
 	r.GET("/healthz", h.Healthz)
-	r.GET("/readyz", h.Readyz)
+	r.GET("/readyz", handle(h.Readyz))
 
 	api := r.Group("/api",
 		middleware.Style(errs.StyleManagement),
@@ -65,7 +65,7 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 		switch {
 		case strings.HasPrefix(p, "/api/") || p == "/api":
 			errs.SetStyle(c, errs.StyleManagement)
-			h.NotFoundAPI(c)
+			handle(h.NotFoundAPI)(c)
 		case strings.HasPrefix(p, "/v1/") || p == "/v1":
 			errs.SetStyle(c, errs.StyleOpenAI)
 			errs.Render(c, errs.NotFound("unknown URL %s %s", c.Request.Method, p))
@@ -84,6 +84,10 @@ func New(cfg config.Config, store *model.Store, h *controller.Handler) *gin.Engi
 
 // trustProxies makes the client IP the socket's peer unless that peer is
 // one of proxies; only then are X-Forwarded-For and X-Real-IP believed.
+// handle is controller.Handle: a handler that returns its error, rendered
+// in the route's style.
+func handle(fn func(*gin.Context) error) gin.HandlerFunc { return controller.Handle(fn) }
+
 func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
 	list := make([]string, len(proxies))
 	for i, p := range proxies {
@@ -96,13 +100,13 @@ func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
 }
 
 func miscRoutes(api *gin.RouterGroup, d *deps) {
-	api.GET("/status", d.h.Status)
+	api.GET("/status", handle(d.h.Status))
 	api.GET("/notice", d.h.Notice)
 	api.GET("/about", d.h.About)
-	api.GET("/home_page_content", d.h.HomePageContent)
-	api.GET("/verification", d.critical, d.turnstile, d.h.SendEmailVerification)
-	api.GET("/reset_password", d.critical, d.turnstile, d.h.SendPasswordResetEmail)
-	api.GET("/group/", d.auth.Admin(), d.h.ListGroups)
-	api.GET("/option/", d.auth.Root(), d.h.GetOptions)
-	api.PUT("/option/", d.auth.Root(), d.h.UpdateOption)
+	api.GET("/home_page_content", handle(d.h.HomePageContent))
+	api.GET("/verification", d.critical, d.turnstile, handle(d.h.SendEmailVerification))
+	api.GET("/reset_password", d.critical, d.turnstile, handle(d.h.SendPasswordResetEmail))
+	api.GET("/group/", d.auth.Admin(), handle(d.h.ListGroups))
+	api.GET("/option/", d.auth.Root(), handle(d.h.GetOptions))
+	api.PUT("/option/", d.auth.Root(), handle(d.h.UpdateOption))
 }

@@ -5,10 +5,10 @@ import "github.com/gin-gonic/gin"
 func tokenRoutes(api *gin.RouterGroup, d *deps) {
 	h := d.h
 	tok := api.Group("/token", d.auth.User())
-	tok.GET("/", h.ListTokens)
-	tok.GET("/search", h.SearchTokens)
-	tok.GET("/:id", h.GetToken)
-	tok.POST("/", h.CreateToken)
-	tok.PUT("/", h.UpdateToken)
-	tok.DELETE("/:id", h.DeleteToken)
+	tok.GET("/", handle(h.ListTokens))
+	tok.GET("/search", handle(h.SearchTokens))
+	tok.GET("/:id", handle(h.GetToken))
+	tok.POST("/", handle(h.CreateToken))
+	tok.PUT("/", handle(h.UpdateToken))
+	tok.DELETE("/:id", handle(h.DeleteToken))
 }
