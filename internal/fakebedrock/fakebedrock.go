@@ -20,13 +20,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +31,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"switchyard/internal/fakeclaude"
+	"switchyard/internal/fakekit"
 )
 
 // AnthropicVersion is the anthropic_version Bedrock requires in an
@@ -60,52 +58,21 @@ type Server struct {
 	*httptest.Server
 	AccessKey, SecretKey, Region string
 
-	mu       sync.Mutex
-	behavior Behavior
-	calls    sync.Map // operation → *atomic.Int64
-	last     atomic.Value
+	// Current and Recorder give Set, Behavior, CallsTo (by operation)
+	// and Last.
+	fakekit.Current[Behavior]
+	fakekit.Recorder
 }
 
-// Call is a request received.
-type Call struct {
-	Path   string
-	Header http.Header
-	Body   []byte
-}
+// Call is a request received; its path is the escaped one, as signed.
+type Call = fakekit.Call
 
 // Start runs a fake Bedrock runtime accepting one key pair in region.
 func Start(accessKey, secretKey, region string, b Behavior) *Server {
-	s := &Server{AccessKey: accessKey, SecretKey: secretKey, Region: region, behavior: b}
+	s := &Server{AccessKey: accessKey, SecretKey: secretKey, Region: region}
+	s.Set(b)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
-}
-
-// Set replaces the behaviour.
-func (s *Server) Set(b Behavior) {
-	s.mu.Lock()
-	s.behavior = b
-	s.mu.Unlock()
-}
-
-func (s *Server) get() Behavior {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.behavior
-}
-
-// CallsTo counts calls of one operation (invoke, invoke-with-response-stream,
-// converse, converse-stream).
-func (s *Server) CallsTo(op string) int64 {
-	if v, ok := s.calls.Load(op); ok {
-		return v.(*atomic.Int64).Load()
-	}
-	return 0
-}
-
-// Last is the last request received.
-func (s *Server) Last() Call {
-	c, _ := s.last.Load().(Call)
-	return c
 }
 
 // Error writes Bedrock's error reply.
@@ -118,8 +85,7 @@ func Error(w http.ResponseWriter, status int, typ, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.last.Store(Call{Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
+	body := s.Keep(r, r.URL.EscapedPath())
 	if typ, msg := s.checkSignature(r, body); typ != "" {
 		Error(w, 403, typ, msg)
 		return
@@ -131,9 +97,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	modelID, op := rest[:i], rest[i+1:]
-	v, _ := s.calls.LoadOrStore(op, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
-	b := s.get()
+	s.Count(op)
+	b := s.Behavior()
 	if b.FailStatus != 0 {
 		fail(w, b.FailStatus)
 		return

@@ -17,13 +17,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"switchyard/internal/fakekit"
 )
 
 // Behavior is how the server answers. The zero value answers every call,
@@ -68,64 +67,26 @@ type Behavior struct {
 // Server is a running fake Gemini API.
 type Server struct {
 	*httptest.Server
-	mu       sync.RWMutex
-	behavior Behavior
-	calls    atomic.Int64
-	byMethod sync.Map // method (generateContent, ...) → *atomic.Int64
-	last     atomic.Value
+	// Current and Recorder give Set, Behavior, Calls, CallsTo (by
+	// method: generateContent, streamGenerateContent, batchEmbedContents)
+	// and Last.
+	fakekit.Current[Behavior]
+	fakekit.Recorder
 }
 
-// Call is what the server received last.
-type Call struct {
-	Path   string
-	Query  string
-	Header http.Header
-	Body   []byte
-}
+// Call is a request received.
+type Call = fakekit.Call
 
 // Start runs a fake Gemini API on a loopback port.
 func Start(b Behavior) *Server {
-	s := &Server{behavior: b}
+	s := &Server{}
+	s.Set(b)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
 
-// Set replaces the behaviour for calls that arrive from now on.
-func (s *Server) Set(b Behavior) {
-	s.mu.Lock()
-	s.behavior = b
-	s.mu.Unlock()
-}
-
-// Behavior is the current behaviour.
-func (s *Server) Behavior() Behavior {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.behavior
-}
-
-// Calls is the number of calls received.
-func (s *Server) Calls() int64 { return s.calls.Load() }
-
-// CallsTo is the number of calls of one method ("generateContent",
-// "streamGenerateContent", "batchEmbedContents").
-func (s *Server) CallsTo(method string) int64 {
-	if v, ok := s.byMethod.Load(method); ok {
-		return v.(*atomic.Int64).Load()
-	}
-	return 0
-}
-
-// Last is the last call received.
-func (s *Server) Last() Call {
-	c, _ := s.last.Load().(Call)
-	return c
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.calls.Add(1)
-	body, _ := io.ReadAll(r.Body)
-	s.last.Store(Call{Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	body := s.Keep(r, r.URL.Path)
 	b := s.Behavior()
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1beta/models/")
 	if !ok {
@@ -136,8 +97,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Error(w, 404, "NOT_FOUND", "The requested URL "+r.URL.Path+" was not found on this server.")
 		return
 	}
-	v, _ := s.byMethod.LoadOrStore(method, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
+	s.Count(method)
 	if b.Key != "" {
 		key := r.Header.Get("x-goog-api-key")
 		if key == "" {

@@ -15,7 +15,8 @@ import (
 // content_block_start/delta/stop, message_delta, message_stop), with an
 // in-stream error event or a dropped connection on demand.
 func StartAnthropic(b Behavior) *Server {
-	s := &Server{behavior: b}
+	s := &Server{}
+	s.Set(b)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serveAnthropic))
 	return s
 }

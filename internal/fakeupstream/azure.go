@@ -15,7 +15,8 @@ import (
 // bodies, and its content-filter error. deployments are the deployments
 // that exist (any when empty).
 func StartAzure(b Behavior, deployments ...string) *Server {
-	s := &Server{behavior: b}
+	s := &Server{}
+	s.Set(b)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveAzure(w, r, deployments) }))
 	return s
 }

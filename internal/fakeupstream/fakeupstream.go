@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"switchyard/internal/fakekit"
 )
 
 // Behavior is how the server answers. The zero value answers every call
@@ -88,17 +90,12 @@ type Behavior struct {
 // Server is a running fake upstream.
 type Server struct {
 	*httptest.Server
-	mu       sync.RWMutex
-	behavior Behavior
-	// lastHeader and lastQuery are the last call's headers and query.
-	lastHeader atomic.Value
-	lastQuery  atomic.Value
+	// Current and Recorder give Set, Behavior, Calls, CallsTo (by path)
+	// and Last.
+	fakekit.Current[Behavior]
+	fakekit.Recorder
 
-	calls   atomic.Int64
-	byPath  sync.Map // path → *atomic.Int64
 	cancels atomic.Int64
-	// LastBody is the last request body received.
-	lastBody atomic.Value
 	// responses keeps stored Responses answers (responses.go).
 	responses responseStore
 	flight    inflight
@@ -109,7 +106,8 @@ type Server struct {
 
 // Start runs a fake OpenAI upstream on a loopback port.
 func Start(b Behavior) *Server {
-	s := &Server{behavior: b}
+	s := &Server{}
+	s.Set(b)
 	s.Server = httptest.NewUnstartedServer(s.track(http.HandlerFunc(s.serve)))
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -124,66 +122,22 @@ func Start(b Behavior) *Server {
 func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // LastHeader is the headers of the last call.
-func (s *Server) LastHeader() http.Header {
-	h, _ := s.lastHeader.Load().(http.Header)
-	return h
-}
+func (s *Server) LastHeader() http.Header { return s.Last().Header }
 
 // LastQuery is the query string of the last call.
-func (s *Server) LastQuery() string {
-	q, _ := s.lastQuery.Load().(string)
-	return q
-}
+func (s *Server) LastQuery() string { return s.Last().Query }
 
-// record counts a call and keeps its body, headers and query.
+// LastBody is the body of the last call, as received.
+func (s *Server) LastBody() []byte { return s.Last().Body }
+
+// record counts a call by its path and keeps it.
 func (s *Server) record(r *http.Request) []byte {
-	s.count(r.URL.Path)
-	body, _ := io.ReadAll(r.Body)
-	s.lastBody.Store(body)
-	s.lastHeader.Store(r.Header.Clone())
-	s.lastQuery.Store(r.URL.RawQuery)
-	return body
-}
-
-// Set replaces the behaviour for calls that arrive from now on.
-func (s *Server) Set(b Behavior) {
-	s.mu.Lock()
-	s.behavior = b
-	s.mu.Unlock()
-}
-
-// Behavior returns the current behaviour.
-func (s *Server) Behavior() Behavior {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.behavior
-}
-
-// Calls is the number of calls received (any path).
-func (s *Server) Calls() int64 { return s.calls.Load() }
-
-// CallsTo is the number of calls received on path.
-func (s *Server) CallsTo(path string) int64 {
-	if v, ok := s.byPath.Load(path); ok {
-		return v.(*atomic.Int64).Load()
-	}
-	return 0
+	s.Count(r.URL.Path)
+	return s.Keep(r, r.URL.Path)
 }
 
 // Cancelled is the number of calls whose client went away mid-answer.
 func (s *Server) Cancelled() int64 { return s.cancels.Load() }
-
-// LastBody is the body of the last call, as received.
-func (s *Server) LastBody() []byte {
-	b, _ := s.lastBody.Load().([]byte)
-	return b
-}
-
-func (s *Server) count(path string) {
-	s.calls.Add(1)
-	v, _ := s.byPath.LoadOrStore(path, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
-}
 
 // Error writes OpenAI's error body.
 func Error(w http.ResponseWriter, status int, typ, code, msg string) {

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,6 +33,7 @@ import (
 
 	"switchyard/internal/fakeclaude"
 	"switchyard/internal/fakegemini"
+	"switchyard/internal/fakekit"
 )
 
 // AnthropicVersion is the anthropic_version Vertex AI requires in the body.
@@ -64,21 +64,18 @@ type Server struct {
 	Email string
 	key   *rsa.PrivateKey
 
-	mu       sync.Mutex
-	behavior Behavior
-	tokens   map[string]time.Time // access token → expiry
-	minted   atomic.Int64
-	calls    sync.Map // method → *atomic.Int64
-	last     atomic.Value
+	// Current and Recorder give Set, Behavior, Calls and CallsTo (model
+	// calls, by method: generateContent, rawPredict, ...) and Last.
+	fakekit.Current[Behavior]
+	fakekit.Recorder
+
+	mu     sync.Mutex
+	tokens map[string]time.Time // access token → expiry
+	minted atomic.Int64
 }
 
 // Call is a model call received.
-type Call struct {
-	Path   string
-	Query  string
-	Header http.Header
-	Body   []byte
-}
+type Call = fakekit.Call
 
 // Start runs a fake Vertex AI for one project and region.
 func Start(project, region string, b Behavior) *Server {
@@ -86,40 +83,14 @@ func Start(project, region string, b Behavior) *Server {
 	if err != nil {
 		panic(err)
 	}
-	s := &Server{Project: project, Region: region, Email: "relay@" + project + ".iam.gserviceaccount.com", key: key, behavior: b, tokens: map[string]time.Time{}}
+	s := &Server{Project: project, Region: region, Email: "relay@" + project + ".iam.gserviceaccount.com", key: key, tokens: map[string]time.Time{}}
+	s.Set(b)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
 
-// Set replaces the behaviour.
-func (s *Server) Set(b Behavior) {
-	s.mu.Lock()
-	s.behavior = b
-	s.mu.Unlock()
-}
-
-func (s *Server) get() Behavior {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.behavior
-}
-
 // TokensMinted is how many access tokens the token endpoint issued.
 func (s *Server) TokensMinted() int64 { return s.minted.Load() }
-
-// CallsTo counts model calls of one method (generateContent, rawPredict, ...).
-func (s *Server) CallsTo(method string) int64 {
-	if v, ok := s.calls.Load(method); ok {
-		return v.(*atomic.Int64).Load()
-	}
-	return 0
-}
-
-// Last is the last model call received.
-func (s *Server) Last() Call {
-	c, _ := s.last.Load().(Call)
-	return c
-}
 
 // TokenURL is the token endpoint, as a service account key names it.
 func (s *Server) TokenURL() string { return s.URL + "/token" }
@@ -142,9 +113,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
-	s.last.Store(Call{Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	b := s.get()
+	body := s.Keep(r, r.URL.Path)
+	b := s.Behavior()
 	// /v1/projects/{p}/locations/{r}/publishers/{pub}/models/{m}:{method}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if len(parts) != 9 || parts[0] != "v1" || parts[1] != "projects" || parts[3] != "locations" || parts[5] != "publishers" || parts[7] != "models" {
@@ -157,8 +127,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fakegemini.Error(w, 404, "NOT_FOUND", "The requested URL "+r.URL.Path+" was not found on this server.")
 		return
 	}
-	v, _ := s.calls.LoadOrStore(method, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
+	s.Count(method)
 	if !s.authorized(r.Header.Get("Authorization"), b) {
 		fakegemini.Error(w, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
 		return
@@ -277,7 +246,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, "invalid_grant", "Invalid JWT: iss, aud or scope do not match the service account")
 		return
 	}
-	ttl := s.get().TokenTTL
+	ttl := s.Behavior().TokenTTL
 	if ttl <= 0 {
 		ttl = time.Hour
 	}
