@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/openai/openai-go"
+	"google.golang.org/genai"
 
 	"switchyard/internal/fakebedrock"
 	"switchyard/internal/fakeclaude"
+	"switchyard/internal/fakegemini"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/fakevertex"
 	"switchyard/internal/testkit"
@@ -364,6 +366,73 @@ func TestVertexEmbeddings(t *testing.T) {
 		}
 		if tr := f.root.Do("GET", fmt.Sprintf("/api/channel/test/%d?model=gemini-embedding-001", id), nil); !tr.Success || !strings.HasSuffix(v.Last().Path, "gemini-embedding-001:predict") {
 			t.Fatalf("channel test of an embedding model: %s", tr.Raw)
+		}
+	})
+}
+
+// TestVertexChannelCountsTokens: a Vertex AI channel counts exactly, as
+// the Gemini API and Anthropic channels do: publishers/google's
+// countTokens (Vertex's body: contents and systemInstruction at the top,
+// no generateContentRequest) for a Gemini model, and publishers/anthropic's
+// count-tokens:rawPredict (the model named in the body) for Claude, to
+// the genai and Anthropic SDKs alike. Counting is not billed, and a
+// channel that fails to count leaves the count to the relay.
+func TestVertexChannelCountsTokens(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		v := fakevertex.Start("proj-count", "us-east5", fakevertex.Behavior{Gemini: fakegemini.Behavior{PromptTokens: 23}})
+		defer v.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"name": "vertex", "type": 42, "key": "unused", "base_url": v.URL,
+			"models": "gemini-2.5-flash,claude-sonnet-4-5@20250929",
+			"config": configJSON(t, map[string]string{"vertex_ai_adc": v.ServiceAccountJSON(), "vertex_ai_project_id": "proj-count", "region": "us-east5"})})
+		ctx := context.Background()
+
+		g, err := genaiClient(t, app, f.tok.Key).Models.CountTokens(ctx, "gemini-2.5-flash", genai.Text("How many tokens is this?"), nil)
+		if err != nil || g.TotalTokens != 23 {
+			t.Fatalf("Gemini model: %v %+v", err, g)
+		}
+		// The Gemini API's generateContentRequest (the only way it counts
+		// a system instruction; the SDK sends none) becomes Vertex's
+		// top-level fields.
+		st, body := geminiPost(t, app, "/v1beta/models/gemini-2.5-flash:countTokens", f.tok.Key,
+			`{"generateContentRequest":{"model":"models/gemini-2.5-flash","systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}}`)
+		if st != 200 || body != `{"totalTokens":23}` {
+			t.Fatalf("with a system instruction: %d %s", st, body)
+		}
+		last := v.Last()
+		if last.Path != "/v1/projects/proj-count/locations/us-east5/publishers/google/models/gemini-2.5-flash:countTokens" ||
+			!strings.HasPrefix(last.Header.Get("Authorization"), "Bearer ya29.") ||
+			!strings.Contains(string(last.Body), `"systemInstruction":{"parts":[{"text":"Be brief."}]}`) ||
+			strings.Contains(string(last.Body), "generateContentRequest") {
+			t.Fatalf("upstream call %s %q %s", last.Path, last.Header.Get("Authorization"), last.Body)
+		}
+
+		p := countParams("claude-sonnet-4-5@20250929")
+		n, err := f.anthropic(f.tok.Key).Messages.CountTokens(ctx, p)
+		last = v.Last()
+		if want := fakeupstream.CountTokens(last.Body); err != nil || want <= 0 || n.InputTokens != int64(want) {
+			t.Fatalf("Claude model: %v %+v, upstream counted %d", err, n, want)
+		}
+		if last.Path != "/v1/projects/proj-count/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict" ||
+			!strings.Contains(string(last.Body), `"model":"claude-sonnet-4-5@20250929"`) {
+			t.Fatalf("upstream call %s %s", last.Path, last.Body)
+		}
+		// The genai SDK on a Claude model: converted, counted by Vertex.
+		g, err = genaiClient(t, app, f.tok.Key).Models.CountTokens(ctx, "claude-sonnet-4-5@20250929", genai.Text("How many tokens is this?"), nil)
+		if want := fakeupstream.CountTokens(v.Last().Body); err != nil || int(g.TotalTokens) != want {
+			t.Fatalf("Claude model from genai: %v %+v, upstream counted %d", err, g, want)
+		}
+
+		v.Set(fakevertex.Behavior{FailStatus: 429})
+		g, err = genaiClient(t, app, f.tok.Key).Models.CountTokens(ctx, "gemini-2.5-flash", genai.Text("How many tokens is this?"), nil)
+		if err != nil || g.TotalTokens == 0 || g.TotalTokens == 23 {
+			t.Fatalf("after the channel failed: %v %+v", err, g)
+		}
+		if v.CallsTo("countTokens") != 3 || v.CallsTo("rawPredict") != 2 {
+			t.Fatalf("countTokens %d, rawPredict %d calls", v.CallsTo("countTokens"), v.CallsTo("rawPredict"))
+		}
+		if logs := consumeLogs(t, app, f.user.UserID); len(logs) != 0 {
+			t.Fatalf("counting was billed: %+v", logs)
 		}
 	})
 }

@@ -25,7 +25,7 @@ type Count struct {
 
 // CountTokens counts the input tokens of req (a chat call in any format,
 // Mode ModeCountTokens) for caller. A channel serving the model whose
-// adaptor has a counting endpoint (Anthropic's count_tokens) counts
+// adaptor has a counting endpoint (adaptor.Counter) counts
 // exactly, highest priority first; when none does, or the ones tried fail,
 // the local tokenizer counts. Nothing is reserved or billed: the call
 // generates nothing, and Anthropic does not charge for it either.

@@ -509,6 +509,42 @@ func countTokens(w http.ResponseWriter, b Behavior, model string, body []byte) {
 	writeJSON(w, out)
 }
 
+// VertexCountRequest is Vertex AI's countTokens body: the counted parts
+// of a generateContent body at the top level; Vertex has no
+// generateContentRequest wrapper.
+type VertexCountRequest struct {
+	Model             string          `json:"model,omitempty"`
+	Instances         json.RawMessage `json:"instances,omitempty"`
+	Contents          []Content       `json:"contents"`
+	SystemInstruction *Content        `json:"systemInstruction,omitempty"`
+	Tools             []Tool          `json:"tools,omitempty"`
+	GenerationConfig  json.RawMessage `json:"generationConfig,omitempty"`
+}
+
+// CountVertex answers Vertex AI's countTokens for a Gemini model:
+// {"totalTokens", "totalBillableCharacters", "promptTokensDetails"}, with
+// PromptTokens (9 by default) as the count, as countTokens does.
+func CountVertex(w http.ResponseWriter, b Behavior, body []byte) {
+	var req VertexCountRequest
+	if !decodeStrict(w, body, &req) {
+		return
+	}
+	q := GenerateRequest{Contents: req.Contents, SystemInstruction: req.SystemInstruction, Tools: req.Tools}
+	if msg := q.validate(); msg != "" {
+		Error(w, 400, "INVALID_ARGUMENT", msg)
+		return
+	}
+	chars := 0
+	for _, c := range req.Contents {
+		for _, p := range c.Parts {
+			chars += len(strings.Join(strings.Fields(p.Text), ""))
+		}
+	}
+	n := promptTokens(b)
+	writeJSON(w, map[string]any{"totalTokens": n, "totalBillableCharacters": chars,
+		"promptTokensDetails": []any{map[string]any{"modality": "TEXT", "tokenCount": n}}})
+}
+
 func embed(w http.ResponseWriter, model string, body []byte) {
 	var req struct {
 		Requests []struct {

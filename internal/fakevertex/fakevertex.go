@@ -34,6 +34,7 @@ import (
 	"switchyard/internal/fakeclaude"
 	"switchyard/internal/fakegemini"
 	"switchyard/internal/fakekit"
+	"switchyard/internal/fakeupstream"
 )
 
 // AnthropicVersion is the anthropic_version Vertex AI requires in the body.
@@ -155,6 +156,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		g := b.Gemini
 		g.Key = ""
+		if method == "countTokens" {
+			fakegemini.CountVertex(w, g, body)
+			return
+		}
 		fakegemini.Serve(w, r, g, model, method, body)
 	case "anthropic":
 		s.claude(w, r, b.Claude, model, method, body)
@@ -178,6 +183,10 @@ func (s *Server) claude(w http.ResponseWriter, r *http.Request, b fakeclaude.Beh
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		claudeError(w, 400, "invalid_request_error", "invalid JSON body")
+		return
+	}
+	if model == claudeCountModel {
+		claudeCount(w, method, raw, body)
 		return
 	}
 	if _, ok := raw["model"]; ok {
@@ -361,4 +370,39 @@ func predictEmbeddings(w http.ResponseWriter, model string, body []byte) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	_ = json.NewEncoder(w).Encode(map[string]any{"predictions": preds, "metadata": map[string]any{"billableCharacterCount": chars}})
+}
+
+// claudeCountModel is the model Vertex AI publishes Claude's token
+// counting as.
+const claudeCountModel = "count-tokens"
+
+// claudeCount answers count-tokens:rawPredict: Anthropic's count_tokens
+// body, which here must name the model counted for, in; {"input_tokens"}
+// out, counted as the Anthropic fake counts (fakeupstream.CountTokens).
+func claudeCount(w http.ResponseWriter, method string, raw map[string]json.RawMessage, body []byte) {
+	if method != "rawPredict" {
+		claudeError(w, 400, "invalid_request_error", "count-tokens is served by rawPredict")
+		return
+	}
+	var model string
+	if json.Unmarshal(raw["model"], &model) != nil || !strings.HasPrefix(model, "claude") {
+		claudeError(w, 400, "invalid_request_error", "model: Field required")
+		return
+	}
+	var msgs []json.RawMessage
+	if json.Unmarshal(raw["messages"], &msgs) != nil || len(msgs) == 0 {
+		claudeError(w, 400, "invalid_request_error", "messages: Field required")
+		return
+	}
+	if _, ok := raw["max_tokens"]; ok {
+		claudeError(w, 400, "invalid_request_error", "max_tokens: Extra inputs are not permitted")
+		return
+	}
+	n := fakeupstream.CountTokens(body)
+	if n < 0 {
+		claudeError(w, 400, "invalid_request_error", "invalid JSON body")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]int{"input_tokens": n})
 }

@@ -590,7 +590,7 @@ var ErrNoBalance = errors.New("this channel's provider does not expose a balance
 var ErrBadBalance = errors.New("the upstream's balance reply is not JSON this relay understands")
 
 // Counter is an adaptor with an exact token-counting endpoint
-// (Anthropic's count_tokens).
+// (Anthropic's count_tokens, Gemini's and Vertex AI's countTokens).
 type Counter interface {
 	// NewCountRequest builds the counting call for a chat request.
 	NewCountRequest(ctx context.Context, up *Upstream, req *Request) (*http.Request, error)

@@ -26,6 +26,13 @@ type countRequest struct {
 	Thinking   *Thinking       `json:"thinking,omitempty"`
 }
 
+// CountBody is the count_tokens body of a neutral chat call. Vertex AI's
+// count-tokens endpoint for Claude takes the same body.
+func CountBody(req *adaptor.Request) ([]byte, error) {
+	m := RequestOf(req)
+	return json.Marshal(countRequest{Model: m.Model, System: m.System, Messages: m.Messages, Tools: m.Tools, ToolChoice: m.ToolChoice, Thinking: m.Thinking})
+}
+
 // NewCountRequest implements adaptor.Counter: an Anthropic client's body
 // goes as it came (model aside), anything else is built from the neutral
 // chat.
@@ -40,8 +47,7 @@ func (Adaptor) NewCountRequest(ctx context.Context, up *adaptor.Upstream, req *a
 			body, err = adaptor.SetField(req.Raw, "model", m)
 		}
 	case req.Chat != nil:
-		m := RequestOf(req)
-		body, err = json.Marshal(countRequest{Model: m.Model, System: m.System, Messages: m.Messages, Tools: m.Tools, ToolChoice: m.ToolChoice, Thinking: m.Thinking})
+		body, err = CountBody(req)
 	default:
 		return nil, adaptor.Unsupported("Anthropic", adaptor.ModeCountTokens)
 	}

@@ -158,10 +158,6 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 	if !embed && ((req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) || req.Chat == nil) {
 		return nil, adaptor.Unsupported("Vertex AI", req.Mode)
 	}
-	project, region := up.Config[ConfigProject], up.Config[ConfigRegion]
-	if project == "" || region == "" {
-		return nil, misconfigured("needs vertex_ai_project_id and region")
-	}
 	var publisher, method string
 	var body []byte
 	var err error
@@ -181,6 +177,16 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 	}
 	if err != nil {
 		return nil, err
+	}
+	return a.post(ctx, up, publisher, model, method, body)
+}
+
+// post is the call of method on a publisher's model in the channel's
+// project and region, with a fresh or cached access token.
+func (a *Adaptor) post(ctx context.Context, up *adaptor.Upstream, publisher, model, method string, body []byte) (*http.Request, error) {
+	project, region := up.Config[ConfigProject], up.Config[ConfigRegion]
+	if project == "" || region == "" {
+		return nil, misconfigured("needs vertex_ai_project_id and region")
 	}
 	tok, err := a.token(up)
 	if err != nil {
