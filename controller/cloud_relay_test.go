@@ -436,3 +436,55 @@ func TestVertexChannelCountsTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestBedrockChannelCountsClaudeTokens: a Bedrock channel counts
+// Anthropic's models with CountTokens (the InvokeModel body the call
+// would send, signed), a cross-region inference profile by its bare
+// model id; its other models are counted locally without asking Bedrock,
+// which counts no others. Counting is not billed.
+func TestBedrockChannelCountsClaudeTokens(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDCOUNT", "bedrock-count-secret", "us-west-2", fakebedrock.Behavior{})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "unused", "base_url": b.URL,
+			"models": "claude-3-5-haiku-20241022,us.anthropic.claude-sonnet-4-20250514-v1:0,amazon.nova-lite-v1:0",
+			"config": configJSON(t, map[string]string{"ak": "AKIDCOUNT", "sk": "bedrock-count-secret", "region": "us-west-2"})})
+		ctx := context.Background()
+		counted := func() int {
+			var q struct {
+				Input struct {
+					InvokeModel struct {
+						Body []byte `json:"body"`
+					} `json:"invokeModel"`
+				} `json:"input"`
+			}
+			if err := json.Unmarshal(b.Last().Body, &q); err != nil {
+				t.Fatalf("count body %s: %v", b.Last().Body, err)
+			}
+			return fakeupstream.CountTokens(q.Input.InvokeModel.Body)
+		}
+		for _, tc := range []struct{ model, path string }{
+			{"claude-3-5-haiku-20241022", "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens"},
+			{"us.anthropic.claude-sonnet-4-20250514-v1:0", "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/count-tokens"},
+		} {
+			n, err := f.anthropic(f.tok.Key).Messages.CountTokens(ctx, countParams(tc.model))
+			if want := counted(); err != nil || want <= 0 || n.InputTokens != int64(want) {
+				t.Fatalf("%s: %v %+v, Bedrock counted %d", tc.model, err, n, want)
+			}
+			if b.Last().Path != tc.path {
+				t.Fatalf("%s counted at %s", tc.model, b.Last().Path)
+			}
+		}
+		n, err := f.anthropic(f.tok.Key).Messages.CountTokens(ctx, countParams("amazon.nova-lite-v1:0"))
+		if err != nil || n.InputTokens <= 0 {
+			t.Fatalf("Nova: %v %+v", err, n)
+		}
+		if b.CallsTo("count-tokens") != 2 || b.Calls() != 2 {
+			t.Fatalf("%d counts of %d calls: Nova was asked", b.CallsTo("count-tokens"), b.Calls())
+		}
+		if logs := consumeLogs(t, app, f.user.UserID); len(logs) != 0 {
+			t.Fatalf("counting was billed: %+v", logs)
+		}
+	})
+}

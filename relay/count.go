@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -59,8 +60,14 @@ func (r *Relay) CountTokens(ctx context.Context, caller Caller, req *adaptor.Req
 		if !ok || ch.Health.Cooling(now) {
 			continue
 		}
-		tried++
 		n, err := r.countOn(ctx, ch, counter, req)
+		var ue *adaptor.UpstreamError
+		if errors.As(err, &ue) && ue.Class == adaptor.ClassUnsupported {
+			// The channel cannot count this model (Bedrock counts
+			// Anthropic's only); it was not asked.
+			continue
+		}
+		tried++
 		if err == nil {
 			return Count{InputTokens: n, Exact: true}, nil
 		}

@@ -8,6 +8,7 @@
 //	POST /model/{modelId}/invoke-with-response-stream  AWS event stream of "chunk" events
 //	POST /model/{modelId}/converse                     Converse JSON
 //	POST /model/{modelId}/converse-stream              AWS event stream of Converse events
+//	POST /model/{modelId}/count-tokens                 {"inputTokens"} (Anthropic models)
 //
 // framed with the SDK's eventstream encoder. Errors are Bedrock's JSON
 // {"message"} with the x-amzn-ErrorType header.
@@ -32,6 +33,7 @@ import (
 
 	"switchyard/internal/fakeclaude"
 	"switchyard/internal/fakekit"
+	"switchyard/internal/fakeupstream"
 )
 
 // AnthropicVersion is the anthropic_version Bedrock requires in an
@@ -104,6 +106,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch op {
+	case "count-tokens":
+		countTokens(w, modelID, body)
 	case "invoke", "invoke-with-response-stream":
 		if !strings.Contains(modelID, "anthropic.") {
 			Error(w, 400, "ValidationException", "The fake serves InvokeModel for Anthropic models only; use Converse for "+modelID+".")
@@ -250,6 +254,40 @@ func invokeBody(body []byte) (*fakeclaude.Request, string) {
 		return nil, "Malformed input request: #/anthropic_version: " + AnthropicVersion + " expected, please reformat your input and try again."
 	}
 	return q, ""
+}
+
+// countTokens answers CountTokens for an InvokeModel body (the blob in
+// input.invokeModel.body): {"inputTokens"}, counted as the Anthropic fake
+// counts (fakeupstream.CountTokens). As on Bedrock, only Anthropic's
+// models count, by their bare foundation model id.
+func countTokens(w http.ResponseWriter, modelID string, body []byte) {
+	if !strings.HasPrefix(modelID, "anthropic.") {
+		Error(w, 400, "ValidationException", "The provided model doesn't support counting tokens.")
+		return
+	}
+	var q struct {
+		Input struct {
+			InvokeModel *struct {
+				Body []byte `json:"body"`
+			} `json:"invokeModel"`
+			Converse json.RawMessage `json:"converse"`
+		} `json:"input"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil {
+		Error(w, 400, "ValidationException", "Malformed input request: "+err.Error()+", please reformat your input and try again.")
+		return
+	}
+	if q.Input.InvokeModel == nil || len(q.Input.Converse) > 0 {
+		Error(w, 400, "ValidationException", "input: exactly one of invokeModel and converse is required (the fake counts invokeModel).")
+		return
+	}
+	if _, msg := invokeBody(q.Input.InvokeModel.Body); msg != "" {
+		Error(w, 400, "ValidationException", msg)
+		return
+	}
+	writeJSON(w, map[string]int{"inputTokens": fakeupstream.CountTokens(q.Input.InvokeModel.Body)})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -109,3 +109,34 @@ func TestFakeRefusesWhatBedrockRefuses(t *testing.T) {
 		t.Fatalf("model in the body: %v", err)
 	}
 }
+
+// The AWS SDK's CountTokens is the judge of the count-tokens wire format:
+// an InvokeModel body as a blob in, {"inputTokens"} out; models other than
+// Anthropic's, and inference profiles, are refused, as Bedrock refuses
+// them.
+func TestCountTokensSpeaksWhatTheSDKSends(t *testing.T) {
+	s := Start("AKIDFAKE", "secret-fake", "us-east-1", Behavior{})
+	defer s.Close()
+	c := sdk(s, "AKIDFAKE", "secret-fake")
+	ctx := context.Background()
+	body := `{"anthropic_version":"bedrock-2023-05-31","max_tokens":64,"system":"Be brief.","messages":[{"role":"user","content":"one two three"}]}`
+	out, err := c.CountTokens(ctx, &bedrockruntime.CountTokensInput{ModelId: aws.String(claude),
+		Input: &types.CountTokensInputMemberInvokeModel{Value: types.InvokeModelTokensRequest{Body: []byte(body)}}})
+	// 3 to prime, 2 words of system, 4 for the message and its 3 words.
+	if err != nil || aws.ToInt32(out.InputTokens) != 12 {
+		t.Fatalf("count: %v %+v", err, out)
+	}
+	var apiErr smithy.APIError
+	for _, id := range []string{"amazon.nova-lite-v1:0", "us." + claude} {
+		_, err = c.CountTokens(ctx, &bedrockruntime.CountTokensInput{ModelId: aws.String(id),
+			Input: &types.CountTokensInputMemberInvokeModel{Value: types.InvokeModelTokensRequest{Body: []byte(body)}}})
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationException" {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	_, err = c.CountTokens(ctx, &bedrockruntime.CountTokensInput{ModelId: aws.String(claude),
+		Input: &types.CountTokensInputMemberInvokeModel{Value: types.InvokeModelTokensRequest{Body: []byte(`{"messages":[]}`)}}})
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationException" {
+		t.Fatalf("a body that is not an InvokeModel body: %v", err)
+	}
+}

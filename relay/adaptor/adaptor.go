@@ -590,7 +590,9 @@ var ErrNoBalance = errors.New("this channel's provider does not expose a balance
 var ErrBadBalance = errors.New("the upstream's balance reply is not JSON this relay understands")
 
 // Counter is an adaptor with an exact token-counting endpoint
-// (Anthropic's count_tokens, Gemini's and Vertex AI's countTokens).
+// (Anthropic's count_tokens, Gemini's and Vertex AI's countTokens,
+// Bedrock's CountTokens). NewCountRequest returns a ClassUnsupported
+// error, before anything is sent, for a model the endpoint cannot count.
 type Counter interface {
 	// NewCountRequest builds the counting call for a chat request.
 	NewCountRequest(ctx context.Context, up *Upstream, req *Request) (*http.Request, error)

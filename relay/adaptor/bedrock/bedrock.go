@@ -95,7 +95,7 @@ func credentials(up *adaptor.Upstream) (aws.Credentials, string, error) {
 	return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk, Source: "switchyard channel config"}, region, nil
 }
 
-// NewRequest builds and signs the Converse call.
+// NewRequest builds and signs the InvokeModel (Claude) or Converse call.
 func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *adaptor.Request) (*http.Request, error) {
 	if (req.Mode != adaptor.ModeChat && req.Mode != adaptor.ModeCompletions) || req.Chat == nil {
 		return nil, adaptor.Unsupported("Bedrock", req.Mode)
@@ -126,7 +126,12 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(endpoint(up.BaseURL, region))
+	return a.signed(ctx, up.BaseURL, creds, region, id, op, body, req.Stream)
+}
+
+// signed is the SigV4-signed POST of body to operation op on model id.
+func (a *Adaptor) signed(ctx context.Context, base string, creds aws.Credentials, region, id, op string, body []byte, stream bool) (*http.Request, error) {
+	u, err := url.Parse(endpoint(base, region))
 	if err != nil {
 		return nil, fmt.Errorf("bedrock base URL: %w", err)
 	}
@@ -140,7 +145,7 @@ func (a *Adaptor) NewRequest(ctx context.Context, up *adaptor.Upstream, req *ada
 		return nil, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	if req.Stream {
+	if stream {
 		hr.Header.Set("Accept", "application/vnd.amazon.eventstream")
 	} else {
 		hr.Header.Set("Accept", "application/json")

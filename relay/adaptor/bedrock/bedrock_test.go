@@ -293,3 +293,40 @@ func TestEndpointFollowsRegion(t *testing.T) {
 		}
 	}
 }
+
+// CountTokens goes to the bare model id with the InvokeModel body as its
+// blob; models Bedrock cannot count are refused before anything is sent.
+func TestCountRequestAndAnswer(t *testing.T) {
+	a := New()
+	up := &adaptor.Upstream{BaseURL: "https://bedrock-runtime.us-east-1.amazonaws.com", Config: map[string]string{"ak": "AKID", "sk": "secret", "region": "us-east-1"}}
+	chat := &adaptor.Chat{Messages: []adaptor.Message{{Role: adaptor.RoleUser, Parts: []adaptor.Part{{Type: adaptor.PartText, Text: "hi"}}}}}
+	hr, err := a.NewCountRequest(context.Background(), up, &adaptor.Request{Mode: adaptor.ModeCountTokens, UpstreamModel: "us.anthropic.claude-sonnet-4-20250514-v1:0", Chat: chat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.URL.EscapedPath() != "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/count-tokens" || !strings.HasPrefix(hr.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+		t.Fatalf("count request %s %q", hr.URL.EscapedPath(), hr.Header.Get("Authorization"))
+	}
+	raw, _ := io.ReadAll(hr.Body)
+	var q struct {
+		Input struct {
+			InvokeModel struct {
+				Body []byte `json:"body"`
+			} `json:"invokeModel"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal(raw, &q); err != nil || !strings.Contains(string(q.Input.InvokeModel.Body), `"anthropic_version":"bedrock-2023-05-31"`) {
+		t.Fatalf("count body %s: %v", raw, err)
+	}
+	_, err = a.NewCountRequest(context.Background(), up, &adaptor.Request{Mode: adaptor.ModeCountTokens, UpstreamModel: "amazon.nova-lite-v1:0", Chat: chat})
+	var ue *adaptor.UpstreamError
+	if !errors.As(err, &ue) || ue.Class != adaptor.ClassUnsupported {
+		t.Fatalf("a Nova model: %v", err)
+	}
+	for body, want := range map[string]int{`{"inputTokens":42}`: 42, `{"inputTokens":-1}`: -1, `{}`: -1, `[]`: -1} {
+		n, err := a.ParseCount([]byte(body))
+		if (want < 0) != (err != nil) || (want >= 0 && n != want) {
+			t.Errorf("ParseCount(%s) = %d, %v", body, n, err)
+		}
+	}
+}
