@@ -469,9 +469,11 @@ func TestServerClosesSlowAndIdleConnections(t *testing.T) {
 
 // TestWriteTimeoutCutsStuckRepliesButNotRelayStreams: a client that stops
 // reading a management reply holds its handler no longer than
-// SERVER_WRITE_TIMEOUT, while a /v1 stream that outlives it goes on.
+// SERVER_WRITE_TIMEOUT, while a /v1 stream that began before it, and so
+// outlives the timeout, goes on.
 func TestWriteTimeoutCutsStuckRepliesButNotRelayStreams(t *testing.T) {
 	cut := make(chan error, 1)
+	release := make(chan struct{})
 	streamed := make(chan error, 1)
 	in := start(t, filepath.Join(t.TempDir(), "sy.db"), map[string]string{"SERVER_WRITE_TIMEOUT": "1"}, func(r *gin.Engine) {
 		r.GET("/test/big", func(c *gin.Context) {
@@ -490,14 +492,22 @@ func TestWriteTimeoutCutsStuckRepliesButNotRelayStreams(t *testing.T) {
 			c.Header("Content-Type", "text/event-stream")
 			c.Writer.WriteString("data: first\n\n")
 			c.Writer.Flush()
-			// The behaviour under test is a reply older than the
-			// timeout, so time has to pass.
-			time.Sleep(1500 * time.Millisecond)
+			<-release
 			_, err := c.Writer.WriteString("data: second\n\n")
 			c.Writer.Flush()
 			streamed <- err
 		})
 	})
+
+	resp, err := http.Get(in.url + "/v1/test/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	if line, err := rd.ReadString('\n'); err != nil || line != "data: first\n" {
+		t.Fatalf("first event %q, %v", line, err)
+	}
 
 	conn, err := net.Dial("tcp", in.addr)
 	if err != nil {
@@ -514,14 +524,12 @@ func TestWriteTimeoutCutsStuckRepliesButNotRelayStreams(t *testing.T) {
 		t.Fatal("a reply nobody reads held its handler past SERVER_WRITE_TIMEOUT")
 	}
 
-	resp, err := http.Get(in.url + "/v1/test/stream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || string(body) != "data: first\n\ndata: second\n\n" {
-		t.Fatalf("a /v1 stream older than SERVER_WRITE_TIMEOUT read %q, %v", body, err)
+	// The stream began before the reply that was cut, so it is older
+	// than the timeout now.
+	close(release)
+	rest, err := io.ReadAll(rd)
+	if err != nil || string(rest) != "\ndata: second\n\n" {
+		t.Fatalf("a /v1 stream older than SERVER_WRITE_TIMEOUT read %q after its first event, %v", rest, err)
 	}
 	if err := <-streamed; err != nil {
 		t.Fatalf("the stream's late write failed: %v", err)
