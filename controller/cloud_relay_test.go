@@ -451,19 +451,7 @@ func TestBedrockChannelCountsClaudeTokens(t *testing.T) {
 			"models": "claude-3-5-haiku-20241022,us.anthropic.claude-sonnet-4-20250514-v1:0,amazon.nova-lite-v1:0",
 			"config": configJSON(t, map[string]string{"ak": "AKIDCOUNT", "sk": "bedrock-count-secret", "region": "us-west-2"})})
 		ctx := context.Background()
-		counted := func() int {
-			var q struct {
-				Input struct {
-					InvokeModel struct {
-						Body []byte `json:"body"`
-					} `json:"invokeModel"`
-				} `json:"input"`
-			}
-			if err := json.Unmarshal(b.Last().Body, &q); err != nil {
-				t.Fatalf("count body %s: %v", b.Last().Body, err)
-			}
-			return fakeupstream.CountTokens(q.Input.InvokeModel.Body)
-		}
+		counted := func() int { return fakeupstream.CountTokens(fakebedrock.CountedBody(b.Last().Body)) }
 		for _, tc := range []struct{ model, path string }{
 			{"claude-3-5-haiku-20241022", "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens"},
 			{"us.anthropic.claude-sonnet-4-20250514-v1:0", "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/count-tokens"},

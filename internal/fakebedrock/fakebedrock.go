@@ -290,6 +290,22 @@ func countTokens(w http.ResponseWriter, modelID string, body []byte) {
 	writeJSON(w, map[string]int{"inputTokens": fakeupstream.CountTokens(q.Input.InvokeModel.Body)})
 }
 
+// CountedBody is the InvokeModel body a CountTokens request carries (its
+// input.invokeModel.body blob); nil when it carries none.
+func CountedBody(countRequest []byte) []byte {
+	var q struct {
+		Input struct {
+			InvokeModel struct {
+				Body []byte `json:"body"`
+			} `json:"invokeModel"`
+		} `json:"input"`
+	}
+	if json.Unmarshal(countRequest, &q) != nil {
+		return nil
+	}
+	return q.Input.InvokeModel.Body
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
