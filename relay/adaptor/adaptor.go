@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"switchyard/common/channeltype"
@@ -598,6 +600,28 @@ type Counter interface {
 	NewCountRequest(ctx context.Context, up *Upstream, req *Request) (*http.Request, error)
 	// ParseCount reads the counting call's 2xx answer.
 	ParseCount(body []byte) (int, error)
+}
+
+// CountOf reads a counting endpoint's answer: the first of fields the
+// JSON object holds (null counts as absent), a whole number of at least
+// 0. Anything else is an error, and the relay counts locally.
+func CountOf(body []byte, fields ...string) (int, error) {
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(body, &v); err != nil {
+		return 0, err
+	}
+	for _, f := range fields {
+		raw, ok := v[f]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		n, err := strconv.Atoi(string(raw))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("the upstream's count %s is %s, not a count", f, raw)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("the upstream's count answer has no %s", strings.Join(fields, " or "))
 }
 
 // Front is one client format.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"switchyard/relay/adaptor"
@@ -62,18 +61,5 @@ func (Adaptor) NewCountRequest(ctx context.Context, up *adaptor.Upstream, req *a
 	return r, nil
 }
 
-var errNotCount = errors.New("the upstream's count_tokens answer has no input_tokens")
-
-// ParseCount implements adaptor.Counter.
-func (Adaptor) ParseCount(body []byte) (int, error) {
-	var v struct {
-		InputTokens *int `json:"input_tokens"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return 0, err
-	}
-	if v.InputTokens == nil || *v.InputTokens < 0 {
-		return 0, errNotCount
-	}
-	return *v.InputTokens, nil
-}
+// ParseCount implements adaptor.Counter: {"input_tokens": N}.
+func (Adaptor) ParseCount(body []byte) (int, error) { return adaptor.CountOf(body, "input_tokens") }

@@ -3,7 +3,6 @@ package bedrock
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -48,18 +47,5 @@ func (a *Adaptor) NewCountRequest(ctx context.Context, up *adaptor.Upstream, req
 	return a.signed(ctx, up.BaseURL, creds, region, id[strings.Index(id, "anthropic."):], "count-tokens", body, false)
 }
 
-var errNotCount = errors.New("the upstream's CountTokens answer has no inputTokens")
-
 // ParseCount implements adaptor.Counter: {"inputTokens": N}.
-func (*Adaptor) ParseCount(body []byte) (int, error) {
-	var v struct {
-		InputTokens *int `json:"inputTokens"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return 0, err
-	}
-	if v.InputTokens == nil || *v.InputTokens < 0 {
-		return 0, errNotCount
-	}
-	return *v.InputTokens, nil
-}
+func (*Adaptor) ParseCount(body []byte) (int, error) { return adaptor.CountOf(body, "inputTokens") }

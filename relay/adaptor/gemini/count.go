@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"switchyard/relay/adaptor"
@@ -82,19 +81,6 @@ func renameCountModel(raw []byte, model string) ([]byte, error) {
 	return adaptor.SetField(raw, "generateContentRequest", inner)
 }
 
-var errNotCount = errors.New("the upstream's countTokens answer has no totalTokens")
-
 // ParseCount implements adaptor.Counter: countTokens answers
 // {"totalTokens": N, ...}.
-func (Adaptor) ParseCount(body []byte) (int, error) {
-	var v struct {
-		TotalTokens *int `json:"totalTokens"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return 0, err
-	}
-	if v.TotalTokens == nil || *v.TotalTokens < 0 {
-		return 0, errNotCount
-	}
-	return *v.TotalTokens, nil
-}
+func (Adaptor) ParseCount(body []byte) (int, error) { return adaptor.CountOf(body, "totalTokens") }

@@ -3,7 +3,6 @@ package vertex
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"switchyard/relay/adaptor"
@@ -55,24 +54,8 @@ func (a *Adaptor) NewCountRequest(ctx context.Context, up *adaptor.Upstream, req
 	return a.post(ctx, up, "google", model, "countTokens", body)
 }
 
-var errNotCount = errors.New("the upstream's count answer has neither totalTokens nor input_tokens")
-
 // ParseCount implements adaptor.Counter: Gemini models answer
 // {"totalTokens": N, ...}, Claude {"input_tokens": N}.
 func (*Adaptor) ParseCount(body []byte) (int, error) {
-	var v struct {
-		TotalTokens *int `json:"totalTokens"`
-		InputTokens *int `json:"input_tokens"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return 0, err
-	}
-	n := v.TotalTokens
-	if n == nil {
-		n = v.InputTokens
-	}
-	if n == nil || *n < 0 {
-		return 0, errNotCount
-	}
-	return *n, nil
+	return adaptor.CountOf(body, "totalTokens", "input_tokens")
 }
