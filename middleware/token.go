@@ -41,6 +41,10 @@ func TokenOf(c *gin.Context) *model.CachedToken {
 // only in the steady state (ARCHITECTURE.md, step 1).
 type TokenAuth struct {
 	Store *model.Store
+	// Inquiry admits a token whose quota is used up, for the endpoints
+	// that report a balance rather than spend it (0 is an answer there).
+	// The zero value refuses it, as every relay route must.
+	Inquiry bool
 }
 
 // Check is the middleware. The key comes from "Authorization: Bearer
@@ -176,7 +180,9 @@ func (a TokenAuth) usable(ctx context.Context, tok *model.CachedToken, ip string
 	case model.TokenExpired:
 		return errs.Unauthorized("this API key has expired").WithCode("token_expired")
 	case model.TokenExhausted:
-		return model.ErrTokenQuotaExhausted
+		if !a.Inquiry {
+			return model.ErrTokenQuotaExhausted
+		}
 	default:
 		return errs.Unauthorized("this API key is disabled").WithCode("token_disabled")
 	}
@@ -185,7 +191,7 @@ func (a TokenAuth) usable(ctx context.Context, tok *model.CachedToken, ip string
 		go a.Store.MarkTokenStatus(context.WithoutCancel(ctx), tok.ID, model.TokenExpired)
 		return errs.Unauthorized("this API key has expired").WithCode("token_expired")
 	}
-	if !tok.UnlimitedQuota {
+	if !tok.UnlimitedQuota && !a.Inquiry {
 		if remain, ok := a.Store.Ledger.Remaining(tok.ID); ok && remain <= 0 {
 			return model.ErrTokenQuotaExhausted
 		}

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"time"
+
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -89,6 +91,25 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 		middleware.TokenAuth{Store: d.store}.Check(),
 		handle(rh.Gemini),
 	)
+	// OpenAI's retired billing endpoints, which chat clients still call
+	// for a key's balance (controller/billing.go), with and without /v1 as
+	// in One API. They read rows, so the API's rate limit applies, and a
+	// token with nothing left is answered (its balance is 0), not refused.
+	apiLimit := middleware.RateLimit(d.limiter, "api", d.cfg.GlobalAPIRateLimit, 3*time.Minute)
+	for _, prefix := range []string{"/v1/dashboard/billing", "/dashboard/billing"} {
+		b := r.Group(prefix,
+			middleware.Style(errs.StyleOpenAI),
+			middleware.CORS(),
+			apiLimit,
+			middleware.TokenAuth{Store: d.store, Inquiry: true}.Check(),
+		)
+		if prefix == "/dashboard/billing" {
+			// /v1's preflights are answered above.
+			b.OPTIONS("/*path", func(*gin.Context) {})
+		}
+		b.GET("/subscription", handle(rh.BillingSubscription))
+		b.GET("/usage", handle(rh.BillingUsage))
+	}
 	if d.cfg.MetricsEnabled {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}
