@@ -3,14 +3,28 @@ package controller
 import (
 	"github.com/gin-gonic/gin"
 
+	"switchyard/common/channeltype"
 	"switchyard/common/errs"
 	"switchyard/middleware"
 )
 
-// ConsoleModels lists the model names the signed-in user's group can
-// reach, sorted (GET /api/models): what the console offers in its model
-// pickers.
-func (h *Relay) ConsoleModels(c *gin.Context) error {
+// ModelsByType answers GET /api/models as One API does: each channel
+// type's number (as a JSON key) to the models a new channel of that type
+// offers by default, whatever channels exist. What the caller can reach
+// is AvailableModels.
+func (h *Relay) ModelsByType(c *gin.Context) error {
+	out := map[int][]string{}
+	for _, t := range channeltype.All() {
+		out[t.Number] = t.Models
+	}
+	ok(c, out)
+	return nil
+}
+
+// AvailableModels lists the model names the signed-in user's group can
+// reach, sorted (GET /api/user/available_models, as in One API): what the
+// console offers in its model pickers.
+func (h *Relay) AvailableModels(c *gin.Context) error {
 	ok(c, h.Store.Channels.Models(c.GetString(middleware.KeyGroup)))
 	return nil
 }

@@ -28,7 +28,8 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	}
 	rh := &controller.Relay{Store: d.store, Engine: engine}
 	channelRoutes(api, d, rh)
-	api.GET("/models", d.auth.User(), handle(rh.ConsoleModels))
+	api.GET("/models", d.auth.User(), handle(rh.ModelsByType))
+	api.GET("/user/available_models", d.auth.User(), handle(rh.AvailableModels))
 	v1 := r.Group("/v1",
 		middleware.Style(errs.StyleOpenAI),
 		middleware.AnthropicStyleIfAsked(),

@@ -1,7 +1,8 @@
 /**
  * modelNames flattens what the model endpoints return into sorted names:
- * a map of channel type to names (/api/models), a list of names, or a list
- * of OpenAI model objects with an id.
+ * a map of channel type to names (/api/models), a list of names
+ * (/api/user/available_models), or a list of OpenAI model objects with an
+ * id (/api/channel/models).
  */
 export function modelNames(data: unknown): string[] {
   const out = new Set<string>();

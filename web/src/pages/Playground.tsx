@@ -86,7 +86,7 @@ export default function Playground() {
         if (usable.length) setTokenId(String(usable[0].id));
       })
       .catch(notifyError);
-    api<unknown>('GET', '/api/models').then((d) => setGroupModels(modelNames(d))).catch(notifyError);
+    api<unknown>('GET', '/api/user/available_models').then((d) => setGroupModels(modelNames(d))).catch(notifyError);
     return () => abort.current?.abort();
   }, []);
 

@@ -100,7 +100,7 @@ export default function Tokens() {
   useEffect(() => {
     // The owner's quota caps every token's; read it fresh.
     refreshUser().catch(notifyError);
-    api<unknown>('GET', '/api/models')
+    api<unknown>('GET', '/api/user/available_models')
       .then((d) => setModels(modelNames(d)))
       .catch(() => setModels([])); // suggestions only; the field still takes any name
     // Only admins may give a token another group than their own.
