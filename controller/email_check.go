@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"switchyard/common/errs"
+	"switchyard/middleware"
 	"switchyard/model"
 )
 
@@ -29,10 +30,13 @@ func (h *Handler) checkRegistrationEmail(c *gin.Context, email, code string) (st
 		return "", errs.Internal(err)
 	}
 	if !okCode {
-		return "", errs.BadRequest("verification code is wrong or expired: request a new one").WithParam("verification_code")
+		return "", errVerificationCode.WithParam("verification_code")
 	}
 	return addr, nil
 }
+
+// errVerificationCode refuses a mailed code that is wrong, used or expired.
+var errVerificationCode = errs.BadRequest("verification code is wrong or expired: request a new one").WithCode("verification_code_wrong")
 
 // allowedDomain applies EmailDomainRestrictionEnabled/EmailDomainWhitelist.
 func allowedDomain(snap *model.OptionSnapshot, addr string) error {
@@ -46,4 +50,39 @@ func allowedDomain(snap *model.OptionSnapshot, addr string) error {
 		}
 	}
 	return errs.BadRequest("email addresses at %s are not accepted here", domain).WithParam("email")
+}
+
+// BindEmail sets the signed-in user's email to an address they have shown
+// they read (GET /api/oauth/email/bind?email=&code=, One API's path): the
+// code is the one GET /api/verification mailed there. It is how an
+// account made without an email (root, or any account while
+// EmailVerificationEnabled was off) gets one for password resets. An
+// address another account uses is refused before the code is spent.
+func (h *Handler) BindEmail(c *gin.Context) error {
+	addr, err := validEmail(c.Query("email"))
+	if err != nil {
+		return err
+	}
+	if err := allowedDomain(h.Store.Options.Get(), addr); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	self := c.GetInt(middleware.KeyUserID)
+	if u, err := h.Store.UserByEmail(ctx, addr); err == nil && u.ID != self {
+		return errs.BadRequest("%s is used by another account", addr).WithParam("email").WithCode("email_taken")
+	} else if err != nil && errs.As(err).Status >= 500 {
+		return err
+	}
+	okCode, err := h.Store.Codes.Take(ctx, model.PurposeEmailVerify, addr, strings.TrimSpace(c.Query("code")))
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if !okCode {
+		return errVerificationCode.WithParam("code")
+	}
+	if err := h.Store.UpdateUserFields(ctx, self, map[string]any{"email": addr}); err != nil {
+		return err
+	}
+	ok(c, nil)
+	return nil
 }

@@ -226,3 +226,77 @@ func closedPort(t *testing.T) int {
 	ln.Close()
 	return port
 }
+
+// TestBindEmail pins GET /api/oauth/email/bind (One API's path): a
+// signed-in account takes an address it proved it reads, once per mailed
+// code, never one another account uses, and can then reset its password
+// by mail. Refusals change nothing.
+func TestBindEmail(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		root := app.Root(t)
+		srv := root.StartMail()
+		user := app.NewUser(t, model.RoleCommon)
+		other := app.NewUser(t, model.RoleCommon)
+		addr := testkit.Name("b") + "@example.com"
+		bind := func(c *testkit.Client, email, code string) *testkit.Reply {
+			return c.Do("GET", "/api/oauth/email/bind?email="+url.QueryEscape(email)+"&code="+url.QueryEscape(code), nil)
+		}
+		emailOf := func(id int) string { return userRow(t, app, id).Email }
+
+		app.Anon(t).Do("GET", "/api/verification?email="+url.QueryEscape(addr), nil).Want(t, 200, true)
+		code := mailedCode(t, srv, addr)
+		bind(app.Anon(t), addr, code).WantFail(t, 401, "")
+
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		for _, tc := range []struct{ email, code, msg string }{
+			{addr, "", "verification code"},
+			{addr, wrong, "verification code"},
+			{"someone-else@example.com", code, "verification code"},
+			{"", code, "email must be"},
+			{"not-an-address", code, "not an email"},
+			{"a@b.com' OR '1'='1", code, "not an email"},
+			{"名字 <" + addr + ">", code, "not an email"},
+			{strings.Repeat("a", 200) + "@example.com", code, "email must be"},
+		} {
+			bind(user, tc.email, tc.code).WantFail(t, 400, tc.msg)
+		}
+		if emailOf(user.UserID) != "" {
+			t.Fatal("a refused bind set an email")
+		}
+
+		// An address another account took meanwhile is refused, and the
+		// code is not spent on it.
+		root.Do("PUT", "/api/user/", map[string]any{"id": other.UserID, "email": addr}).Want(t, 200, true)
+		r := bind(user, strings.ToUpper(addr), code).WantFail(t, 400, "another account")
+		if !strings.Contains(string(r.Raw), "email_taken") {
+			t.Fatalf("no email_taken code: %s", r.Raw)
+		}
+		root.Do("PUT", "/api/user/", map[string]any{"id": other.UserID, "email": ""}).Want(t, 200, true)
+
+		bind(user, strings.ToUpper(addr), code).Want(t, 200, true)
+		var self struct {
+			Email string `json:"email"`
+		}
+		user.Do("GET", "/api/user/self", nil).Want(t, 200, true).Decode(t, &self)
+		if self.Email != addr || emailOf(user.UserID) != addr {
+			t.Fatalf("bound email %q (row %q), want %q", self.Email, emailOf(user.UserID), addr)
+		}
+		// The code works once, and only for whom it was mailed.
+		bind(other, addr, code).WantFail(t, 400, "another account")
+		bind(user, addr, code).WantFail(t, 400, "verification code")
+
+		// The bound address now resets the password.
+		app.Anon(t).Do("GET", "/api/reset_password?email="+url.QueryEscape(addr), nil).Want(t, 200, true)
+		mailedResetLink(t, srv, addr)
+
+		root.SetOption("EmailDomainRestrictionEnabled", "true")
+		root.SetOption("EmailDomainWhitelist", "corp.example")
+		bind(other, testkit.Name("d")+"@example.com", code).WantFail(t, 400, "not accepted")
+		if srv.Pending() != 0 || emailOf(other.UserID) != "" {
+			t.Fatal("refused binds sent mail or set an email")
+		}
+	})
+}

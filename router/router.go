@@ -106,6 +106,7 @@ func miscRoutes(api *gin.RouterGroup, d *deps) {
 	api.GET("/home_page_content", handle(d.h.HomePageContent))
 	api.GET("/verification", d.critical, d.turnstile, handle(d.h.SendEmailVerification))
 	api.GET("/reset_password", d.critical, d.turnstile, handle(d.h.SendPasswordResetEmail))
+	api.GET("/oauth/email/bind", d.critical, d.auth.User(), handle(d.h.BindEmail))
 	api.GET("/group/", d.auth.Admin(), handle(d.h.ListGroups))
 	api.GET("/option/", d.auth.Root(), handle(d.h.GetOptions))
 	api.PUT("/option/", d.auth.Root(), handle(d.h.UpdateOption))

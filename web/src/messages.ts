@@ -15,6 +15,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   channel_model_not_served: 'This channel does not serve that model.',
   channel_no_test_model: 'This channel has no chat model to test; set its test model.',
   channels_busy: 'Every channel serving this model is busy; try again shortly.',
+  email_taken: 'This email address is used by another account.',
   current_password_required: 'Enter your current password to set a new one.',
   invalid_api_key: 'The API key is not valid.',
   model_not_allowed: 'This token may not use this model.',
@@ -33,6 +34,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   user_period_quota_exhausted: 'Your account’s quota for the current period is used up: it resets when the period ends, or ask an administrator to raise it.',
   user_quota_exhausted: 'Your account’s quota is used up: redeem a code on the Top up page, or ask an administrator to add quota.',
   username_taken: 'This username is already taken.',
+  verification_code_wrong: 'The verification code is wrong or has expired: request a new one.',
   wrong_credentials: 'Wrong username or password.',
   wrong_current_password: 'The current password is wrong.',
 };

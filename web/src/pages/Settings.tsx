@@ -2,14 +2,89 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Title, Tabs, Stack, Paper, TextInput, PasswordInput, Button, Group, Alert, Code, Text, Loader, Center } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
-import { api } from '../api';
+import { api, qs } from '../api';
 import { copyText, notifyError, notifyOk } from '../util';
 import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
 import OptionField from '../components/OptionField';
+import Turnstile from '../components/Turnstile';
+import { useSubmit } from '../useSubmit';
 
 interface Option {
   key: string;
   value: string;
+}
+
+/**
+ * EmailCard binds an email address to the signed-in account: a code is
+ * mailed to it (GET /api/verification) and the account takes the address
+ * once the code comes back (GET /api/oauth/email/bind). An account made
+ * without an email needs one for password resets.
+ */
+function EmailCard() {
+  const { user, status, refreshUser } = useApp();
+  const { t } = useI18n();
+  const [email, setEmail] = useState('');
+  const [code, setCode] = useState('');
+  const [turnstile, setTurnstile] = useState('');
+  const [info, setInfo] = useState('');
+  const send = useSubmit();
+  const bind = useSubmit();
+
+  const sendCode = () => {
+    bind.setError('');
+    return send.run(
+      async () => {
+        await api('GET', `/api/verification${qs({ email, turnstile })}`);
+        setInfo(t('A verification code was sent to {email}.', { email }));
+      },
+      !email && t('Enter your email address first.'),
+      status.turnstile_check && !turnstile && t('Please complete the human check.'),
+    );
+  };
+
+  const submit = () => {
+    send.setError('');
+    return bind.run(
+      async () => {
+        await api('GET', `/api/oauth/email/bind${qs({ email, code })}`);
+        notifyOk(t('Email address saved'));
+        setEmail('');
+        setCode('');
+        setInfo('');
+        await refreshUser();
+      },
+      (!email || !code) && t('Enter your email and the code sent to it.'),
+    );
+  };
+
+  const error = send.error || bind.error;
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Stack>
+        <Text fw={600}>{t('Email')}</Text>
+        <Text size="sm" c="dimmed" data-testid="current-email">
+          {user?.email ? t('Bound to {email}.', { email: user.email }) : t('No email address yet: bind one to reset a forgotten password.')}
+        </Text>
+        <Group align="flex-end" gap="xs" wrap="nowrap">
+          <TextInput style={{ flex: 1 }} label={t('New email address')} type="email" name="bind_email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
+          <Button variant="default" onClick={sendCode} loading={send.busy}>
+            {t('Send code')}
+          </Button>
+        </Group>
+        <TextInput label={t('Verification code')} name="bind_code" value={code} onChange={(e) => setCode(e.currentTarget.value)} />
+        {status.turnstile_check && status.turnstile_site_key && (
+          <Turnstile siteKey={status.turnstile_site_key} onToken={setTurnstile} onError={send.setError} />
+        )}
+        {info && <Alert color="blue">{info}</Alert>}
+        {error && <Alert color="red" data-testid="email-error">{error}</Alert>}
+        <Group justify="flex-end">
+          <Button onClick={submit} loading={bind.busy} data-testid="email-bind">
+            {t('Bind email')}
+          </Button>
+        </Group>
+      </Stack>
+    </Paper>
+  );
 }
 
 function Account() {
@@ -85,6 +160,7 @@ function Account() {
           </Group>
         </Stack>
       </Paper>
+      <EmailCard />
       <Paper withBorder p="md" radius="md">
         <Stack>
           <Text fw={600}>{t('Access token')}</Text>

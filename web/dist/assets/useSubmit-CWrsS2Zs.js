@@ -1,0 +1,1 @@
+import{r as s}from"./react-dDbevyOt.js";function l(){const[n,t]=s.useState(""),[u,r]=s.useState(!1),o=s.useCallback(async(c,...f)=>{t("");const a=f.find(e=>typeof e=="string"&&e!=="");if(a){t(a);return}r(!0);try{await c()}catch(e){t(e.message)}finally{r(!1)}},[]);return{error:n,setError:t,busy:u,run:o}}export{l as u};
