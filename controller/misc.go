@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,8 +32,12 @@ func (h *Handler) Status(c *gin.Context) error {
 		"quota_per_unit":            snap.Float("QuotaPerUnit"),
 		"display_in_currency":       snap.Bool("DisplayInCurrencyEnabled"),
 		"display_token_stat":        snap.Bool("DisplayTokenStatEnabled"),
-		"github_oauth":              false,
-		"wechat_login":              false,
+		"github_oauth":              githubEnabled(snap),
+		"github_client_id":          snap.String("GitHubClientId"),
+		// Not One API's: where the console sends the browser, so a GitHub
+		// Enterprise server (GITHUB_URL) works without a rebuilt console.
+		"github_authorize_url": strings.TrimRight(h.Cfg.GitHubURL, "/") + "/login/oauth/authorize",
+		"wechat_login":         false,
 	})
 	return nil
 }

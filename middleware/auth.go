@@ -63,6 +63,29 @@ func SessionUserID(c *gin.Context) (id int, gen int64, ok bool) {
 	return id, gen, ok && id > 0
 }
 
+// sessionOAuthStateKey holds the state an outside sign-in was started
+// with, until its callback comes back.
+const sessionOAuthStateKey = "oauth_state"
+
+// SetOAuthState keeps state in the caller's session for TakeOAuthState.
+func SetOAuthState(c *gin.Context, state string) error {
+	s := sessions.Default(c)
+	s.Set(sessionOAuthStateKey, state)
+	return s.Save()
+}
+
+// TakeOAuthState returns the state SetOAuthState kept and forgets it, so
+// a callback's state works once ("" when there is none).
+func TakeOAuthState(c *gin.Context) string {
+	s := sessions.Default(c)
+	state, _ := s.Get(sessionOAuthStateKey).(string)
+	if state != "" {
+		s.Delete(sessionOAuthStateKey)
+		_ = s.Save()
+	}
+	return state
+}
+
 // Logout ends the caller's session.
 func Logout(c *gin.Context) error {
 	s := sessions.Default(c)
@@ -110,6 +133,17 @@ func (a Auth) require(minRole int) gin.HandlerFunc {
 		c.Set(KeyGroup, u.Group)
 		c.Next()
 	}
+}
+
+// SignedIn is the caller's account when a live session or access token
+// names an enabled one: for routes anyone may call that act differently
+// for a signed-in caller (GitHub's callback binds the account then).
+func (a Auth) SignedIn(c *gin.Context) (*model.CachedUser, bool) {
+	u, err := a.identify(c)
+	if err != nil || u.Status != model.UserEnabled {
+		return nil, false
+	}
+	return u, true
 }
 
 // identify finds the caller from the session cookie, or from an access

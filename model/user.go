@@ -113,6 +113,21 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 	return &u, nil
 }
 
+// UserByGitHubID reads the user bound to GitHub account id.
+func (s *Store) UserByGitHubID(ctx context.Context, id string) (*User, error) {
+	if id == "" {
+		return nil, ErrUserNotFound
+	}
+	var u User
+	if err := s.DB.WithContext(ctx).Where("github_id = ?", id).First(&u).Error; err != nil {
+		if notFound(err) {
+			return nil, ErrUserNotFound
+		}
+		return nil, errs.Internal(err)
+	}
+	return &u, nil
+}
+
 // UserByAffCode finds the inviter behind an aff code.
 func (s *Store) UserByAffCode(ctx context.Context, code string) (*User, error) {
 	var u User

@@ -102,6 +102,10 @@ type Config struct {
 	// TurnstileVerifyURL is Cloudflare's siteverify endpoint; tests point it
 	// at a local stand-in (TURNSTILE_VERIFY_URL).
 	TurnstileVerifyURL string
+	// GitHubURL and GitHubAPIURL are where GitHub sign-in goes
+	// (GITHUB_URL, GITHUB_API_URL): github.com's by default, a GitHub
+	// Enterprise server's or a test's stand-in otherwise.
+	GitHubURL, GitHubAPIURL string
 	// ShutdownTimeout is how long in-flight requests get after SIGTERM.
 	ShutdownTimeout time.Duration
 	// Debug turns on debug logging (DEBUG).
@@ -227,6 +231,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.MaxRequestBodyMB = intVar("MAX_REQUEST_BODY_MB", env("MAX_REQUEST_BODY_MB", "32"), 1)
 	c.MetricsEnabled = boolVar("METRICS_ENABLED", env("METRICS_ENABLED", "false"))
 	c.TurnstileVerifyURL = env("TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify")
+	c.GitHubURL = env("GITHUB_URL", "https://github.com")
+	c.GitHubAPIURL = env("GITHUB_API_URL", "https://api.github.com")
 	c.ShutdownTimeout = time.Duration(intVar("SHUTDOWN_TIMEOUT", env("SHUTDOWN_TIMEOUT", "30"), 0)) * time.Second
 	c.Debug = boolVar("DEBUG", env("DEBUG", "false"))
 	if len(errs) > 0 {

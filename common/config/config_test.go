@@ -47,6 +47,8 @@ func TestDefaults(t *testing.T) {
 		"MaxRequestBodyMB":    {c.MaxRequestBodyMB, 32},
 		"MetricsEnabled":      {c.MetricsEnabled, false},
 		"TurnstileVerifyURL":  {c.TurnstileVerifyURL, "https://challenges.cloudflare.com/turnstile/v0/siteverify"},
+		"GitHubURL":           {c.GitHubURL, "https://github.com"},
+		"GitHubAPIURL":        {c.GitHubAPIURL, "https://api.github.com"},
 		"ShutdownTimeout":     {c.ShutdownTimeout, 30 * time.Second},
 		"Debug":               {c.Debug, false},
 		"TrustedProxies":      {len(c.TrustedProxies), 0},

@@ -24,6 +24,9 @@ const EXPLICIT: Record<string, GroupName> = {
   EmailDomainWhitelist: 'Sign-in',
   TurnstileCheckEnabled: 'Sign-in',
   TurnstileSiteKey: 'Sign-in',
+  GitHubOAuthEnabled: 'Sign-in',
+  GitHubClientId: 'Sign-in',
+  GitHubClientSecret: 'Sign-in',
   TurnstileSecretKey: 'Sign-in',
   DisplayInCurrencyEnabled: 'Quota & billing',
   DisplayTokenStatEnabled: 'Quota & billing',
@@ -50,7 +53,7 @@ export function groupOf(key: string): GroupName {
 }
 
 /** SECRET_KEYS are options the server never sends back; they are edited write-only. */
-export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey'];
+export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret'];
 
 /** LONG_TEXT keys get a multi-line editor. */
 export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer']);
@@ -113,6 +116,9 @@ export const HELP: Record<string, string> = {
   StreamKeepAliveSeconds: 'While a stream waits for its first token, send a keep-alive this often, in seconds; 0 turns it off.',
   SystemName: 'Name shown in the header and the browser tab.',
   TopUpLink: 'Where users buy redemption codes; shown on the top-up page.',
+  GitHubClientId: 'Client ID of your GitHub OAuth app, whose callback URL is the server address followed by /oauth/github.',
+  GitHubClientSecret: 'Client secret of that GitHub OAuth app; never shown back.',
+  GitHubOAuthEnabled: 'Let people sign in with GitHub; a first sign-in registers an account while registration is open.',
   TurnstileCheckEnabled: 'Ask for a Cloudflare Turnstile check on registration and emails.',
   TurnstileSecretKey: 'Turnstile secret key; never shown back.',
   TurnstileSiteKey: 'Turnstile site key, given to browsers.',
@@ -169,6 +175,9 @@ export const LABELS: Record<string, string> = {
   StreamKeepAliveSeconds: 'Stream keep-alive (seconds)',
   SystemName: 'System name',
   TopUpLink: 'Top-up link',
+  GitHubClientId: 'GitHub client ID',
+  GitHubClientSecret: 'GitHub client secret',
+  GitHubOAuthEnabled: 'Sign-in with GitHub',
   TurnstileCheckEnabled: 'Turnstile check',
   TurnstileSecretKey: 'Turnstile secret key',
   TurnstileSiteKey: 'Turnstile site key',

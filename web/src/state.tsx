@@ -20,6 +20,9 @@ export interface Status {
   server_address?: string;
   top_up_link?: string;
   chat_link?: string;
+  github_oauth?: boolean;
+  github_client_id?: string;
+  github_authorize_url?: string;
 }
 
 /** User is the signed-in account as GET /api/user/self returns it, with its limits (limits.ts). */
@@ -30,6 +33,7 @@ export interface User extends Limited {
   role: number;
   status: number;
   email?: string;
+  github_id?: string;
   quota: number;
   used_quota: number;
   request_count?: number;

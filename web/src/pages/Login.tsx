@@ -7,6 +7,7 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
 import { useSubmit } from '../useSubmit';
+import { startGitHub } from '../github';
 
 export default function Login() {
   const { status, user, refreshUser } = useApp();
@@ -79,6 +80,11 @@ export default function Login() {
           <Button type="submit" loading={busy}>
             {t('Sign in')}
           </Button>
+          {status.github_oauth && (
+            <Button variant="default" onClick={() => startGitHub(status).catch((e) => setError((e as Error).message))} data-testid="github-sign-in">
+              {t('Sign in with GitHub')}
+            </Button>
+          )}
           <Group justify="space-between">
             {status.register_enabled !== false ? (
               <Anchor component={Link} to="/register" size="sm">

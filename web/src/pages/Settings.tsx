@@ -8,6 +8,7 @@ import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
 import OptionField from '../components/OptionField';
 import Turnstile from '../components/Turnstile';
 import { useSubmit } from '../useSubmit';
+import { startGitHub } from '../github';
 
 interface Option {
   key: string;
@@ -80,6 +81,28 @@ function EmailCard() {
         <Group justify="flex-end">
           <Button onClick={submit} loading={bind.busy} data-testid="email-bind">
             {t('Bind email')}
+          </Button>
+        </Group>
+      </Stack>
+    </Paper>
+  );
+}
+
+/** GitHubCard binds a GitHub account to the signed-in one, for sign-in with GitHub. */
+function GitHubCard() {
+  const { user, status } = useApp();
+  const { t } = useI18n();
+  if (!status.github_oauth) return null;
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Stack>
+        <Text fw={600}>GitHub</Text>
+        <Text size="sm" c="dimmed" data-testid="github-binding">
+          {user?.github_id ? t('Bound to GitHub account #{id}.', { id: user.github_id }) : t('Not bound: bind it to sign in with GitHub.')}
+        </Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => startGitHub(status).catch(notifyError)}>
+            {t('Bind GitHub account')}
           </Button>
         </Group>
       </Stack>
@@ -161,6 +184,7 @@ function Account() {
         </Stack>
       </Paper>
       <EmailCard />
+      <GitHubCard />
       <Paper withBorder p="md" radius="md">
         <Stack>
           <Text fw={600}>{t('Access token')}</Text>
