@@ -94,14 +94,7 @@ func (h *Handler) GitHubOAuth(c *gin.Context) error {
 			return err
 		}
 	}
-	if owner.Status != model.UserEnabled {
-		return errs.Forbidden("this account is disabled").WithCode("account_disabled")
-	}
-	if err := middleware.Login(c, owner.ID, owner.SessionGen); err != nil {
-		return errs.Internal(err)
-	}
-	ok(c, gin.H{"id": owner.ID, "username": owner.Username, "display_name": owner.DisplayName, "role": owner.Role, "status": owner.Status, "group": owner.Group})
-	return nil
+	return signIn(c, owner)
 }
 
 // registerGitHub makes the account a first GitHub sign-in gets, when

@@ -102,6 +102,12 @@ func (h *Handler) Login(c *gin.Context) error {
 	if !crypto.CheckPassword(u.Password, req.Password) {
 		return errs.Unauthorized("wrong username or password").WithCode("wrong_credentials")
 	}
+	return signIn(c, u)
+}
+
+// signIn starts a session for u, unless the account is disabled, and
+// answers the account as One API's login does.
+func signIn(c *gin.Context, u *model.User) error {
 	if u.Status != model.UserEnabled {
 		return errs.Forbidden("this account is disabled").WithCode("account_disabled")
 	}

@@ -91,47 +91,32 @@ func (s *Store) userRow(ctx context.Context, id int) (*User, error) {
 
 // UserByUsername reads one user by name.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*User, error) {
-	var u User
-	if err := s.DB.WithContext(ctx).Where("username = ?", username).First(&u).Error; err != nil {
-		if notFound(err) {
-			return nil, ErrUserNotFound
-		}
-		return nil, errs.Internal(err)
-	}
-	return &u, nil
+	return s.userWhere(ctx, "username", username)
 }
 
 // UserByEmail reads one user by email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
-	var u User
-	if err := s.DB.WithContext(ctx).Where("email = ?", email).First(&u).Error; err != nil {
-		if notFound(err) {
-			return nil, ErrUserNotFound
-		}
-		return nil, errs.Internal(err)
-	}
-	return &u, nil
+	return s.userWhere(ctx, "email", email)
 }
 
 // UserByGitHubID reads the user bound to GitHub account id.
 func (s *Store) UserByGitHubID(ctx context.Context, id string) (*User, error) {
-	if id == "" {
-		return nil, ErrUserNotFound
-	}
-	var u User
-	if err := s.DB.WithContext(ctx).Where("github_id = ?", id).First(&u).Error; err != nil {
-		if notFound(err) {
-			return nil, ErrUserNotFound
-		}
-		return nil, errs.Internal(err)
-	}
-	return &u, nil
+	return s.userWhere(ctx, "github_id", id)
 }
 
 // UserByAffCode finds the inviter behind an aff code.
 func (s *Store) UserByAffCode(ctx context.Context, code string) (*User, error) {
+	return s.userWhere(ctx, "aff_code", code)
+}
+
+// userWhere reads the user whose column holds value; an empty value
+// matches nobody (many rows hold an empty email or GitHub id).
+func (s *Store) userWhere(ctx context.Context, column, value string) (*User, error) {
+	if value == "" {
+		return nil, ErrUserNotFound
+	}
 	var u User
-	if err := s.DB.WithContext(ctx).Where("aff_code = ?", code).First(&u).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Where(column+" = ?", value).First(&u).Error; err != nil {
 		if notFound(err) {
 			return nil, ErrUserNotFound
 		}
