@@ -33,9 +33,11 @@ import (
 	"testing"
 	"time"
 
+	"switchyard/internal/fakegithub"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/smtptest"
 	"switchyard/internal/testkit"
+	"switchyard/model"
 )
 
 // node runs one of the flow scripts with env added, failing the test with
@@ -215,6 +217,33 @@ func mailbox(t *testing.T, mail *smtptest.Server) string {
 
 // goodToken is the only Turnstile token the stand-in verifier accepts.
 const goodToken = "e2e-human-token"
+
+func TestConsoleGitHubSignIn(t *testing.T) {
+	gh := fakegithub.Start("")
+	t.Cleanup(gh.Close)
+	app := testkit.Start(t, "sqlite", map[string]string{"GITHUB_URL": gh.URL, "GITHUB_API_URL": gh.URL + "/api"})
+	gh.SetCallback(app.URL + "/oauth/github")
+	root := app.Root(t)
+	root.SetOption("GitHubClientId", fakegithub.ClientID)
+	root.SetOption("GitHubClientSecret", fakegithub.ClientSecret)
+	root.SetOption("GitHubOAuthEnabled", "true")
+	member := app.NewUser(t, model.RoleCommon)
+	// The visitor, then the member's bind, then the member's sign-in.
+	gh.Approve(fakegithub.Account{ID: 501, Login: "e2e-visitor", Name: "E2E Visitor"}, fakegithub.Account{ID: 502, Login: "e2e-member"})
+
+	node(t, "github.mjs",
+		"BASE_URL="+app.URL,
+		"USERNAME="+member.Username,
+		"PASSWORD=password-"+member.Username,
+		"BIND_ID=502",
+	)
+	if u, err := app.Store.UserByGitHubID(t.Context(), "501"); err != nil || u.Username != "github_e2e-visitor" {
+		t.Fatalf("the visitor's account: %+v, %v", u, err)
+	}
+	if u, err := app.Store.UserByGitHubID(t.Context(), "502"); err != nil || u.ID != member.UserID {
+		t.Fatalf("GitHub 502 is bound to %+v (%v), want user %d", u, err, member.UserID)
+	}
+}
 
 func TestConsoleTurnstile(t *testing.T) {
 	// A stand-in for Cloudflare's siteverify: the same form in, the same

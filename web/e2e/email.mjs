@@ -1,7 +1,8 @@
 // The console's mail flows in headless Chromium against a running
 // Switchyard whose email verification is on and whose mail goes to a test
 // mailbox: register with an emailed code, then reset the password by the
-// emailed link and sign in with the new one.
+// emailed link and sign in with the new one, then bind another address in
+// Settings and sign in with that.
 //
 //   BASE_URL        the Switchyard (its ServerAddress must be this URL)
 //   MAILBOX_URL     GET it to receive the text of the next mail (404: none came)
@@ -75,6 +76,23 @@ await h.step('sign in with the new password, not the old one', async () => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('form-error').waitFor();
   await signIn(page, BASE_URL, user.username, newPassword);
+});
+
+await h.step('bind another email in Settings, then sign in with it', async () => {
+  const other = `other-${suffix}@example.com`;
+  await page.goto(`${BASE_URL}/setting`);
+  await page.getByTestId('current-email').filter({ hasText: `Bound to ${user.email}.` }).waitFor();
+  await page.locator('input[name=bind_email]').fill(other);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page.getByText(`A verification code was sent to ${other}.`).waitFor();
+  const code = (await nextMail()).match(/\b\d{6}\b/)?.[0];
+  if (!code) throw new Error('no 6-digit code in the mail');
+  await page.locator('input[name=bind_code]').fill(code);
+  await page.getByTestId('email-bind').click();
+  await page.getByTestId('current-email').filter({ hasText: `Bound to ${other}.` }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login$/);
+  await signIn(page, BASE_URL, other, newPassword);
 });
 
 await h.finish();

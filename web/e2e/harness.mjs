@@ -116,6 +116,7 @@ export async function signIn(page, baseURL, username, password, button = 'Sign i
   await page.goto(`${baseURL}/login`);
   await page.locator('input[name=username]').fill(username);
   await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: button }).click();
+  // Exact: "Sign in with GitHub" is a button too.
+  await page.getByRole('button', { name: button, exact: true }).click();
   await appears(page, page.getByTestId('quota-left'), 'sign-in refused');
 }
