@@ -36,8 +36,14 @@ func (h *Handler) Status(c *gin.Context) error {
 		"github_client_id":          snap.String("GitHubClientId"),
 		// Not One API's: where the console sends the browser, so a GitHub
 		// Enterprise server (GITHUB_URL) works without a rebuilt console.
-		"github_authorize_url": strings.TrimRight(h.Cfg.GitHubURL, "/") + "/login/oauth/authorize",
-		"wechat_login":         false,
+		"github_authorize_url":        strings.TrimRight(h.Cfg.GitHubURL, "/") + "/login/oauth/authorize",
+		"oidc":                        oidcEnabled(snap),
+		"oidc_client_id":              snap.String("OidcClientId"),
+		"oidc_authorization_endpoint": snap.String("OidcAuthorizationEndpoint"),
+		// Not One API's: the console's authorize request must carry the
+		// redirect_uri the token request will.
+		"oidc_redirect_uri": oidcRedirectURL(snap),
+		"wechat_login":      false,
 	})
 	return nil
 }

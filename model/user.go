@@ -32,14 +32,17 @@ const (
 // serialised. Quota is what is left to spend and UsedQuota what was spent;
 // both are kept by the ledger, whose figures win over a stale row.
 type User struct {
-	ID           int     `gorm:"primaryKey" json:"id"`
-	Username     string  `gorm:"uniqueIndex;size:64;not null" json:"username"`
-	Password     string  `gorm:"size:128;not null" json:"-"`
-	DisplayName  string  `gorm:"index;size:64" json:"display_name"`
-	Role         int     `gorm:"not null;default:1" json:"role"`
-	Status       int     `gorm:"not null;default:1" json:"status"`
-	Email        string  `gorm:"index;size:128" json:"email"`
-	GitHubID     string  `gorm:"column:github_id;index;size:64" json:"github_id"`
+	ID          int    `gorm:"primaryKey" json:"id"`
+	Username    string `gorm:"uniqueIndex;size:64;not null" json:"username"`
+	Password    string `gorm:"size:128;not null" json:"-"`
+	DisplayName string `gorm:"index;size:64" json:"display_name"`
+	Role        int    `gorm:"not null;default:1" json:"role"`
+	Status      int    `gorm:"not null;default:1" json:"status"`
+	Email       string `gorm:"index;size:128" json:"email"`
+	GitHubID    string `gorm:"column:github_id;index;size:64" json:"github_id"`
+	// OIDCID is the OpenID Connect provider's sub for the account
+	// (at most 255 characters, as OpenID Connect allows).
+	OIDCID       string  `gorm:"column:oidc_id;index;size:255" json:"oidc_id"`
 	WeChatID     string  `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
 	AccessToken  *string `gorm:"uniqueIndex;size:64" json:"-"`
 	Quota        int64   `gorm:"not null;default:0" json:"quota"`
@@ -99,9 +102,30 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 	return s.userWhere(ctx, "email", email)
 }
 
-// UserByGitHubID reads the user bound to GitHub account id.
-func (s *Store) UserByGitHubID(ctx context.Context, id string) (*User, error) {
-	return s.userWhere(ctx, "github_id", id)
+// Outside sign-ins: the users column that binds each provider's accounts.
+const (
+	OutsideGitHub = "github_id"
+	OutsideOIDC   = "oidc_id"
+)
+
+// UserByOutsideID reads the user bound to an outside account: column is
+// OutsideGitHub or OutsideOIDC, id the provider's id for the account.
+func (s *Store) UserByOutsideID(ctx context.Context, column, id string) (*User, error) {
+	if column != OutsideGitHub && column != OutsideOIDC {
+		return nil, errs.Internal(fmt.Errorf("UserByOutsideID: %q binds no outside account", column))
+	}
+	return s.userWhere(ctx, column, id)
+}
+
+// SetOutsideID binds u, not yet created, to an outside account (see
+// UserByOutsideID).
+func (u *User) SetOutsideID(column, id string) {
+	switch column {
+	case OutsideGitHub:
+		u.GitHubID = id
+	case OutsideOIDC:
+		u.OIDCID = id
+	}
 }
 
 // UserByAffCode finds the inviter behind an aff code.

@@ -109,6 +109,7 @@ func miscRoutes(api *gin.RouterGroup, d *deps) {
 	api.GET("/oauth/email/bind", d.critical, d.auth.User(), handle(d.h.BindEmail))
 	api.GET("/oauth/state", d.critical, handle(d.h.OAuthState))
 	api.GET("/oauth/github", d.critical, handle(d.h.GitHubOAuth))
+	api.GET("/oauth/oidc", d.critical, handle(d.h.OIDCOAuth))
 	api.GET("/group/", d.auth.Admin(), handle(d.h.ListGroups))
 	api.GET("/option/", d.auth.Root(), handle(d.h.GetOptions))
 	api.PUT("/option/", d.auth.Root(), handle(d.h.UpdateOption))

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"switchyard/internal/fakegithub"
+	"switchyard/internal/fakeoidc"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/smtptest"
 	"switchyard/internal/testkit"
@@ -231,17 +232,44 @@ func TestConsoleGitHubSignIn(t *testing.T) {
 	// The visitor, then the member's bind, then the member's sign-in.
 	gh.Approve(fakegithub.Account{ID: 501, Login: "e2e-visitor", Name: "E2E Visitor"}, fakegithub.Account{ID: 502, Login: "e2e-member"})
 
-	node(t, "github.mjs",
-		"BASE_URL="+app.URL,
-		"USERNAME="+member.Username,
-		"PASSWORD=password-"+member.Username,
-		"BIND_ID=502",
+	node(t, "outside.mjs",
+		"BASE_URL="+app.URL, "PROVIDER=github", "PROVIDER_NAME=GitHub", "VISITOR_ID=501",
+		"USERNAME="+member.Username, "PASSWORD=password-"+member.Username, "BIND_ID=502",
 	)
-	if u, err := app.Store.UserByGitHubID(t.Context(), "501"); err != nil || u.Username != "github_e2e-visitor" {
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideGitHub, "501"); err != nil || u.Username != "github_e2e-visitor" {
 		t.Fatalf("the visitor's account: %+v, %v", u, err)
 	}
-	if u, err := app.Store.UserByGitHubID(t.Context(), "502"); err != nil || u.ID != member.UserID {
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideGitHub, "502"); err != nil || u.ID != member.UserID {
 		t.Fatalf("GitHub 502 is bound to %+v (%v), want user %d", u, err, member.UserID)
+	}
+}
+
+func TestConsoleOIDCSignIn(t *testing.T) {
+	idp := fakeoidc.Start("")
+	t.Cleanup(idp.Close)
+	app := testkit.Start(t, "sqlite", nil)
+	idp.SetRedirectURI(app.URL + "/oauth/oidc")
+	root := app.Root(t)
+	for k, v := range map[string]string{
+		"ServerAddress": app.URL, "OidcClientId": fakeoidc.ClientID, "OidcClientSecret": fakeoidc.ClientSecret,
+		"OidcAuthorizationEndpoint": idp.URL + "/authorize", "OidcTokenEndpoint": idp.URL + "/token",
+		"OidcUserinfoEndpoint": idp.URL + "/userinfo", "OidcEnabled": "true",
+	} {
+		root.SetOption(k, v)
+	}
+	member := app.NewUser(t, model.RoleCommon)
+	idp.Approve(fakeoidc.Account{Sub: "visitor-sub", PreferredUsername: "visitor", Email: "visitor@example.com", EmailVerified: true},
+		fakeoidc.Account{Sub: "member-sub"})
+
+	node(t, "outside.mjs",
+		"BASE_URL="+app.URL, "PROVIDER=oidc", "PROVIDER_NAME=OpenID Connect", "VISITOR_ID=visitor-sub",
+		"USERNAME="+member.Username, "PASSWORD=password-"+member.Username, "BIND_ID=member-sub",
+	)
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideOIDC, "visitor-sub"); err != nil || u.Username != "oidc_visitor" || u.Email != "visitor@example.com" {
+		t.Fatalf("the visitor's account: %+v, %v", u, err)
+	}
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideOIDC, "member-sub"); err != nil || u.ID != member.UserID {
+		t.Fatalf("member-sub is bound to %+v (%v), want user %d", u, err, member.UserID)
 	}
 }
 

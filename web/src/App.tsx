@@ -11,7 +11,7 @@ const Login = lazy(() => import('./pages/Login'));
 const Register = lazy(() => import('./pages/Register'));
 const ResetRequest = lazy(() => import('./pages/ResetRequest'));
 const ResetConfirm = lazy(() => import('./pages/ResetConfirm'));
-const OAuthGitHub = lazy(() => import('./pages/OAuthGitHub'));
+const OAuthCallback = lazy(() => import('./pages/OAuthCallback'));
 const Dashboard = lazy(() => import('./pages/Dashboard'));
 const Tokens = lazy(() => import('./pages/Tokens'));
 const Channels = lazy(() => import('./pages/Channels'));
@@ -52,7 +52,8 @@ export default function App() {
           <Route path="/register" element={<Register />} />
           <Route path="/reset" element={<ResetRequest />} />
           <Route path="/user/reset" element={<ResetConfirm />} />
-          <Route path="/oauth/github" element={<OAuthGitHub />} />
+          <Route path="/oauth/github" element={<OAuthCallback provider="github" />} />
+          <Route path="/oauth/oidc" element={<OAuthCallback provider="oidc" />} />
           <Route
             element={
               <Protected>

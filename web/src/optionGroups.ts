@@ -27,6 +27,12 @@ const EXPLICIT: Record<string, GroupName> = {
   GitHubOAuthEnabled: 'Sign-in',
   GitHubClientId: 'Sign-in',
   GitHubClientSecret: 'Sign-in',
+  OidcEnabled: 'Sign-in',
+  OidcClientId: 'Sign-in',
+  OidcClientSecret: 'Sign-in',
+  OidcAuthorizationEndpoint: 'Sign-in',
+  OidcTokenEndpoint: 'Sign-in',
+  OidcUserinfoEndpoint: 'Sign-in',
   TurnstileSecretKey: 'Sign-in',
   DisplayInCurrencyEnabled: 'Quota & billing',
   DisplayTokenStatEnabled: 'Quota & billing',
@@ -53,7 +59,7 @@ export function groupOf(key: string): GroupName {
 }
 
 /** SECRET_KEYS are options the server never sends back; they are edited write-only. */
-export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret'];
+export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret', 'OidcClientSecret'];
 
 /** LONG_TEXT keys get a multi-line editor. */
 export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer']);
@@ -119,6 +125,12 @@ export const HELP: Record<string, string> = {
   GitHubClientId: 'Client ID of your GitHub OAuth app, whose callback URL is the server address followed by /oauth/github.',
   GitHubClientSecret: 'Client secret of that GitHub OAuth app; never shown back.',
   GitHubOAuthEnabled: 'Let people sign in with GitHub; a first sign-in registers an account while registration is open.',
+  OidcAuthorizationEndpoint: 'The provider’s authorization_endpoint, from its /.well-known/openid-configuration.',
+  OidcClientId: 'Client ID registered with the provider, whose redirect URI is the server address followed by /oauth/oidc.',
+  OidcClientSecret: 'Client secret registered with the provider; never shown back.',
+  OidcEnabled: 'Let people sign in with an OpenID Connect provider (Keycloak, Authentik, Okta, Google, Entra ID…); a first sign-in registers an account while registration is open.',
+  OidcTokenEndpoint: 'The provider’s token_endpoint, from the same document.',
+  OidcUserinfoEndpoint: 'The provider’s userinfo_endpoint, from the same document.',
   TurnstileCheckEnabled: 'Ask for a Cloudflare Turnstile check on registration and emails.',
   TurnstileSecretKey: 'Turnstile secret key; never shown back.',
   TurnstileSiteKey: 'Turnstile site key, given to browsers.',
@@ -178,6 +190,12 @@ export const LABELS: Record<string, string> = {
   GitHubClientId: 'GitHub client ID',
   GitHubClientSecret: 'GitHub client secret',
   GitHubOAuthEnabled: 'Sign-in with GitHub',
+  OidcAuthorizationEndpoint: 'OIDC authorization endpoint',
+  OidcClientId: 'OIDC client ID',
+  OidcClientSecret: 'OIDC client secret',
+  OidcEnabled: 'Sign-in with OpenID Connect',
+  OidcTokenEndpoint: 'OIDC token endpoint',
+  OidcUserinfoEndpoint: 'OIDC userinfo endpoint',
   TurnstileCheckEnabled: 'Turnstile check',
   TurnstileSecretKey: 'Turnstile secret key',
   TurnstileSiteKey: 'Turnstile site key',

@@ -23,6 +23,10 @@ export interface Status {
   github_oauth?: boolean;
   github_client_id?: string;
   github_authorize_url?: string;
+  oidc?: boolean;
+  oidc_client_id?: string;
+  oidc_authorization_endpoint?: string;
+  oidc_redirect_uri?: string;
 }
 
 /** User is the signed-in account as GET /api/user/self returns it, with its limits (limits.ts). */
@@ -34,6 +38,7 @@ export interface User extends Limited {
   status: number;
   email?: string;
   github_id?: string;
+  oidc_id?: string;
   quota: number;
   used_quota: number;
   request_count?: number;

@@ -7,7 +7,7 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
 import { useSubmit } from '../useSubmit';
-import { startGitHub } from '../github';
+import { OUTSIDE_NAMES, outsideEnabled, startOutside, type Outside } from '../outside';
 
 export default function Login() {
   const { status, user, refreshUser } = useApp();
@@ -80,11 +80,13 @@ export default function Login() {
           <Button type="submit" loading={busy}>
             {t('Sign in')}
           </Button>
-          {status.github_oauth && (
-            <Button variant="default" onClick={() => startGitHub(status).catch((e) => setError((e as Error).message))} data-testid="github-sign-in">
-              {t('Sign in with GitHub')}
-            </Button>
-          )}
+          {(['github', 'oidc'] as Outside[])
+            .filter((p) => outsideEnabled(status, p))
+            .map((p) => (
+              <Button key={p} variant="default" onClick={() => startOutside(status, p).catch((e) => setError((e as Error).message))} data-testid={`${p}-sign-in`}>
+                {t('Sign in with {provider}', { provider: OUTSIDE_NAMES[p] })}
+              </Button>
+            ))}
           <Group justify="space-between">
             {status.register_enabled !== false ? (
               <Anchor component={Link} to="/register" size="sm">

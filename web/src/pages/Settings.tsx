@@ -8,7 +8,7 @@ import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
 import OptionField from '../components/OptionField';
 import Turnstile from '../components/Turnstile';
 import { useSubmit } from '../useSubmit';
-import { startGitHub } from '../github';
+import { OUTSIDE_NAMES, outsideEnabled, startOutside, type Outside } from '../outside';
 
 interface Option {
   key: string;
@@ -88,21 +88,23 @@ function EmailCard() {
   );
 }
 
-/** GitHubCard binds a GitHub account to the signed-in one, for sign-in with GitHub. */
-function GitHubCard() {
+/** OutsideCard binds an outside account (GitHub, OpenID Connect) to the signed-in one, to sign in with it. */
+function OutsideCard({ provider }: { provider: Outside }) {
   const { user, status } = useApp();
   const { t } = useI18n();
-  if (!status.github_oauth) return null;
+  if (!outsideEnabled(status, provider)) return null;
+  const name = OUTSIDE_NAMES[provider];
+  const bound = provider === 'github' ? user?.github_id : user?.oidc_id;
   return (
     <Paper withBorder p="md" radius="md">
       <Stack>
-        <Text fw={600}>GitHub</Text>
-        <Text size="sm" c="dimmed" data-testid="github-binding">
-          {user?.github_id ? t('Bound to GitHub account #{id}.', { id: user.github_id }) : t('Not bound: bind it to sign in with GitHub.')}
+        <Text fw={600}>{name}</Text>
+        <Text size="sm" c="dimmed" data-testid={`${provider}-binding`}>
+          {bound ? t('Bound to {provider} account {id}.', { provider: name, id: bound }) : t('Not bound: bind it to sign in with {provider}.', { provider: name })}
         </Text>
         <Group justify="flex-end">
-          <Button variant="default" onClick={() => startGitHub(status).catch(notifyError)}>
-            {t('Bind GitHub account')}
+          <Button variant="default" onClick={() => startOutside(status, provider).catch(notifyError)}>
+            {t('Bind {provider} account', { provider: name })}
           </Button>
         </Group>
       </Stack>
@@ -184,7 +186,8 @@ function Account() {
         </Stack>
       </Paper>
       <EmailCard />
-      <GitHubCard />
+      <OutsideCard provider="github" />
+      <OutsideCard provider="oidc" />
       <Paper withBorder p="md" radius="md">
         <Stack>
           <Text fw={600}>{t('Access token')}</Text>

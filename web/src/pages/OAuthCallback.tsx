@@ -6,13 +6,15 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { qs, request } from '../api';
 import { notifyOk } from '../util';
+import { OUTSIDE_NAMES, type Outside } from '../outside';
 
 /**
- * OAuthGitHub is where GitHub sends the browser back (/oauth/github, the
- * OAuth app's callback URL): it hands code and state to the server, which
- * signs in, or answers "bind" when it bound GitHub to the signed-in account.
+ * OAuthCallback is where an outside provider sends the browser back
+ * (/oauth/github, /oauth/oidc: the callback URL registered with it): it
+ * hands code and state to the server, which signs in, or answers "bind"
+ * when it bound the outside account to the signed-in one.
  */
-export default function OAuthGitHub() {
+export default function OAuthCallback({ provider }: { provider: Outside }) {
   const { refreshUser } = useApp();
   const { t } = useI18n();
   const navigate = useNavigate();
@@ -25,18 +27,18 @@ export default function OAuthGitHub() {
   useEffect(() => {
     if (sent.current) return;
     sent.current = true;
-    request('GET', `/api/oauth/github${qs({ code: params.get('code') ?? '', state: params.get('state') ?? '' })}`)
+    request('GET', `/api/oauth/${provider}${qs({ code: params.get('code') ?? '', state: params.get('state') ?? '' })}`)
       .then(async (env) => {
         const bound = env.message === 'bind';
         await refreshUser();
-        notifyOk(bound ? t('GitHub account bound') : t('Signed in with GitHub'));
+        notifyOk(bound ? t('{provider} account bound', { provider: OUTSIDE_NAMES[provider] }) : t('Signed in with {provider}', { provider: OUTSIDE_NAMES[provider] }));
         navigate(bound ? '/setting' : '/', { replace: true });
       })
       .catch((e) => setError((e as Error).message));
-  }, [params, refreshUser, navigate, t]);
+  }, [params, refreshUser, navigate, t, provider]);
 
   return (
-    <AuthCard title={t('Sign in with GitHub')}>
+    <AuthCard title={t('Sign in with {provider}', { provider: OUTSIDE_NAMES[provider] })}>
       {error ? (
         <Stack>
           <Alert color="red" data-testid="form-error">
@@ -47,7 +49,7 @@ export default function OAuthGitHub() {
           </Anchor>
         </Stack>
       ) : (
-        <Center aria-label={t('Signing in with GitHub…')}>
+        <Center aria-label={t('Signing in with {provider}…', { provider: OUTSIDE_NAMES[provider] })}>
           <Loader />
         </Center>
       )}

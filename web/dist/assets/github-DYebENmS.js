@@ -1,1 +1,0 @@
-import{b as s}from"./index-wxST5pbp.js";async function n(t){const a=await s("GET","/api/oauth/state"),i=t.github_authorize_url||"https://github.com/login/oauth/authorize",o=new URLSearchParams({client_id:t.github_client_id??"",state:String(a),scope:"user:email"});window.location.assign(`${i}?${o}`)}export{n as s};

@@ -1,0 +1,59 @@
+// Sign-in with an outside provider (GitHub, or an OpenID Connect
+// provider) in headless Chromium, against a running Switchyard whose
+// sign-in points at a stand-in provider (internal/fakegithub,
+// internal/fakeoidc) that approves at once: a visitor signs in and lands
+// on the dashboard with a new account bound to the outside one; a
+// password user binds one from Settings and then signs in with it alone.
+//
+//   BASE_URL        the Switchyard
+//   PROVIDER        github or oidc
+//   PROVIDER_NAME   what the console calls it (GitHub, OpenID Connect)
+//   VISITOR_ID      the outside account id the visitor signs in as
+//   USERNAME        a password user's name ...
+//   PASSWORD        ... and password
+//   BIND_ID         the GitHub account id the password user binds
+//   SCREENSHOT_DIR  where a failed step leaves its screenshot
+//   CHROMIUM        the browser binary (default /usr/bin/chromium)
+
+import { env, Harness, appears, signIn } from './harness.mjs';
+
+const BASE_URL = env('BASE_URL').replace(/\/+$/, '');
+const USERNAME = env('USERNAME');
+const PASSWORD = env('PASSWORD');
+const BIND_ID = env('BIND_ID');
+const PROVIDER = env('PROVIDER');
+const NAME = env('PROVIDER_NAME');
+const VISITOR_ID = env('VISITOR_ID');
+
+const h = new Harness({ chromiumPath: env('CHROMIUM', '/usr/bin/chromium'), screenshotDir: env('SCREENSHOT_DIR', './e2e-screenshots') });
+await h.start();
+
+await h.step(`a visitor signs in with ${NAME} and gets an account`, async () => {
+  const page = await h.page('visitor');
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByTestId(`${PROVIDER}-sign-in`).click();
+  await appears(page, page.getByTestId('quota-left'), `${NAME} sign-in refused`);
+  await page.goto(`${BASE_URL}/setting`);
+  await page.getByTestId(`${PROVIDER}-binding`).filter({ hasText: `Bound to ${NAME} account ${VISITOR_ID}.` }).waitFor();
+});
+
+const member = await h.page('member');
+await h.step(`a password user binds ${NAME} in Settings`, async () => {
+  await signIn(member, BASE_URL, USERNAME, PASSWORD);
+  await member.goto(`${BASE_URL}/setting`);
+  await member.getByTestId(`${PROVIDER}-binding`).filter({ hasText: 'Not bound' }).waitFor();
+  await member.getByRole('button', { name: `Bind ${NAME} account` }).click();
+  await member.waitForURL(/\/setting$/);
+  await member.getByTestId(`${PROVIDER}-binding`).filter({ hasText: `Bound to ${NAME} account ${BIND_ID}.` }).waitFor();
+});
+
+await h.step(`then signs in with ${NAME} alone`, async () => {
+  await member.getByRole('button', { name: 'Sign out' }).click();
+  await member.waitForURL(/\/login$/);
+  await member.getByTestId(`${PROVIDER}-sign-in`).click();
+  await appears(member, member.getByTestId('quota-left'), `${NAME} sign-in refused`);
+  await member.goto(`${BASE_URL}/setting`);
+  await member.getByRole('textbox', { name: 'Username' }).and(member.locator(`[value="${USERNAME}"]`)).waitFor();
+});
+
+await h.finish();
