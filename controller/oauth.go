@@ -16,16 +16,17 @@ import (
 )
 
 // Sign-in with GitHub or an OpenID Connect provider, One API's flows and
-// paths. For GitHub: the console asks for a
-// state (GET /api/oauth/state), sends the browser to GitHub's authorize
-// page with it, and GitHub sends the browser back to the console's
-// /oauth/github, which hands code and state to GET /api/oauth/github.
-// There a signed-in caller binds the GitHub account to theirs; anyone else
+// paths: the console asks for a state (GET /api/oauth/state), sends the
+// browser to the provider's authorize page with it, and the provider sends
+// the browser back to the console's /oauth/github or /oauth/oidc, which
+// hands code and state to GET /api/oauth/github or /api/oauth/oidc. There
+// a signed-in caller binds the outside account to theirs; anyone else
 // signs in to the account bound to it, or gets a new one when
-// registration is open. Accounts are matched by GitHub's numeric id, which
-// survives a renamed login (One API matched the login).
+// registration is open (outsideSignIn). Accounts are matched by the
+// provider's stable id: GitHub's number, which survives a renamed login
+// (One API matched the login), or OIDC's sub.
 
-// Bounds on what the callback takes before anything is sent to GitHub.
+// Bounds on what a callback takes before anything is sent out.
 const (
 	oauthStateLen = 12
 	maxOAuthCode  = 256
