@@ -70,6 +70,9 @@ func (h *Relay) Moderations(c *gin.Context) error { return h.serve(c, adaptor.Mo
 // ImageGenerations relays POST /v1/images/generations.
 func (h *Relay) ImageGenerations(c *gin.Context) error { return h.serve(c, adaptor.ModeImages) }
 
+// ImageEdits relays POST /v1/images/edits (multipart).
+func (h *Relay) ImageEdits(c *gin.Context) error { return h.serve(c, adaptor.ModeImageEdit) }
+
 // AudioSpeech relays POST /v1/audio/speech.
 func (h *Relay) AudioSpeech(c *gin.Context) error { return h.serve(c, adaptor.ModeSpeech) }
 

@@ -72,6 +72,7 @@ var defaultModelRatio = map[string]float64{
 	"omni-moderation-latest":     0.1,
 	"dall-e-2":                   10,
 	"dall-e-3":                   20,
+	"gpt-image-1":                21,
 	"whisper-1":                  15,
 	"tts-1":                      7.5,
 	"tts-1-hd":                   15,

@@ -29,7 +29,7 @@ func tokenEstimate(req *adaptor.Request, prompt, preConsumed int) int64 {
 		budget = preConsumed
 	}
 	switch req.Mode {
-	case adaptor.ModeEmbeddings, adaptor.ModeModerations, adaptor.ModeSpeech, adaptor.ModeImages:
+	case adaptor.ModeEmbeddings, adaptor.ModeModerations, adaptor.ModeSpeech, adaptor.ModeImages, adaptor.ModeImageEdit:
 		budget = 0
 	}
 	return int64(prompt) + int64(max(budget, 0))

@@ -303,10 +303,10 @@ func (r *Relay) serve(w http.ResponseWriter, hr *http.Request, c *call, mode ada
 	// The exact local count runs only when an upstream reports no usage.
 	c.prompt = approxPrompt(req)
 	var estimate int64
-	switch mode {
-	case adaptor.ModeImages:
+	switch {
+	case mode.PerImage():
 		estimate = c.price.Image(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
-	case adaptor.ModeSpeech:
+	case mode == adaptor.ModeSpeech:
 		estimate = c.price.Quota(req.SpeechChars, 0)
 	default:
 		estimate = c.price.Estimate(req, c.prompt, opts.PreConsumedQuota)
@@ -679,13 +679,13 @@ func (r *Relay) bill(c *call, snap *model.OptionSnapshot) (int64, *model.Log) {
 			// counts too.
 			completion = max(completion, r.tok.Count(req.Model, string(c.text)))
 		}
-	} else if req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+	} else if !req.Mode.PerImage() && req.Mode != adaptor.ModeSpeech {
 		prompt = r.exactPrompt(c)
 		completion = r.tok.Count(req.Model, string(c.text))
 	}
 	var cost int64
 	switch req.Mode {
-	case adaptor.ModeImages:
+	case adaptor.ModeImages, adaptor.ModeImageEdit:
 		cost = c.price.Image(req.Model, req.Image.Size, req.Image.Quality, req.Image.N)
 		prompt, completion = 0, 0
 	case adaptor.ModeSpeech:
@@ -705,7 +705,7 @@ func (r *Relay) bill(c *call, snap *model.OptionSnapshot) (int64, *model.Log) {
 	}
 	c.tokens = int64(prompt) + int64(completion)
 	u := adaptor.Usage{PromptTokens: prompt, CompletionTokens: completion}
-	if c.usage != nil && req.Mode != adaptor.ModeImages && req.Mode != adaptor.ModeSpeech {
+	if c.usage != nil && !req.Mode.PerImage() && req.Mode != adaptor.ModeSpeech {
 		u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens = c.usage.CachedTokens, c.usage.CacheCreationTokens, c.usage.ReasoningTokens
 	}
 	log := c.consumeLog(u, cost)

@@ -47,6 +47,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/embeddings", handle(rh.Embeddings))
 	v1.POST("/moderations", handle(rh.Moderations))
 	v1.POST("/images/generations", handle(rh.ImageGenerations))
+	v1.POST("/images/edits", handle(rh.ImageEdits))
 	v1.POST("/audio/speech", handle(rh.AudioSpeech))
 	v1.POST("/audio/transcriptions", handle(rh.AudioTranscriptions))
 	v1.POST("/audio/translations", handle(rh.AudioTranslations))

@@ -9,9 +9,12 @@
 package fakeupstream
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -141,13 +144,20 @@ func (s *Server) Cancelled() int64 { return s.cancels.Load() }
 
 // Error writes OpenAI's error body.
 func Error(w http.ResponseWriter, status int, typ, code, msg string) {
+	ErrorParam(w, status, typ, code, "", msg)
+}
+
+// ErrorParam writes OpenAI's error body naming the offending parameter.
+func ErrorParam(w http.ResponseWriter, status int, typ, code, param, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	var c any
-	if code != "" {
-		c = code
+	orNull := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": orNull(param), "code": orNull(code)}})
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +242,8 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, b Behavior, body
 		writeJSON(w, map[string]any{"id": "modr-fake", "model": str(req["model"]), "results": []any{map[string]any{"flagged": false, "categories": map[string]bool{}, "category_scores": map[string]float64{}}}})
 	case "/v1/images/generations":
 		writeJSON(w, map[string]any{"created": time.Now().Unix(), "data": []any{map[string]any{"url": "https://example.invalid/image.png", "revised_prompt": "a picture"}}})
+	case "/v1/images/edits":
+		imageEdit(w, r, body)
 	case "/v1/audio/speech":
 		w.Header().Set("Content-Type", "audio/mpeg")
 		_, _ = w.Write([]byte("ID3fake-mp3-bytes"))
@@ -433,4 +445,50 @@ func (s *Server) embeddings(w http.ResponseWriter, b Behavior, req map[string]js
 		out["usage"] = map[string]int{"prompt_tokens": b.PromptTokens, "total_tokens": b.PromptTokens}
 	}
 	writeJSON(w, out)
+}
+
+// imageEdit answers /v1/images/edits as gpt-image-1 does: a multipart form
+// with one or more images ("image" or "image[]", each PNG, JPEG or WebP by
+// its part's Content-Type, as OpenAI checks) and a prompt; n images back
+// as b64_json, with the call's token usage.
+func imageEdit(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		Error(w, 400, "invalid_request_error", "", "Invalid Content-Type header, expected multipart/form-data.")
+		return
+	}
+	form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(8 << 20)
+	if err != nil {
+		Error(w, 400, "invalid_request_error", "", "Could not parse multipart form.")
+		return
+	}
+	images := append(form.File["image"], form.File["image[]"]...)
+	if len(images) == 0 {
+		ErrorParam(w, 400, "invalid_request_error", "", "image", "Missing required parameter: 'image'.")
+		return
+	}
+	for _, fh := range images {
+		switch ct := fh.Header.Get("Content-Type"); ct {
+		case "image/png", "image/jpeg", "image/webp":
+		default:
+			ErrorParam(w, 400, "invalid_request_error", "invalid_image_format", "image",
+				fmt.Sprintf("Invalid file 'image': unsupported mimetype ('%s'). Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.", ct))
+			return
+		}
+	}
+	if len(form.Value["prompt"]) == 0 || form.Value["prompt"][0] == "" {
+		ErrorParam(w, 400, "invalid_request_error", "", "prompt", "Missing required parameter: 'prompt'.")
+		return
+	}
+	n := 1
+	if v := form.Value["n"]; len(v) > 0 {
+		fmt.Sscan(v[0], &n)
+	}
+	data := make([]any, n)
+	for i := range data {
+		data[i] = map[string]any{"b64_json": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}
+	}
+	writeJSON(w, map[string]any{"created": time.Now().Unix(), "data": data,
+		"usage": map[string]any{"input_tokens": 50, "output_tokens": 272 * n, "total_tokens": 50 + 272*n,
+			"input_tokens_details": map[string]int{"text_tokens": 10, "image_tokens": 40}}})
 }

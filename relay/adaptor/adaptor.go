@@ -62,6 +62,9 @@ const (
 	// ModeCountTokens counts a chat call's input tokens (Anthropic's
 	// /v1/messages/count_tokens); adaptors serve it through Counter.
 	ModeCountTokens
+	// ModeImageEdit edits or extends images (/v1/images/edits, a
+	// multipart form), priced per image as ModeImages is.
+	ModeImageEdit
 )
 
 // String names the mode for logs and metrics.
@@ -87,12 +90,19 @@ func (m Mode) String() string {
 		return "rerank"
 	case ModeCountTokens:
 		return "count_tokens"
+	case ModeImageEdit:
+		return "image_edit"
 	}
 	return "unknown"
 }
 
 // Multipart reports whether the mode's body is a multipart form.
-func (m Mode) Multipart() bool { return m == ModeTranscription || m == ModeTranslation }
+func (m Mode) Multipart() bool {
+	return m == ModeTranscription || m == ModeTranslation || m == ModeImageEdit
+}
+
+// PerImage reports whether the mode is priced per image made.
+func (m Mode) PerImage() bool { return m == ModeImages || m == ModeImageEdit }
 
 // Request is a client's call as the front understood it. The front fills
 // everything the engine and the adaptors read, so neither parses a body.

@@ -119,6 +119,19 @@ func (p Price) Image(modelName, size, quality string, n int) int64 {
 	}
 	f := 1.0
 	switch modelName {
+	case "gpt-image-1":
+		// OpenAI's list: low, medium and high cost about 1/4, 1 and 4
+		// times medium's $0.042 at 1024x1024; the tall and wide sizes
+		// about 1.5 times.
+		switch quality {
+		case "low":
+			f = 0.25
+		case "high":
+			f = 4
+		}
+		if size == "1024x1536" || size == "1536x1024" {
+			f *= 1.5
+		}
 	case "dall-e-2":
 		switch size {
 		case "256x256":

@@ -65,6 +65,31 @@ func TestImageQuota(t *testing.T) {
 	}
 }
 
+// TestGPTImagePerImage: at its default ratio (21), a gpt-image-1 image
+// costs about what OpenAI lists per image: $0.011 / $0.042 / $0.167 at
+// 1024x1024 low / medium / high, $0.063 medium at 1536x1024 (500,000
+// units a dollar).
+func TestGPTImagePerImage(t *testing.T) {
+	p := Price{Model: 21, Completion: 1, Group: 1}
+	for _, tt := range []struct {
+		size, quality string
+		n             int
+		dollars       float64
+	}{
+		{"1024x1024", "low", 1, 0.011},
+		{"1024x1024", "medium", 1, 0.042},
+		{"1024x1024", "", 1, 0.042},
+		{"1024x1024", "high", 1, 0.167},
+		{"1536x1024", "medium", 1, 0.063},
+		{"1024x1024", "medium", 3, 0.126},
+	} {
+		got := float64(p.Image("gpt-image-1", tt.size, tt.quality, tt.n)) / 500_000
+		if got < tt.dollars*0.95 || got > tt.dollars*1.05 {
+			t.Errorf("%s %s ×%d: $%.4f, want about $%.3f", tt.size, tt.quality, tt.n, got, tt.dollars)
+		}
+	}
+}
+
 // TestCostMatchesPublishedPrices prices real usage at each provider's
 // published per-million-token prices, converted to One API's unit
 // (ModelRatio = $ per 1M input tokens / 2, QuotaPerUnit 500000 per $):

@@ -25,6 +25,7 @@ var paths = map[adaptor.Mode]string{
 	adaptor.ModeCompletions:   "completions",
 	adaptor.ModeEmbeddings:    "embeddings",
 	adaptor.ModeImages:        "images/generations",
+	adaptor.ModeImageEdit:     "images/edits",
 	adaptor.ModeSpeech:        "audio/speech",
 	adaptor.ModeTranscription: "audio/transcriptions",
 	adaptor.ModeTranslation:   "audio/translations",

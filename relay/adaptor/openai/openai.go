@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 
 	"switchyard/common/channeltype"
@@ -26,6 +28,7 @@ var Paths = map[adaptor.Mode]string{
 	adaptor.ModeEmbeddings:    "/v1/embeddings",
 	adaptor.ModeModerations:   "/v1/moderations",
 	adaptor.ModeImages:        "/v1/images/generations",
+	adaptor.ModeImageEdit:     "/v1/images/edits",
 	adaptor.ModeSpeech:        "/v1/audio/speech",
 	adaptor.ModeTranscription: "/v1/audio/transcriptions",
 	adaptor.ModeTranslation:   "/v1/audio/translations",
@@ -294,7 +297,14 @@ func rebuildForm(form *multipart.Form, upstreamModel string) (*bytes.Buffer, str
 	}
 	for k, fhs := range form.File {
 		for _, fh := range fhs {
-			part, err := mw.CreateFormFile(k, fh.Filename)
+			// The part keeps the client's content type: OpenAI refuses an
+			// image sent as application/octet-stream.
+			h := textproto.MIMEHeader{"Content-Disposition": {fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quoteField(k), quoteField(fh.Filename))}}
+			h.Set("Content-Type", fh.Header.Get("Content-Type"))
+			if h.Get("Content-Type") == "" {
+				h.Set("Content-Type", "application/octet-stream")
+			}
+			part, err := mw.CreatePart(h)
 			if err != nil {
 				return nil, "", err
 			}
@@ -314,3 +324,7 @@ func rebuildForm(form *multipart.Form, upstreamModel string) (*bytes.Buffer, str
 	}
 	return buf, mw.FormDataContentType(), nil
 }
+
+// quoteField escapes a form field or file name for a Content-Disposition
+// header, as mime/multipart does for the parts it writes.
+var quoteField = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace

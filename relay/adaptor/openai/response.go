@@ -54,7 +54,7 @@ func (Adaptor) ParseResponse(req *adaptor.Request, body []byte) (*adaptor.Respon
 			}
 		}
 		return resp, nil
-	case adaptor.ModeModerations, adaptor.ModeImages:
+	case adaptor.ModeModerations, adaptor.ModeImages, adaptor.ModeImageEdit:
 		var v map[string]json.RawMessage
 		if err := json.Unmarshal(body, &v); err != nil || v == nil {
 			return nil, errNotAnswer

@@ -8,7 +8,9 @@ package openai
 import (
 	"encoding/json"
 	"errors"
+	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"switchyard/common/errs"
@@ -138,11 +140,49 @@ func parseMultipart(hr *http.Request, req *adaptor.Request) error {
 	if req.Model == "" {
 		return badParam("model", "model is required")
 	}
+	if req.Mode == adaptor.ModeImageEdit {
+		return parseImageEdit(form, req)
+	}
 	if len(form.File["file"]) == 0 {
 		return badParam("file", "file is required")
 	}
 	if pr := form.Value["prompt"]; len(pr) > 0 {
 		req.PromptText = pr[0]
+	}
+	return nil
+}
+
+// parseImageEdit reads an image edit's form (OpenAI's /v1/images/edits):
+// one or more images ("image", or "image[]" as the SDKs send several), a
+// prompt, and the n, size and quality it is priced by.
+func parseImageEdit(form *multipart.Form, req *adaptor.Request) error {
+	req.Stream = false
+	if len(form.File["image"]) == 0 && len(form.File["image[]"]) == 0 {
+		return badParam("image", "image is required: one or more image files")
+	}
+	value := func(k string) string {
+		if v := form.Value[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	if value("prompt") == "" {
+		return badParam("prompt", "prompt is required")
+	}
+	req.PromptText = value("prompt")
+	req.Image.N = 1
+	if n := value("n"); n != "" {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 1 || v > 10 {
+			return badParam("n", "n must be between 1 and 10")
+		}
+		req.Image.N = v
+	}
+	req.Image.Size, req.Image.Quality = value("size"), value("quality")
+	if value("stream") == "true" {
+		// A streamed edit's partial images are events this relay does not
+		// price; refuse it rather than bill it as one image.
+		return badParam("stream", "streamed image edits are not relayed: send stream=false")
 	}
 	return nil
 }
