@@ -182,6 +182,9 @@ func (c *Channel) Normalize() error {
 	if s := strings.TrimSpace(c.Config); s != "" && !json.Valid([]byte(s)) {
 		return errs.BadRequest("config must be JSON")
 	}
+	if _, err := ConfigHeaders(c.Config); err != nil {
+		return err
+	}
 	if c.Status == 0 {
 		c.Status = ChannelEnabled
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,9 @@ type RelayChannel struct {
 	TestModel string
 	// Other is the channel's `other` field (Azure's api-version).
 	Other string
+	// Headers are the extra headers its config sets (channel_headers.go);
+	// shared, so read only.
+	Headers http.Header
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
@@ -279,6 +283,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			continue
 		}
 		mapping, _ := ch.Mapping()
+		headers, _ := ConfigHeaders(config)
 		health := x.Health(ch.ID)
 		keys := newKeySet(key, &ch.ChannelRouting, &health.keyTurn)
 		if len(keys.Keys) > 0 {
@@ -289,6 +294,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
 			Models: ch.ModelList(), ModelMapping: mapping, Config: config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
+			Headers: headers,
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

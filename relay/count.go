@@ -84,10 +84,12 @@ func (r *Relay) countOn(ctx context.Context, ch *model.RelayChannel, counter ada
 	req.UpstreamModel = ch.UpstreamModel(req.Model)
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	hreq, err := counter.NewCountRequest(actx, upstreamOf(ch), req)
+	up := upstreamOf(ch)
+	hreq, err := counter.NewCountRequest(actx, up, req)
 	if err != nil {
 		return 0, err
 	}
+	adaptor.WithHeaders(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })

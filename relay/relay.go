@@ -124,7 +124,7 @@ func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
 
 // upstreamOf is the attempt's view of ch for its adaptor.
 func upstreamOf(ch *model.RelayChannel) *adaptor.Upstream {
-	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other}
+	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other, Headers: ch.Headers}
 	if t, ok := channeltype.Get(ch.Type); ok {
 		up.Vendor = t.Vendor
 		if up.Other == "" {
@@ -454,6 +454,7 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 		}
 		return &failure{err: errs.Internal(err)}
 	}
+	adaptor.WithHeaders(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })

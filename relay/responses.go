@@ -101,10 +101,12 @@ func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller C
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	hreq, err := sr.NewStoredRequest(actx, upstreamOf(ch), hr.Method, id, sub, hr.URL.RawQuery)
+	up := upstreamOf(ch)
+	hreq, err := sr.NewStoredRequest(actx, up, hr.Method, id, sub, hr.URL.RawQuery)
 	if err != nil {
 		return errs.Internal(err)
 	}
+	adaptor.WithHeaders(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })

@@ -58,6 +58,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		}
 		return 0, errs.Internal(err)
 	}
+	adaptor.WithHeaders(hreq, up)
 	start := time.Now()
 	resp, err := r.client.Do(hreq)
 	if err != nil {

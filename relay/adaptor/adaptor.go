@@ -488,6 +488,19 @@ type Upstream struct {
 	Config map[string]string
 	// Vendor is the registry's OpenAI-compatible differences.
 	Vendor channeltype.Vendor
+	// Headers are extra headers the channel sends on every call; the
+	// engine adds them to what NewRequest built (see WithHeaders). Read
+	// only.
+	Headers http.Header
+}
+
+// WithHeaders adds up's extra headers to r, replacing what the adaptor
+// set under the same names, and returns r.
+func WithHeaders(r *http.Request, up *Upstream) *http.Request {
+	for k, v := range up.Headers {
+		r.Header[k] = v
+	}
+	return r
 }
 
 // Adaptor speaks one provider's wire format.

@@ -167,6 +167,7 @@ export const zh: Record<string, string> = {
   Expires: '过期时间',
   'Expires at': '过期时间',
   'Extra provider settings such as region; leave empty when not needed.': '供应商的额外设置,如区域;不需要时留空。',
+  'Any type also takes "headers": {"Name": "value"}, sent on every call.': '任何类型都可设置 "headers": {"名称": "值"},每次调用都会带上。',
   'Forgot password?': '忘记密码?',
   Format: '格式化',
   From: '开始时间',
