@@ -11,15 +11,26 @@ import (
 	"switchyard/model"
 )
 
-// githubSignIn runs the console's side of the flow for c: a state, then
-// the callback with code.
-func githubSignIn(c *testkit.Client, code string) *testkit.Reply {
+// outsideCallback runs the console's side of an outside sign-in for c: a
+// state, then the provider's callback (github or oidc) with code.
+func outsideCallback(c *testkit.Client, provider, code string) *testkit.Reply {
 	var state string
 	r := c.Do("GET", "/api/oauth/state", nil)
 	if r.Status != 200 || json.Unmarshal(r.Data, &state) != nil || len(state) < 8 {
 		return r
 	}
-	return c.Do("GET", "/api/oauth/github?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(state), nil)
+	return c.Do("GET", "/api/oauth/"+provider+"?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(state), nil)
+}
+
+func githubSignIn(c *testkit.Client, code string) *testkit.Reply {
+	return outsideCallback(c, "github", code)
+}
+
+// userCount is how many accounts the app has.
+func userCount(app *testkit.App) int64 {
+	var n int64
+	app.Store.DB.Model(&model.User{}).Count(&n)
+	return n
 }
 
 // TestGitHubSignIn pins GitHub sign-in as One API offers it: off until
@@ -42,11 +53,7 @@ func TestGitHubSignIn(t *testing.T) {
 // githubSignInOn runs TestGitHubSignIn on one app, gh its GitHub.
 func githubSignInOn(t *testing.T, gh *fakegithub.Server, app *testkit.App) {
 	root := app.Root(t)
-	users := func() int64 {
-		var n int64
-		app.Store.DB.Model(&model.User{}).Count(&n)
-		return n
-	}
+	users := func() int64 { return userCount(app) }
 
 	githubSignIn(app.Anon(t), gh.Code(fakegithub.Account{ID: 1, Login: "octocat", Name: "The Octocat"})).WantFail(t, 403, "not enabled")
 	root.SetOption("GitHubOAuthEnabled", "true")

@@ -1,8 +1,6 @@
 package controller_test
 
 import (
-	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -11,15 +9,8 @@ import (
 	"switchyard/model"
 )
 
-// oidcSignIn runs the console's side of the flow for c: a state, then the
-// callback with code.
 func oidcSignIn(c *testkit.Client, code string) *testkit.Reply {
-	var state string
-	r := c.Do("GET", "/api/oauth/state", nil)
-	if r.Status != 200 || json.Unmarshal(r.Data, &state) != nil {
-		return r
-	}
-	return c.Do("GET", "/api/oauth/oidc?code="+url.QueryEscape(code)+"&state="+url.QueryEscape(state), nil)
+	return outsideCallback(c, "oidc", code)
 }
 
 // TestOIDCSignIn pins sign-in with an OpenID Connect provider (One API's
@@ -42,11 +33,7 @@ func TestOIDCSignIn(t *testing.T) {
 // oidcSignInOn runs TestOIDCSignIn on one app, idp its provider.
 func oidcSignInOn(t *testing.T, idp *fakeoidc.Server, app *testkit.App) {
 	root := app.Root(t)
-	users := func() int64 {
-		var n int64
-		app.Store.DB.Model(&model.User{}).Count(&n)
-		return n
-	}
+	users := func() int64 { return userCount(app) }
 	alice := fakeoidc.Account{Sub: "248289761001", PreferredUsername: "Alice", Name: "Alice Liddell", Email: "alice@example.com", EmailVerified: true}
 
 	oidcSignIn(app.Anon(t), idp.Code(alice)).WantFail(t, 403, "not enabled")

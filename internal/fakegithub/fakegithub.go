@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"switchyard/internal/fakekit"
 )
 
 // The app credentials the fake accepts.
@@ -45,12 +47,13 @@ type Account struct {
 // Server is a running fake.
 type Server struct {
 	*httptest.Server
+	// Approvals says who the authorize page approves as (Approve).
+	fakekit.Approvals[Account]
 
 	mu       sync.Mutex
 	callback string             // the OAuth app's callback URL
 	codes    map[string]Account // one-time codes
 	tokens   map[string]Account
-	approve  []Account
 	broken   bool
 	sequence atomic.Int64
 }
@@ -84,14 +87,6 @@ func (s *Server) SetCallback(callback string) {
 	s.mu.Unlock()
 }
 
-// Approve queues the accounts the authorize page approves as, one per
-// visit; the last stays once the others are used.
-func (s *Server) Approve(accounts ...Account) {
-	s.mu.Lock()
-	s.approve = append(s.approve, accounts...)
-	s.mu.Unlock()
-}
-
 // Break makes GET /api/user answer 500 with an HTML page, as GitHub does
 // when it is having a bad day.
 func (s *Server) Break() {
@@ -106,16 +101,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The client_id is not known to GitHub.", http.StatusNotFound)
 		return
 	}
-	s.mu.Lock()
-	if len(s.approve) == 0 {
-		s.mu.Unlock()
+	a, ok := s.Next()
+	if !ok {
 		http.Error(w, "nobody is there to approve the app (fakegithub.Approve)", http.StatusForbidden)
 		return
 	}
-	a, callback := s.approve[0], s.callback
-	if len(s.approve) > 1 {
-		s.approve = s.approve[1:]
-	}
+	s.mu.Lock()
+	callback := s.callback
 	s.mu.Unlock()
 	back := url.Values{"code": {s.Code(a)}, "state": {q.Get("state")}}
 	http.Redirect(w, r, callback+"?"+back.Encode(), http.StatusFound)

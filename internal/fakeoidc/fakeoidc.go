@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"switchyard/internal/fakekit"
 )
 
 // The client credentials the fake accepts.
@@ -45,12 +47,13 @@ type grant struct {
 // Server is a running fake.
 type Server struct {
 	*httptest.Server
+	// Approvals says who the authorize endpoint approves as (Approve).
+	fakekit.Approvals[Account]
 
 	mu          sync.Mutex
 	redirectURI string // the client's registered redirect_uri
 	codes       map[string]grant
 	tokens      map[string]Account
-	approve     []Account
 	sequence    atomic.Int64
 }
 
@@ -70,14 +73,6 @@ func Start(redirectURI string) *Server {
 func (s *Server) SetRedirectURI(u string) {
 	s.mu.Lock()
 	s.redirectURI = u
-	s.mu.Unlock()
-}
-
-// Approve queues the accounts the authorize endpoint approves as, one per
-// visit; the last stays once the others are used.
-func (s *Server) Approve(accounts ...Account) {
-	s.mu.Lock()
-	s.approve = append(s.approve, accounts...)
 	s.mu.Unlock()
 }
 
@@ -108,13 +103,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.redirectURI+"?"+back.Encode(), http.StatusFound)
 		return
 	}
-	if len(s.approve) == 0 {
+	a, ok := s.Next()
+	if !ok {
 		http.Error(w, "nobody is there to approve the client (fakeoidc.Approve)", http.StatusForbidden)
 		return
-	}
-	a := s.approve[0]
-	if len(s.approve) > 1 {
-		s.approve = s.approve[1:]
 	}
 	back := url.Values{"code": {s.codeLocked(a, s.redirectURI)}, "state": {q.Get("state")}}
 	http.Redirect(w, r, s.redirectURI+"?"+back.Encode(), http.StatusFound)
