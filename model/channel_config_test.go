@@ -80,3 +80,21 @@ func TestSecretConfigSealedAndOpened(t *testing.T) {
 		t.Fatalf("vertex opened: %s %v", got, err)
 	}
 }
+
+func TestConfigStrings(t *testing.T) {
+	got := ConfigStrings(`{"region":"us-east-1","n":3,"headers":{"X-A":"1"},"ünï":"✓"}`)
+	want := map[string]string{"region": "us-east-1", "n": "3", "headers": `{"X-A":"1"}`, "ünï": "✓"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	for _, bad := range []string{"", "  ", "not json", "[1,2]", `"text"`} {
+		if m := ConfigStrings(bad); m != nil {
+			t.Errorf("%q: %v, want nil", bad, m)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type RelayChannel struct {
 	// Headers are the extra headers its config sets (channel_headers.go);
 	// shared, so read only.
 	Headers http.Header
+	// Settings are the config's values as text (ConfigStrings), read once
+	// per reload rather than per call; shared, so read only.
+	Settings map[string]string
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
@@ -294,7 +297,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
 			Models: ch.ModelList(), ModelMapping: mapping, Config: config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
-			Headers: headers,
+			Headers: headers, Settings: ConfigStrings(config),
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

@@ -6,7 +6,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -124,36 +123,14 @@ func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
 
 // upstreamOf is the attempt's view of ch for its adaptor.
 func upstreamOf(ch *model.RelayChannel) *adaptor.Upstream {
-	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other, Headers: ch.Headers}
+	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other, Headers: ch.Headers, Config: ch.Settings}
 	if t, ok := channeltype.Get(ch.Type); ok {
 		up.Vendor = t.Vendor
 		if up.Other == "" {
 			up.Other = t.OtherDefault
 		}
 	}
-	if ch.Config != "" {
-		up.Config = configOf(ch.Config)
-	}
 	return up
-}
-
-// configOf reads a channel's config JSON as strings; values that are not
-// strings keep their JSON text.
-func configOf(s string) map[string]string {
-	var raw map[string]json.RawMessage
-	if json.Unmarshal([]byte(s), &raw) != nil {
-		return nil
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		var str string
-		if json.Unmarshal(v, &str) == nil {
-			out[k] = str
-		} else {
-			out[k] = string(v)
-		}
-	}
-	return out
 }
 
 // Caller is who makes a call, as token auth found them.
