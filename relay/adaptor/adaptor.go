@@ -484,7 +484,7 @@ type Upstream struct {
 	// when empty (Azure's api-version).
 	Other string
 	// Config holds the channel's config JSON as strings (region, ak, sk,
-	// project ...).
+	// project ...); shared by every call on the channel, so read only.
 	Config map[string]string
 	// Vendor is the registry's OpenAI-compatible differences.
 	Vendor channeltype.Vendor
