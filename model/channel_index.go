@@ -30,8 +30,6 @@ type RelayChannel struct {
 	MaxInflight        int
 	Models             []string
 	ModelMapping       map[string]string
-	// Config is the channel's config JSON with its secret values opened.
-	Config string
 	// TestModel is the channel's test_model ("" for the default).
 	TestModel string
 	// Other is the channel's `other` field (Azure's api-version).
@@ -39,8 +37,9 @@ type RelayChannel struct {
 	// Headers are the extra headers its config sets (channel_headers.go);
 	// shared, so read only.
 	Headers http.Header
-	// Settings are the config's values as text (ConfigStrings), read once
-	// per reload rather than per call; shared, so read only.
+	// Settings are the config's values, its secrets opened, as text
+	// (ConfigStrings), read once per reload rather than per call; shared,
+	// so read only.
 	Settings map[string]string
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
@@ -296,7 +295,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			ID: ch.ID, Type: ch.Type, Name: ch.Name, Key: key, Keys: keys, BaseURL: ch.EffectiveBaseURL(),
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
-			Models: ch.ModelList(), ModelMapping: mapping, Config: config, TestModel: ch.TestModel, Other: ch.Other, Health: health,
+			Models: ch.ModelList(), ModelMapping: mapping, TestModel: ch.TestModel, Other: ch.Other, Health: health,
 			Headers: headers, Settings: ConfigStrings(config),
 		}
 		snap.byID[ch.ID] = rc
