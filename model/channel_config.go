@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"switchyard/common/channeltype"
 	"switchyard/common/crypto"
@@ -188,4 +189,26 @@ func (s *Store) sealClearSecrets(ctx context.Context) error {
 		logf("sealed the keys and secret config values of channels stored in clear", "channels", n)
 	}
 	return nil
+}
+
+// ConfigStrings reads a channel's config JSON as strings; values that are
+// not strings keep their JSON text. Config that is not an object gives nil.
+func ConfigStrings(config string) map[string]string {
+	if strings.TrimSpace(config) == "" {
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal([]byte(config), &raw) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			out[k] = str
+		} else {
+			out[k] = string(v)
+		}
+	}
+	return out
 }

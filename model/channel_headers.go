@@ -79,25 +79,3 @@ func validHeaderName(name string) bool {
 	}
 	return true
 }
-
-// ConfigStrings reads a channel's config JSON as strings; values that are
-// not strings keep their JSON text. Config that is not an object gives nil.
-func ConfigStrings(config string) map[string]string {
-	if strings.TrimSpace(config) == "" {
-		return nil
-	}
-	var raw map[string]json.RawMessage
-	if json.Unmarshal([]byte(config), &raw) != nil {
-		return nil
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		var str string
-		if json.Unmarshal(v, &str) == nil {
-			out[k] = str
-		} else {
-			out[k] = string(v)
-		}
-	}
-	return out
-}
