@@ -64,6 +64,14 @@ func (h *Relay) Completions(c *gin.Context) error { return h.serve(c, adaptor.Mo
 // Embeddings relays POST /v1/embeddings.
 func (h *Relay) Embeddings(c *gin.Context) error { return h.serve(c, adaptor.ModeEmbeddings) }
 
+// EngineEmbeddings relays POST /v1/engines/:model/embeddings, OpenAI's
+// older path for embeddings: the path's model stands in for a body's
+// missing one.
+func (h *Relay) EngineEmbeddings(c *gin.Context) error {
+	f := openaifront.EnginesFront{Model: c.Param("model")}
+	return h.Engine.Serve(c.Writer, c.Request, caller(c), f, adaptor.ModeEmbeddings)
+}
+
 // Moderations relays POST /v1/moderations.
 func (h *Relay) Moderations(c *gin.Context) error { return h.serve(c, adaptor.ModeModerations) }
 

@@ -45,6 +45,7 @@ func relayRoutes(r *gin.Engine, api *gin.RouterGroup, d *deps) {
 	v1.POST("/chat/completions", handle(rh.ChatCompletions))
 	v1.POST("/completions", handle(rh.Completions))
 	v1.POST("/embeddings", handle(rh.Embeddings))
+	v1.POST("/engines/:model/embeddings", handle(rh.EngineEmbeddings))
 	v1.POST("/moderations", handle(rh.Moderations))
 	v1.POST("/images/generations", handle(rh.ImageGenerations))
 	v1.POST("/images/edits", handle(rh.ImageEdits))
