@@ -37,7 +37,11 @@ type GitHubUser struct {
 // unreachable or answering nonsense is a 502.
 func (g GitHub) User(ctx context.Context, code string) (GitHubUser, error) {
 	form := url.Values{"client_id": {g.ClientID}, "client_secret": {g.ClientSecret}, "code": {code}}
-	tok, err := exchange(ctx, g.Client, "GitHub", strings.TrimRight(g.URL, "/")+"/login/oauth/access_token", form, "github_oauth_refused")
+	req, err := formRequest(ctx, strings.TrimRight(g.URL, "/")+"/login/oauth/access_token", form)
+	if err != nil {
+		return GitHubUser{}, err
+	}
+	tok, err := exchange(g.Client, "GitHub", req, "github_oauth_refused")
 	if err != nil {
 		return GitHubUser{}, err
 	}

@@ -41,7 +41,11 @@ func (o OIDC) User(ctx context.Context, code string) (OIDCUser, error) {
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {o.RedirectURL},
 		"client_id": {o.ClientID}, "client_secret": {o.ClientSecret},
 	}
-	tok, err := exchange(ctx, o.Client, "the identity provider", o.TokenURL, form, "oidc_refused")
+	req, err := formRequest(ctx, o.TokenURL, form)
+	if err != nil {
+		return OIDCUser{}, err
+	}
+	tok, err := exchange(o.Client, "the identity provider", req, "oidc_refused")
 	if err != nil {
 		return OIDCUser{}, err
 	}
