@@ -1,5 +1,11 @@
 package model
 
+import (
+	"errors"
+
+	"switchyard/common/oauth"
+)
+
 // The options of the foundation: sign-in, mail, Turnstile and site text.
 // Billing, channel and relay options are defined beside their features.
 func init() {
@@ -17,6 +23,12 @@ func init() {
 		"OidcAuthorizationEndpoint":     {Kind: OptString},
 		"OidcTokenEndpoint":             {Kind: OptString},
 		"OidcUserinfoEndpoint":          {Kind: OptString},
+		"WeChatAuthEnabled":             {Kind: OptBool, Default: "false"},
+		"WeChatServerAddress":           {Kind: OptString, Check: checkWeChatServerAddress},
+		"WeChatServerToken":             {Kind: OptString, Secret: true},
+		"WeChatAccountQRCodeImageURL":   {Kind: OptString},
+		"LarkClientId":                  {Kind: OptString},
+		"LarkClientSecret":              {Kind: OptString, Secret: true},
 		"TurnstileCheckEnabled":         {Kind: OptBool, Default: "false"},
 		"TurnstileSiteKey":              {Kind: OptString},
 		"TurnstileSecretKey":            {Kind: OptString, Secret: true},
@@ -40,4 +52,14 @@ func init() {
 		"EmailDomainRestrictionEnabled": {Kind: OptBool, Default: "false"},
 		"EmailDomainWhitelist":          {Kind: OptString, Default: "gmail.com,outlook.com,qq.com,163.com,yahoo.com,icloud.com"},
 	})
+}
+
+// checkWeChatServerAddress takes "" (WeChat sign-in not set up) or an http
+// or https URL with a host: the address sign-ins call with the server's
+// token, so nothing else may stand there.
+func checkWeChatServerAddress(v string) error {
+	if v == "" || oauth.ValidServerAddress(v) {
+		return nil
+	}
+	return errors.New("the WeChat Server address must be an http or https URL, such as https://wechat.example.com")
 }

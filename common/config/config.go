@@ -106,6 +106,13 @@ type Config struct {
 	// (GITHUB_URL, GITHUB_API_URL): github.com's by default, a GitHub
 	// Enterprise server's or a test's stand-in otherwise.
 	GitHubURL, GitHubAPIURL string
+	// LarkURL and LarkPassportURL are where Lark sign-in goes (LARK_URL,
+	// LARK_PASSPORT_URL): the authorize page's host and the passport that
+	// trades codes, Feishu's by default ("https://open.feishu.cn",
+	// "https://passport.feishu.cn"); Lark's international ones
+	// ("https://open.larksuite.com", "https://passport.larksuite.com") or a
+	// test's stand-in otherwise.
+	LarkURL, LarkPassportURL string
 	// ShutdownTimeout is how long in-flight requests get after SIGTERM.
 	ShutdownTimeout time.Duration
 	// Debug turns on debug logging (DEBUG).
@@ -233,6 +240,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.TurnstileVerifyURL = env("TURNSTILE_VERIFY_URL", "https://challenges.cloudflare.com/turnstile/v0/siteverify")
 	c.GitHubURL = env("GITHUB_URL", "https://github.com")
 	c.GitHubAPIURL = env("GITHUB_API_URL", "https://api.github.com")
+	c.LarkURL = env("LARK_URL", "https://open.feishu.cn")
+	c.LarkPassportURL = env("LARK_PASSPORT_URL", "https://passport.feishu.cn")
 	c.ShutdownTimeout = time.Duration(intVar("SHUTDOWN_TIMEOUT", env("SHUTDOWN_TIMEOUT", "30"), 0)) * time.Second
 	c.Debug = boolVar("DEBUG", env("DEBUG", "false"))
 	if len(errs) > 0 {

@@ -49,6 +49,8 @@ func TestDefaults(t *testing.T) {
 		"TurnstileVerifyURL":  {c.TurnstileVerifyURL, "https://challenges.cloudflare.com/turnstile/v0/siteverify"},
 		"GitHubURL":           {c.GitHubURL, "https://github.com"},
 		"GitHubAPIURL":        {c.GitHubAPIURL, "https://api.github.com"},
+		"LarkURL":             {c.LarkURL, "https://open.feishu.cn"},
+		"LarkPassportURL":     {c.LarkPassportURL, "https://passport.feishu.cn"},
 		"ShutdownTimeout":     {c.ShutdownTimeout, 30 * time.Second},
 		"Debug":               {c.Debug, false},
 		"TrustedProxies":      {len(c.TrustedProxies), 0},

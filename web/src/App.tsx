@@ -54,6 +54,7 @@ export default function App() {
           <Route path="/user/reset" element={<ResetConfirm />} />
           <Route path="/oauth/github" element={<OAuthCallback provider="github" />} />
           <Route path="/oauth/oidc" element={<OAuthCallback provider="oidc" />} />
+          <Route path="/oauth/lark" element={<OAuthCallback provider="lark" />} />
           <Route
             element={
               <Protected>

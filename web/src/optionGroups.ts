@@ -33,6 +33,12 @@ const EXPLICIT: Record<string, GroupName> = {
   OidcAuthorizationEndpoint: 'Sign-in',
   OidcTokenEndpoint: 'Sign-in',
   OidcUserinfoEndpoint: 'Sign-in',
+  WeChatAuthEnabled: 'Sign-in',
+  WeChatServerAddress: 'Sign-in',
+  WeChatServerToken: 'Sign-in',
+  WeChatAccountQRCodeImageURL: 'Sign-in',
+  LarkClientId: 'Sign-in',
+  LarkClientSecret: 'Sign-in',
   TurnstileSecretKey: 'Sign-in',
   DisplayInCurrencyEnabled: 'Quota & billing',
   DisplayTokenStatEnabled: 'Quota & billing',
@@ -59,7 +65,7 @@ export function groupOf(key: string): GroupName {
 }
 
 /** SECRET_KEYS are options the server never sends back; they are edited write-only. */
-export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret', 'OidcClientSecret'];
+export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret', 'OidcClientSecret', 'WeChatServerToken', 'LarkClientSecret'];
 
 /** LONG_TEXT keys get a multi-line editor. */
 export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer']);
@@ -131,6 +137,12 @@ export const HELP: Record<string, string> = {
   OidcEnabled: 'Let people sign in with an OpenID Connect provider (Keycloak, Authentik, Okta, Google, Entra ID…); a first sign-in registers an account while registration is open.',
   OidcTokenEndpoint: 'The provider’s token_endpoint, from the same document.',
   OidcUserinfoEndpoint: 'The provider’s userinfo_endpoint, from the same document.',
+  WeChatAuthEnabled: 'Let people sign in with WeChat through your WeChat Server (a code from your official account); a first sign-in registers an account while registration is open.',
+  WeChatServerAddress: 'Address of your WeChat Server (github.com/songquanpeng/wechat-server), http or https, such as https://wechat.example.com.',
+  WeChatServerToken: 'Access token of that WeChat Server; never shown back.',
+  WeChatAccountQRCodeImageURL: 'Image URL of your official account’s QR code, shown beside the verification code field.',
+  LarkClientId: 'App ID of your Lark (Feishu) app, whose redirect URL is the server address followed by /oauth/lark; set, it turns sign-in with Lark on.',
+  LarkClientSecret: 'App secret of that Lark app; never shown back.',
   TurnstileCheckEnabled: 'Ask for a Cloudflare Turnstile check on registration and emails.',
   TurnstileSecretKey: 'Turnstile secret key; never shown back.',
   TurnstileSiteKey: 'Turnstile site key, given to browsers.',
@@ -196,6 +208,12 @@ export const LABELS: Record<string, string> = {
   OidcEnabled: 'Sign-in with OpenID Connect',
   OidcTokenEndpoint: 'OIDC token endpoint',
   OidcUserinfoEndpoint: 'OIDC userinfo endpoint',
+  WeChatAuthEnabled: 'Sign-in with WeChat',
+  WeChatServerAddress: 'WeChat Server address',
+  WeChatServerToken: 'WeChat Server token',
+  WeChatAccountQRCodeImageURL: 'Official account QR code image',
+  LarkClientId: 'Lark app ID',
+  LarkClientSecret: 'Lark app secret',
   TurnstileCheckEnabled: 'Turnstile check',
   TurnstileSecretKey: 'Turnstile secret key',
   TurnstileSiteKey: 'Turnstile site key',

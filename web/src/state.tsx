@@ -27,6 +27,14 @@ export interface Status {
   oidc_client_id?: string;
   oidc_authorization_endpoint?: string;
   oidc_redirect_uri?: string;
+  /** wechat_login: sign-in with WeChat (a verification code from the official account) is on. */
+  wechat_login?: boolean;
+  /** wechat_qrcode is the image URL of the official account's QR code. */
+  wechat_qrcode?: string;
+  /** lark_client_id is the Lark app's id; set means sign-in with Lark is on. */
+  lark_client_id?: string;
+  lark_authorize_url?: string;
+  lark_redirect_uri?: string;
 }
 
 /** User is the signed-in account as GET /api/user/self returns it, with its limits (limits.ts). */
@@ -39,6 +47,8 @@ export interface User extends Limited {
   email?: string;
   github_id?: string;
   oidc_id?: string;
+  wechat_id?: string;
+  lark_id?: string;
   quota: number;
   used_quota: number;
   request_count?: number;

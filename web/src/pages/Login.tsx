@@ -7,7 +7,8 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { api, qs } from '../api';
 import { useSubmit } from '../useSubmit';
-import { OUTSIDE_NAMES, outsideEnabled, startOutside, type Outside } from '../outside';
+import { OUTSIDE_ORDER, outsideName, outsideEnabled, startOutside } from '../outside';
+import WeChatModal from '../components/WeChatModal';
 
 export default function Login() {
   const { status, user, refreshUser } = useApp();
@@ -19,6 +20,7 @@ export default function Login() {
   const [turnstile, setTurnstile] = useState('');
   const { error, setError, busy, run } = useSubmit();
   const [home, setHome] = useState('');
+  const [wechat, setWeChat] = useState(false);
   const next = params.get('next') || '/';
 
   // HomePageContent, the site's welcome text set by root (HTML, as One API
@@ -80,11 +82,15 @@ export default function Login() {
           <Button type="submit" loading={busy}>
             {t('Sign in')}
           </Button>
-          {(['github', 'oidc'] as Outside[])
-            .filter((p) => outsideEnabled(status, p))
+          {status.wechat_login && (
+            <Button variant="default" onClick={() => setWeChat(true)} data-testid="wechat-sign-in">
+              {t('Sign in with {provider}', { provider: outsideName('wechat', t) })}
+            </Button>
+          )}
+          {OUTSIDE_ORDER.filter((p) => outsideEnabled(status, p))
             .map((p) => (
               <Button key={p} variant="default" onClick={() => startOutside(status, p).catch((e) => setError((e as Error).message))} data-testid={`${p}-sign-in`}>
-                {t('Sign in with {provider}', { provider: OUTSIDE_NAMES[p] })}
+                {t('Sign in with {provider}', { provider: outsideName(p, t) })}
               </Button>
             ))}
           <Group justify="space-between">
@@ -101,6 +107,16 @@ export default function Login() {
           </Group>
         </Stack>
       </form>
+      <WeChatModal
+        opened={wechat}
+        onClose={() => setWeChat(false)}
+        bind={false}
+        onDone={async () => {
+          setWeChat(false);
+          await refreshUser();
+          navigate(safeNext, { replace: true });
+        }}
+      />
     </AuthCard>
   );
 }

@@ -6,11 +6,12 @@ import { useApp } from '../state';
 import { useI18n } from '../i18n';
 import { qs, request } from '../api';
 import { notifyOk } from '../util';
-import { OUTSIDE_NAMES, type Outside } from '../outside';
+import { outsideName, type Outside } from '../outside';
 
 /**
  * OAuthCallback is where an outside provider sends the browser back
- * (/oauth/github, /oauth/oidc: the callback URL registered with it): it
+ * (/oauth/github, /oauth/oidc, /oauth/lark: the callback URL registered
+ * with it): it
  * hands code and state to the server, which signs in, or answers "bind"
  * when it bound the outside account to the signed-in one.
  */
@@ -31,14 +32,14 @@ export default function OAuthCallback({ provider }: { provider: Outside }) {
       .then(async (env) => {
         const bound = env.message === 'bind';
         await refreshUser();
-        notifyOk(bound ? t('{provider} account bound', { provider: OUTSIDE_NAMES[provider] }) : t('Signed in with {provider}', { provider: OUTSIDE_NAMES[provider] }));
+        notifyOk(bound ? t('{provider} account bound', { provider: outsideName(provider, t) }) : t('Signed in with {provider}', { provider: outsideName(provider, t) }));
         navigate(bound ? '/setting' : '/', { replace: true });
       })
       .catch((e) => setError((e as Error).message));
   }, [params, refreshUser, navigate, t, provider]);
 
   return (
-    <AuthCard title={t('Sign in with {provider}', { provider: OUTSIDE_NAMES[provider] })}>
+    <AuthCard title={t('Sign in with {provider}', { provider: outsideName(provider, t) })}>
       {error ? (
         <Stack>
           <Alert color="red" data-testid="form-error">
@@ -49,7 +50,7 @@ export default function OAuthCallback({ provider }: { provider: Outside }) {
           </Anchor>
         </Stack>
       ) : (
-        <Center aria-label={t('Signing in with {provider}…', { provider: OUTSIDE_NAMES[provider] })}>
+        <Center aria-label={t('Signing in with {provider}…', { provider: outsideName(provider, t) })}>
           <Loader />
         </Center>
       )}

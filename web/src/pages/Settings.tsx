@@ -8,7 +8,8 @@ import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
 import OptionField from '../components/OptionField';
 import Turnstile from '../components/Turnstile';
 import { useSubmit } from '../useSubmit';
-import { OUTSIDE_NAMES, outsideEnabled, startOutside, type Outside } from '../outside';
+import { OUTSIDE_ORDER, outsideName, outsideEnabled, startOutside, type Outside } from '../outside';
+import WeChatModal from '../components/WeChatModal';
 
 interface Option {
   key: string;
@@ -88,13 +89,16 @@ function EmailCard() {
   );
 }
 
-/** OutsideCard binds an outside account (GitHub, OpenID Connect) to the signed-in one, to sign in with it. */
+/** BOUND_ID is the field of the account that holds each provider's id for it. */
+const BOUND_ID = { github: 'github_id', oidc: 'oidc_id', lark: 'lark_id', wechat: 'wechat_id' } as const;
+
+/** OutsideCard binds an outside account (GitHub, OpenID Connect, Lark) to the signed-in one, to sign in with it. */
 function OutsideCard({ provider }: { provider: Outside }) {
   const { user, status } = useApp();
   const { t } = useI18n();
   if (!outsideEnabled(status, provider)) return null;
-  const name = OUTSIDE_NAMES[provider];
-  const bound = provider === 'github' ? user?.github_id : user?.oidc_id;
+  const name = outsideName(provider, t);
+  const bound = user?.[BOUND_ID[provider]];
   return (
     <Paper withBorder p="md" radius="md">
       <Stack>
@@ -108,6 +112,40 @@ function OutsideCard({ provider }: { provider: Outside }) {
           </Button>
         </Group>
       </Stack>
+    </Paper>
+  );
+}
+
+/** WeChatCard binds a WeChat account to the signed-in one with a code from the official account (WeChatModal). */
+function WeChatCard() {
+  const { user, status, refreshUser } = useApp();
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  if (!status.wechat_login) return null;
+  const name = outsideName('wechat', t);
+  return (
+    <Paper withBorder p="md" radius="md">
+      <Stack>
+        <Text fw={600}>{name}</Text>
+        <Text size="sm" c="dimmed" data-testid="wechat-binding">
+          {user?.wechat_id ? t('Bound to {provider} account {id}.', { provider: name, id: user.wechat_id }) : t('Not bound: bind it to sign in with {provider}.', { provider: name })}
+        </Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => setOpen(true)}>
+            {t('Bind {provider} account', { provider: name })}
+          </Button>
+        </Group>
+      </Stack>
+      <WeChatModal
+        opened={open}
+        onClose={() => setOpen(false)}
+        bind
+        onDone={async () => {
+          setOpen(false);
+          notifyOk(t('{provider} account bound', { provider: name }));
+          await refreshUser();
+        }}
+      />
     </Paper>
   );
 }
@@ -186,8 +224,10 @@ function Account() {
         </Stack>
       </Paper>
       <EmailCard />
-      <OutsideCard provider="github" />
-      <OutsideCard provider="oidc" />
+      {OUTSIDE_ORDER.map((p) => (
+        <OutsideCard key={p} provider={p} />
+      ))}
+      <WeChatCard />
       <Paper withBorder p="md" radius="md">
         <Stack>
           <Text fw={600}>{t('Access token')}</Text>
