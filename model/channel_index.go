@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,9 @@ type RelayChannel struct {
 	// (ConfigStrings), read once per reload rather than per call; shared,
 	// so read only.
 	Settings map[string]string
+	// Proxy is the proxy its calls go through (ConfigProxy); nil is none.
+	// Shared, so read only.
+	Proxy *url.URL
 	// Health is shared by every RelayChannel built for this channel id, so
 	// in-flight counts and cooldowns survive reloads.
 	Health *ChannelHealth
@@ -284,6 +288,13 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			logf("channel config secret does not open; channel skipped", "channel_id", ch.ID, "err", err)
 			continue
 		}
+		proxy, err := ConfigProxy(config)
+		if err != nil {
+			// Going direct could send calls where the operator said they
+			// must not go.
+			logf("channel proxy is not a valid proxy URL; channel skipped", "channel_id", ch.ID)
+			continue
+		}
 		mapping, _ := ch.Mapping()
 		headers, _ := ConfigHeaders(config)
 		health := x.Health(ch.ID)
@@ -296,7 +307,7 @@ func (x *ChannelIndex) Reload(ctx context.Context) error {
 			RPMLimit: ch.RPMLimit, TPMLimit: ch.TPMLimit,
 			Priority: ch.Priority, Weight: ch.Weight, Status: ch.Status, MaxInflight: ch.MaxInflight,
 			Models: ch.ModelList(), ModelMapping: mapping, TestModel: ch.TestModel, Other: ch.Other, Health: health,
-			Headers: headers, Settings: ConfigStrings(config),
+			Headers: headers, Settings: ConfigStrings(config), Proxy: proxy,
 		}
 		snap.byID[ch.ID] = rc
 		if ch.Status != ChannelEnabled {

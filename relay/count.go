@@ -89,7 +89,7 @@ func (r *Relay) countOn(ctx context.Context, ch *model.RelayChannel, counter ada
 	if err != nil {
 		return 0, err
 	}
-	adaptor.WithHeaders(hreq, up)
+	hreq = adaptor.ForChannel(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })

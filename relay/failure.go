@@ -133,6 +133,14 @@ func streamCut(err error) *failure {
 	return &failure{err: &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Code: "upstream_stream_cut", Message: "the upstream broke off its answer", Err: err}, retry: true, penalize: true}
 }
 
+// proxyRefused is a 407: only a proxy answers it (RFC 9110 15.5.8), so
+// the channel's proxy (or the environment's) refused its credentials. The
+// request is fine and the key may be too: retried elsewhere, the channel
+// penalized, nothing disabled.
+func proxyRefused() *failure {
+	return &failure{err: &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Code: "proxy_auth_failed", Message: "the channel's proxy refused its credentials"}, retry: true, penalize: true}
+}
+
 // notAnswer is a 2xx whose body does not parse in the channel's format: a
 // failed attempt, retried elsewhere and not billed.
 func notAnswer(err error) *failure {

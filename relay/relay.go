@@ -66,7 +66,7 @@ type Relay struct {
 // unexported.
 func New(cfg config.Config, store *model.Store, ledger Ledger, reg prometheus.Registerer) *Relay {
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 adaptor.ProxyFor,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
@@ -123,7 +123,7 @@ func adaptorFor(ch *model.RelayChannel) adaptor.Adaptor {
 
 // upstreamOf is the attempt's view of ch for its adaptor.
 func upstreamOf(ch *model.RelayChannel) *adaptor.Upstream {
-	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other, Headers: ch.Headers, Config: ch.Settings}
+	up := &adaptor.Upstream{ID: ch.ID, Type: ch.Type, BaseURL: ch.BaseURL, Key: ch.Key, Other: ch.Other, Headers: ch.Headers, Config: ch.Settings, Proxy: ch.Proxy}
 	if t, ok := channeltype.Get(ch.Type); ok {
 		up.Vendor = t.Vendor
 		if up.Other == "" {
@@ -431,7 +431,7 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 		}
 		return &failure{err: errs.Internal(err)}
 	}
-	adaptor.WithHeaders(hreq, up)
+	hreq = adaptor.ForChannel(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })
@@ -449,6 +449,9 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if resp.StatusCode == http.StatusProxyAuthRequired {
+			return proxyRefused()
+		}
 		defer r.idleBound(cancel, resp)()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if ctx.Err() != nil {

@@ -106,7 +106,7 @@ func (r *Relay) StoredResponse(w http.ResponseWriter, hr *http.Request, caller C
 	if err != nil {
 		return errs.Internal(err)
 	}
-	adaptor.WithHeaders(hreq, up)
+	hreq = adaptor.ForChannel(hreq, up)
 	var timer *time.Timer
 	if r.timeout > 0 {
 		timer = time.AfterFunc(r.timeout, func() { cancel(errAttemptTimeout) })

@@ -58,7 +58,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 		}
 		return 0, errs.Internal(err)
 	}
-	adaptor.WithHeaders(hreq, up)
+	hreq = adaptor.ForChannel(hreq, up)
 	start := time.Now()
 	resp, err := r.client.Do(hreq)
 	if err != nil {
@@ -70,7 +70,10 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	elapsed := time.Since(start)
 	snap := r.store.Options.Get()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		f := classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
+		f := proxyRefused()
+		if resp.StatusCode != http.StatusProxyAuthRequired {
+			f = classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
+		}
 		if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
 			r.disableChannel(id, f.err.Error())
 		}
@@ -195,7 +198,7 @@ func (r *Relay) UpdateBalance(ctx context.Context, id int) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	up := upstreamOf(ch)
-	bal, err := b.Balance(ctx, r.client, up)
+	bal, err := b.Balance(adaptor.WithProxy(ctx, up.Proxy), r.client, up)
 	if err != nil {
 		var ue *adaptor.UpstreamError
 		switch {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -489,18 +490,12 @@ type Upstream struct {
 	// Vendor is the registry's OpenAI-compatible differences.
 	Vendor channeltype.Vendor
 	// Headers are extra headers the channel sends on every call; the
-	// engine adds them to what NewRequest built (see WithHeaders). Read
+	// engine adds them to what NewRequest built (see ForChannel). Read
 	// only.
 	Headers http.Header
-}
-
-// WithHeaders adds up's extra headers to r, replacing what the adaptor
-// set under the same names, and returns r.
-func WithHeaders(r *http.Request, up *Upstream) *http.Request {
-	for k, v := range up.Headers {
-		r.Header[k] = v
-	}
-	return r
+	// Proxy is the proxy the channel's calls go through (ForChannel); nil
+	// goes the environment's way. Shared, so read only.
+	Proxy *url.URL
 }
 
 // Adaptor speaks one provider's wire format.

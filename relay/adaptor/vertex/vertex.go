@@ -59,8 +59,9 @@ type Adaptor struct {
 	tokenClient *http.Client
 }
 
-// tokenKey names a service account key: channels sharing one share its
-// tokens, and an edited key gets a new source.
+// tokenKey names a service account key and the proxy its token requests
+// go through: channels sharing both share its tokens, and an edited key
+// or proxy gets a new source.
 type tokenKey [32]byte
 
 // maxSources bounds the token cache.
@@ -93,7 +94,14 @@ func (a *Adaptor) tokenSource(up *adaptor.Upstream) (oauth2.TokenSource, error) 
 	if adc == "" {
 		return nil, misconfigured("needs vertex_ai_adc, the service account key JSON")
 	}
-	k := tokenKey(sha256.Sum256([]byte(adc)))
+	h := sha256.New()
+	h.Write([]byte(adc))
+	if up.Proxy != nil {
+		h.Write([]byte{0})
+		h.Write([]byte(up.Proxy.String()))
+	}
+	var k tokenKey
+	h.Sum(k[:0])
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ts, ok := a.tokens[k]; ok {
@@ -101,7 +109,7 @@ func (a *Adaptor) tokenSource(up *adaptor.Upstream) (oauth2.TokenSource, error) 
 	}
 	// The source outlives the call that made it: it gets a background
 	// context carrying the bounded token client, never a client's.
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, a.tokenClient)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, a.tokenClientFor(up))
 	creds, err := google.CredentialsFromJSON(ctx, []byte(adc), scope)
 	if err != nil {
 		return nil, misconfigured("has a vertex_ai_adc that is not a service account key: " + err.Error())
@@ -114,6 +122,23 @@ func (a *Adaptor) tokenSource(up *adaptor.Upstream) (oauth2.TokenSource, error) 
 	ts := oauth2.ReuseTokenSourceWithExpiry(nil, creds.TokenSource, earlyRefresh)
 	a.tokens[k] = ts
 	return ts, nil
+}
+
+// tokenClientFor is the client a channel's token requests go out with:
+// through the channel's proxy when it has one, since a channel proxied to
+// reach Google must fetch its tokens that way too. The proxy is fixed on
+// a transport of the source's own, as oauth2 sends token requests without
+// a context for adaptor.ProxyFor to read; tokens are fetched about once an
+// hour, so the transport's pool matters little.
+func (a *Adaptor) tokenClientFor(up *adaptor.Upstream) *http.Client {
+	if up.Proxy == nil {
+		return a.tokenClient
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = http.ProxyURL(up.Proxy)
+	c := *a.tokenClient
+	c.Transport = tr
+	return &c
 }
 
 // token is an access token for the channel. A refused grant means the
