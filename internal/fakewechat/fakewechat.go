@@ -10,6 +10,9 @@
 //     {"success": false, "message": why}. Everything is status 200, and a
 //     code works as often as it is asked for until it expires, as there.
 //
+// It also serves the official account's QR code at /qrcode.png
+// (QRCodeURL), for the console to show.
+//
 // Point the WeChatServerAddress option at Server.URL and set
 // WeChatServerToken to Token.
 package fakewechat
@@ -52,9 +55,19 @@ func Start() *Server {
 	s := &Server{codes: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/wechat/user", s.user)
+	mux.HandleFunc("GET /qrcode.png", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(qrcodePNG)
+	})
 	s.Server = httptest.NewServer(mux)
 	return s
 }
+
+// QRCodeURL is where the fake serves a QR code image.
+func (s *Server) QRCodeURL() string { return s.URL + "/qrcode.png" }
+
+// qrcodePNG is a 1×1 black PNG, standing in for the account's QR code.
+var qrcodePNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82")
 
 // Code issues a verification code for openid, as the official account
 // does when that person sends it a message.
