@@ -82,7 +82,7 @@ func oidcSignInOn(t *testing.T, idp *fakeoidc.Server, app *testkit.App) {
 	}
 	oidcSignIn(browser, idp.Code(alice)).Want(t, 200, true).Decode(t, &who)
 	row := userRow(t, app, who.ID)
-	if who.Username != "oidc_alice" || row.OIDCID != alice.Sub || row.Email != "alice@example.com" || row.DisplayName != "Alice Liddell" {
+	if who.Username != "oidc_alice" || string(row.OIDCID) != alice.Sub || row.Email != "alice@example.com" || row.DisplayName != "Alice Liddell" {
 		t.Fatalf("new account %+v, row %+v", who, row)
 	}
 	browser.Do("GET", "/api/user/self", nil).Want(t, 200, true)
@@ -98,7 +98,7 @@ func oidcSignInOn(t *testing.T, idp *fakeoidc.Server, app *testkit.App) {
 	// with no other hint, gets a made-up one.
 	long := fakeoidc.Account{Sub: strings.Repeat("s", 255), Email: "mallory@example.com"}
 	oidcSignIn(app.Anon(t), idp.Code(long)).Want(t, 200, true).Decode(t, &who)
-	if row := userRow(t, app, who.ID); row.Email != "" || !strings.HasPrefix(who.Username, "oidc_") || row.OIDCID != long.Sub {
+	if row := userRow(t, app, who.ID); row.Email != "" || !strings.HasPrefix(who.Username, "oidc_") || string(row.OIDCID) != long.Sub {
 		t.Fatalf("unverified or long: %+v, row email %q", who, row.Email)
 	}
 

@@ -232,8 +232,17 @@ var (
 func registerModels(models ...any)    { mainModels = append(mainModels, models...) }
 func registerLogModels(models ...any) { logModels = append(logModels, models...) }
 
+// preMigrator is a model that readies rows and indexes an older version
+// left for what AutoMigrate is about to do (User's outside ids).
+type preMigrator interface{ beforeAutoMigrate(db *gorm.DB) error }
+
 func migrate(db *gorm.DB, models []any) error {
 	for _, m := range models {
+		if p, ok := m.(preMigrator); ok {
+			if err := p.beforeAutoMigrate(db); err != nil {
+				return fmt.Errorf("migrate %T: %w", m, err)
+			}
+		}
 		if err := db.AutoMigrate(m); err != nil {
 			return fmt.Errorf("migrate %T: %w", m, err)
 		}

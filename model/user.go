@@ -39,19 +39,22 @@ type User struct {
 	Role        int    `gorm:"not null;default:1" json:"role"`
 	Status      int    `gorm:"not null;default:1" json:"status"`
 	Email       string `gorm:"index;size:128" json:"email"`
-	GitHubID    string `gorm:"column:github_id;index;size:64" json:"github_id"`
+	// GitHubID is GitHub's number for the account bound to this one;
+	// unbound is "" here and NULL in the row (OutsideID).
+	GitHubID OutsideID `gorm:"column:github_id;uniqueIndex:uidx_users_github_id;size:64" json:"github_id"`
 	// OIDCID is the OpenID Connect provider's sub for the account
-	// (at most 255 characters, as OpenID Connect allows).
-	OIDCID       string  `gorm:"column:oidc_id;index;size:255" json:"oidc_id"`
-	WeChatID     string  `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
-	AccessToken  *string `gorm:"uniqueIndex;size:64" json:"-"`
-	Quota        int64   `gorm:"not null;default:0" json:"quota"`
-	UsedQuota    int64   `gorm:"not null;default:0" json:"used_quota"`
-	RequestCount int64   `gorm:"not null;default:0" json:"request_count"`
-	Group        string  `gorm:"size:32;not null;default:default" json:"group"`
-	AffCode      string  `gorm:"uniqueIndex;size:32" json:"aff_code"`
-	InviterID    int     `gorm:"index" json:"inviter_id"`
-	CreatedTime  int64   `json:"created_time"`
+	// (at most 255 characters, as OpenID Connect allows); unbound as
+	// GitHubID.
+	OIDCID       OutsideID `gorm:"column:oidc_id;uniqueIndex:uidx_users_oidc_id;size:255" json:"oidc_id"`
+	WeChatID     string    `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
+	AccessToken  *string   `gorm:"uniqueIndex;size:64" json:"-"`
+	Quota        int64     `gorm:"not null;default:0" json:"quota"`
+	UsedQuota    int64     `gorm:"not null;default:0" json:"used_quota"`
+	RequestCount int64     `gorm:"not null;default:0" json:"request_count"`
+	Group        string    `gorm:"size:32;not null;default:default" json:"group"`
+	AffCode      string    `gorm:"uniqueIndex;size:32" json:"aff_code"`
+	InviterID    int       `gorm:"index" json:"inviter_id"`
+	CreatedTime  int64     `json:"created_time"`
 	// SessionGen is the generation of the user's console sessions: a
 	// session cookie carries the generation it was issued under and is
 	// refused once the row moved on. Logout, a password change and a
@@ -122,9 +125,9 @@ func (s *Store) UserByOutsideID(ctx context.Context, column, id string) (*User, 
 func (u *User) SetOutsideID(column, id string) {
 	switch column {
 	case OutsideGitHub:
-		u.GitHubID = id
+		u.GitHubID = OutsideID(id)
 	case OutsideOIDC:
-		u.OIDCID = id
+		u.OIDCID = OutsideID(id)
 	}
 }
 
@@ -134,7 +137,7 @@ func (s *Store) UserByAffCode(ctx context.Context, code string) (*User, error) {
 }
 
 // userWhere reads the user whose column holds value; an empty value
-// matches nobody (many rows hold an empty email or GitHub id).
+// matches nobody (many rows hold an empty email).
 func (s *Store) userWhere(ctx context.Context, column, value string) (*User, error) {
 	if value == "" {
 		return nil, ErrUserNotFound
@@ -200,6 +203,13 @@ func (s *Store) UpdateUserFields(ctx context.Context, id int, fields map[string]
 			return errs.Internal(fmt.Errorf("UpdateUserFields: %s belongs to the ledger", k))
 		}
 	}
+	for _, col := range []string{OutsideGitHub, OutsideOIDC} {
+		// A plain string would be written as is: "" must unbind (NULL),
+		// not take the one '' the unique index allows.
+		if v, ok := fields[col].(string); ok {
+			fields[col] = OutsideID(v)
+		}
+	}
 	_, newPassword := fields["password"]
 	if st, ok := fields["status"]; newPassword || (ok && st != UserEnabled) {
 		// A new password or a disable ends every session of the user.
@@ -208,6 +218,9 @@ func (s *Store) UpdateUserFields(ctx context.Context, id int, fields map[string]
 	res := s.DB.WithContext(ctx).Model(&User{}).Where("id = ?", id).Updates(fields)
 	if res.Error != nil {
 		if IsUniqueViolation(res.Error) {
+			if err := s.outsideTaken(ctx, id, fields); err != nil {
+				return err
+			}
 			return errs.BadRequest("username, email or access token already taken")
 		}
 		return errs.Internal(res.Error)
