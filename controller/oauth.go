@@ -24,7 +24,9 @@ import (
 // signs in to the account bound to it, or gets a new one when
 // registration is open (outsideSignIn). Accounts are matched by the
 // provider's stable id: GitHub's number, which survives a renamed login
-// (One API matched the login), or OIDC's sub.
+// (One API matched the login), or OIDC's sub. Each column is unique, so
+// two first sign-ins of one account racing make one account, and both
+// sign in to it; of two binds racing, one wins.
 
 // Bounds on what a callback takes before anything is sent out.
 const (
@@ -150,6 +152,11 @@ type outsider struct {
 	name, email string
 }
 
+// taken is the answer when the outside account is bound to another user.
+func (who outsider) taken() error {
+	return errs.BadRequest("this %s account is bound to another account here", who.provider).WithCode(who.code)
+}
+
 // outsideSignIn ends a callback. A signed-in caller binds the outside
 // account to theirs (the reply's message is "bind", as One API's); anyone
 // else signs in to the account bound to it, or to a new one while
@@ -162,9 +169,13 @@ func (h *Handler) outsideSignIn(c *gin.Context, snap *model.OptionSnapshot, who 
 	}
 	if self, signedIn := (middleware.Auth{Store: h.Store}).SignedIn(c); signedIn {
 		if owner != nil && owner.ID != self.ID {
-			return errs.BadRequest("this %s account is bound to another account here", who.provider).WithCode(who.code)
+			return who.taken()
 		}
 		if err := h.Store.UpdateUserFields(ctx, self.ID, map[string]any{who.column: who.id}); err != nil {
+			if errs.As(err).Code == model.CodeOutsideIDTaken {
+				// Another bind of the same account got in since the look-up.
+				return who.taken()
+			}
 			return err
 		}
 		okMsg(c, "bind")
@@ -204,9 +215,19 @@ func (h *Handler) registerOutsider(c *gin.Context, snap *model.OptionSnapshot, w
 			continue
 		}
 		u.ID, u.Username = 0, name
-		if err := h.Store.CreateUser(ctx, u); err == nil {
+		err := h.Store.CreateUser(ctx, u)
+		if err == nil {
 			return h.Store.UserByID(ctx, u.ID)
-		} else if errs.As(err).Code != "username_taken" {
+		}
+		switch errs.As(err).Code {
+		case model.CodeOutsideIDTaken:
+			// Another first sign-in with this account created it since the
+			// look-up (the unique index refused ours, and its transaction
+			// wrote nothing): this one signs in to that account too.
+			return h.Store.UserByOutsideID(ctx, who.column, who.id)
+		case "username_taken":
+			// The next name.
+		default:
 			return nil, err
 		}
 	}

@@ -3,10 +3,13 @@ package controller_test
 import (
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"switchyard/internal/fakegithub"
+	"switchyard/internal/fakeoidc"
 	"switchyard/internal/testkit"
 	"switchyard/model"
 )
@@ -164,4 +167,233 @@ func githubSignInOn(t *testing.T, gh *fakegithub.Server, app *testkit.App) {
 	if users() != n {
 		t.Fatal("failed sign-ins created accounts")
 	}
+}
+
+// enableGitHub switches sign-in with GitHub on, with gh's app credentials.
+func enableGitHub(root *testkit.Client) {
+	root.SetOption("GitHubOAuthEnabled", "true")
+	root.SetOption("GitHubClientId", fakegithub.ClientID)
+	root.SetOption("GitHubClientSecret", fakegithub.ClientSecret)
+}
+
+// enableOIDC switches sign-in with OpenID Connect on, against idp.
+func enableOIDC(app *testkit.App, root *testkit.Client, idp *fakeoidc.Server) {
+	root.SetOption("OidcEnabled", "true")
+	root.SetOption("ServerAddress", app.URL)
+	idp.SetRedirectURI(app.URL + "/oauth/oidc")
+	for k, v := range map[string]string{
+		"OidcClientId": fakeoidc.ClientID, "OidcClientSecret": fakeoidc.ClientSecret,
+		"OidcAuthorizationEndpoint": idp.URL + "/authorize", "OidcTokenEndpoint": idp.URL + "/token", "OidcUserinfoEndpoint": idp.URL + "/userinfo",
+	} {
+		root.SetOption(k, v)
+	}
+}
+
+// outsideRace sends every browser's callback of provider at once, browser
+// i with codes[i], each with a state it asked for beforehand, and returns
+// the replies in the same order.
+func outsideRace(t *testing.T, browsers []*testkit.Client, provider string, codes []string) []*testkit.Reply {
+	t.Helper()
+	states := make([]string, len(browsers))
+	for i, b := range browsers {
+		b.Do("GET", "/api/oauth/state", nil).Want(t, 200, true).Decode(t, &states[i])
+	}
+	replies := make([]*testkit.Reply, len(browsers))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, b := range browsers {
+		wg.Go(func() {
+			<-start
+			replies[i] = b.Do("GET", "/api/oauth/"+provider+"?code="+url.QueryEscape(codes[i])+"&state="+url.QueryEscape(states[i]), nil)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return replies
+}
+
+// outsideProvider is one of an app's two outside sign-ins, with a code
+// for its account of a given id.
+type outsideProvider struct {
+	name   string // in the callback's path: "github"
+	column string // the users column: model.OutsideGitHub
+	taken  string // the error code of an account bound elsewhere
+	code   func(id string) string
+}
+
+// startOutsideApp starts an app on db with GitHub and OpenID Connect
+// sign-in on, against fakes, and returns it with both providers.
+func startOutsideApp(t *testing.T, db string) (*testkit.App, []outsideProvider) {
+	gh := fakegithub.Start("http://console.invalid/oauth/github")
+	t.Cleanup(gh.Close)
+	idp := fakeoidc.Start("")
+	t.Cleanup(idp.Close)
+	app := testkit.Start(t, db, map[string]string{"GITHUB_URL": gh.URL, "GITHUB_API_URL": gh.URL + "/api"})
+	root := app.Root(t)
+	enableGitHub(root)
+	enableOIDC(app, root, idp)
+	return app, []outsideProvider{
+		{"github", model.OutsideGitHub, "github_taken", func(id string) string {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				t.Fatalf("a GitHub id is a number, not %q", id)
+			}
+			return gh.Code(fakegithub.Account{ID: n, Login: "racer", Name: "Racer"})
+		}},
+		{"oidc", model.OutsideOIDC, "oidc_taken", func(id string) string {
+			return idp.Code(fakeoidc.Account{Sub: id, PreferredUsername: "racer"})
+		}},
+	}
+}
+
+// boundTo lists the ids of the users whose column holds id.
+func boundTo(t *testing.T, app *testkit.App, column, id string) []int {
+	t.Helper()
+	var ids []int
+	if err := app.Store.DB.Model(&model.User{}).Where(column+" = ?", id).Order("id").Pluck("id", &ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestOutsideFirstSignInsRacingMakeOneAccount is the race the unique
+// outside-id columns close: n first sign-ins with one GitHub (or OpenID
+// Connect) account at once each found nobody bound and each registered,
+// n accounts for one person. Now one account is made and every sign-in
+// reaches it, and the losers' refused accounts left nothing behind: one
+// new-user credit in all, and the account's quota + used is what was
+// credited to it.
+func TestOutsideFirstSignInsRacingMakeOneAccount(t *testing.T) {
+	const n = 8
+	for _, db := range testkit.Databases() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			app, providers := startOutsideApp(t, db)
+			app.Root(t).SetOption("QuotaForNewUser", "1234")
+			for i, p := range providers {
+				t.Run(p.name, func(t *testing.T) {
+					id := strconv.Itoa(4242 + i)
+					credits := func() (c int64) {
+						app.Store.LogDB.Model(&model.Log{}).Where("type = ?", model.LogSystem).Count(&c)
+						return c
+					}
+					users, logs := userCount(app), credits()
+					browsers := make([]*testkit.Client, n)
+					codes := make([]string, n)
+					for j := range browsers {
+						browsers[j], codes[j] = app.Anon(t), p.code(id)
+					}
+					var owner int
+					for j, r := range outsideRace(t, browsers, p.name, codes) {
+						var who struct {
+							ID int `json:"id"`
+						}
+						r.Want(t, 200, true).Decode(t, &who)
+						if j == 0 {
+							owner = who.ID
+						}
+						if who.ID != owner {
+							t.Fatalf("sign-in %d reached account %d, sign-in 0 account %d", j, who.ID, owner)
+						}
+					}
+					if got := boundTo(t, app, p.column, id); len(got) != 1 || got[0] != owner {
+						t.Fatalf("accounts bound to %s %s: %v, want only %d", p.column, id, got, owner)
+					}
+					if userCount(app) != users+1 || credits() != logs+1 {
+						t.Fatalf("%d accounts and %d credit logs made, want 1 of each", userCount(app)-users, credits()-logs)
+					}
+					for j, b := range browsers {
+						var self struct {
+							ID int `json:"id"`
+						}
+						b.Do("GET", "/api/user/self", nil).Want(t, 200, true).Decode(t, &self)
+						if self.ID != owner {
+							t.Fatalf("browser %d is signed in as %d, want %d", j, self.ID, owner)
+						}
+					}
+					app.Settle(t)
+					var credited int64
+					app.Store.LogDB.Model(&model.Log{}).Where("user_id = ? AND type <> ?", owner, model.LogConsume).Select("COALESCE(SUM(quota),0)").Scan(&credited)
+					if u := userRow(t, app, owner); u.Quota+u.UsedQuota != credited || credited != 1234 {
+						t.Fatalf("quota %d + used %d, credited %d: want 1234 each way", u.Quota, u.UsedQuota, credited)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestOutsideBindsRacing: signed-in users binding one outside account at
+// once each found it free and each bound it. Now one bind wins and every
+// other is refused as an account bound elsewhere (github_taken,
+// oidc_taken), the same answer as when the look-up already sees it.
+func TestOutsideBindsRacing(t *testing.T) {
+	const n = 8
+	for _, db := range testkit.Databases() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			app, providers := startOutsideApp(t, db)
+			for i, p := range providers {
+				t.Run(p.name, func(t *testing.T) {
+					id := strconv.Itoa(5151 + i)
+					members := make([]*testkit.Client, n)
+					codes := make([]string, n)
+					for j := range members {
+						members[j], codes[j] = app.NewUser(t, model.RoleCommon), p.code(id)
+					}
+					winner := 0
+					for j, r := range outsideRace(t, members, p.name, codes) {
+						if r.Status == 200 && r.Success && r.Message == "bind" {
+							if winner != 0 {
+								t.Fatalf("users %d and %d both bound %s %s", winner, members[j].UserID, p.column, id)
+							}
+							winner = members[j].UserID
+							continue
+						}
+						if r.Status != 400 || r.Success || !strings.Contains(string(r.Raw), p.taken) {
+							t.Fatalf("bind %d: want 400 %s, got %d: %s", j, p.taken, r.Status, r.Raw)
+						}
+					}
+					if got := boundTo(t, app, p.column, id); winner == 0 || len(got) != 1 || got[0] != winner {
+						t.Fatalf("accounts bound to %s %s: %v, want only the winner %d", p.column, id, got, winner)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestOutsideIDsOfUnboundUsersAreNull: an unbound user holds NULL, not
+// ”, in github_id and oidc_id (the unique indexes admit any number of
+// NULLs and one ”), and reads as "" in JSON, as One API's clients
+// expect. An admin's edit that sends empty outside ids writes no ”.
+func TestOutsideIDsOfUnboundUsersAreNull(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		root := app.Root(t)
+		a, b := app.NewUser(t, model.RoleCommon), app.NewUser(t, model.RoleCommon)
+		if err := app.Store.UpdateUserFields(t.Context(), b.UserID, map[string]any{model.OutsideGitHub: "31", model.OutsideOIDC: "b-sub"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*testkit.Client{a, b} {
+			root.Do("PUT", "/api/user/", map[string]any{"id": c.UserID, "github_id": "", "oidc_id": "", "display_name": "edited"}).Want(t, 200, true)
+		}
+		var empty int64
+		app.Store.DB.Model(&model.User{}).Where("github_id = '' OR oidc_id = ''").Count(&empty)
+		if empty != 0 {
+			t.Fatalf("%d users hold '' in an outside-id column", empty)
+		}
+		var nulls int64
+		app.Store.DB.Model(&model.User{}).Where("id = ? AND github_id IS NULL AND oidc_id IS NULL", a.UserID).Count(&nulls)
+		if nulls != 1 {
+			t.Fatal("an unbound user's outside ids are not NULL")
+		}
+		if u := userRow(t, app, b.UserID); u.GitHubID != "31" || u.OIDCID != "b-sub" {
+			t.Fatalf("the admin's edit unbound %+v", u)
+		}
+		var self map[string]any
+		a.Do("GET", "/api/user/self", nil).Want(t, 200, true).Decode(t, &self)
+		if self["github_id"] != "" || self["oidc_id"] != "" {
+			t.Fatalf("unbound reads github_id %#v, oidc_id %#v; want \"\"", self["github_id"], self["oidc_id"])
+		}
+	})
 }
