@@ -22,17 +22,6 @@ const (
 	resetPasswordLen = 12
 )
 
-// mailSettings reads the SMTP options of one snapshot.
-func mailSettings(snap *model.OptionSnapshot) mail.Settings {
-	return mail.Settings{
-		Server:  strings.TrimSpace(snap.String("SMTPServer")),
-		Port:    int(snap.Int("SMTPPort")),
-		Account: snap.String("SMTPAccount"),
-		Token:   snap.String("SMTPToken"),
-		From:    snap.String("SMTPFrom"),
-	}
-}
-
 // errMailNotConfigured answers before anything is looked up, so it says
 // nothing about which addresses exist.
 var errMailNotConfigured = errs.New(http.StatusServiceUnavailable, errs.KindUnavailable,
@@ -66,7 +55,7 @@ func (h *Handler) SendEmailVerification(c *gin.Context) error {
 	if err := allowedDomain(snap, addr); err != nil {
 		return err
 	}
-	ms := mailSettings(snap)
+	ms := snap.MailSettings()
 	if ms.Server == "" {
 		return errMailNotConfigured
 	}
@@ -96,7 +85,7 @@ func (h *Handler) SendPasswordResetEmail(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ms := mailSettings(snap)
+	ms := snap.MailSettings()
 	if ms.Server == "" {
 		return errMailNotConfigured
 	}

@@ -66,6 +66,7 @@ func (r *Relay) disableChannel(id int, reason string) {
 	}
 	if changed {
 		slog.Warn("channel disabled automatically", "channel_id", id, "reason", reason)
+		r.notifyDisabled(id, reason)
 	}
 }
 
@@ -84,6 +85,7 @@ func (r *Relay) disableKey(id, i int, key, reason string) {
 	}
 	if chanDisabled {
 		slog.Warn("channel disabled automatically: no live key left", "channel_id", id)
+		r.notifyDisabled(id, "no live key left; the last one failed: "+reason)
 	}
 }
 

@@ -99,6 +99,9 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	if ch.Status == model.ChannelAutoDisabled && snap.Bool("AutomaticEnableChannelEnabled") {
 		if changed, err := r.store.SetChannelStatus(context.WithoutCancel(ctx), id, model.ChannelEnabled); err == nil && changed {
 			slog.Info("channel enabled again after a passing test", "channel_id", id)
+			// A test run from the console waits for its answer, not for
+			// the notice.
+			go r.notifyEnabled(id)
 		}
 	}
 	return elapsed, nil

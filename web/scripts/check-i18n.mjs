@@ -57,7 +57,13 @@ const serverCodes = new Set();
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walkGo(p);
     else if (name.endsWith('.go') && !name.endsWith('_test.go')) {
-      for (const m of readFileSync(p, 'utf8').matchAll(/\.WithCode\("([a-z_]+)"\)/g)) serverCodes.add(m[1]);
+      const src = readFileSync(p, 'utf8');
+      for (const m of src.matchAll(/\.WithCode\("([a-z_]+)"\)/g)) serverCodes.add(m[1]);
+      // Codes handed on as values: an outside sign-in's taken code
+      // (controller/oauth*.go) and the token exchange's refusal code
+      // (common/oauth).
+      for (const m of src.matchAll(/\b(?:code|taken):\s+"([a-z_]+)"/g)) serverCodes.add(m[1]);
+      for (const m of src.matchAll(/\bexchange\([^\n]*,\s*"([a-z_]+)"\)/g)) serverCodes.add(m[1]);
     }
   }
 })(repo);

@@ -40,6 +40,8 @@ const EXPLICIT: Record<string, GroupName> = {
   LarkClientId: 'Sign-in',
   LarkClientSecret: 'Sign-in',
   TurnstileSecretKey: 'Sign-in',
+  MessagePusherAddress: 'Mail',
+  MessagePusherToken: 'Mail',
   DisplayInCurrencyEnabled: 'Quota & billing',
   DisplayTokenStatEnabled: 'Quota & billing',
   QuotaPerUnit: 'Quota & billing',
@@ -65,7 +67,7 @@ export function groupOf(key: string): GroupName {
 }
 
 /** SECRET_KEYS are options the server never sends back; they are edited write-only. */
-export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret', 'OidcClientSecret', 'WeChatServerToken', 'LarkClientSecret'];
+export const SECRET_KEYS = ['SMTPToken', 'TurnstileSecretKey', 'GitHubClientSecret', 'OidcClientSecret', 'WeChatServerToken', 'LarkClientSecret', 'MessagePusherToken'];
 
 /** LONG_TEXT keys get a multi-line editor. */
 export const LONG_TEXT = new Set(['Notice', 'About', 'HomePageContent', 'Footer']);
@@ -119,6 +121,8 @@ export const HELP: Record<string, string> = {
   QuotaPerUnit: 'Quota units that make one dollar.',
   RegisterEnabled: 'Allow new users to register.',
   RetryTimes: 'How many other channels a failed request may try.',
+  MessagePusherAddress: 'Message Pusher push URL for notices to root (a channel disabled or enabled again); when set, it replaces the email to root.',
+  MessagePusherToken: 'Message Pusher token; never shown back.',
   SMTPAccount: 'SMTP user name.',
   SMTPFrom: 'Sender address of the mails.',
   SMTPPort: 'SMTP port: 587 for STARTTLS, 465 for TLS.',
@@ -190,6 +194,8 @@ export const LABELS: Record<string, string> = {
   QuotaPerUnit: 'Quota units per dollar',
   RegisterEnabled: 'Registration open',
   RetryTimes: 'Retries on other channels',
+  MessagePusherAddress: 'Message Pusher address',
+  MessagePusherToken: 'Message Pusher token',
   SMTPAccount: 'SMTP user',
   SMTPFrom: 'Sender address',
   SMTPPort: 'SMTP port',

@@ -557,7 +557,7 @@ export default function Channels() {
             </Group>
             <Textarea
               label={t('Config (JSON)')}
-              description={`${ct?.config.length ? t('This type reads these keys: {keys}', { keys: ct.config.join(', ') }) : t('Extra provider settings such as region; leave empty when not needed.')} ${t('Any type also takes "headers": {"Name": "value"}, sent on every call.')}`}
+              description={`${ct?.config.length ? t('This type reads these keys: {keys}', { keys: ct.config.join(', ') }) : t('Extra provider settings such as region; leave empty when not needed.')} ${t('Any type also takes "headers": {"Name": "value"}, sent on every call, and "proxy": "http://user:pass@host:port" (or socks5://), which its calls go through.')}`}
               autosize
               minRows={1}
               classNames={{ input: 'mono' }}
