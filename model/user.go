@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,8 +46,12 @@ type User struct {
 	// OIDCID is the OpenID Connect provider's sub for the account
 	// (at most 255 characters, as OpenID Connect allows); unbound as
 	// GitHubID.
-	OIDCID       OutsideID `gorm:"column:oidc_id;uniqueIndex:uidx_users_oidc_id;size:255" json:"oidc_id"`
-	WeChatID     string    `gorm:"column:wechat_id;index;size:64" json:"wechat_id"`
+	OIDCID OutsideID `gorm:"column:oidc_id;uniqueIndex:uidx_users_oidc_id;size:255" json:"oidc_id"`
+	// WeChatID is the openid of the WeChat account bound to this one
+	// (through the operator's WeChat Server); LarkID is Lark's open_id.
+	// Unbound as GitHubID.
+	WeChatID     OutsideID `gorm:"column:wechat_id;uniqueIndex:uidx_users_wechat_id;size:64" json:"wechat_id"`
+	LarkID       OutsideID `gorm:"column:lark_id;uniqueIndex:uidx_users_lark_id;size:64" json:"lark_id"`
 	AccessToken  *string   `gorm:"uniqueIndex;size:64" json:"-"`
 	Quota        int64     `gorm:"not null;default:0" json:"quota"`
 	UsedQuota    int64     `gorm:"not null;default:0" json:"used_quota"`
@@ -109,12 +114,17 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 const (
 	OutsideGitHub = "github_id"
 	OutsideOIDC   = "oidc_id"
+	OutsideWeChat = "wechat_id"
+	OutsideLark   = "lark_id"
 )
 
+// outsideColumns are every column that binds an outside account.
+var outsideColumns = []string{OutsideGitHub, OutsideOIDC, OutsideWeChat, OutsideLark}
+
 // UserByOutsideID reads the user bound to an outside account: column is
-// OutsideGitHub or OutsideOIDC, id the provider's id for the account.
+// one of the Outside columns, id the provider's id for the account.
 func (s *Store) UserByOutsideID(ctx context.Context, column, id string) (*User, error) {
-	if column != OutsideGitHub && column != OutsideOIDC {
+	if !slices.Contains(outsideColumns, column) {
 		return nil, errs.Internal(fmt.Errorf("UserByOutsideID: %q binds no outside account", column))
 	}
 	return s.userWhere(ctx, column, id)
@@ -128,6 +138,10 @@ func (u *User) SetOutsideID(column, id string) {
 		u.GitHubID = OutsideID(id)
 	case OutsideOIDC:
 		u.OIDCID = OutsideID(id)
+	case OutsideWeChat:
+		u.WeChatID = OutsideID(id)
+	case OutsideLark:
+		u.LarkID = OutsideID(id)
 	}
 }
 
@@ -203,7 +217,7 @@ func (s *Store) UpdateUserFields(ctx context.Context, id int, fields map[string]
 			return errs.Internal(fmt.Errorf("UpdateUserFields: %s belongs to the ledger", k))
 		}
 	}
-	for _, col := range []string{OutsideGitHub, OutsideOIDC} {
+	for _, col := range outsideColumns {
 		// A plain string would be written as is: "" must unbind (NULL),
 		// not take the one '' the unique index allows.
 		if v, ok := fields[col].(string); ok {

@@ -51,7 +51,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 			// The translated error no longer names the index; the row
 			// that is there does. An outside account taken first: the
 			// caller may be the loser of two first sign-ins racing.
-			if err := s.outsideTaken(ctx, 0, map[string]any{OutsideGitHub: u.GitHubID, OutsideOIDC: u.OIDCID}); err != nil {
+			if err := s.outsideTaken(ctx, 0, map[string]any{OutsideGitHub: u.GitHubID, OutsideOIDC: u.OIDCID, OutsideWeChat: u.WeChatID, OutsideLark: u.LarkID}); err != nil {
 				return err
 			}
 			return errs.BadRequest("username %q is already taken", u.Username).WithCode("username_taken")

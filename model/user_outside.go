@@ -9,7 +9,7 @@ import (
 )
 
 // OutsideID is a users column that binds an outside account (github_id,
-// oidc_id). "" is unbound and is stored as NULL, so the column's unique
+// oidc_id, wechat_id, lark_id). "" is unbound and is stored as NULL, so the column's unique
 // index admits every unbound user while no two users hold one outside
 // account: two first sign-ins racing make one account, not two. NULL
 // reads back as "", and JSON carries a plain string ("" for unbound), as
@@ -52,7 +52,7 @@ const CodeOutsideIDTaken = "outside_id_taken"
 // won is committed by then, since a unique check waits for the insert it
 // collides with (MySQL, PostgreSQL) or SQLite runs one writer at a time.
 func (s *Store) outsideTaken(ctx context.Context, self int, fields map[string]any) error {
-	for _, col := range []string{OutsideGitHub, OutsideOIDC} {
+	for _, col := range outsideColumns {
 		var id string
 		switch v := fields[col].(type) {
 		case OutsideID:

@@ -14,6 +14,11 @@ import (
 var outsideIndexes = []struct{ column, unique, old string }{
 	{OutsideGitHub, "uidx_users_github_id", "idx_users_github_id"},
 	{OutsideOIDC, "uidx_users_oidc_id", "idx_users_oidc_id"},
+	// wechat_id was kept as a plain column before WeChat sign-in came;
+	// lark_id is new here, but a database moved from One API has it,
+	// '' for unbound, with One API's plain index.
+	{OutsideWeChat, "uidx_users_wechat_id", "idx_users_wechat_id"},
+	{OutsideLark, "uidx_users_lark_id", "idx_users_lark_id"},
 }
 
 // beforeAutoMigrate readies an older users table for the unique indexes
