@@ -43,7 +43,15 @@ func (h *Handler) Status(c *gin.Context) error {
 		// Not One API's: the console's authorize request must carry the
 		// redirect_uri the token request will.
 		"oidc_redirect_uri": oidcRedirectURL(snap),
-		"wechat_login":      false,
+		"wechat_login":      wechatEnabled(snap),
+		"wechat_qrcode":     snap.String("WeChatAccountQRCodeImageURL"),
+		// One API sends the id whenever it is set; "" here until the
+		// secret is too, so the console offers Lark only once it works.
+		"lark_client_id": larkClientID(snap),
+		// Not One API's: where the console sends the browser (LARK_URL)
+		// and the redirect_uri the token request will repeat.
+		"lark_authorize_url": h.larkAuthorizeURL(),
+		"lark_redirect_uri":  larkRedirectURL(snap),
 	})
 	return nil
 }

@@ -15,18 +15,19 @@ import (
 	"switchyard/model"
 )
 
-// Sign-in with GitHub or an OpenID Connect provider, One API's flows and
-// paths: the console asks for a state (GET /api/oauth/state), sends the
-// browser to the provider's authorize page with it, and the provider sends
-// the browser back to the console's /oauth/github or /oauth/oidc, which
-// hands code and state to GET /api/oauth/github or /api/oauth/oidc. There
-// a signed-in caller binds the outside account to theirs; anyone else
-// signs in to the account bound to it, or gets a new one when
-// registration is open (outsideSignIn). Accounts are matched by the
-// provider's stable id: GitHub's number, which survives a renamed login
-// (One API matched the login), or OIDC's sub. Each column is unique, so
-// two first sign-ins of one account racing make one account, and both
-// sign in to it; of two binds racing, one wins.
+// Sign-in with GitHub or an OpenID Connect provider (Lark's, in
+// oauth_lark.go, is the same flow; WeChat's, in oauth_wechat.go, ends the
+// same way), One API's flows and paths: the console asks for a state (GET
+// /api/oauth/state), sends the browser to the provider's authorize page
+// with it, and the provider sends the browser back to the console's
+// /oauth/github or /oauth/oidc, which hands code and state to GET
+// /api/oauth/github or /api/oauth/oidc. There a signed-in caller binds the
+// outside account to theirs; anyone else signs in to the account bound to
+// it, or gets a new one when registration is open (outsideSignIn).
+// Accounts are matched by the provider's stable id: GitHub's number, which
+// survives a renamed login (One API matched the login), or OIDC's sub.
+// Each column is unique, so two first sign-ins of one account racing make
+// one account, and both sign in to it; of two binds racing, one wins.
 
 // Bounds on what a callback takes before anything is sent out.
 const (
@@ -162,24 +163,12 @@ func (who outsider) taken() error {
 // else signs in to the account bound to it, or to a new one while
 // registration is open, and is answered the account as Login does.
 func (h *Handler) outsideSignIn(c *gin.Context, snap *model.OptionSnapshot, who outsider) error {
-	ctx := c.Request.Context()
-	owner, err := h.Store.UserByOutsideID(ctx, who.column, who.id)
+	if self, signedIn := (middleware.Auth{Store: h.Store}).SignedIn(c); signedIn {
+		return h.bindOutsider(c, self.ID, who)
+	}
+	owner, err := h.Store.UserByOutsideID(c.Request.Context(), who.column, who.id)
 	if err != nil && errs.As(err).Status >= 500 {
 		return err
-	}
-	if self, signedIn := (middleware.Auth{Store: h.Store}).SignedIn(c); signedIn {
-		if owner != nil && owner.ID != self.ID {
-			return who.taken()
-		}
-		if err := h.Store.UpdateUserFields(ctx, self.ID, map[string]any{who.column: who.id}); err != nil {
-			if errs.As(err).Code == model.CodeOutsideIDTaken {
-				// Another bind of the same account got in since the look-up.
-				return who.taken()
-			}
-			return err
-		}
-		okMsg(c, "bind")
-		return nil
 	}
 	if owner == nil {
 		if owner, err = h.registerOutsider(c, snap, who); err != nil {
@@ -187,6 +176,30 @@ func (h *Handler) outsideSignIn(c *gin.Context, snap *model.OptionSnapshot, who 
 		}
 	}
 	return signIn(c, owner)
+}
+
+// bindOutsider binds the outside account to user self, answering "bind"
+// as One API does; an account bound to another user is refused with
+// who.code. A route that only binds (WeChat's /bind, behind auth) calls
+// it directly.
+func (h *Handler) bindOutsider(c *gin.Context, self int, who outsider) error {
+	ctx := c.Request.Context()
+	owner, err := h.Store.UserByOutsideID(ctx, who.column, who.id)
+	if err != nil && errs.As(err).Status >= 500 {
+		return err
+	}
+	if owner != nil && owner.ID != self {
+		return who.taken()
+	}
+	if err := h.Store.UpdateUserFields(ctx, self, map[string]any{who.column: who.id}); err != nil {
+		if errs.As(err).Code == model.CodeOutsideIDTaken {
+			// Another bind of the same account got in since the look-up.
+			return who.taken()
+		}
+		return err
+	}
+	okMsg(c, "bind")
+	return nil
 }
 
 // registerOutsider makes the account a first outside sign-in gets, when

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"switchyard/internal/fakegithub"
+	"switchyard/internal/fakelark"
 	"switchyard/internal/fakeoidc"
 	"switchyard/internal/testkit"
 	"switchyard/model"
@@ -221,17 +222,20 @@ type outsideProvider struct {
 	code   func(id string) string
 }
 
-// startOutsideApp starts an app on db with GitHub and OpenID Connect
-// sign-in on, against fakes, and returns it with both providers.
+// startOutsideApp starts an app on db with GitHub, OpenID Connect and
+// Lark sign-in on, against fakes, and returns it with the providers.
 func startOutsideApp(t *testing.T, db string) (*testkit.App, []outsideProvider) {
 	gh := fakegithub.Start("http://console.invalid/oauth/github")
 	t.Cleanup(gh.Close)
 	idp := fakeoidc.Start("")
 	t.Cleanup(idp.Close)
-	app := testkit.Start(t, db, map[string]string{"GITHUB_URL": gh.URL, "GITHUB_API_URL": gh.URL + "/api"})
+	fl := fakelark.Start("")
+	t.Cleanup(fl.Close)
+	app := testkit.Start(t, db, map[string]string{"GITHUB_URL": gh.URL, "GITHUB_API_URL": gh.URL + "/api", "LARK_URL": fl.URL, "LARK_PASSPORT_URL": fl.URL})
 	root := app.Root(t)
 	enableGitHub(root)
 	enableOIDC(app, root, idp)
+	enableLark(app, root, fl)
 	return app, []outsideProvider{
 		{"github", model.OutsideGitHub, "github_taken", func(id string) string {
 			n, err := strconv.Atoi(id)
@@ -242,6 +246,9 @@ func startOutsideApp(t *testing.T, db string) (*testkit.App, []outsideProvider) 
 		}},
 		{"oidc", model.OutsideOIDC, "oidc_taken", func(id string) string {
 			return idp.Code(fakeoidc.Account{Sub: id, PreferredUsername: "racer"})
+		}},
+		{"lark", model.OutsideLark, "lark_taken", func(id string) string {
+			return fl.Code(fakelark.Account{OpenID: id, EnName: "Racer"})
 		}},
 	}
 }
