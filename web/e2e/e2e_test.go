@@ -34,8 +34,10 @@ import (
 	"time"
 
 	"switchyard/internal/fakegithub"
+	"switchyard/internal/fakelark"
 	"switchyard/internal/fakeoidc"
 	"switchyard/internal/fakeupstream"
+	"switchyard/internal/fakewechat"
 	"switchyard/internal/smtptest"
 	"switchyard/internal/testkit"
 	"switchyard/model"
@@ -270,6 +272,53 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 	}
 	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideOIDC, "member-sub"); err != nil || u.ID != member.UserID {
 		t.Fatalf("member-sub is bound to %+v (%v), want user %d", u, err, member.UserID)
+	}
+}
+
+func TestConsoleLarkSignIn(t *testing.T) {
+	fl := fakelark.Start("")
+	t.Cleanup(fl.Close)
+	app := testkit.Start(t, "sqlite", map[string]string{"LARK_URL": fl.URL, "LARK_PASSPORT_URL": fl.URL})
+	fl.SetRedirectURI(app.URL + "/oauth/lark")
+	root := app.Root(t)
+	root.SetOption("ServerAddress", app.URL)
+	root.SetOption("LarkClientId", fakelark.ClientID)
+	root.SetOption("LarkClientSecret", fakelark.ClientSecret)
+	member := app.NewUser(t, model.RoleCommon)
+	fl.Approve(fakelark.Account{OpenID: "ou_visitor", Name: "访客", EnName: "Visitor"}, fakelark.Account{OpenID: "ou_member"})
+
+	node(t, "outside.mjs",
+		"BASE_URL="+app.URL, "PROVIDER=lark", "PROVIDER_NAME=Lark", "VISITOR_ID=ou_visitor",
+		"USERNAME="+member.Username, "PASSWORD=password-"+member.Username, "BIND_ID=ou_member",
+	)
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideLark, "ou_visitor"); err != nil || u.Username != "lark_visitor" || u.DisplayName != "访客" {
+		t.Fatalf("the visitor's account: %+v, %v", u, err)
+	}
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideLark, "ou_member"); err != nil || u.ID != member.UserID {
+		t.Fatalf("ou_member is bound to %+v (%v), want user %d", u, err, member.UserID)
+	}
+}
+
+func TestConsoleWeChatSignIn(t *testing.T) {
+	ws := fakewechat.Start()
+	t.Cleanup(ws.Close)
+	app := testkit.Start(t, "sqlite", nil)
+	root := app.Root(t)
+	root.SetOption("WeChatServerAddress", ws.URL)
+	root.SetOption("WeChatServerToken", fakewechat.Token)
+	root.SetOption("WeChatAccountQRCodeImageURL", ws.QRCodeURL())
+	root.SetOption("WeChatAuthEnabled", "true")
+	member := app.NewUser(t, model.RoleCommon)
+
+	node(t, "wechat.mjs",
+		"BASE_URL="+app.URL, "VISITOR_CODE="+ws.Code("oE2EVisitor"), "VISITOR_ID=oE2EVisitor",
+		"USERNAME="+member.Username, "PASSWORD=password-"+member.Username, "BIND_CODE="+ws.Code("oE2EMember"), "BIND_ID=oE2EMember",
+	)
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideWeChat, "oE2EVisitor"); err != nil || !strings.HasPrefix(u.Username, "wechat_") {
+		t.Fatalf("the visitor's account: %+v, %v", u, err)
+	}
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideWeChat, "oE2EMember"); err != nil || u.ID != member.UserID {
+		t.Fatalf("oE2EMember is bound to %+v (%v), want user %d", u, err, member.UserID)
 	}
 }
 

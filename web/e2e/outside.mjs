@@ -1,17 +1,18 @@
-// Sign-in with an outside provider (GitHub, or an OpenID Connect
-// provider) in headless Chromium, against a running Switchyard whose
+// Sign-in with an outside provider (GitHub, an OpenID Connect provider,
+// or Lark) in headless Chromium, against a running Switchyard whose
 // sign-in points at a stand-in provider (internal/fakegithub,
-// internal/fakeoidc) that approves at once: a visitor signs in and lands
-// on the dashboard with a new account bound to the outside one; a
-// password user binds one from Settings and then signs in with it alone.
+// internal/fakeoidc, internal/fakelark) that approves at once: a visitor
+// signs in and lands on the dashboard with a new account bound to the
+// outside one; a password user binds one from Settings and then signs in
+// with it alone.
 //
 //   BASE_URL        the Switchyard
-//   PROVIDER        github or oidc
-//   PROVIDER_NAME   what the console calls it (GitHub, OpenID Connect)
+//   PROVIDER        github, oidc or lark
+//   PROVIDER_NAME   what the console calls it (GitHub, OpenID Connect, Lark)
 //   VISITOR_ID      the outside account id the visitor signs in as
 //   USERNAME        a password user's name ...
 //   PASSWORD        ... and password
-//   BIND_ID         the GitHub account id the password user binds
+//   BIND_ID         the outside account id the password user binds
 //   SCREENSHOT_DIR  where a failed step leaves its screenshot
 //   CHROMIUM        the browser binary (default /usr/bin/chromium)
 
