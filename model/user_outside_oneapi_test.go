@@ -12,7 +12,7 @@ import (
 )
 
 // TestWeChatAndLarkIDsOfAnOlderDatabase starts on the users tables that
-// exist in the field: One API's (wechat_id and lark_id with ” for
+// exist in the field: One API's (wechat_id and lark_id empty for
 // unbound and plain indexes, an openid perhaps bound twice) and an older
 // Switchyard's (wechat_id so, no lark_id at all). Each start leaves NULL
 // for unbound, an account on its lowest user id, and the unique indexes
