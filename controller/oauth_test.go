@@ -371,9 +371,10 @@ func TestOutsideBindsRacing(t *testing.T) {
 }
 
 // TestOutsideIDsOfUnboundUsersAreNull: an unbound user holds NULL, not
-// ”, in github_id and oidc_id (the unique indexes admit any number of
-// NULLs and one ”), and reads as "" in JSON, as One API's clients
-// expect. An admin's edit that sends empty outside ids writes no ”.
+// the empty string, in github_id and oidc_id (the unique indexes admit
+// any number of NULLs and one empty string), and reads as "" in JSON, as
+// One API's clients expect. An admin's edit that sends empty outside ids
+// writes no empty string.
 func TestOutsideIDsOfUnboundUsersAreNull(t *testing.T) {
 	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
 		root := app.Root(t)

@@ -126,7 +126,7 @@ func (w *warnings) unboundUsers(among []string) []string {
 }
 
 // TestOutsideIDMigrationOfAnOlderDatabase starts on the users table an
-// older version left: unbound users holding ”, plain indexes
+// older version left: unbound users holding the empty string, plain indexes
 // idx_users_github_id and idx_users_oidc_id, and outside accounts bound
 // to several users by the race those allowed. The start leaves NULL for
 // unbound, each account on its lowest user id (a warning per user that
