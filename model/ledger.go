@@ -491,6 +491,11 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 			}
 			return ErrUserNotFound
 		}
+		if tokenID == 0 && delta > 0 {
+			if err := clearQuotaNotice(tx, userID); err != nil {
+				return err
+			}
+		}
 		if log != nil && sameDB {
 			return tx.Create(log).Error
 		}

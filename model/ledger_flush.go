@@ -284,11 +284,15 @@ func (l *Ledger) writeBatch(ctx context.Context, b *batch) (fresh bool, err erro
 	return fresh, nil
 }
 
-// afterApply tells the caches which tokens ran dry and, with Redis, lets
-// the shared balances forget the charges that the rows now hold.
+// afterApply tells the caches which tokens ran dry, tells users whose
+// quota ran low (quota_notice.go) and, with Redis, lets the shared
+// balances forget the charges that the rows now hold.
 func (l *Ledger) afterApply(ctx context.Context, b *batch, flipped []int) {
 	for _, id := range flipped {
 		l.store.Bus.Publish(ctx, TopicToken, strconv.Itoa(id))
+	}
+	if len(b.d.Users) > 0 {
+		l.remindLowQuota(ctx, sortedKeys(b.d.Users))
 	}
 	if l.shared != nil && !b.recovered {
 		l.shared.flushed(b)

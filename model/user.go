@@ -65,6 +65,10 @@ type User struct {
 	// refused once the row moved on. Logout, a password change and a
 	// disable move it (issue 13, defect 6).
 	SessionGen int64 `gorm:"not null;default:0" json:"-"`
+	// QuotaNoticed is set once the user has been told their quota fell
+	// below QuotaRemindThreshold, and cleared by a credit
+	// (model/quota_notice.go).
+	QuotaNoticed bool `gorm:"not null;default:false" json:"-"`
 	// Limits are the user's rate limits over all their tokens
 	// (model/limits.go).
 	Limits `gorm:"embedded"`
