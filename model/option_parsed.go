@@ -30,6 +30,9 @@ type Parsed struct {
 	LogContentMaxBytes int
 	StickyRouting      bool
 	StickyFor          time.Duration
+	// QuotaRemindThreshold is read by every flush (quota_notice.go); 0 is
+	// off.
+	QuotaRemindThreshold int64
 }
 
 // Parsed returns the snapshot's typed options. They are shared: callers
@@ -38,21 +41,22 @@ func (o *OptionSnapshot) Parsed() *Parsed { return &o.parsed }
 
 func parseOptions(o *OptionSnapshot) Parsed {
 	p := Parsed{
-		ModelRatio:         parseRatioMap(o.String("ModelRatio")),
-		CompletionRatio:    parseRatioMap(o.String("CompletionRatio")),
-		CacheRatio:         parseRatioMap(o.String("CacheRatio")),
-		GroupRatio:         parseRatioMap(o.String("GroupRatio")),
-		GroupLimits:        map[string]Limits{},
-		PeriodZone:         time.UTC,
-		UnknownModelRatio:  o.floatOr("UnknownModelRatio"),
-		CacheCreationRatio: o.floatOr("CacheCreationRatio"),
-		PreConsumedQuota:   int(o.intOr("PreConsumedQuota")),
-		RetryTimes:         int(o.intOr("RetryTimes")),
-		StreamKeepAlive:    time.Duration(o.intOr("StreamKeepAliveSeconds")) * time.Second,
-		LogContentEnabled:  o.Bool("LogContentEnabled"),
-		LogContentMaxBytes: int(o.intOr("LogContentMaxBytes")),
-		StickyRouting:      o.Bool("StickyRoutingEnabled"),
-		StickyFor:          time.Duration(o.intOr("StickyRoutingSeconds")) * time.Second,
+		ModelRatio:           parseRatioMap(o.String("ModelRatio")),
+		CompletionRatio:      parseRatioMap(o.String("CompletionRatio")),
+		CacheRatio:           parseRatioMap(o.String("CacheRatio")),
+		GroupRatio:           parseRatioMap(o.String("GroupRatio")),
+		GroupLimits:          map[string]Limits{},
+		PeriodZone:           time.UTC,
+		UnknownModelRatio:    o.floatOr("UnknownModelRatio"),
+		CacheCreationRatio:   o.floatOr("CacheCreationRatio"),
+		PreConsumedQuota:     int(o.intOr("PreConsumedQuota")),
+		RetryTimes:           int(o.intOr("RetryTimes")),
+		StreamKeepAlive:      time.Duration(o.intOr("StreamKeepAliveSeconds")) * time.Second,
+		LogContentEnabled:    o.Bool("LogContentEnabled"),
+		LogContentMaxBytes:   int(o.intOr("LogContentMaxBytes")),
+		StickyRouting:        o.Bool("StickyRoutingEnabled"),
+		StickyFor:            time.Duration(o.intOr("StickyRoutingSeconds")) * time.Second,
+		QuotaRemindThreshold: o.intOr("QuotaRemindThreshold"),
 	}
 	_ = json.Unmarshal([]byte(o.String("GroupRateLimits")), &p.GroupLimits)
 	if loc, err := time.LoadLocation(o.String("QuotaPeriodTimeZone")); err == nil {

@@ -36,7 +36,7 @@ const quotaNoticeTimeout = 30 * time.Second
 // threshold, and who have not been told since their last credit.
 func (l *Ledger) remindLowQuota(ctx context.Context, ids []int) {
 	snap := l.store.Options.Get()
-	threshold := snap.Int("QuotaRemindThreshold")
+	threshold := snap.Parsed().QuotaRemindThreshold
 	if threshold <= 0 || len(ids) == 0 {
 		return
 	}
