@@ -266,6 +266,22 @@ func (h *Relay) UpdateChannelBalance(c *gin.Context) error {
 	return nil
 }
 
+// FetchModels lists the models channel id's provider offers its key
+// (GET /api/channel/fetch_models/:id, new-api's path), for the console to
+// fill the channel's model list; nothing is saved.
+func (h *Relay) FetchModels(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	models, err := h.Engine.UpstreamModels(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	ok(c, models)
+	return nil
+}
+
 // UpdateAllBalances refreshes every balance in the background
 // (GET /api/channel/update_balance).
 func (h *Relay) UpdateAllBalances(c *gin.Context) error {

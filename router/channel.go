@@ -17,6 +17,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.GET("/test/:id", handle(rh.TestChannel))
 	ch.GET("/update_balance", handle(rh.UpdateAllBalances))
 	ch.GET("/update_balance/:id", handle(rh.UpdateChannelBalance))
+	ch.GET("/fetch_models/:id", handle(rh.FetchModels))
 	ch.GET("/:id", handle(rh.GetChannel))
 	ch.POST("/", handle(rh.CreateChannel))
 	ch.PUT("/", handle(rh.UpdateChannel))

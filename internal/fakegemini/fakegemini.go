@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +89,13 @@ func Start(b Behavior) *Server {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body := s.Keep(r, r.URL.Path)
 	b := s.Behavior()
+	if r.Method == http.MethodGet && r.URL.Path == "/v1beta/models" {
+		s.Count("list")
+		if authorized(w, r, b) {
+			serveModelList(w, r)
+		}
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1beta/models/")
 	if !ok {
 		rest, ok = strings.CutPrefix(r.URL.Path, "/v1/models/")
@@ -98,24 +106,67 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Count(method)
-	if b.Key != "" {
-		key := r.Header.Get("x-goog-api-key")
-		if key == "" {
-			key = r.URL.Query().Get("key")
-		}
-		if key == "" {
-			Error(w, 403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
-			return
-		}
-		if key != b.Key {
-			ErrorWithDetails(w, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", []any{map[string]any{
-				"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-				"metadata": map[string]string{"service": "generativelanguage.googleapis.com"},
-			}})
-			return
-		}
+	if authorized(w, r, b) {
+		Serve(w, r, b, model, method, body)
 	}
-	Serve(w, r, b, model, method, body)
+}
+
+// authorized checks the API key as the Gemini API does (x-goog-api-key
+// or ?key=), answering its refusal when it fails.
+func authorized(w http.ResponseWriter, r *http.Request, b Behavior) bool {
+	if b.Key == "" {
+		return true
+	}
+	key := r.Header.Get("x-goog-api-key")
+	if key == "" {
+		key = r.URL.Query().Get("key")
+	}
+	if key == "" {
+		Error(w, 403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
+		return false
+	}
+	if key != b.Key {
+		ErrorWithDetails(w, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", []any{map[string]any{
+			"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+			"metadata": map[string]string{"service": "generativelanguage.googleapis.com"},
+		}})
+		return false
+	}
+	return true
+}
+
+// ListedModels are what GET /v1beta/models lists, in order.
+var ListedModels = []string{"gemini-2.5-flash", "gemini-2.5-pro", "gemini-embedding-001"}
+
+// serveModelList answers models.list: {"models": [...], "nextPageToken"},
+// in pages of two (pageSize asks for at most that many; the real API's
+// pages are larger), so a client's paging is exercised.
+func serveModelList(w http.ResponseWriter, r *http.Request) {
+	start := 0
+	if tok := r.URL.Query().Get("pageToken"); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(ListedModels) {
+			Error(w, 400, "INVALID_ARGUMENT", "Invalid page token.")
+			return
+		}
+		start = n
+	}
+	end := min(start+2, len(ListedModels))
+	models := []any{}
+	for _, m := range ListedModels[start:end] {
+		methods := []string{"generateContent", "countTokens"}
+		if strings.Contains(m, "embedding") {
+			methods = []string{"embedContent", "countTokens"}
+		}
+		models = append(models, map[string]any{"name": "models/" + m, "version": "001", "displayName": m,
+			"inputTokenLimit": 1048576, "outputTokenLimit": 65536, "supportedGenerationMethods": methods})
+	}
+	out := map[string]any{"models": models}
+	if end < len(ListedModels) {
+		out["nextPageToken"] = strconv.Itoa(end)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // Serve answers one call of method (generateContent, streamGenerateContent,

@@ -67,6 +67,10 @@ func (s *Server) serveAnthropic(w http.ResponseWriter, r *http.Request) {
 		AnthropicError(w, 400, "invalid_request_error", "anthropic-version: header is required")
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/v1/models" {
+		serveAnthropicModels(w, r)
+		return
+	}
 	if b.Delay > 0 && !sleep(r, b.Delay) {
 		s.cancels.Add(1)
 		return
@@ -226,4 +230,38 @@ func (s *Server) serveAnthropic(w http.ResponseWriter, r *http.Request) {
 	if !b.NoDone {
 		send("message_stop", map[string]any{"type": "message_stop"})
 	}
+}
+
+// AnthropicModels are what GET /v1/models lists, newest first as
+// Anthropic orders them.
+var AnthropicModels = []string{"claude-opus-4-1", "claude-sonnet-4-5", "claude-3-5-haiku-20241022"}
+
+// serveAnthropicModels answers Anthropic's models list: {"data": [{"type":
+// "model", "id", "display_name", "created_at"}], "has_more", "first_id",
+// "last_id"}, paged by after_id, in pages of at most two whatever limit
+// asks (the real API's go to 1000), so a client's paging is exercised.
+func serveAnthropicModels(w http.ResponseWriter, r *http.Request) {
+	start := 0
+	if after := r.URL.Query().Get("after_id"); after != "" {
+		start = -1
+		for i, m := range AnthropicModels {
+			if m == after {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			AnthropicError(w, 400, "invalid_request_error", "after_id: no model with that id")
+			return
+		}
+	}
+	end := min(start+2, len(AnthropicModels))
+	data := []any{}
+	for _, m := range AnthropicModels[start:end] {
+		data = append(data, map[string]any{"type": "model", "id": m, "display_name": m, "created_at": "2025-09-29T00:00:00Z"})
+	}
+	out := map[string]any{"data": data, "has_more": end < len(AnthropicModels), "first_id": nil, "last_id": nil}
+	if end > start {
+		out["first_id"], out["last_id"] = AnthropicModels[start], AnthropicModels[end-1]
+	}
+	writeJSON(w, out)
 }

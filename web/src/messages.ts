@@ -25,6 +25,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   lark_taken: 'This Lark account is bound to another account here.',
   invalid_api_key: 'The API key is not valid.',
   model_not_allowed: 'This token may not use this model.',
+  models_not_listed: 'This channel’s provider does not list its models: type them in.',
   model_not_found: 'No channel serves this model to your group.',
   not_signed_in: 'You are not signed in.',
   oidc_disabled: 'OpenID Connect sign-in is not enabled here.',

@@ -2,9 +2,7 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -90,20 +88,5 @@ func getJSON(ctx context.Context, client *http.Client, up *adaptor.Upstream, url
 		return err
 	}
 	Authorize(req, up.Vendor, up.Key)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Adaptor{}.ParseError(resp.StatusCode, resp.Header, body)
-	}
-	if err := json.Unmarshal(body, dst); err != nil {
-		return adaptor.ErrBadBalance
-	}
-	return nil
+	return adaptor.FetchJSON(client, req, Adaptor{}, 1<<20, dst, adaptor.ErrBadBalance)
 }

@@ -294,6 +294,22 @@ export default function Channels() {
     }
   };
 
+  // Adds the models the saved channel's provider offers its key (nothing is saved until Save).
+  const [fetching, setFetching] = useState(false);
+  const fetchModels = async (f: Form) => {
+    if (!f.id) return;
+    setFetching(true);
+    try {
+      const got = await api<string[]>('GET', `/api/channel/fetch_models/${f.id}`);
+      setForm((cur) => (cur && cur.id === f.id ? { ...cur, models: [...new Set([...cur.models, ...(got ?? [])])] } : cur));
+      notifyOk(t('{n} models from the upstream', { n: (got ?? []).length }));
+    } catch (e) {
+      notifyError(e);
+    } finally {
+      setFetching(false);
+    }
+  };
+
   const remove = (c: Channel) =>
     act(() => api('DELETE', `/api/channel/${c.id}`), t('Deleted'));
 
@@ -523,6 +539,11 @@ export default function Channels() {
               <Button size="xs" variant="default" disabled={!typeModels.length} onClick={() => setForm({ ...form, models: [...new Set([...form.models, ...typeModels])] })}>
                 {t('Add the type’s default models')}
               </Button>
+              <Tooltip label={t('Save the channel first: the models are asked of its provider with its saved key.')} disabled={!!form.id}>
+                <Button size="xs" variant="default" disabled={!form.id} loading={fetching} onClick={() => fetchModels(form)} data-testid="channel-fetch-models">
+                  {t('Add the upstream’s models')}
+                </Button>
+              </Tooltip>
               <Button size="xs" variant="default" onClick={() => setForm({ ...form, models: [], test_model: '' })}>{t('Clear models')}</Button>
             </Group>
             <Select

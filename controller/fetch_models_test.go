@@ -1,0 +1,73 @@
+package controller_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"switchyard/internal/fakegemini"
+	"switchyard/internal/fakeupstream"
+	"switchyard/internal/testkit"
+	"switchyard/model"
+)
+
+// TestFetchModelsAsksTheChannelsProvider: GET /api/channel/fetch_models/:id
+// (new-api's path) lists the models an OpenAI, Anthropic or Gemini
+// channel's provider offers its key, every page of them, sorted, through
+// the channel's proxy; a refused key is the upstream's auth failure with
+// no key in the message; a provider without a list says so; only admins
+// may ask, and nothing is saved.
+func TestFetchModelsAsksTheChannelsProvider(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		oa := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai-good"})
+		defer oa.Close()
+		an := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-good"})
+		defer an.Close()
+		ge := fakegemini.Start(fakegemini.Behavior{Key: "AIza-good"})
+		defer ge.Close()
+		hp := startHTTPProxy(t, "fetch", "pw")
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		openaiID := f.channel(t, map[string]any{"name": "oa", "key": "sk-openai-good", "base_url": oa.URL, "models": "x",
+			"config": configJSON(t, map[string]string{"proxy": hp.URL()})})
+		anthropicID := f.channel(t, map[string]any{"name": "an", "type": 14, "key": "sk-ant-good", "base_url": an.URL, "models": "x"})
+		geminiID := f.channel(t, map[string]any{"name": "ge", "type": 24, "key": "AIza-good", "base_url": ge.URL, "models": "x"})
+		deadID := f.channel(t, map[string]any{"name": "dead", "key": "sk-openai-revoked-9", "base_url": oa.URL, "models": "x"})
+		azureID := f.channel(t, map[string]any{"name": "az", "type": 3, "key": "k", "base_url": "https://az.example", "models": "x"})
+
+		fetch := func(id int) []string {
+			t.Helper()
+			var got []string
+			f.root.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", id), nil).Want(t, 200, true).Decode(t, &got)
+			return got
+		}
+		if got := strings.Join(fetch(openaiID), ","); got != "gpt-4o-mini" {
+			t.Fatalf("OpenAI: %s", got)
+		}
+		if hp.carried.Load() != 1 {
+			t.Fatalf("the OpenAI channel's list did not go through its proxy (%d)", hp.carried.Load())
+		}
+		if got := strings.Join(fetch(anthropicID), ","); got != "claude-3-5-haiku-20241022,claude-opus-4-1,claude-sonnet-4-5" {
+			t.Fatalf("Anthropic (two pages): %s", got)
+		}
+		if got := strings.Join(fetch(geminiID), ","); got != "gemini-2.5-flash,gemini-2.5-pro,gemini-embedding-001" {
+			t.Fatalf("Gemini (two pages): %s", got)
+		}
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", deadID), nil).WantFail(t, 502, "refused this channel's credentials")
+		if strings.Contains(string(r.Raw), "revoked") {
+			t.Fatalf("the reply shows the key: %s", r.Raw)
+		}
+		f.root.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", azureID), nil).WantFail(t, 400, "does not list its models")
+		f.root.Do("GET", "/api/channel/fetch_models/99999", nil).WantFail(t, 404, "")
+		f.root.Do("GET", "/api/channel/fetch_models/abc", nil).WantFail(t, 400, "")
+		f.root.Do("GET", "/api/channel/fetch_models/1%27%20OR%201=1", nil).WantFail(t, 400, "")
+		f.user.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", openaiID), nil).WantFail(t, 403, "")
+		app.Anon(t).Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", openaiID), nil).WantFail(t, 401, "")
+
+		// Nothing was saved: the channel still serves what it did.
+		var ch model.Channel
+		app.Store.DB.First(&ch, openaiID)
+		if ch.Models != "x" {
+			t.Fatalf("models became %q", ch.Models)
+		}
+	})
+}

@@ -1,0 +1,40 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"switchyard/common/errs"
+	"switchyard/model"
+	"switchyard/relay/adaptor"
+)
+
+// UpstreamModels asks channel id's provider which models its key may use
+// (adaptor.ModelLister), through the channel's proxy and headers, for the
+// console to fill the channel's model list; nothing is stored.
+func (r *Relay) UpstreamModels(ctx context.Context, id int) ([]string, error) {
+	ch := r.store.Channels.ByID(id)
+	if ch == nil {
+		return nil, model.ErrChannelNotFound
+	}
+	ml, ok := adaptorFor(ch).(adaptor.ModelLister)
+	if !ok {
+		return nil, errs.BadRequest("this channel's provider does not list its models: type them in").WithCode("models_not_listed")
+	}
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	up := upstreamOf(ch.WithKey(ch.LiveKey()))
+	models, err := ml.ListModels(ctx, r.client, up)
+	if err != nil {
+		var ue *adaptor.UpstreamError
+		switch {
+		case errors.As(err, &ue):
+			return nil, classifyUpstream(ue, up.Key).err
+		case errors.Is(err, adaptor.ErrBadModelList):
+			return nil, errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
+		}
+		return nil, &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: errors.New(scrub(err.Error(), up.Key))}
+	}
+	return models, nil
+}
