@@ -282,6 +282,26 @@ func (h *Relay) FetchModels(c *gin.Context) error {
 	return nil
 }
 
+// FetchModelsOf lists the models the provider of a channel not yet saved
+// offers its key (POST /api/channel/fetch_models with the create form's
+// type, key, base_url, config and other, as new-api takes them).
+func (h *Relay) FetchModelsOf(c *gin.Context) error {
+	var in model.Channel
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	ch, err := model.ChannelPreview(in)
+	if err != nil {
+		return err
+	}
+	models, err := h.Engine.ModelsOf(c.Request.Context(), ch)
+	if err != nil {
+		return err
+	}
+	ok(c, models)
+	return nil
+}
+
 // UpdateAllBalances refreshes every balance in the background
 // (GET /api/channel/update_balance).
 func (h *Relay) UpdateAllBalances(c *gin.Context) error {

@@ -71,3 +71,56 @@ func TestFetchModelsAsksTheChannelsProvider(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchModelsOfANewChannel: POST /api/channel/fetch_models asks the
+// provider a create form describes (type, key, base_url, config), before
+// anything is saved, so the console can fill a new channel's list; bad
+// forms are refused as a create would refuse them, and nothing is written.
+func TestFetchModelsOfANewChannel(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		an := fakeupstream.StartAnthropic(fakeupstream.Behavior{Key: "sk-ant-good"})
+		defer an.Close()
+		oa := fakeupstream.Start(fakeupstream.Behavior{Key: "sk-openai-good"})
+		defer oa.Close()
+		hp := startHTTPProxy(t, "new", "pw")
+		root := app.Root(t)
+		var got []string
+		root.Do("POST", "/api/channel/fetch_models", map[string]any{"type": 14, "key": "sk-ant-good\nsk-ant-other", "base_url": an.URL}).Want(t, 200, true).Decode(t, &got)
+		if strings.Join(got, ",") != "claude-3-5-haiku-20241022,claude-opus-4-1,claude-sonnet-4-5" {
+			t.Fatalf("Anthropic: %v", got)
+		}
+		root.Do("POST", "/api/channel/fetch_models", map[string]any{"type": 8, "key": "sk-openai-good", "base_url": oa.URL,
+			"config": configJSON(t, map[string]string{"proxy": hp.URL()})}).Want(t, 200, true).Decode(t, &got)
+		if strings.Join(got, ",") != "gpt-4o-mini" || hp.carried.Load() != 1 {
+			t.Fatalf("OpenAI through the proxy: %v (proxy carried %d)", got, hp.carried.Load())
+		}
+		for _, tc := range []struct {
+			body   any
+			status int
+			msg    string
+		}{
+			{`{"type":14,`, 400, ""},
+			{map[string]any{"type": "fourteen", "key": "k", "base_url": an.URL}, 400, ""},
+			{map[string]any{"type": 14, "base_url": an.URL}, 400, "key is required"},
+			{map[string]any{"type": 14, "key": " \n ", "base_url": an.URL}, 400, "key is required"},
+			{map[string]any{"type": 8, "key": "k", "base_url": "ftp://x.example"}, 400, "base_url"},
+			{map[string]any{"type": 8, "key": "k", "base_url": oa.URL, "config": `{"proxy":"gopher://x"}`}, 400, `config "proxy"`},
+			{map[string]any{"type": 999, "key": "k"}, 400, "not supported"},
+			{map[string]any{"type": 3, "key": "k", "base_url": "https://az.example"}, 400, "does not list its models"},
+			{map[string]any{"type": 14, "key": "sk-ant-wrong' OR '1'='1", "base_url": an.URL}, 502, "refused this channel's credentials"},
+			{map[string]any{"type": 14, "key": "ключ-✓", "base_url": an.URL}, 502, "refused this channel's credentials"},
+		} {
+			r := root.Do("POST", "/api/channel/fetch_models", tc.body).WantFail(t, tc.status, tc.msg)
+			if strings.Contains(string(r.Raw), "sk-ant-wrong") {
+				t.Fatalf("the reply shows the key: %s", r.Raw)
+			}
+		}
+		app.NewUser(t, model.RoleCommon).Do("POST", "/api/channel/fetch_models", map[string]any{"type": 14, "key": "sk-ant-good", "base_url": an.URL}).WantFail(t, 403, "")
+		app.Anon(t).Do("POST", "/api/channel/fetch_models", map[string]any{"type": 14, "key": "sk-ant-good", "base_url": an.URL}).WantFail(t, 401, "")
+		var n int64
+		app.Store.DB.Model(&model.Channel{}).Count(&n)
+		if n != 0 {
+			t.Fatalf("%d channels written by asking for models", n)
+		}
+	})
+}

@@ -18,6 +18,12 @@ func (r *Relay) UpstreamModels(ctx context.Context, id int) ([]string, error) {
 	if ch == nil {
 		return nil, model.ErrChannelNotFound
 	}
+	return r.ModelsOf(ctx, ch)
+}
+
+// ModelsOf asks ch's provider which models its live key may use; ch may
+// be a saved channel or one a form describes (model.ChannelPreview).
+func (r *Relay) ModelsOf(ctx context.Context, ch *model.RelayChannel) ([]string, error) {
 	ml, ok := adaptorFor(ch).(adaptor.ModelLister)
 	if !ok {
 		return nil, errs.BadRequest("this channel's provider does not list its models: type them in").WithCode("models_not_listed")

@@ -18,6 +18,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.GET("/update_balance", handle(rh.UpdateAllBalances))
 	ch.GET("/update_balance/:id", handle(rh.UpdateChannelBalance))
 	ch.GET("/fetch_models/:id", handle(rh.FetchModels))
+	ch.POST("/fetch_models", handle(rh.FetchModelsOf))
 	ch.GET("/:id", handle(rh.GetChannel))
 	ch.POST("/", handle(rh.CreateChannel))
 	ch.PUT("/", handle(rh.UpdateChannel))

@@ -294,13 +294,15 @@ export default function Channels() {
     }
   };
 
-  // Adds the models the saved channel's provider offers its key (nothing is saved until Save).
+  // Adds the models the channel's provider offers its key: the key typed in the form (a new
+  // channel, or a saved one given a new key), else the saved channel's. Nothing is saved until Save.
   const [fetching, setFetching] = useState(false);
   const fetchModels = async (f: Form) => {
-    if (!f.id) return;
     setFetching(true);
     try {
-      const got = await api<string[]>('GET', `/api/channel/fetch_models/${f.id}`);
+      const got = f.key.trim()
+        ? await api<string[]>('POST', '/api/channel/fetch_models', { type: f.type, key: f.key, base_url: f.base_url.trim(), config: f.config.trim(), other: f.other })
+        : await api<string[]>('GET', `/api/channel/fetch_models/${f.id}`);
       setForm((cur) => (cur && cur.id === f.id ? { ...cur, models: [...new Set([...cur.models, ...(got ?? [])])] } : cur));
       notifyOk(t('{n} models from the upstream', { n: (got ?? []).length }));
     } catch (e) {
@@ -539,8 +541,8 @@ export default function Channels() {
               <Button size="xs" variant="default" disabled={!typeModels.length} onClick={() => setForm({ ...form, models: [...new Set([...form.models, ...typeModels])] })}>
                 {t('Add the type’s default models')}
               </Button>
-              <Tooltip label={t('Save the channel first: the models are asked of its provider with its saved key.')} disabled={!!form.id}>
-                <Button size="xs" variant="default" disabled={!form.id} loading={fetching} onClick={() => fetchModels(form)} data-testid="channel-fetch-models">
+              <Tooltip label={t('Enter the key first: the models are asked of the provider with it.')} disabled={!!form.id || !!form.key.trim()}>
+                <Button size="xs" variant="default" disabled={!form.id && !form.key.trim()} loading={fetching} onClick={() => fetchModels(form)} data-testid="channel-fetch-models">
                   {t('Add the upstream’s models')}
                 </Button>
               </Tooltip>
