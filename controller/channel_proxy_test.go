@@ -175,10 +175,11 @@ func (p *socksProxy) serve(c net.Conn) {
 // TestChannelProxyCarriesItsCalls pins a channel's "proxy": its relayed
 // calls (whole and streamed) and its test go through the proxy named,
 // HTTP or SOCKS5, with the proxy's credentials; other channels go direct.
-// The API masks the proxy's password, an edit that sends the masked form
-// back keeps it, and an edit without a proxy goes direct again.
+// The proxy is sealed at rest with CRYPTO_SECRET, the API masks its
+// password, an edit that sends the masked form back keeps it, and an edit
+// without a proxy goes direct again.
 func TestChannelProxyCarriesItsCalls(t *testing.T) {
-	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+	testkit.ForEachDB(t, map[string]string{"CRYPTO_SECRET": "proxy-sealing-secret"}, func(t *testing.T, app *testkit.App) {
 		up := fakeupstream.Start(fakeupstream.Behavior{Chunks: 3})
 		defer up.Close()
 		hp := startHTTPProxy(t, "relay", "s3cret-pässword")
@@ -218,6 +219,15 @@ func TestChannelProxyCarriesItsCalls(t *testing.T) {
 			t.Fatalf("a channel without a proxy went through one: carried %d refused %d", hp.carried.Load(), hp.refused.Load())
 		}
 
+		sealed := func() {
+			t.Helper()
+			var row model.Channel
+			app.Store.DB.First(&row, viaHTTP)
+			if strings.Contains(row.Config, "pässword") || strings.Contains(row.Config, "p%C3%A4ssword") || !strings.Contains(row.Config, "enc:v1:") {
+				t.Fatalf("the stored config holds the proxy in clear: %s", row.Config)
+			}
+		}
+		sealed()
 		// The API shows the proxy with its password masked.
 		var view channelReply
 		raw := f.root.Do("GET", fmt.Sprintf("/api/channel/%d", viaHTTP), nil).Want(t, 200, true)
@@ -233,6 +243,7 @@ func TestChannelProxyCarriesItsCalls(t *testing.T) {
 		if hp.carried.Load() != 4 || hp.refused.Load() != 0 {
 			t.Fatalf("carried %d refused %d after the edit", hp.carried.Load(), hp.refused.Load())
 		}
+		sealed()
 		// A wrong password is the proxy's to refuse (407): the channel's
 		// fault, not the request's, so the client gets a 502 (no other
 		// channel serves the model here), not the proxy's 407.

@@ -232,7 +232,7 @@ type ChannelView struct {
 // View masks the key of ch and adds its live figures.
 func (s *Store) View(ch *Channel) ChannelView {
 	v := ChannelView{Channel: *ch}
-	v.Config = maskProxy(hideSecrets(ch.Type, ch.Config))
+	v.Config = maskProxy(openProxy(s.Sealer, hideSecrets(ch.Type, ch.Config)))
 	if key, err := s.Sealer.Open(ch.Key); err == nil {
 		v.Key = crypto.Mask(key)
 		v.Keys = keyViews(key, &ch.ChannelRouting)
@@ -350,7 +350,7 @@ func (s *Store) UpdateChannel(ctx context.Context, ch *Channel) (*Channel, error
 		if err := tx.First(&saved, ch.ID).Error; err != nil {
 			return err
 		}
-		ch.Config = sealSecrets(s.Sealer, ch.Type, keepSecrets(ch.Type, keepProxyPassword(ch.Config, saved.Config), saved.Config))
+		ch.Config = sealSecrets(s.Sealer, ch.Type, keepSecrets(ch.Type, keepProxyPassword(ch.Config, openProxy(s.Sealer, saved.Config)), saved.Config))
 		fields := map[string]any{
 			"type": ch.Type, "status": ch.Status, "name": ch.Name, "weight": ch.Weight,
 			"priority": ch.Priority, "base_url": ch.BaseURL, "other": ch.Other, "models": ch.Models,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"switchyard/common/channeltype"
@@ -106,11 +107,22 @@ func openSecrets(sealer *crypto.Sealer, typ int, config string) (string, error) 
 	return out, failed
 }
 
-// mapSecrets applies f to each secret string value of config; config
+// sealedKeys are the config keys sealed at rest for a channel of type
+// typ: its type's secrets, and for every type the proxy, whose URL may
+// carry a password (channel_proxy.go).
+func sealedKeys(typ int) []string {
+	return append(slices.Clip(channeltype.SecretConfig(typ)), configProxyKey)
+}
+
+// mapSecrets applies f to each sealed string value of config; config
 // comes back unchanged when it names none, is not a JSON object, or f
 // fails.
 func mapSecrets(typ int, config string, f func(string) (string, error)) string {
-	keys := channeltype.SecretConfig(typ)
+	return mapKeys(sealedKeys(typ), config, f)
+}
+
+// mapKeys applies f to the string values of config's keys.
+func mapKeys(keys []string, config string, f func(string) (string, error)) string {
 	if len(keys) == 0 || config == "" {
 		return config
 	}
@@ -171,10 +183,7 @@ func (s *Store) sealClearSecrets(ctx context.Context) error {
 		if !crypto.IsSealed(key) {
 			key = s.Sealer.Seal(key)
 		}
-		config := ch.Config
-		if len(channeltype.SecretConfig(ch.Type)) > 0 {
-			config = sealSecrets(s.Sealer, ch.Type, ch.Config)
-		}
+		config := sealSecrets(s.Sealer, ch.Type, ch.Config)
 		if key == ch.Key && config == ch.Config {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"switchyard/common/crypto"
 	"switchyard/common/errs"
 )
 
@@ -14,8 +15,11 @@ import (
 // (relay/adaptor/proxy.go). The API shows it with the password masked
 // (url.URL.Redacted's "xxxxx"); an edit that sends the masked form back
 // keeps the stored password, and an empty or absent "proxy" removes it.
-// The password is stored as written, like the config's headers: unlike
-// the channel's key it is not sealed with CRYPTO_SECRET.
+// With CRYPTO_SECRET set the proxy is sealed at rest, as the channel's key
+// and its type's config secrets are (channel_config.go).
+
+// configProxyKey is the config key of the proxy.
+const configProxyKey = "proxy"
 
 const maxProxyURL = 2048
 
@@ -64,6 +68,13 @@ func configProxyText(config string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(s), true
+}
+
+// openProxy is config with its sealed proxy opened, for the API's masked
+// view and an edit's comparison; a proxy that does not open stays as it
+// is stored.
+func openProxy(sealer *crypto.Sealer, config string) string {
+	return mapKeys([]string{configProxyKey}, config, sealer.Open)
 }
 
 // maskProxy is config with its proxy's password masked, for the API.
