@@ -236,6 +236,10 @@ func registerLogModels(models ...any) { logModels = append(logModels, models...)
 // left for what AutoMigrate is about to do (User's outside ids).
 type preMigrator interface{ beforeAutoMigrate(db *gorm.DB) error }
 
+// postMigrator is a model that finishes what AutoMigrate cannot say in a
+// tag (a collation on one database only).
+type postMigrator interface{ afterAutoMigrate(db *gorm.DB) error }
+
 func migrate(db *gorm.DB, models []any) error {
 	for _, m := range models {
 		if p, ok := m.(preMigrator); ok {
@@ -245,6 +249,11 @@ func migrate(db *gorm.DB, models []any) error {
 		}
 		if err := db.AutoMigrate(m); err != nil {
 			return fmt.Errorf("migrate %T: %w", m, err)
+		}
+		if p, ok := m.(postMigrator); ok {
+			if err := p.afterAutoMigrate(db); err != nil {
+				return fmt.Errorf("migrate %T: %w", m, err)
+			}
 		}
 	}
 	return nil

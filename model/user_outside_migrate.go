@@ -25,6 +25,40 @@ var outsideIndexes = []struct{ column, unique, old string }{
 // AutoMigrate is about to create (migrate calls it).
 func (*User) beforeAutoMigrate(db *gorm.DB) error { return migrateOutsideIDs(db) }
 
+// afterAutoMigrate gives the outside-id columns a binary collation on
+// MySQL and MariaDB (migrate calls it). Their default collations ignore
+// case, so two outside accounts whose ids differ only in case (a WeChat
+// openid, an OpenID Connect sub; both are case-sensitive) would be one
+// account here: whoever signed in second would reach the first one's.
+// SQLite's and PostgreSQL's = already compare bytes. A column already
+// binary is left alone, so a later start does nothing.
+func (*User) afterAutoMigrate(db *gorm.DB) error { return binaryOutsideIDs(db) }
+
+// outsideSizes are the outside-id columns' lengths, as their tags say.
+var outsideSizes = map[string]int{OutsideGitHub: 64, OutsideOIDC: 255, OutsideWeChat: 64, OutsideLark: 64}
+
+func binaryOutsideIDs(db *gorm.DB) error {
+	if db.Dialector.Name() != "mysql" {
+		return nil
+	}
+	for _, col := range outsideColumns {
+		var collation string
+		err := db.Raw("SELECT COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'users' AND COLUMN_NAME = ?", col).
+			Scan(&collation).Error
+		if err != nil {
+			return fmt.Errorf("users.%s: read its collation: %w", col, err)
+		}
+		if collation == "" || collation == "utf8mb4_bin" {
+			continue
+		}
+		stmt := fmt.Sprintf("ALTER TABLE users MODIFY %s VARCHAR(%d) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL", col, outsideSizes[col])
+		if err := db.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("users.%s: make it compare case: %w", col, err)
+		}
+	}
+	return nil
+}
+
 // migrateOutsideIDs brings each outside-id column that lacks its unique
 // index to a shape the index accepts: empty ids become NULL (unbound); an
 // outside account bound to several users (the race happened) stays on

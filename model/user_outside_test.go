@@ -3,6 +3,7 @@ package model_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -273,6 +274,54 @@ func TestOutsideIDMigrationOfAnOlderDatabase(t *testing.T) {
 			for _, ix := range []string{"uidx_users_github_id", "uidx_users_oidc_id"} {
 				if !s.DB.Migrator().HasIndex(&model.User{}, ix) {
 					t.Errorf("no unique index %s after a second start", ix)
+				}
+			}
+		})
+	}
+}
+
+// TestOutsideIDsDifferingOnlyInCaseAreTwoAccounts: outside ids are
+// case-sensitive (a WeChat openid, an OpenID Connect sub), so two that
+// differ only in case bind two users and each finds its own, on every
+// database: MySQL's default collation would make them one, and whoever
+// signed in second would reach the first one's account. The next start
+// keeps it so.
+func TestOutsideIDsDifferingOnlyInCaseAreTwoAccounts(t *testing.T) {
+	for _, db := range testkit.Databases() {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			vars := testkit.Env(t, db, nil)
+			cfg, err := config.Load(nil, func(k string) string { return vars[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				s, err := model.Open(ctx, cfg)
+				cancel()
+				if err != nil {
+					t.Fatalf("start %d: %v", round, err)
+				}
+				for _, col := range []string{model.OutsideGitHub, model.OutsideOIDC, model.OutsideWeChat, model.OutsideLark} {
+					upper, lower := fmt.Sprintf("oAbC-%d-%s", round, col), fmt.Sprintf("oabc-%d-%s", round, col)
+					var ids []int
+					for _, id := range []string{upper, lower} {
+						u := &model.User{Username: testkit.Name("case"), Password: "x"}
+						u.SetOutsideID(col, id)
+						if err := s.CreateUser(t.Context(), u); err != nil {
+							t.Fatalf("start %d, %s %q: %v", round, col, id, err)
+						}
+						ids = append(ids, u.ID)
+					}
+					for i, id := range []string{upper, lower} {
+						got, err := s.UserByOutsideID(t.Context(), col, id)
+						if err != nil || got.ID != ids[i] {
+							t.Fatalf("start %d, %s %q found %+v, %v; want user %d", round, col, id, got, err, ids[i])
+						}
+					}
+				}
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
 				}
 			}
 		})
