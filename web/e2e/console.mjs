@@ -150,6 +150,9 @@ await step('add an OpenAI channel to the test upstream with the type’s default
   await rootPage.getByTestId('channel-name').fill(channelName);
   await rootPage.getByTestId('channel-base-url').fill(UPSTREAM_BASE);
   await rootPage.getByTestId('channel-key').fill('sk-e2e-upstream-key');
+  // Asked of the upstream with the typed key, before the channel exists.
+  await rootPage.getByTestId('channel-fetch-models').click();
+  await appears(rootPage, rootPage.getByText('1 model from the upstream'), 'the upstream’s models were not fetched');
   await rootPage.getByRole('button', { name: 'Add the type’s default models' }).click();
   await rootPage.getByTestId('channel-save').click();
   await appears(rootPage, rootPage.getByTestId('channel-row').filter({ hasText: channelName }), 'channel not saved');

@@ -517,6 +517,7 @@ export const zh: Record<string, string> = {
   'Quota for a new user': '新用户额度',
   'Low quota reminder below': '额度提醒阈值',
   '{n} models from the upstream': '从上游获取到 {n} 个模型',
+  '1 model from the upstream': '从上游获取到 1 个模型',
   'Enter the key first: the models are asked of the provider with it.': '请先填写密钥:模型列表用它向提供方获取。',
   'Add the upstream’s models': '添加上游的模型',
   'This channel’s provider does not list its models: type them in.': '该渠道的提供方不提供模型列表:请手动填写。',

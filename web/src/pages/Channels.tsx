@@ -304,7 +304,8 @@ export default function Channels() {
         ? await api<string[]>('POST', '/api/channel/fetch_models', { type: f.type, key: f.key, base_url: f.base_url.trim(), config: f.config.trim(), other: f.other })
         : await api<string[]>('GET', `/api/channel/fetch_models/${f.id}`);
       setForm((cur) => (cur && cur.id === f.id ? { ...cur, models: [...new Set([...cur.models, ...(got ?? [])])] } : cur));
-      notifyOk(t('{n} models from the upstream', { n: (got ?? []).length }));
+      const n = (got ?? []).length;
+      notifyOk(n === 1 ? t('1 model from the upstream') : t('{n} models from the upstream', { n }));
     } catch (e) {
       notifyError(e);
     } finally {
