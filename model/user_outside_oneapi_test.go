@@ -1,12 +1,9 @@
 package model_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"switchyard/common/config"
 	"switchyard/internal/testkit"
 	"switchyard/model"
 )
@@ -21,20 +18,7 @@ func TestWeChatAndLarkIDsOfAnOlderDatabase(t *testing.T) {
 	for _, db := range testkit.Databases() {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
-			vars := testkit.Env(t, db, nil)
-			cfg, err := config.Load(nil, func(k string) string { return vars[k] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			open := func() *model.Store {
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				s, err := model.Open(ctx, cfg)
-				if err != nil {
-					t.Fatalf("start: %v", err)
-				}
-				return s
-			}
+			open := starter(t, db)
 			exec := func(s *model.Store, sql string, args ...any) {
 				t.Helper()
 				if db == "mysql" && strings.HasPrefix(sql, "DROP INDEX") {

@@ -141,20 +141,7 @@ func TestOutsideIDMigrationOfAnOlderDatabase(t *testing.T) {
 	for _, db := range testkit.Databases() {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
-			vars := testkit.Env(t, db, nil)
-			cfg, err := config.Load(nil, func(k string) string { return vars[k] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			open := func() *model.Store {
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				s, err := model.Open(ctx, cfg)
-				if err != nil {
-					t.Fatalf("start: %v", err)
-				}
-				return s
-			}
+			open := starter(t, db)
 
 			// The older shape, made from a new one.
 			s := open()
@@ -290,18 +277,9 @@ func TestOutsideIDsDifferingOnlyInCaseAreTwoAccounts(t *testing.T) {
 	for _, db := range testkit.Databases() {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
-			vars := testkit.Env(t, db, nil)
-			cfg, err := config.Load(nil, func(k string) string { return vars[k] })
-			if err != nil {
-				t.Fatal(err)
-			}
+			open := starter(t, db)
 			for round := range 2 {
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				s, err := model.Open(ctx, cfg)
-				cancel()
-				if err != nil {
-					t.Fatalf("start %d: %v", round, err)
-				}
+				s := open()
 				for _, col := range []string{model.OutsideGitHub, model.OutsideOIDC, model.OutsideWeChat, model.OutsideLark} {
 					upper, lower := fmt.Sprintf("oAbC-%d-%s", round, col), fmt.Sprintf("oabc-%d-%s", round, col)
 					var ids []int
@@ -325,5 +303,27 @@ func TestOutsideIDsDifferingOnlyInCaseAreTwoAccounts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// starter is a fresh database of db and the start of a store on it, as a
+// process start would open it: each call is the next start (close the
+// store it gave before calling again).
+func starter(t *testing.T, db string) func() *model.Store {
+	t.Helper()
+	vars := testkit.Env(t, db, nil)
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *model.Store {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		s, err := model.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		return s
 	}
 }
