@@ -333,3 +333,27 @@ func TestVertexTokenRequestsGoThroughTheChannelProxy(t *testing.T) {
 		}
 	})
 }
+
+// TestChannelProxyCarriesBalanceQueries: a channel's balance query (its
+// two billing endpoints) goes through the channel's proxy, with its
+// headers, as its calls do.
+func TestChannelProxyCarriesBalanceQueries(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		up := fakeupstream.Start(fakeupstream.Behavior{})
+		defer up.Close()
+		hp := startHTTPProxy(t, "bal", "pw")
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		id := f.channel(t, map[string]any{"name": "openai", "type": 1, "base_url": up.URL, "models": "gpt-4o-mini",
+			"config": `{"proxy":"` + hp.URL() + `","headers":{"X-Gateway":"g1"}}`})
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/update_balance/%d", id), nil).Want(t, 200, true)
+		if !strings.Contains(string(r.Raw), `"balance":87.66`) {
+			t.Fatalf("balance reply %s", r.Raw)
+		}
+		if n := hp.carried.Load(); n != 2 {
+			t.Fatalf("the proxy carried %d balance requests, want 2", n)
+		}
+		if up.LastHeader().Get("X-Gateway") != "g1" {
+			t.Fatal("the balance query lacked the channel's headers")
+		}
+	})
+}

@@ -33,6 +33,11 @@ func (f *failure) Error() string { return f.err.Error() }
 // Class through its own table; this is the one place that decides what a
 // Class means. key is the attempt's channel key, scrubbed from any message.
 func classifyUpstream(e *adaptor.UpstreamError, key string) *failure {
+	if e.Status == http.StatusProxyAuthRequired {
+		// Whatever the adaptor's table makes of the body: only a proxy
+		// answers 407.
+		return proxyRefused()
+	}
 	switch e.Class {
 	case adaptor.ClassDeadKey, adaptor.ClassAuth:
 		// The client's request is fine; this channel's account is not.

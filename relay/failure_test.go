@@ -28,6 +28,7 @@ func TestClassifyUpstream(t *testing.T) {
 		{"404 unknown model retries elsewhere", 404, `{"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}}`, true, false, true, 404},
 		{"400 bad request is the client's", 400, `{"error":{"message":"messages is required","type":"invalid_request_error","param":"messages","code":null}}`, false, false, false, 400},
 		{"400 invalid key phrased in message disables", 400, `{"error":{"message":"API key not valid. Please pass a valid API key."}}`, true, true, true, 502},
+		{"407 is the channel's proxy, not the request", 407, `<html><body>Proxy Authentication Required</body></html>`, true, false, true, 502},
 		{"413 too large is the client's", 413, `{"error":{"message":"too large"}}`, false, false, false, 413},
 		{"422 is the client's", 422, `{"detail":"bad"}`, false, false, false, 422},
 	}

@@ -449,9 +449,6 @@ func (r *Relay) try(ctx context.Context, w http.ResponseWriter, c *call, ch *mod
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		if resp.StatusCode == http.StatusProxyAuthRequired {
-			return proxyRefused()
-		}
 		defer r.idleBound(cancel, resp)()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if ctx.Err() != nil {

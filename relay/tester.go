@@ -70,10 +70,7 @@ func (r *Relay) TestChannel(ctx context.Context, id int, modelName string) (time
 	elapsed := time.Since(start)
 	snap := r.store.Options.Get()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		f := proxyRefused()
-		if resp.StatusCode != http.StatusProxyAuthRequired {
-			f = classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
-		}
+		f := classifyUpstream(ad.ParseError(resp.StatusCode, resp.Header, body), up.Key)
 		if f.disable && snap.Bool("AutomaticDisableChannelEnabled") {
 			r.disableChannel(id, f.err.Error())
 		}
@@ -201,20 +198,12 @@ func (r *Relay) UpdateBalance(ctx context.Context, id int) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	up := upstreamOf(ch)
-	bal, err := b.Balance(adaptor.WithProxy(ctx, up.Proxy), r.client, up)
+	bal, err := b.Balance(ctx, r.client, up)
+	if errors.Is(err, adaptor.ErrNoBalance) {
+		return 0, ErrNoBalance
+	}
 	if err != nil {
-		var ue *adaptor.UpstreamError
-		switch {
-		case errors.Is(err, adaptor.ErrNoBalance):
-			return 0, ErrNoBalance
-		case errors.As(err, &ue):
-			return 0, classifyUpstream(ue, up.Key).err
-		case errors.Is(err, adaptor.ErrBadBalance):
-			return 0, errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
-		case ctx.Err() == nil && errors.Is(err, io.ErrUnexpectedEOF):
-			return 0, streamCut(err).err
-		}
-		return 0, &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: errors.New(scrub(err.Error(), up.Key))}
+		return 0, sideCallError(ctx, err, up.Key, adaptor.ErrBadBalance)
 	}
 	if err := r.store.RecordChannelBalance(context.WithoutCancel(ctx), id, bal); err != nil {
 		return 0, err

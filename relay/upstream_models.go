@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 
 	"switchyard/common/errs"
@@ -33,14 +34,25 @@ func (r *Relay) ModelsOf(ctx context.Context, ch *model.RelayChannel) ([]string,
 	up := upstreamOf(ch.WithKey(ch.LiveKey()))
 	models, err := ml.ListModels(ctx, r.client, up)
 	if err != nil {
-		var ue *adaptor.UpstreamError
-		switch {
-		case errors.As(err, &ue):
-			return nil, classifyUpstream(ue, up.Key).err
-		case errors.Is(err, adaptor.ErrBadModelList):
-			return nil, errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
-		}
-		return nil, &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: errors.New(scrub(err.Error(), up.Key))}
+		return nil, sideCallError(ctx, err, up.Key, adaptor.ErrBadModelList)
 	}
 	return models, nil
+}
+
+// sideCallError is the error of a call made beside the relay (a balance,
+// a model list) for the API to answer: the provider's refusal judged as
+// an attempt's would be, an answer that is not what was asked (bad) or cut
+// short a 502 saying so, anything else an unreachable upstream, key
+// scrubbed.
+func sideCallError(ctx context.Context, err error, key string, bad error) error {
+	var ue *adaptor.UpstreamError
+	switch {
+	case errors.As(err, &ue):
+		return classifyUpstream(ue, key).err
+	case errors.Is(err, bad):
+		return errs.New(http.StatusBadGateway, errs.KindUpstream, "%s", err.Error())
+	case ctx.Err() == nil && errors.Is(err, io.ErrUnexpectedEOF):
+		return streamCut(err).err
+	}
+	return &errs.Error{Status: http.StatusBadGateway, Kind: errs.KindUpstream, Message: "the upstream could not be reached", Err: errors.New(scrub(err.Error(), key))}
 }

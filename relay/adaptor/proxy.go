@@ -9,16 +9,17 @@ import (
 // A channel may send its calls through a proxy of its own (an HTTP, HTTPS
 // or SOCKS5 URL in its config's "proxy"): relayed calls, counts, stored
 // answers, tests, balance queries and Vertex's token requests all go
-// through it. The engine puts the proxy in the request's context
-// (ForChannel, WithProxy) and the relay transport's Proxy hook, ProxyFor,
+// through it. ForChannel, which the engine and the adaptors' own side
+// calls apply to every request, puts the proxy in the request's context,
+// and the relay transport's Proxy hook, ProxyFor,
 // reads it back (Vertex's token client, whose requests carry no context,
 // fixes it on a transport of its own); a channel without one goes the way
 // the environment says (HTTPS_PROXY, NO_PROXY), as before.
 
 type proxyKey struct{}
 
-// WithProxy is ctx carrying proxy for ProxyFor; a nil proxy is ctx itself.
-func WithProxy(ctx context.Context, proxy *url.URL) context.Context {
+// withProxy is ctx carrying proxy for ProxyFor; a nil proxy is ctx itself.
+func withProxy(ctx context.Context, proxy *url.URL) context.Context {
 	if proxy == nil {
 		return ctx
 	}
@@ -43,7 +44,7 @@ func ForChannel(r *http.Request, up *Upstream) *http.Request {
 		r.Header[k] = v
 	}
 	if up.Proxy != nil {
-		r = r.WithContext(WithProxy(r.Context(), up.Proxy))
+		r = r.WithContext(withProxy(r.Context(), up.Proxy))
 	}
 	return r
 }

@@ -88,5 +88,6 @@ func getJSON(ctx context.Context, client *http.Client, up *adaptor.Upstream, url
 		return err
 	}
 	Authorize(req, up.Vendor, up.Key)
+	req = adaptor.ForChannel(req, up)
 	return adaptor.FetchJSON(client, req, Adaptor{}, 1<<20, dst, adaptor.ErrBadBalance)
 }
