@@ -28,16 +28,11 @@ func ChannelPreview(in Channel) (*RelayChannel, error) {
 	if key == "" {
 		return nil, errs.BadRequest("key is required").WithParam("key")
 	}
-	proxy, err := ConfigProxy(in.Config)
-	if err != nil {
-		return nil, err
-	}
-	headers, err := ConfigHeaders(in.Config)
-	if err != nil {
-		return nil, err
-	}
+	// Normalize checked both.
+	proxy, _ := ConfigProxy(in.Config)
+	headers, _ := ConfigHeaders(in.Config)
 	return &RelayChannel{
 		Type: in.Type, Name: in.Name, Key: key, Keys: &KeySet{Keys: []string{key}}, BaseURL: in.EffectiveBaseURL(),
-		Other: in.Other, Headers: headers, Settings: ConfigStrings(in.Config), Proxy: proxy, Health: &ChannelHealth{},
+		Other: in.Other, Headers: headers, Settings: ConfigStrings(in.Config), Proxy: proxy,
 	}, nil
 }
