@@ -459,7 +459,8 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 }
 
 // writeCredit writes a credit's row change, its log and within in one
-// transaction (the log in its own database when LOG_SQL_DSN is set).
+// transaction (with LOG_SQL_DSN the log through the outbox,
+// ledger_log_outbox.go).
 func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) error {
 	sameDB := l.store.LogDB == l.store.DB
 	ctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
@@ -470,6 +471,7 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 			log.CreatedAt = time.Now().Unix()
 		}
 	}
+	var staged []stagedLog
 	err := l.store.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if within != nil {
 			if err := within(tx); err != nil {
@@ -496,19 +498,20 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 				return err
 			}
 		}
-		if log != nil && sameDB {
+		if log == nil {
+			return nil
+		}
+		if sameDB {
 			return tx.Create(log).Error
 		}
-		return nil
+		var err error
+		staged, err = stageLogs(tx, log)
+		return err
 	})
 	if err != nil {
 		return errs.As(err)
 	}
-	if log != nil && !sameDB {
-		if err := l.store.RecordLog(ctx, log); err != nil {
-			slog.Error("ledger: credit applied but its log row failed", "user", userID, "delta", delta, "err", err)
-		}
-	}
+	l.deliverStaged(ctx, staged)
 	return nil
 }
 

@@ -356,11 +356,15 @@ func (l *Ledger) applyOutbox(ctx context.Context, id string, d *deltas) (fresh b
 }
 
 // RecoverOutbox applies outbox rows that a crash left unapplied (logs
-// written, balances not). Rows younger than minAge are left to the node
-// writing them. It returns how many batches it applied.
+// written, balances not) and delivers credit logs left in the main
+// database's outbox (ledger_log_outbox.go). Rows younger than minAge are
+// left to the node writing them. It returns how many batches it applied.
 func (l *Ledger) RecoverOutbox(ctx context.Context, minAge time.Duration) (int, error) {
 	if l.store.LogDB == l.store.DB {
 		return 0, nil
+	}
+	if _, err := l.recoverLogOutbox(ctx, minAge); err != nil {
+		return 0, err
 	}
 	var rows []LedgerOutbox
 	cutoff := time.Now().Add(-minAge).Unix()

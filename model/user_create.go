@@ -14,8 +14,10 @@ import (
 )
 
 // afterCreateUserHooks run inside the creating transaction, after the row
-// exists: starting quota and invite rewards hang here.
-var afterCreateUserHooks []func(ctx context.Context, s *Store, tx *gorm.DB, u *User) error
+// exists: starting quota and invite rewards hang here. Log rows a hook
+// stages for the log database (ledger_log_outbox.go) are delivered after
+// the commit.
+var afterCreateUserHooks []func(ctx context.Context, s *Store, tx *gorm.DB, u *User) ([]stagedLog, error)
 
 // CreateUser inserts u (Password already hashed) with a fresh aff code, and
 // runs the after-create hooks in the same transaction: either all of it is
@@ -35,14 +37,18 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	}
 	u.AffCode = crypto.RandomString(4) + crypto.RandomString(4)
 	u.CreatedTime = time.Now().Unix()
+	var staged []stagedLog
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		staged = staged[:0] // a retried transaction stages afresh
 		if err := tx.Create(u).Error; err != nil {
 			return err
 		}
 		for _, h := range afterCreateUserHooks {
-			if err := h(ctx, s, tx, u); err != nil {
+			logs, err := h(ctx, s, tx, u)
+			if err != nil {
 				return err
 			}
+			staged = append(staged, logs...)
 		}
 		return nil
 	})
@@ -58,6 +64,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 		}
 		return errs.As(err)
 	}
+	s.Ledger.deliverStaged(ctx, staged)
 	if err := s.rewardInviter(ctx, u); err != nil {
 		slog.Error("invite reward failed", "user", u.ID, "inviter", u.InviterID, "err", err)
 	}

@@ -35,7 +35,7 @@ func (s *Store) SetUserQuota(ctx context.Context, userID int, quota int64, admin
 // QuotaForInvitee, and the inviter QuotaForInviter, each with a log row.
 // The new user's credits go in the creating transaction; the inviter's
 // through the ledger once the user exists.
-func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) error {
+func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) ([]stagedLog, error) {
 	snap := s.Options.Get()
 	var logs []*Log
 	add := func(q int64, code string) {
@@ -52,20 +52,15 @@ func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) error {
 		add(snap.Int("QuotaForInvitee"), "invitee_reward")
 	}
 	if u.Quota == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("quota", u.Quota).Error; err != nil {
-		return err
+		return nil, err
 	}
 	if s.LogDB == s.DB {
-		return tx.Create(logs).Error
+		return nil, tx.Create(logs).Error
 	}
-	for _, l := range logs {
-		if err := s.RecordLog(ctx, l); err != nil {
-			return err
-		}
-	}
-	return nil
+	return stageLogs(tx, logs...)
 }
 
 // rewardInviter credits QuotaForInviter after an invited user is created.
