@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"log/slog"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -232,6 +233,28 @@ func (h *Handler) DeleteUser(c *gin.Context) error {
 	if err := h.Store.DeleteUser(c.Request.Context(), u.ID); err != nil {
 		return err
 	}
+	okMsg(c, "")
+	return nil
+}
+
+// ClearUserBinding unbinds a user from one outside account, or clears
+// their email (DELETE /api/user/:id/bindings/:binding_type, new-api's
+// path): binding_type is github, oidc, wechat, lark or email. Admins
+// clear users below their role and themselves; the outside account can
+// then sign in or be bound anew.
+func (h *Handler) ClearUserBinding(c *gin.Context) error {
+	bt := c.Param("binding_type")
+	if _, ok := model.BindingColumns[bt]; !ok {
+		return errs.BadRequest("binding_type must be one of github, oidc, wechat, lark, email").WithParam("binding_type")
+	}
+	u, err := h.targetUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.ClearUserBinding(c.Request.Context(), u.ID, bt); err != nil {
+		return err
+	}
+	slog.Info("user binding cleared", "user", u.ID, "binding", bt, "by", c.GetInt(middleware.KeyUserID))
 	okMsg(c, "")
 	return nil
 }

@@ -30,4 +30,5 @@ func userRoutes(api *gin.RouterGroup, d *deps) {
 	admin.PUT("/", handle(h.UpdateUser))
 	admin.PUT("/:id", handle(h.UpdateUser))
 	admin.DELETE("/:id", handle(h.DeleteUser))
+	admin.DELETE("/:id/bindings/:binding_type", handle(h.ClearUserBinding))
 }
