@@ -231,18 +231,22 @@ func TestConsoleGitHubSignIn(t *testing.T) {
 	root.SetOption("GitHubClientSecret", fakegithub.ClientSecret)
 	root.SetOption("GitHubOAuthEnabled", "true")
 	member := app.NewUser(t, model.RoleCommon)
+	admin := app.NewUser(t, model.RoleAdmin)
 	// The visitor, then the member's bind, then the member's sign-in.
 	gh.Approve(fakegithub.Account{ID: 501, Login: "e2e-visitor", Name: "E2E Visitor"}, fakegithub.Account{ID: 502, Login: "e2e-member"})
 
 	node(t, "outside.mjs",
 		"BASE_URL="+app.URL, "PROVIDER=github", "PROVIDER_NAME=GitHub", "VISITOR_ID=501",
 		"USERNAME="+member.Username, "PASSWORD=password-"+member.Username, "BIND_ID=502",
+		"ADMIN_USERNAME="+admin.Username, "ADMIN_PASSWORD=password-"+admin.Username,
 	)
 	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideGitHub, "501"); err != nil || u.Username != "github_e2e-visitor" {
 		t.Fatalf("the visitor's account: %+v, %v", u, err)
 	}
-	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideGitHub, "502"); err != nil || u.ID != member.UserID {
-		t.Fatalf("GitHub 502 is bound to %+v (%v), want user %d", u, err, member.UserID)
+	// The member bound GitHub 502 and signed in with it; the admin then
+	// unbound it.
+	if u, err := app.Store.UserByOutsideID(t.Context(), model.OutsideGitHub, "502"); err == nil {
+		t.Fatalf("GitHub 502 is still bound to %+v after the admin unbound it", u)
 	}
 }
 

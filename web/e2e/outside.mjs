@@ -4,7 +4,8 @@
 // internal/fakeoidc, internal/fakelark) that approves at once: a visitor
 // signs in and lands on the dashboard with a new account bound to the
 // outside one; a password user binds one from Settings and then signs in
-// with it alone.
+// with it alone; with ADMIN_USERNAME set, an admin then unbinds it from
+// the user's edit form on the Users page.
 //
 //   BASE_URL        the Switchyard
 //   PROVIDER        github, oidc or lark
@@ -13,6 +14,8 @@
 //   USERNAME        a password user's name ...
 //   PASSWORD        ... and password
 //   BIND_ID         the outside account id the password user binds
+//   ADMIN_USERNAME  an admin's name (optional) ...
+//   ADMIN_PASSWORD  ... and password
 //   SCREENSHOT_DIR  where a failed step leaves its screenshot
 //   CHROMIUM        the browser binary (default /usr/bin/chromium)
 
@@ -25,6 +28,8 @@ const BIND_ID = env('BIND_ID');
 const PROVIDER = env('PROVIDER');
 const NAME = env('PROVIDER_NAME');
 const VISITOR_ID = env('VISITOR_ID');
+const ADMIN_USERNAME = env('ADMIN_USERNAME', '');
+const ADMIN_PASSWORD = env('ADMIN_PASSWORD', '');
 
 const h = new Harness({ chromiumPath: env('CHROMIUM', '/usr/bin/chromium'), screenshotDir: env('SCREENSHOT_DIR', './e2e-screenshots') });
 await h.start();
@@ -56,5 +61,21 @@ await h.step(`then signs in with ${NAME} alone`, async () => {
   await member.goto(`${BASE_URL}/setting`);
   await member.getByRole('textbox', { name: 'Username' }).and(member.locator(`[value="${USERNAME}"]`)).waitFor();
 });
+
+if (ADMIN_USERNAME) {
+  await h.step(`an admin unbinds the user's ${NAME} account`, async () => {
+    const admin = await h.page('admin');
+    await signIn(admin, BASE_URL, ADMIN_USERNAME, ADMIN_PASSWORD);
+    await admin.goto(`${BASE_URL}/user`);
+    await admin.getByPlaceholder('Search by id, name or email').fill(USERNAME);
+    await admin.getByRole('button', { name: 'Search' }).click();
+    const row = admin.locator('tr').filter({ hasText: USERNAME });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const binding = admin.getByTestId(`user-binding-${PROVIDER}`);
+    await binding.filter({ hasText: `${NAME} · ${BIND_ID}` }).waitFor();
+    await binding.getByRole('button', { name: 'Unbind' }).click();
+    await binding.waitFor({ state: 'detached' });
+  });
+}
 
 await h.finish();

@@ -15,6 +15,11 @@ import { DISABLED, ENABLED } from '../status';
 import LimitFields from '../components/LimitFields';
 import { LimitsCell } from '../components/LimitCells';
 import { limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm } from '../limits';
+import { outsideName } from '../outside';
+
+/** BINDINGS are the outside accounts an admin can unbind, with the user field that holds each one's id. */
+const BINDINGS = [['github', 'github_id'], ['oidc', 'oidc_id'], ['wechat', 'wechat_id'], ['lark', 'lark_id']] as const;
+type Binding = (typeof BINDINGS)[number][0];
 
 function RoleBadge({ role }: { role: number }) {
   const { t } = useI18n();
@@ -32,6 +37,8 @@ interface EditForm {
   group: string;
   quota: number;
   limits: LimitForm;
+  /** The ids of the outside accounts bound to the user ('' unbound). */
+  bound: Record<Binding, string>;
 }
 
 export default function Users() {
@@ -69,6 +76,7 @@ export default function Users() {
         group: full.group || 'default',
         quota: full.quota,
         limits: limitForm(full),
+        bound: Object.fromEntries(BINDINGS.map(([b, field]) => [b, full[field] ?? ''])) as Record<Binding, string>,
       });
     } catch (e) {
       notifyError(e);
@@ -118,6 +126,18 @@ export default function Users() {
       setFormError((e as Error).message);
     } finally {
       setSaving(false);
+    }
+  };
+
+  // DELETE /api/user/:id/bindings/:type frees the outside account: it can then sign in anew or be bound by another user.
+  const unbind = async (b: Binding) => {
+    if (!edit) return;
+    try {
+      await api('DELETE', `/api/user/${edit.id}/bindings/${b}`);
+      setEdit({ ...edit, bound: { ...edit.bound, [b]: '' } });
+      notifyOk(t('Unbound'));
+    } catch (e) {
+      notifyError(e);
     }
   };
 
@@ -228,6 +248,17 @@ export default function Users() {
             <Select label={t('Group')} data={[...new Set([...groups, edit.group])]} value={edit.group} allowDeselect={false} onChange={(v) => v && setEdit({ ...edit, group: v })} />
             <QuotaInput label={t('Quota left')} value={edit.quota} onChange={(n) => setEdit({ ...edit, quota: n })} />
             <LimitFields value={edit.limits} errors={limitErrs} onChange={(limits) => setEdit({ ...edit, limits })} testid="user" />
+            {BINDINGS.some(([b]) => edit.bound[b]) && (
+              <Stack gap={4}>
+                <Text size="sm" fw={500}>{t('Linked accounts')}</Text>
+                {BINDINGS.filter(([b]) => edit.bound[b]).map(([b]) => (
+                  <Group key={b} justify="space-between" data-testid={`user-binding-${b}`}>
+                    <Text size="sm">{outsideName(b, t)} · {edit.bound[b]}</Text>
+                    <Button size="compact-xs" variant="default" onClick={() => unbind(b)}>{t('Unbind')}</Button>
+                  </Group>
+                ))}
+              </Stack>
+            )}
             {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setEdit(null)}>{t('Cancel')}</Button>
