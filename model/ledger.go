@@ -426,11 +426,26 @@ func (l *Ledger) enqueue(s settlement) {
 // to the delta) and within (when not nil: a redemption marks its code used
 // there) are written in one transaction before Credit returns, and memory
 // follows only after the commit. Top-ups, rewards and admin edits all come
-// here, so the in-memory figure and the row never disagree.
+// here, so the in-memory figure and the row never disagree. With
+// LOG_SQL_DSN the log reaches the log database after the commit, once no
+// balance is held (ledger_log_outbox.go).
 func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+	credit := l.creditLocal
 	if l.shared != nil {
-		return l.creditShared(ctx, userID, tokenID, delta, log, within)
+		credit = l.creditShared
 	}
+	applied, staged, err := credit(ctx, userID, tokenID, delta, log, within)
+	if err != nil {
+		return 0, err
+	}
+	// Not under the balance's lock: a slow log database must not hold up
+	// the user's relayed calls.
+	l.deliverStaged(ctx, staged)
+	return applied, nil
+}
+
+// creditLocal is Credit with the balances in this node's memory.
+func (l *Ledger) creditLocal(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, []stagedLog, error) {
 	var b *balance
 	if tokenID != 0 {
 		b = l.entry(l.tokens, tokenID)
@@ -446,22 +461,23 @@ func (l *Ledger) Credit(ctx context.Context, userID, tokenID int, delta int64, l
 		err = l.loadUser(ctx, b, userID)
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if b.remain+delta < 0 {
 		delta = -b.remain
 	}
-	if err := l.writeCredit(ctx, userID, tokenID, delta, log, within); err != nil {
-		return 0, err
+	staged, err := l.writeCredit(ctx, userID, tokenID, delta, log, within)
+	if err != nil {
+		return 0, nil, err
 	}
 	b.remain += delta
-	return delta, nil
+	return delta, staged, nil
 }
 
 // writeCredit writes a credit's row change, its log and within in one
-// transaction (with LOG_SQL_DSN the log through the outbox,
-// ledger_log_outbox.go).
-func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) error {
+// transaction. With LOG_SQL_DSN the log goes into the outbox instead, and
+// comes back staged for delivery after the commit (ledger_log_outbox.go).
+func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) ([]stagedLog, error) {
 	sameDB := l.store.LogDB == l.store.DB
 	ctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
 	defer cancel()
@@ -509,10 +525,9 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 		return err
 	})
 	if err != nil {
-		return errs.As(err)
+		return nil, errs.As(err)
 	}
-	l.deliverStaged(ctx, staged)
-	return nil
+	return staged, nil
 }
 
 // UserFigures returns a user's quota (not yet spent, in-flight holds

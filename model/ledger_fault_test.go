@@ -183,89 +183,126 @@ func TestCrashBetweenLogAndBalanceDatabases(t *testing.T) {
 // database that refuses leaves no log without its credit.
 func TestCreditLogsSurviveLogDatabaseFaults(t *testing.T) {
 	for _, db := range serverDBs() {
-		t.Run(db, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			app, mainP, logP := proxiedApp(t, db, true, nil)
-			s := app.Store
-			if err := s.Options.Set(ctx, "QuotaForNewUser", "300"); err != nil {
-				t.Fatal(err)
-			}
-			u, small, _ := ledgerFixture(t, s, 100_000, 50_000)
-			topUp := func(s *model.Store, q int64) error {
-				_, err := s.Ledger.Credit(ctx, u.ID, 0, q, &model.Log{UserID: u.ID, Username: u.Username, Type: model.LogTopUp, Content: "top-up"}, nil)
-				return err
-			}
-			waiting := func(s *model.Store) int64 {
-				var n int64
-				if err := s.DB.Model(&model.LedgerLogOutbox{}).Count(&n).Error; err != nil {
-					t.Fatal(err)
+		// With Redis the balances live there; without, in the node's
+		// memory under a lock per balance.
+		for _, balances := range []string{"redis", "memory"} {
+			t.Run(db+"/"+balances, func(t *testing.T) {
+				t.Parallel()
+				var env map[string]string
+				if balances == "memory" {
+					env = map[string]string{"REDIS_CONN_STRING": ""}
 				}
-				return n
-			}
+				creditLogFaults(t, db, env)
+			})
+		}
+	}
+}
 
-			// The log database is down: the credits stand, their logs wait.
-			logP.Refuse()
-			if err := topUp(s, 1000); err != nil {
-				t.Fatal("a top-up failed while only the log database was down:", err)
-			}
-			newcomer := &model.User{Username: testkit.Name("newcomer"), Password: "x"}
-			if err := s.CreateUser(ctx, newcomer); err != nil {
-				t.Fatal("a sign-up failed while only the log database was down:", err)
-			}
-			if n := waiting(s); n != 2 {
-				t.Fatalf("%d log rows wait in the outbox, want 2", n)
-			}
-			logP.Heal()
-			if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
-				t.Fatal(err)
-			}
-			checkSums(t, s, u, small)
-			checkSums(t, s, newcomer)
+// creditLogFaults runs TestCreditLogsSurviveLogDatabaseFaults on db.
+func creditLogFaults(t *testing.T, db string, env map[string]string) {
+	ctx := context.Background()
+	app, mainP, logP := proxiedApp(t, db, true, env)
+	s := app.Store
+	if err := s.Options.Set(ctx, "QuotaForNewUser", "300"); err != nil {
+		t.Fatal(err)
+	}
+	u, small, _ := ledgerFixture(t, s, 100_000, 50_000)
+	topUp := func(s *model.Store, q int64) error {
+		_, err := s.Ledger.Credit(ctx, u.ID, 0, q, &model.Log{UserID: u.ID, Username: u.Username, Type: model.LogTopUp, Content: "top-up"}, nil)
+		return err
+	}
+	waiting := func(s *model.Store) int64 {
+		var n int64
+		if err := s.DB.Model(&model.LedgerLogOutbox{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 
-			// The reply to the log's COMMIT is lost: the log is there once.
-			before := logP.Swallowed()
-			logP.SwallowNextCommitReply()
-			if err := topUp(s, 2000); err != nil {
-				t.Fatal(err)
-			}
-			if logP.Swallowed() == before {
-				t.Fatal("the log's COMMIT reply was not swallowed")
-			}
-			if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
-				t.Fatal(err)
-			}
-			checkSums(t, s, u, small)
+	// The log database is down: the credits stand, their logs wait.
+	logP.Refuse()
+	if err := topUp(s, 1000); err != nil {
+		t.Fatal("a top-up failed while only the log database was down:", err)
+	}
+	newcomer := &model.User{Username: testkit.Name("newcomer"), Password: "x"}
+	if err := s.CreateUser(ctx, newcomer); err != nil {
+		t.Fatal("a sign-up failed while only the log database was down:", err)
+	}
+	if n := waiting(s); n != 2 {
+		t.Fatalf("%d log rows wait in the outbox, want 2", n)
+	}
+	logP.Heal()
+	if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkSums(t, s, u, small)
+	checkSums(t, s, newcomer)
 
-			// The main database refuses: nothing is credited, nothing logged.
-			mainP.Refuse()
-			if err := topUp(s, 4000); err == nil {
-				t.Fatal("a top-up succeeded while the main database refused")
-			}
-			if err := s.CreateUser(ctx, &model.User{Username: testkit.Name("refused"), Password: "x"}); err == nil {
-				t.Fatal("a sign-up succeeded while the main database refused")
-			}
-			mainP.Heal()
-			checkSums(t, s, u, small)
+	// The reply to the log's COMMIT is lost: the log is there once.
+	before := logP.Swallowed()
+	logP.SwallowNextCommitReply()
+	if err := topUp(s, 2000); err != nil {
+		t.Fatal(err)
+	}
+	if logP.Swallowed() == before {
+		t.Fatal("the log's COMMIT reply was not swallowed")
+	}
+	if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkSums(t, s, u, small)
 
-			// A crash after the credit committed, before its log was
-			// delivered: the next start delivers it.
-			logP.Refuse()
-			if err := topUp(s, 8000); err != nil {
-				t.Fatal(err)
-			}
-			s.Kill()
-			logP.Heal()
-			next := testkit.Reopen(t, app)
-			checkSums(t, next, u, small)
-			if n := waiting(next); n != 0 {
-				t.Fatalf("%d log rows still wait in the outbox after the restart", n)
-			}
-			var row model.User
-			next.DB.First(&row, u.ID)
-			if want := int64(300 + 100_000 + 1000 + 2000 + 8000); row.Quota+row.UsedQuota != want {
-				t.Fatalf("quota %d + used %d, want %d credited", row.Quota, row.UsedQuota, want)
-			}
-		})
+	// The main database refuses: nothing is credited, nothing logged.
+	mainP.Refuse()
+	if err := topUp(s, 4000); err == nil {
+		t.Fatal("a top-up succeeded while the main database refused")
+	}
+	if err := s.CreateUser(ctx, &model.User{Username: testkit.Name("refused"), Password: "x"}); err == nil {
+		t.Fatal("a sign-up succeeded while the main database refused")
+	}
+	mainP.Heal()
+	checkSums(t, s, u, small)
+
+	// A log database that stalls holds up the top-up's own reply,
+	// not the user's relayed calls: the log is delivered with no
+	// balance held.
+	logP.BlackHole()
+	done := make(chan error, 1)
+	go func() { done <- topUp(s, 16000) }()
+	testkit.Eventually(t, 10*time.Second, "the top-up commits and waits on the log database", func() bool {
+		return waiting(s) == 1
+	})
+	settleSome(t, s, model.Account{UserID: u.ID, TokenID: small.ID}, 5, 3)
+	select {
+	case err := <-done:
+		t.Fatalf("the top-up returned (%v) before the stalled log database did", err)
+	default:
+	}
+	logP.Heal()
+	if err := <-done; err != nil {
+		t.Fatal("a top-up failed because its log's delivery did:", err)
+	}
+	if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkSums(t, s, u, small)
+
+	// A crash after the credit committed, before its log was
+	// delivered: the next start delivers it.
+	logP.Refuse()
+	if err := topUp(s, 8000); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	logP.Heal()
+	next := testkit.Reopen(t, app)
+	checkSums(t, next, u, small)
+	if n := waiting(next); n != 0 {
+		t.Fatalf("%d log rows still wait in the outbox after the restart", n)
+	}
+	var row model.User
+	next.DB.First(&row, u.ID)
+	if want := int64(300 + 100_000 + 1000 + 2000 + 16000 + 8000); row.Quota+row.UsedQuota != want {
+		t.Fatalf("quota %d + used %d, want %d credited", row.Quota, row.UsedQuota, want)
 	}
 }

@@ -44,28 +44,30 @@ return 0
 // defect 3). A negative one is taken from Redis first (clamped at zero),
 // then written, and given back if the write fails. Either way spendable
 // quota never exceeds what the rows hold.
-func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, error) {
+func (l *Ledger) creditShared(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) (int64, []stagedLog, error) {
 	sb := l.shared
 	key := sb.userKey(userID)
 	if tokenID != 0 {
 		key = sb.tokenKey(tokenID)
 	}
 	if delta >= 0 {
-		if err := l.writeCredit(ctx, userID, tokenID, delta, log, within); err != nil {
-			return 0, err
+		staged, err := l.writeCredit(ctx, userID, tokenID, delta, log, within)
+		if err != nil {
+			return 0, nil, err
 		}
 		sb.reseed(key)
-		return delta, nil
+		return delta, staged, nil
 	}
 	applied, err := sb.debit(ctx, Account{UserID: userID, TokenID: tokenID}, key, delta)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if err := l.writeCredit(ctx, userID, tokenID, applied, log, within); err != nil {
+	staged, err := l.writeCredit(ctx, userID, tokenID, applied, log, within)
+	if err != nil {
 		sb.undoDebit(key, applied)
-		return 0, err
+		return 0, nil, err
 	}
-	return applied, nil
+	return applied, staged, nil
 }
 
 // KEYS: balance, version. Drops a balance so it is seeded anew, and bumps
