@@ -209,6 +209,22 @@ func (h *Relay) DeleteDisabledChannels(c *gin.Context) error {
 	return nil
 }
 
+// DeleteChannels removes several channels at once (POST
+// /api/channel/batch, new-api's path, body {"ids": [...]}); unknown ids
+// are skipped. data is how many went.
+func (h *Relay) DeleteChannels(c *gin.Context) error {
+	ids, err := bindIDs(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.Store.DeleteChannels(c.Request.Context(), ids)
+	if err != nil {
+		return err
+	}
+	ok(c, n)
+	return nil
+}
+
 // TestChannel tests one channel now (GET /api/channel/test/:id?model=) and
 // answers One API's {success, message, time} with time in seconds.
 func (h *Relay) TestChannel(c *gin.Context) error {

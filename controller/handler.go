@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -123,6 +124,33 @@ func idParam(c *gin.Context, name string) (int, error) {
 		return 0, errs.BadRequest("%s must be a positive whole number", name).WithParam(name)
 	}
 	return id, nil
+}
+
+// maxBatch bounds the ids one batch call names.
+const maxBatch = 1000
+
+// bindIDs reads new-api's batch body {"ids": [1, 2, 3]}: at least one
+// id, at most maxBatch, each a positive whole number; repeats count once.
+func bindIDs(c *gin.Context) ([]int, error) {
+	var req struct {
+		IDs []int `json:"ids"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return nil, err
+	}
+	if len(req.IDs) == 0 {
+		return nil, errs.BadRequest("ids must list at least one id").WithParam("ids")
+	}
+	if len(req.IDs) > maxBatch {
+		return nil, errs.BadRequest("ids may list at most %d ids", maxBatch).WithParam("ids")
+	}
+	for _, id := range req.IDs {
+		if id <= 0 {
+			return nil, errs.BadRequest("ids must be positive whole numbers").WithParam("ids")
+		}
+	}
+	slices.Sort(req.IDs)
+	return slices.Compact(req.IDs), nil
 }
 
 func atoiPositive(s string) (int, error) {

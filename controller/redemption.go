@@ -153,6 +153,17 @@ func (h *Handler) UpdateRedemption(c *gin.Context) error {
 	return nil
 }
 
+// DeleteInvalidRedemptions removes every used or disabled code
+// (DELETE /api/redemption/invalid, new-api's path); data is how many went.
+func (h *Handler) DeleteInvalidRedemptions(c *gin.Context) error {
+	n, err := h.Store.DeleteInvalidRedemptions(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	ok(c, n)
+	return nil
+}
+
 // DeleteRedemption removes a code (DELETE /api/redemption/:id).
 func (h *Handler) DeleteRedemption(c *gin.Context) error {
 	id, err := idParam(c, "id")

@@ -314,3 +314,19 @@ func (h *Handler) DeleteToken(c *gin.Context) error {
 	okMsg(c, "")
 	return nil
 }
+
+// DeleteTokens removes several of the caller's tokens at once
+// (POST /api/token/batch, new-api's path, body {"ids": [...]}); ids that
+// are not the caller's tokens are skipped. data is how many went.
+func (h *Handler) DeleteTokens(c *gin.Context) error {
+	ids, err := bindIDs(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.Store.DeleteTokens(c.Request.Context(), c.GetInt(middleware.KeyUserID), ids)
+	if err != nil {
+		return err
+	}
+	ok(c, n)
+	return nil
+}

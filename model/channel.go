@@ -436,10 +436,22 @@ func (s *Store) DeleteChannel(ctx context.Context, id int) error {
 // DeleteDisabledChannels removes every channel disabled by hand or
 // automatically, and returns how many went.
 func (s *Store) DeleteDisabledChannels(ctx context.Context) (int64, error) {
+	return s.deleteChannelsWhere(ctx, "status <> ?", ChannelEnabled)
+}
+
+// DeleteChannels removes the channels of ids that exist, with their
+// abilities, and returns how many went.
+func (s *Store) DeleteChannels(ctx context.Context, ids []int) (int64, error) {
+	return s.deleteChannelsWhere(ctx, "id IN ?", ids)
+}
+
+// deleteChannelsWhere removes the channels matching the condition and
+// their abilities in one transaction.
+func (s *Store) deleteChannelsWhere(ctx context.Context, cond string, args ...any) (int64, error) {
 	var n int64
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ids []int
-		if err := tx.Model(&Channel{}).Where("status <> ?", ChannelEnabled).Pluck("id", &ids).Error; err != nil {
+		if err := tx.Model(&Channel{}).Where(cond, args...).Pluck("id", &ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {

@@ -133,6 +133,17 @@ func (s *Store) DeleteRedemption(ctx context.Context, id int) error {
 	return nil
 }
 
+// DeleteInvalidRedemptions removes every code that can no longer be
+// redeemed (used or disabled) and returns how many went. The consume and
+// top-up logs keep the record of what was redeemed.
+func (s *Store) DeleteInvalidRedemptions(ctx context.Context) (int64, error) {
+	res := s.DB.WithContext(ctx).Where("status <> ?", RedemptionEnabled).Delete(&Redemption{})
+	if res.Error != nil {
+		return 0, errs.Internal(res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // ErrRedemptionInvalid answers for unknown, disabled and used codes alike,
 // so guessing tells nothing.
 var ErrRedemptionInvalid = errs.BadRequest("this redemption code is invalid or has been used").WithCode("redemption_invalid")

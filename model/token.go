@@ -163,6 +163,28 @@ func (s *Store) DeleteToken(ctx context.Context, userID, id int) error {
 	return nil
 }
 
+// DeleteTokens removes those of ids that are user's tokens and returns how
+// many went; the others are left alone.
+func (s *Store) DeleteTokens(ctx context.Context, userID int, ids []int) (int64, error) {
+	var gone []int
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Token{}).Where("user_id = ? AND id IN ?", userID, ids).Pluck("id", &gone).Error; err != nil {
+			return err
+		}
+		if len(gone) == 0 {
+			return nil
+		}
+		return tx.Where("id IN ?", gone).Delete(&Token{}).Error
+	})
+	if err != nil {
+		return 0, errs.Internal(err)
+	}
+	for _, id := range gone {
+		s.Bus.Publish(ctx, TopicToken, strconv.Itoa(id))
+	}
+	return int64(len(gone)), nil
+}
+
 // CachedToken is what the relay's auth needs to know of a token.
 type CachedToken struct {
 	ID             int

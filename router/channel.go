@@ -23,6 +23,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.POST("/", handle(rh.CreateChannel))
 	ch.PUT("/", handle(rh.UpdateChannel))
 	ch.POST("/:id/keys/:index/enable", handle(rh.EnableChannelKey))
+	ch.POST("/batch", handle(rh.DeleteChannels))
 	ch.DELETE("/disabled", handle(rh.DeleteDisabledChannels))
 	ch.DELETE("/:id", handle(rh.DeleteChannel))
 }

@@ -10,5 +10,6 @@ func redemptionRoutes(api *gin.RouterGroup, d *deps) {
 	r.GET("/:id", handle(h.GetRedemption))
 	r.POST("/", handle(h.CreateRedemptions))
 	r.PUT("/", handle(h.UpdateRedemption))
+	r.DELETE("/invalid", handle(h.DeleteInvalidRedemptions))
 	r.DELETE("/:id", handle(h.DeleteRedemption))
 }

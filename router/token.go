@@ -10,5 +10,6 @@ func tokenRoutes(api *gin.RouterGroup, d *deps) {
 	tok.GET("/:id", handle(h.GetToken))
 	tok.POST("/", handle(h.CreateToken))
 	tok.PUT("/", handle(h.UpdateToken))
+	tok.POST("/batch", handle(h.DeleteTokens))
 	tok.DELETE("/:id", handle(h.DeleteToken))
 }
