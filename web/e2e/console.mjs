@@ -349,6 +349,15 @@ await step('a second redemption of the same code is refused in words', async () 
   await userPage.getByTestId('form-error').filter({ hasText: 'This redemption code is invalid or has been used.' }).waitFor();
 });
 
+await step('root sweeps the used code away', async () => {
+  await rootPage.goto(`${BASE_URL}/redemption`);
+  const row = rootPage.locator('tr').filter({ hasText: `e2e-${suffix}`.slice(0, 20) });
+  await row.first().waitFor();
+  await rootPage.getByRole('button', { name: 'Delete used and disabled' }).click();
+  await rootPage.getByRole('button', { name: 'Confirm' }).click();
+  await until('the used code to leave the list', async () => (await row.count()) === 0);
+});
+
 if (README_SHOTS) {
   await step('save the README’s screenshots from this run’s data', async () => {
     mkdirSync(README_SHOTS, { recursive: true });

@@ -12,6 +12,7 @@ import StatusBadge from '../components/StatusBadge';
 import { EmptyRow, RowActions } from '../components/TableParts';
 import { ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
+import ConfirmButton from '../components/ConfirmButton';
 
 interface Redemption {
   id: number;
@@ -34,6 +35,17 @@ export default function Redemptions() {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [fieldErrors, setFieldErrors] = useState<{ name?: string; count?: string; quota?: string }>({});
 
+
+  // DELETE /api/redemption/invalid sweeps the used and disabled codes; the top-ups' logs stay.
+  const removeInvalid = async () => {
+    try {
+      const n = await api<number>('DELETE', '/api/redemption/invalid');
+      notifyOk(t('Deleted {n} used or disabled codes', { n: typeof n === 'number' ? n : 0 }));
+      load();
+    } catch (e) {
+      notifyError(e);
+    }
+  };
 
   const create = async () => {
     if (!form) return;
@@ -85,6 +97,9 @@ export default function Redemptions() {
             }}
           />
           <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
+          <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every used or disabled code?')} onConfirm={removeInvalid}>
+            {t('Delete used and disabled')}
+          </ConfirmButton>
           <Button size="xs" onClick={() => { setFormError(''); setFieldErrors({}); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
         </Group>
       </Group>
