@@ -28,8 +28,8 @@ const BIND_ID = env('BIND_ID');
 const PROVIDER = env('PROVIDER');
 const NAME = env('PROVIDER_NAME');
 const VISITOR_ID = env('VISITOR_ID');
-const ADMIN_USERNAME = env('ADMIN_USERNAME', '');
-const ADMIN_PASSWORD = env('ADMIN_PASSWORD', '');
+const ADMIN_USERNAME = process.env.ADMIN_USERNAME ?? '';
+const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD ?? '';
 
 const h = new Harness({ chromiumPath: env('CHROMIUM', '/usr/bin/chromium'), screenshotDir: env('SCREENSHOT_DIR', './e2e-screenshots') });
 await h.start();
