@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -222,6 +223,36 @@ func (h *Relay) DeleteChannels(c *gin.Context) error {
 		return err
 	}
 	ok(c, n)
+	return nil
+}
+
+// CopyChannel makes a new channel from one (POST
+// /api/channel/copy/:id?suffix=&reset_balance=, new-api's path): the same
+// settings and key, named with suffix (default "_copy") appended, the
+// balance reset unless reset_balance=false. data is {"id": the copy's id}.
+func (h *Relay) CopyChannel(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	suffix, given := c.GetQuery("suffix")
+	if !given {
+		suffix = "_copy"
+	}
+	if len(suffix) > 64 || !utf8.ValidString(suffix) {
+		return errs.BadRequest("suffix must be at most 64 bytes of UTF-8").WithParam("suffix")
+	}
+	reset := true
+	if v := c.Query("reset_balance"); v != "" {
+		if reset, err = strconv.ParseBool(v); err != nil {
+			return errs.BadRequest("reset_balance must be true or false").WithParam("reset_balance")
+		}
+	}
+	cp, err := h.Store.CopyChannel(c.Request.Context(), id, suffix, reset)
+	if err != nil {
+		return err
+	}
+	ok(c, gin.H{"id": cp.ID})
 	return nil
 }
 

@@ -338,6 +338,38 @@ func (s *Store) CreateChannels(ctx context.Context, chans []*Channel) error {
 	return nil
 }
 
+// CopyChannel makes a new channel from channel id (new-api's copy): the
+// same type, key, base URL, models, groups, mapping, config, limits and
+// status, named with suffix appended, with no usage, tests or disabled
+// keys of its own; the balance comes along unless resetBalance. It returns
+// the copy.
+func (s *Store) CopyChannel(ctx context.Context, id int, suffix string, resetBalance bool) (*Channel, error) {
+	src, err := s.ChannelByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cp := *src
+	// CreateChannels seals what it stores: hand it the plain values.
+	if cp.Key, err = s.ChannelKey(src); err != nil {
+		return nil, errs.Internal(err)
+	}
+	if cp.Config, err = openSecrets(s.Sealer, src.Type, src.Config); err != nil {
+		return nil, errs.Internal(err)
+	}
+	cp.Name = src.Name + suffix
+	if err := s.CreateChannels(ctx, []*Channel{&cp}); err != nil {
+		return nil, err
+	}
+	if !resetBalance && src.BalanceUpdatedTime != 0 {
+		if err := s.DB.WithContext(ctx).Model(&Channel{}).Where("id = ?", cp.ID).
+			Updates(map[string]any{"balance": src.Balance, "balance_updated_time": src.BalanceUpdatedTime}).Error; err != nil {
+			return nil, errs.Internal(err)
+		}
+		cp.Balance, cp.BalanceUpdatedTime = src.Balance, src.BalanceUpdatedTime
+	}
+	return &cp, nil
+}
+
 // UpdateChannel saves the editable fields of ch (by ch.ID). An empty key
 // keeps the stored one, as in One API; used_quota, balance and test figures
 // are the system's and are not taken from the caller.
