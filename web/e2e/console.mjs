@@ -358,6 +358,18 @@ await step('root sweeps the used code away', async () => {
   await until('the used code to leave the list', async () => (await row.count()) === 0);
 });
 
+await step('copy the channel, then delete the copy', async () => {
+  await rootPage.goto(`${BASE_URL}/channel`);
+  const copyRow = rootPage.getByTestId('channel-row').filter({ hasText: `${channelName}_copy` });
+  await rootPage.getByTestId('channel-row').filter({ hasText: channelName }).getByTestId('channel-copy').click();
+  await expectToast(rootPage, `Copied ${channelName}`);
+  await copyRow.waitFor();
+  await copyRow.getByRole('button', { name: 'Delete' }).click();
+  await rootPage.getByRole('button', { name: 'Confirm' }).click();
+  await copyRow.waitFor({ state: 'detached' });
+  await closeToasts(rootPage);
+});
+
 if (README_SHOTS) {
   await step('save the README’s screenshots from this run’s data', async () => {
     mkdirSync(README_SHOTS, { recursive: true });

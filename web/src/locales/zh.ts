@@ -197,6 +197,7 @@ export const zh: Record<string, string> = {
   'Linked accounts': '已绑定的账号',
   'Unbind': '解绑',
   'Unbound': '已解绑',
+  'Copied {name}': '已复制 {name}',
   'Deleted {n} used or disabled codes': '已删除 {n} 个已使用或已禁用的兑换码',
   'Delete every used or disabled code?': '删除所有已使用或已禁用的兑换码？',
   'Delete used and disabled': '删除已使用和已禁用的',

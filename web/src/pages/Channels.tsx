@@ -316,6 +316,10 @@ export default function Channels() {
   const remove = (c: Channel) =>
     act(() => api('DELETE', `/api/channel/${c.id}`), t('Deleted'));
 
+  // POST /api/channel/copy/:id makes a channel with the same settings and key, named with "_copy" appended.
+  const copy = (c: Channel) =>
+    act(() => api('POST', `/api/channel/copy/${c.id}`), t('Copied {name}', { name: c.name }));
+
   const removeDisabled = async () => {
     try {
       const n = await api<number>('DELETE', '/api/channel/disabled');
@@ -447,6 +451,7 @@ export default function Channels() {
                         </Menu.Dropdown>
                       </Menu>
                     </Button.Group>
+                    <Button size="compact-xs" variant="default" onClick={() => copy(c)} data-testid="channel-copy">{t('Copy')}</Button>
                   </RowActions>
                 </Table.Td>
               </Table.Tr>
