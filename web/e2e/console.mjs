@@ -370,6 +370,24 @@ await step('copy the channel, then delete the copy', async () => {
   await closeToasts(rootPage);
 });
 
+await step('pick two tokens and delete them at once', async () => {
+  const names = [`pick-a-${suffix}`, `pick-b-${suffix}`];
+  for (const name of names) {
+    const r = await call(rootPage, 'POST', '/api/token/', { name, unlimited_quota: true });
+    if (!r.success) throw new Error(r.message);
+  }
+  await rootPage.goto(`${BASE_URL}/token`);
+  for (const name of names) {
+    await rootPage.getByTestId('token-row').filter({ hasText: name }).getByTestId('row-select').check();
+  }
+  await rootPage.getByTestId('delete-picked').filter({ hasText: 'Delete selected (2)' }).click();
+  await rootPage.getByRole('button', { name: 'Confirm' }).click();
+  await expectToast(rootPage, 'Deleted 2');
+  for (const name of names) await rootPage.getByTestId('token-row').filter({ hasText: name }).waitFor({ state: 'detached' });
+  await rootPage.getByTestId('token-row').filter({ hasText: tokenName }).waitFor();
+  await closeToasts(rootPage);
+});
+
 if (README_SHOTS) {
   await step('save the README’s screenshots from this run’s data', async () => {
     mkdirSync(README_SHOTS, { recursive: true });

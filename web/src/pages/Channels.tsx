@@ -13,6 +13,7 @@ import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
 import { EmptyRow, RowActions } from '../components/TableParts';
+import { DeletePicked, SelectAllHeader, SelectCell, useSelection } from '../components/Selection';
 import { DISABLED, ENABLED } from '../status';
 import KeyStates from '../components/KeyStates';
 import { channelCount, keyCounts, keyLines, keyMode, keyModeError, type KeyMode, type KeyView } from '../channelKeys';
@@ -126,6 +127,7 @@ export default function Channels() {
   const { fmtQuota } = useApp();
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Channel>('/api/channel/');
+  const sel = useSelection(rows);
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
@@ -357,6 +359,7 @@ export default function Channels() {
           <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every disabled channel?')} onConfirm={removeDisabled}>
             {t('Delete disabled')}
           </ConfirmButton>
+          <DeletePicked sel={sel} path="/api/channel/batch" onDone={load} />
           <Button size="xs" onClick={openCreate} data-testid="channel-create">{t('New channel')}</Button>
         </Group>
       </Group>
@@ -364,6 +367,7 @@ export default function Channels() {
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
             <Table.Tr>
+              <SelectAllHeader sel={sel} />
               <Table.Th>ID</Table.Th>
               <Table.Th>{t('Name')}</Table.Th>
               <Table.Th>{t('Type')}</Table.Th>
@@ -381,6 +385,7 @@ export default function Channels() {
           <Table.Tbody>
             {rows.map((c) => (
               <Table.Tr key={c.id} data-testid="channel-row">
+                <SelectCell sel={sel} id={c.id} name={c.name} />
                 <Table.Td>{c.id}</Table.Td>
                 <Table.Td className="nowrap">
                   <Tooltip label={splitList(c.models).join(', ')} multiline maw={420} disabled={!c.models}>
@@ -456,7 +461,7 @@ export default function Channels() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={12} loading={loading} text={t('No channels yet.')} />}
+            {!rows.length && <EmptyRow cols={13} loading={loading} text={t('No channels yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>

@@ -11,6 +11,7 @@ import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
 import StatusBadge from '../components/StatusBadge';
 import { EmptyRow, RowActions } from '../components/TableParts';
+import { DeletePicked, SelectAllHeader, SelectCell, useSelection } from '../components/Selection';
 import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 import { CopyIcon } from '../components/Icons';
@@ -89,6 +90,7 @@ export default function Tokens() {
   const [groups, setGroups] = useState<string[]>([]);
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
+  const sel = useSelection(rows);
   const [form, setForm] = useState<Form | null>(null);
   const [formError, setFormError] = useState('');
   const [saving, setSaving] = useState(false);
@@ -196,6 +198,7 @@ export default function Tokens() {
           <Button size="xs" variant="default" onClick={search}>
             {t('Search')}
           </Button>
+          <DeletePicked sel={sel} path="/api/token/batch" onDone={load} />
           <Button size="xs" onClick={openCreate} data-testid="token-create">
             {t('New token')}
           </Button>
@@ -205,6 +208,7 @@ export default function Tokens() {
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
             <Table.Tr>
+              <SelectAllHeader sel={sel} />
               <Table.Th>{t('Name')}</Table.Th>
               <Table.Th>{t('Key')}</Table.Th>
               <Table.Th>{t('Status')}</Table.Th>
@@ -219,6 +223,7 @@ export default function Tokens() {
           <Table.Tbody>
             {rows.map((tk) => (
               <Table.Tr key={tk.id} data-testid="token-row">
+                <SelectCell sel={sel} id={tk.id} name={tk.name} />
                 <Table.Td>{tk.name}</Table.Td>
                 <Table.Td className="mono nowrap">{tk.key ?? ''}</Table.Td>
                 <Table.Td><StatusBadge kind="token" status={tk.status} /></Table.Td>
@@ -240,7 +245,7 @@ export default function Tokens() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {!rows.length && <EmptyRow cols={9} loading={loading} text={t('No tokens yet.')} />}
+            {!rows.length && <EmptyRow cols={10} loading={loading} text={t('No tokens yet.')} />}
           </Table.Tbody>
         </Table>
       </Paper>
