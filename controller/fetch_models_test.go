@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"switchyard/internal/fakebedrock"
 	"switchyard/internal/fakegemini"
 	"switchyard/internal/fakeupstream"
 	"switchyard/internal/testkit"
@@ -121,6 +122,54 @@ func TestFetchModelsOfANewChannel(t *testing.T) {
 		app.Store.DB.Model(&model.Channel{}).Count(&n)
 		if n != 0 {
 			t.Fatalf("%d channels written by asking for models", n)
+		}
+	})
+}
+
+// TestFetchModelsOfABedrockChannel: a Bedrock channel's list is
+// ListFoundationModels' active on-demand text models and every page of
+// ListInferenceProfiles' active profiles, signed with the channel's
+// keys; ids the relay has a name for come back by that name.
+func TestFetchModelsOfABedrockChannel(t *testing.T) {
+	testkit.ForEachDB(t, nil, func(t *testing.T, app *testkit.App) {
+		b := fakebedrock.Start("AKIDSWITCHYARD", "bedrock-secret", "us-west-2", fakebedrock.Behavior{
+			Models: []fakebedrock.Model{
+				{ID: "anthropic.claude-3-5-haiku-20241022-v1:0", Output: "TEXT", Inference: []string{"ON_DEMAND"}, Status: "ACTIVE"},
+				{ID: "amazon.nova-lite-v1:0", Output: "TEXT", Inference: []string{"ON_DEMAND", "INFERENCE_PROFILE"}, Status: "ACTIVE"},
+				{ID: "anthropic.claude-v2:1", Output: "TEXT", Inference: []string{"ON_DEMAND"}, Status: "LEGACY"},
+				{ID: "amazon.titan-embed-text-v2:0", Output: "EMBEDDING", Inference: []string{"ON_DEMAND"}, Status: "ACTIVE"},
+				{ID: "meta.llama3-70b-instruct-v1:0:8k", Output: "TEXT", Inference: []string{"PROVISIONED"}, Status: "ACTIVE"},
+				{ID: "anthropic.claude-sonnet-4-20250514-v1:0", Output: "TEXT", Inference: []string{"INFERENCE_PROFILE"}, Status: "ACTIVE"},
+			},
+			Profiles: []fakebedrock.Profile{
+				{ID: "us.anthropic.claude-sonnet-4-20250514-v1:0", Status: "ACTIVE"},
+				{ID: "eu.anthropic.claude-sonnet-4-20250514-v1:0", Status: "ACTIVE"},
+				{ID: "us.amazon.nova-lite-v1:0", Status: "ACTIVE"},
+				{ID: "us.meta.llama3-2-90b-instruct-v1:0", Status: "ACTIVE"},
+				{ID: "us.anthropic.claude-v2-retired", Status: "INACTIVE"},
+			},
+		})
+		defer b.Close()
+		f := newRelayFixture(t, app, 10_000_000, nil)
+		cfg := func(sk string) string {
+			return configJSON(t, map[string]string{"ak": "AKIDSWITCHYARD", "sk": sk, "region": "us-west-2"})
+		}
+		good := f.channel(t, map[string]any{"name": "bedrock", "type": 33, "key": "unused", "base_url": b.URL, "models": "x", "config": cfg("bedrock-secret")})
+		wrong := f.channel(t, map[string]any{"name": "wrong", "type": 33, "key": "unused", "base_url": b.URL, "models": "x", "config": cfg("not-the-secret")})
+
+		var got []string
+		f.root.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", good), nil).Want(t, 200, true).Decode(t, &got)
+		want := "amazon.nova-lite-v1:0,claude-3-5-haiku-20241022,eu.anthropic.claude-sonnet-4-20250514-v1:0," +
+			"us.amazon.nova-lite-v1:0,us.anthropic.claude-sonnet-4-20250514-v1:0,us.meta.llama3-2-90b-instruct-v1:0"
+		if strings.Join(got, ",") != want {
+			t.Fatalf("Bedrock's list:\n got %s\nwant %s", strings.Join(got, ","), want)
+		}
+		if b.CallsTo("/foundation-models") != 1 || b.CallsTo("/inference-profiles") != 3 {
+			t.Fatalf("%d foundation-model lists, %d profile pages (want 1 and 3)", b.CallsTo("/foundation-models"), b.CallsTo("/inference-profiles"))
+		}
+		r := f.root.Do("GET", fmt.Sprintf("/api/channel/fetch_models/%d", wrong), nil).WantFail(t, 502, "refused this channel's credentials")
+		if strings.Contains(string(r.Raw), "not-the-secret") {
+			t.Fatalf("the reply shows the secret: %s", r.Raw)
 		}
 	})
 }

@@ -9,6 +9,8 @@
 //	POST /model/{modelId}/converse                     Converse JSON
 //	POST /model/{modelId}/converse-stream              AWS event stream of Converse events
 //	POST /model/{modelId}/count-tokens                 {"inputTokens"} (Anthropic models)
+//	GET  /foundation-models                            ListFoundationModels (byOutputModality honoured)
+//	GET  /inference-profiles                           ListInferenceProfiles, two a page by nextToken
 //
 // framed with the SDK's eventstream encoder. Errors are Bedrock's JSON
 // {"message"} with the x-amzn-ErrorType header.
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +56,28 @@ type Behavior struct {
 	// StreamException, when set (e.g. "throttlingException"), ends a
 	// stream after its first event with an exception message.
 	StreamException string
+	// Models are what ListFoundationModels lists.
+	Models []Model
+	// Profiles are what ListInferenceProfiles lists.
+	Profiles []Profile
+}
+
+// Model is one foundation model's summary.
+type Model struct {
+	ID string
+	// Output is its output modality: TEXT, IMAGE or EMBEDDING.
+	Output string
+	// Inference lists how it is called: ON_DEMAND, PROVISIONED,
+	// INFERENCE_PROFILE.
+	Inference []string
+	// Status is ACTIVE or LEGACY.
+	Status string
+}
+
+// Profile is one inference profile's summary.
+type Profile struct {
+	ID     string
+	Status string // ACTIVE
 }
 
 // Server is a running fake Bedrock runtime for one account and region.
@@ -90,6 +115,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body := s.Keep(r, r.URL.EscapedPath())
 	if typ, msg := s.checkSignature(r, body); typ != "" {
 		Error(w, 403, typ, msg)
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.control(w, r)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/model/")
@@ -145,6 +174,59 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.converseStream(w, r, b, &q)
+	default:
+		Error(w, 404, "UnknownOperationException", "")
+	}
+}
+
+// control answers the control plane's two list calls.
+func (s *Server) control(w http.ResponseWriter, r *http.Request) {
+	b := s.Behavior()
+	s.Count(r.URL.Path)
+	if b.FailStatus != 0 {
+		fail(w, b.FailStatus)
+		return
+	}
+	q := r.URL.Query()
+	switch r.URL.Path {
+	case "/foundation-models":
+		summaries := []map[string]any{}
+		for _, m := range b.Models {
+			if want := q.Get("byOutputModality"); want != "" && want != m.Output {
+				continue
+			}
+			summaries = append(summaries, map[string]any{
+				"modelArn": "arn:aws:bedrock:" + s.Region + "::foundation-model/" + m.ID, "modelId": m.ID,
+				"modelName": m.ID, "providerName": strings.SplitN(m.ID, ".", 2)[0],
+				"inputModalities": []string{"TEXT"}, "outputModalities": []string{m.Output},
+				"responseStreamingSupported": true, "customizationsSupported": []string{},
+				"inferenceTypesSupported": m.Inference, "modelLifecycle": map[string]string{"status": m.Status},
+			})
+		}
+		writeJSON(w, map[string]any{"modelSummaries": summaries})
+	case "/inference-profiles":
+		start := 0
+		if tok := q.Get("nextToken"); tok != "" {
+			n, err := strconv.Atoi(tok)
+			if err != nil || n < 0 || n > len(b.Profiles) {
+				Error(w, 400, "ValidationException", "Invalid pagination token")
+				return
+			}
+			start = n
+		}
+		end := min(start+2, len(b.Profiles))
+		page := []map[string]any{}
+		for _, p := range b.Profiles[start:end] {
+			page = append(page, map[string]any{
+				"inferenceProfileId": p.ID, "inferenceProfileName": p.ID, "status": p.Status, "type": "SYSTEM_DEFINED",
+				"inferenceProfileArn": "arn:aws:bedrock:" + s.Region + "::inference-profile/" + p.ID,
+			})
+		}
+		out := map[string]any{"inferenceProfileSummaries": page}
+		if end < len(b.Profiles) {
+			out["nextToken"] = strconv.Itoa(end)
+		}
+		writeJSON(w, out)
 	default:
 		Error(w, 404, "UnknownOperationException", "")
 	}

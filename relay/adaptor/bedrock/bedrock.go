@@ -150,6 +150,11 @@ func (a *Adaptor) signed(ctx context.Context, base string, creds aws.Credentials
 	} else {
 		hr.Header.Set("Accept", "application/json")
 	}
+	return a.sign(ctx, hr, creds, region, body)
+}
+
+// sign signs hr, whose body is body, with SigV4 for Bedrock in region.
+func (a *Adaptor) sign(ctx context.Context, hr *http.Request, creds aws.Credentials, region string, body []byte) (*http.Request, error) {
 	sum := sha256.Sum256(body)
 	now := time.Now
 	if a.now != nil {
