@@ -94,7 +94,8 @@ type tokenRequest struct {
 
 // checkTokenFields validates whatever fields req carries and returns the
 // column updates they make (remain_quota aside: that is the ledger's).
-func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest) (map[string]any, error) {
+// curGroup is the token's group now ("" for a new token).
+func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest, curGroup string) (map[string]any, error) {
 	f, err := req.LimitPatch.Columns()
 	if err != nil {
 		return nil, err
@@ -141,10 +142,13 @@ func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest) (map[strin
 		if err := h.validGroup(*req.Group); err != nil {
 			return nil, err
 		}
-		// A cheaper group is a privilege: only admins pick another group
-		// than their own for a token.
-		if *req.Group != c.GetString(middleware.KeyGroup) && c.GetInt(middleware.KeyRole) < model.RoleAdmin {
-			return nil, errs.Forbidden("only admins may give a token a group other than their own").WithParam("group")
+		// A cheaper group is a privilege: a user gives a token their own
+		// group or one UserUsableGroups offers; admins any. A group the
+		// token has already (an admin's choice) may be sent back unchanged.
+		if c.GetInt(middleware.KeyRole) < model.RoleAdmin && *req.Group != curGroup {
+			if _, usable := model.UsableGroups(h.Store.Options.Get(), c.GetString(middleware.KeyGroup))[*req.Group]; !usable {
+				return nil, errs.Forbidden("group %q is not one you may give a token: see GET /api/user/self/groups", *req.Group).WithParam("group")
+			}
 		}
 		f["group"] = *req.Group
 	} else if req.Group != nil {
@@ -163,7 +167,7 @@ func (h *Handler) CreateToken(c *gin.Context) error {
 	if req.Name == nil {
 		return errs.BadRequest("name is required").WithParam("name")
 	}
-	f, err := h.checkTokenFields(c, &req)
+	f, err := h.checkTokenFields(c, &req, "")
 	if err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func (h *Handler) UpdateToken(c *gin.Context) error {
 			return errs.BadRequest("status is required").WithParam("status")
 		}
 		f = map[string]any{}
-	} else if f, err = h.checkTokenFields(c, &req); err != nil {
+	} else if f, err = h.checkTokenFields(c, &req, cur.Group); err != nil {
 		return err
 	}
 	periodReset := false

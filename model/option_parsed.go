@@ -18,6 +18,8 @@ type Parsed struct {
 	ModelRatio, CompletionRatio, CacheRatio, GroupRatio map[string]float64
 	// GroupLimits is GroupRateLimits by group.
 	GroupLimits map[string]Limits
+	// UsableGroups is UserUsableGroups: group name to description.
+	UsableGroups map[string]string
 	// PeriodZone is QuotaPeriodTimeZone (UTC when unknown).
 	PeriodZone *time.Location
 
@@ -59,6 +61,7 @@ func parseOptions(o *OptionSnapshot) Parsed {
 		QuotaRemindThreshold: o.intOr("QuotaRemindThreshold"),
 	}
 	_ = json.Unmarshal([]byte(o.String("GroupRateLimits")), &p.GroupLimits)
+	_ = json.Unmarshal([]byte(o.String("UserUsableGroups")), &p.UsableGroups)
 	if loc, err := time.LoadLocation(o.String("QuotaPeriodTimeZone")); err == nil {
 		p.PeriodZone = loc
 	}

@@ -14,6 +14,7 @@ func userRoutes(api *gin.RouterGroup, d *deps) {
 
 	self := user.Group("", d.auth.User())
 	self.GET("/self", handle(h.GetSelf))
+	self.GET("/self/groups", handle(h.UsableGroups))
 	self.PUT("/self", handle(h.UpdateSelf))
 	self.DELETE("/self", handle(h.DeleteSelf))
 	self.GET("/token", handle(h.GenerateAccessToken))

@@ -388,6 +388,22 @@ await step('pick two tokens and delete them at once', async () => {
   await closeToasts(rootPage);
 });
 
+await step('a user gives a token a group UserUsableGroups offers', async () => {
+  const r = await call(rootPage, 'PUT', '/api/option/', { key: 'UserUsableGroups', value: JSON.stringify({ vip: 'Faster channels' }) });
+  if (!r.success) throw new Error(r.message);
+  const name = `vip-${suffix}`;
+  await userPage.goto(`${BASE_URL}/token`);
+  await userPage.getByTestId('token-create').click();
+  await userPage.getByTestId('token-name').fill(name);
+  await userPage.getByTestId('token-group').click();
+  await userPage.getByRole('option', { name: 'vip · Faster channels (×1)' }).click();
+  await userPage.getByTestId('token-save').click();
+  await userPage.getByRole('button', { name: 'I have saved it' }).click();
+  const found = await call(userPage, 'GET', `/api/token/search?keyword=${encodeURIComponent(name)}`);
+  const tk = found.data?.find((x) => x.name === name);
+  if (tk?.group !== 'vip') throw new Error(`the token's group is ${JSON.stringify(tk?.group)}, want vip`);
+});
+
 if (README_SHOTS) {
   await step('save the README’s screenshots from this run’s data', async () => {
     mkdirSync(README_SHOTS, { recursive: true });

@@ -70,6 +70,8 @@ export const zh: Record<string, string> = {
   'A channel that keeps failing drops below every other tier for a while instead of resting or being disabled, and comes back after a passing test.': '持续失败的渠道暂时降到所有其他优先级之下,而不是冷却或被禁用;测试通过后自动恢复。',
   'How long a demoted channel stays at the bottom, in seconds.': '降级渠道停留在最低优先级的时长(秒)。',
   'Rate limits per group': '分组速率限制',
+  'Groups users may pick for their tokens': '用户可为令牌选择的分组',
+  'JSON of group name to description: the groups users may give their own tokens (at that group’s ratio and channels), beside their own. Empty: only admins choose a token’s group.': '分组名到描述的 JSON:除自身分组外,用户可为自己的令牌选择的分组(按该分组的倍率计费、使用该分组的渠道)。为空时仅管理员可选择令牌分组。',
   'Sticky routing': '粘性路由',
   'Sticky routing window (seconds)': '粘性路由时长(秒)',
   'Demote failing channels instead of disabling': '降级失败渠道而非禁用',

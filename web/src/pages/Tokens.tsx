@@ -87,7 +87,8 @@ function Spendable({ token, ownerQuota, fmtQuota }: { token: Token; ownerQuota: 
 
 export default function Tokens() {
   const { fmtQuota, isAdmin, user, refreshUser } = useApp();
-  const [groups, setGroups] = useState<string[]>([]);
+  // The groups the form offers: every group for admins, the usable ones (UserUsableGroups) for others.
+  const [groups, setGroups] = useState<{ value: string; label: string }[]>([]);
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
   const sel = useSelection(rows);
@@ -105,12 +106,19 @@ export default function Tokens() {
     api<unknown>('GET', '/api/user/available_models')
       .then((d) => setModels(modelNames(d)))
       .catch(() => setModels([])); // suggestions only; the field still takes any name
-    // Only admins may give a token another group than their own.
+    // Admins give a token any group; users their own or one UserUsableGroups offers.
     if (isAdmin)
       api<unknown>('GET', '/api/group/')
-        .then((d) => Array.isArray(d) && setGroups(d.map(String)))
+        .then((d) => Array.isArray(d) && setGroups(d.map((g) => ({ value: String(g), label: String(g) }))))
         .catch(notifyError);
-  }, [isAdmin, refreshUser]);
+    else
+      api<Record<string, { ratio: number; desc: string }>>('GET', '/api/user/self/groups')
+        .then((d) => {
+          const names = Object.keys(d ?? {}).filter((g) => g !== user?.group).sort();
+          setGroups(names.map((g) => ({ value: g, label: `${g}${d[g].desc ? ` · ${d[g].desc}` : ''} (×${d[g].ratio})` })));
+        })
+        .catch(notifyError);
+  }, [isAdmin, refreshUser, user?.group]);
 
   const openCreate = () => {
     setFormError('');
@@ -154,7 +162,8 @@ export default function Tokens() {
       subnet: form.subnet.trim(),
       ...limitBody(form.limits),
     };
-    if (isAdmin) body.group = form.group;
+    // Sent only where the form shows the field, so a user's edit keeps a group an admin set.
+    if (isAdmin || groups.length > 0) body.group = form.group;
     setSaving(true);
     try {
       if (form.id) {
@@ -275,11 +284,16 @@ export default function Tokens() {
               value={form.subnet}
               onChange={(e) => setForm({ ...form, subnet: e.currentTarget.value })}
             />
-            {isAdmin && (
+            {(isAdmin || groups.length > 0) && (
               <Select
                 label={t('Group')}
                 description={t('Empty uses the owner’s group.')}
-                data={[{ value: '', label: t('Owner’s group') }, ...groups.map((g) => ({ value: g, label: g }))]}
+                data={[
+                  { value: '', label: t('Owner’s group') },
+                  ...groups,
+                  ...(form.group && !groups.some((g) => g.value === form.group) ? [{ value: form.group, label: form.group }] : []),
+                ]}
+                data-testid="token-group"
                 value={form.group}
                 allowDeselect={false}
                 onChange={(v) => setForm({ ...form, group: v ?? '' })}
