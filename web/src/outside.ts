@@ -20,6 +20,9 @@ export function outsideName(provider: Outside | 'wechat', t: T): string {
   }
 }
 
+/** BOUND_ID is the user field that holds each provider's id for the account bound to it ('' unbound). */
+export const BOUND_ID = { github: 'github_id', oidc: 'oidc_id', lark: 'lark_id', wechat: 'wechat_id' } as const;
+
 /** OUTSIDE_ORDER is the order the sign-in buttons and settings cards go in. */
 export const OUTSIDE_ORDER: Outside[] = ['github', 'oidc', 'lark'];
 

@@ -8,7 +8,7 @@ import { GROUPS, groupOf, SECRET_KEYS, type GroupName } from '../optionGroups';
 import OptionField from '../components/OptionField';
 import Turnstile from '../components/Turnstile';
 import { useSubmit } from '../useSubmit';
-import { OUTSIDE_ORDER, outsideName, outsideEnabled, startOutside, type Outside } from '../outside';
+import { BOUND_ID, OUTSIDE_ORDER, outsideName, outsideEnabled, startOutside, type Outside } from '../outside';
 import WeChatModal from '../components/WeChatModal';
 
 interface Option {
@@ -88,9 +88,6 @@ function EmailCard() {
     </Paper>
   );
 }
-
-/** BOUND_ID is the field of the account that holds each provider's id for it. */
-const BOUND_ID = { github: 'github_id', oidc: 'oidc_id', lark: 'lark_id', wechat: 'wechat_id' } as const;
 
 /** OutsideCard binds an outside account (GitHub, OpenID Connect, Lark) to the signed-in one, to sign in with it. */
 function OutsideCard({ provider }: { provider: Outside }) {

@@ -15,11 +15,11 @@ import { DISABLED, ENABLED } from '../status';
 import LimitFields from '../components/LimitFields';
 import { LimitsCell } from '../components/LimitCells';
 import { limitBody, limitErrors, limitForm, type LimitErrors, type LimitForm } from '../limits';
-import { outsideName } from '../outside';
+import { BOUND_ID, outsideName } from '../outside';
 
-/** BINDINGS are the outside accounts an admin can unbind, with the user field that holds each one's id. */
-const BINDINGS = [['github', 'github_id'], ['oidc', 'oidc_id'], ['wechat', 'wechat_id'], ['lark', 'lark_id']] as const;
-type Binding = (typeof BINDINGS)[number][0];
+/** BINDINGS are the outside accounts an admin can unbind (DELETE /api/user/:id/bindings/:type), in the order the form lists them. */
+const BINDINGS = ['github', 'oidc', 'wechat', 'lark'] as const;
+type Binding = (typeof BINDINGS)[number];
 
 function RoleBadge({ role }: { role: number }) {
   const { t } = useI18n();
@@ -76,7 +76,7 @@ export default function Users() {
         group: full.group || 'default',
         quota: full.quota,
         limits: limitForm(full),
-        bound: Object.fromEntries(BINDINGS.map(([b, field]) => [b, full[field] ?? ''])) as Record<Binding, string>,
+        bound: Object.fromEntries(BINDINGS.map((b) => [b, full[BOUND_ID[b]] ?? ''])) as Record<Binding, string>,
       });
     } catch (e) {
       notifyError(e);
@@ -248,10 +248,10 @@ export default function Users() {
             <Select label={t('Group')} data={[...new Set([...groups, edit.group])]} value={edit.group} allowDeselect={false} onChange={(v) => v && setEdit({ ...edit, group: v })} />
             <QuotaInput label={t('Quota left')} value={edit.quota} onChange={(n) => setEdit({ ...edit, quota: n })} />
             <LimitFields value={edit.limits} errors={limitErrs} onChange={(limits) => setEdit({ ...edit, limits })} testid="user" />
-            {BINDINGS.some(([b]) => edit.bound[b]) && (
+            {BINDINGS.some((b) => edit.bound[b]) && (
               <Stack gap={4}>
                 <Text size="sm" fw={500}>{t('Linked accounts')}</Text>
-                {BINDINGS.filter(([b]) => edit.bound[b]).map(([b]) => (
+                {BINDINGS.filter((b) => edit.bound[b]).map((b) => (
                   <Group key={b} justify="space-between" data-testid={`user-binding-${b}`}>
                     <Text size="sm">{outsideName(b, t)} · {edit.bound[b]}</Text>
                     <Button size="compact-xs" variant="default" onClick={() => unbind(b)}>{t('Unbind')}</Button>
