@@ -478,7 +478,6 @@ func (l *Ledger) creditLocal(ctx context.Context, userID, tokenID int, delta int
 // transaction. With LOG_SQL_DSN the log goes into the outbox instead, and
 // comes back staged for delivery after the commit (ledger_log_outbox.go).
 func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int64, log *Log, within func(tx *gorm.DB) error) ([]stagedLog, error) {
-	sameDB := l.store.LogDB == l.store.DB
 	ctx, cancel := context.WithTimeout(ctx, 2*statementTimeout(l.store.Cfg))
 	defer cancel()
 	if log != nil {
@@ -517,11 +516,8 @@ func (l *Ledger) writeCredit(ctx context.Context, userID, tokenID int, delta int
 		if log == nil {
 			return nil
 		}
-		if sameDB {
-			return tx.Create(log).Error
-		}
 		var err error
-		staged, err = stageLogs(tx, log)
+		staged, err = l.store.logIn(tx, log)
 		return err
 	})
 	if err != nil {

@@ -180,7 +180,8 @@ func TestCrashBetweenLogAndBalanceDatabases(t *testing.T) {
 // balance and its log row live in two databases. A log database that is
 // down, a lost reply to the log's COMMIT, or a crash before the log was
 // written neither loses a credit's log nor writes it twice; a main
-// database that refuses leaves no log without its credit.
+// database that refuses leaves no log without its credit. Minted codes
+// and their log row go together the same way.
 func TestCreditLogsSurviveLogDatabaseFaults(t *testing.T) {
 	for _, db := range serverDBs() {
 		// With Redis the balances live there; without, in the node's
@@ -228,8 +229,11 @@ func creditLogFaults(t *testing.T, db string, env map[string]string) {
 	if err := s.CreateUser(ctx, newcomer); err != nil {
 		t.Fatal("a sign-up failed while only the log database was down:", err)
 	}
-	if n := waiting(s); n != 2 {
-		t.Fatalf("%d log rows wait in the outbox, want 2", n)
+	if _, err := s.CreateRedemptions(ctx, u.ID, "outage", 5, 2); err != nil {
+		t.Fatal("minting codes failed while only the log database was down:", err)
+	}
+	if n := waiting(s); n != 3 {
+		t.Fatalf("%d log rows wait in the outbox, want 3", n)
 	}
 	logP.Heal()
 	if _, err := s.Ledger.RecoverOutbox(ctx, 0); err != nil {
@@ -237,6 +241,11 @@ func creditLogFaults(t *testing.T, db string, env map[string]string) {
 	}
 	checkSums(t, s, u, small)
 	checkSums(t, s, newcomer)
+	var minted int64
+	s.LogDB.Model(&model.Log{}).Where("user_id = ? AND code = ?", u.ID, "codes_minted").Count(&minted)
+	if minted != 1 {
+		t.Fatalf("%d codes_minted logs, want 1", minted)
+	}
 
 	// The reply to the log's COMMIT is lost: the log is there once.
 	before := logP.Swallowed()
@@ -259,6 +268,9 @@ func creditLogFaults(t *testing.T, db string, env map[string]string) {
 	}
 	if err := s.CreateUser(ctx, &model.User{Username: testkit.Name("refused"), Password: "x"}); err == nil {
 		t.Fatal("a sign-up succeeded while the main database refused")
+	}
+	if _, err := s.CreateRedemptions(ctx, u.ID, "refused", 5, 2); err == nil {
+		t.Fatal("minting codes succeeded while the main database refused")
 	}
 	mainP.Heal()
 	checkSums(t, s, u, small)
@@ -299,6 +311,10 @@ func creditLogFaults(t *testing.T, db string, env map[string]string) {
 	checkSums(t, next, u, small)
 	if n := waiting(next); n != 0 {
 		t.Fatalf("%d log rows still wait in the outbox after the restart", n)
+	}
+	next.LogDB.Model(&model.Log{}).Where("user_id = ? AND code = ?", u.ID, "codes_minted").Count(&minted)
+	if minted != 1 {
+		t.Fatalf("%d codes_minted logs after the refused mint, want 1", minted)
 	}
 	var row model.User
 	next.DB.First(&row, u.ID)

@@ -47,6 +47,17 @@ type stagedLog struct {
 // apart from the settlement batches' ids.
 const logOutboxPrefix = "log:"
 
+// logIn writes logs inside tx, a transaction on the main database: into
+// the logs table when it lives there, else into the outbox, staged for
+// Ledger.deliverStaged once tx has committed. A row written this way
+// exists if and only if the transaction's other writes do.
+func (s *Store) logIn(tx *gorm.DB, logs ...*Log) ([]stagedLog, error) {
+	if s.LogDB == s.DB {
+		return nil, tx.Create(logs).Error
+	}
+	return stageLogs(tx, logs...)
+}
+
 // stageLogs writes logs into the outbox inside tx, the credit's
 // transaction in the main database.
 func stageLogs(tx *gorm.DB, logs ...*Log) ([]stagedLog, error) {

@@ -1,12 +1,5 @@
 package model
 
-import (
-	"context"
-	"time"
-
-	"switchyard/common/errs"
-)
-
 // Log types, as in One API.
 const (
 	LogTopUp   = 1
@@ -57,14 +50,3 @@ type Log struct {
 // log-query benchmark in the README.
 func init() { registerLogModels(&Log{}) }
 
-// RecordLog writes one non-consume log row at once (top-ups, admin
-// actions, system events are rare and must not wait for a flush).
-func (s *Store) RecordLog(ctx context.Context, l *Log) error {
-	if l.CreatedAt == 0 {
-		l.CreatedAt = time.Now().Unix()
-	}
-	if err := s.LogDB.WithContext(ctx).Create(l).Error; err != nil {
-		return errs.Internal(err)
-	}
-	return nil
-}

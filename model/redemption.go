@@ -50,17 +50,25 @@ func (s *Store) CreateRedemptions(ctx context.Context, creatorID int, name strin
 	for i := range rows {
 		rows[i] = Redemption{UserID: creatorID, Key: crypto.RandomString(RedemptionKeyLen), Status: RedemptionEnabled, Name: name, Quota: quota, CreatedTime: now}
 	}
-	if err := s.DB.WithContext(ctx).Create(&rows).Error; err != nil {
-		return nil, errs.Internal(err)
-	}
-	// Minting quota is an admin act root should see; the row moves no
-	// balance, so its Quota is 0 and the ledger sums are untouched.
 	var creator User
 	s.DB.WithContext(ctx).Select("id", "username").First(&creator, creatorID)
-	if err := s.RecordLog(ctx, (&Log{UserID: creatorID, Username: creator.Username, Type: LogManage}).describe("codes_minted",
-		map[string]any{"admin": creatorID, "count": count, "name": name, "quota": quota, "first": rows[0].ID, "last": rows[len(rows)-1].ID})); err != nil {
-		return nil, err
+	var staged []stagedLog
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&rows).Error; err != nil {
+			return err
+		}
+		// Minting quota is an admin act root should see, logged with the
+		// codes or not at all; the row moves no balance, so its Quota is
+		// 0 and the ledger sums are untouched.
+		var err error
+		staged, err = s.logIn(tx, (&Log{UserID: creatorID, Username: creator.Username, Type: LogManage}).describe("codes_minted",
+			map[string]any{"admin": creatorID, "count": count, "name": name, "quota": quota, "first": rows[0].ID, "last": rows[len(rows)-1].ID}))
+		return err
+	})
+	if err != nil {
+		return nil, errs.Internal(err)
 	}
+	s.Ledger.deliverStaged(ctx, staged)
 	return rows, nil
 }
 

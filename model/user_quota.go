@@ -57,10 +57,7 @@ func creditNewUser(ctx context.Context, s *Store, tx *gorm.DB, u *User) ([]stage
 	if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("quota", u.Quota).Error; err != nil {
 		return nil, err
 	}
-	if s.LogDB == s.DB {
-		return nil, tx.Create(logs).Error
-	}
-	return stageLogs(tx, logs...)
+	return s.logIn(tx, logs...)
 }
 
 // rewardInviter credits QuotaForInviter after an invited user is created.
