@@ -138,21 +138,24 @@ func (h *Handler) checkTokenFields(c *gin.Context, req *tokenRequest, curGroup s
 		}
 		f["subnet"] = strings.Join(list, ",")
 	}
-	if req.Group != nil && *req.Group != "" {
+	switch {
+	case req.Group == nil || *req.Group == curGroup && curGroup != "":
+		// Absent, or the group the token has already (an admin's choice,
+		// or one since taken off a list) sent back unchanged by an edit.
+	case *req.Group == "":
+		f["group"] = ""
+	default:
 		if err := h.validGroup(*req.Group); err != nil {
 			return nil, err
 		}
 		// A cheaper group is a privilege: a user gives a token their own
-		// group or one UserUsableGroups offers; admins any. A group the
-		// token has already (an admin's choice) may be sent back unchanged.
-		if c.GetInt(middleware.KeyRole) < model.RoleAdmin && *req.Group != curGroup {
+		// group or one UserUsableGroups offers; admins any.
+		if c.GetInt(middleware.KeyRole) < model.RoleAdmin {
 			if _, usable := model.UsableGroups(h.Store.Options.Get(), c.GetString(middleware.KeyGroup))[*req.Group]; !usable {
 				return nil, errs.Forbidden("group %q is not one you may give a token: see GET /api/user/self/groups", *req.Group).WithParam("group")
 			}
 		}
 		f["group"] = *req.Group
-	} else if req.Group != nil {
-		f["group"] = ""
 	}
 	return f, nil
 }

@@ -51,6 +51,10 @@ func TestUserUsableGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.user.Do("PUT", "/api/token/", map[string]any{"id": plain.ID, "name": "own, renamed", "group": "svip"}).Want(t, 200, true)
+		f.option(t, "GroupRatio", `{"default":1,"vip":2}`)
+		f.user.Do("PUT", "/api/token/", map[string]any{"id": plain.ID, "name": "own, again", "group": "svip"}).Want(t, 200, true)
+		f.user.Do("POST", "/api/token/", map[string]any{"name": "svip", "group": "svip"}).WantFail(t, 400, "not defined")
+		f.option(t, "GroupRatio", `{"default":1,"vip":2,"svip":0.5}`)
 		f.user.Do("PUT", "/api/token/", map[string]any{"id": plain.ID, "group": "default"}).Want(t, 200, true)
 		f.user.Do("PUT", "/api/token/", map[string]any{"id": plain.ID, "group": "svip"}).WantFail(t, 403, "not one you may give")
 		f.user.Do("PUT", "/api/token/", map[string]any{"id": f.tok.ID, "group": "vip"}).Want(t, 200, true)
