@@ -145,6 +145,13 @@ func TestMultiKeyChannelWithEveryKeyDeadIsDisabled(t *testing.T) {
 			f.root.Do("GET", "/api/channel/"+strconv.Itoa(out[0].ID), nil).Want(t, 200, true).Decode(t, &ch)
 			return ch.Status == model.ChannelAutoDisabled
 		})
+		// And the relay's copy knows both keys dead, or the test below may
+		// still pick the second key as live (a flake seen on PostgreSQL,
+		// where the cache reloads after the row is read back).
+		testkit.Eventually(t, 5*time.Second, "the relay sees both keys dead", func() bool {
+			rc := app.Store.Channels.ByID(out[0].ID)
+			return rc != nil && rc.Keys != nil && rc.Keys.Dead(0) && rc.Keys.Dead(1)
+		})
 		// The provider takes the first key back.
 		up.Set(fakeupstream.Behavior{Key: "sk-dead-one-0000001"})
 		f.option(t, "AutomaticEnableChannelEnabled", "true")
