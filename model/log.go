@@ -49,4 +49,3 @@ type Log struct {
 // filtered page or a sum over a time window reads only its rows; see the
 // log-query benchmark in the README.
 func init() { registerLogModels(&Log{}) }
-
