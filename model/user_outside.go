@@ -74,9 +74,9 @@ func (s *Store) outsideTaken(ctx context.Context, self int, fields map[string]an
 	return nil
 }
 
-// BindingColumns maps the binding types an admin may clear (new-api's
+// bindingColumns maps the binding types an admin may clear (new-api's
 // DELETE /api/user/:id/bindings/:binding_type) to their users column.
-var BindingColumns = map[string]string{
+var bindingColumns = map[string]string{
 	"github": OutsideGitHub,
 	"oidc":   OutsideOIDC,
 	"wechat": OutsideWeChat,
@@ -85,12 +85,12 @@ var BindingColumns = map[string]string{
 }
 
 // ClearUserBinding unbinds user id from one outside account, or clears
-// its email, by binding type (a key of BindingColumns). Clearing what is
-// not bound succeeds and changes nothing.
+// its email, by binding type: github, oidc, wechat, lark or email.
+// Clearing what is not bound succeeds and changes nothing.
 func (s *Store) ClearUserBinding(ctx context.Context, id int, bindingType string) error {
-	col, ok := BindingColumns[bindingType]
+	col, ok := bindingColumns[bindingType]
 	if !ok {
-		return errs.Internal(fmt.Errorf("ClearUserBinding: %q is no binding type", bindingType))
+		return errs.BadRequest("binding_type must be one of github, oidc, wechat, lark, email").WithParam("binding_type")
 	}
 	return s.UpdateUserFields(ctx, id, map[string]any{col: ""})
 }
