@@ -21,10 +21,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"switchyard/internal/fakekit"
 )
@@ -49,42 +47,26 @@ type Server struct {
 	*httptest.Server
 	// Approvals says who the authorize page approves as (Approve).
 	fakekit.Approvals[Account]
+	// Grants keeps the OAuth app's callback URL (SetRedirectURI), the
+	// codes (Code) and the tokens.
+	fakekit.Grants[Account]
 
-	mu       sync.Mutex
-	callback string             // the OAuth app's callback URL
-	codes    map[string]Account // one-time codes
-	tokens   map[string]Account
-	broken   bool
-	sequence atomic.Int64
+	mu     sync.Mutex
+	broken bool
 }
 
 // Start runs a fake whose authorize page redirects to callback (see
-// SetCallback).
+// SetRedirectURI).
 func Start(callback string) *Server {
-	s := &Server{callback: callback, codes: map[string]Account{}, tokens: map[string]Account{}}
+	s := &Server{}
+	s.CodePrefix, s.TokenPrefix = "code-", "gho_"
+	s.SetRedirectURI(callback)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", s.authorize)
 	mux.HandleFunc("POST /login/oauth/access_token", s.accessToken)
 	mux.HandleFunc("GET /api/user", s.user)
 	s.Server = httptest.NewServer(mux)
 	return s
-}
-
-// Code issues a one-time code for a, as the authorize page would.
-func (s *Server) Code(a Account) string {
-	c := "code-" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.mu.Lock()
-	s.codes[c] = a
-	s.mu.Unlock()
-	return c
-}
-
-// SetCallback changes where the authorize page sends the browser back,
-// for an app whose address is known only once it runs.
-func (s *Server) SetCallback(callback string) {
-	s.mu.Lock()
-	s.callback = callback
-	s.mu.Unlock()
 }
 
 // Break makes GET /api/user answer 500 with an HTML page, as GitHub does
@@ -106,11 +88,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nobody is there to approve the app (fakegithub.Approve)", http.StatusForbidden)
 		return
 	}
-	s.mu.Lock()
-	callback := s.callback
-	s.mu.Unlock()
 	back := url.Values{"code": {s.Code(a)}, "state": {q.Get("state")}}
-	http.Redirect(w, r, callback+"?"+back.Encode(), http.StatusFound)
+	http.Redirect(w, r, s.RedirectURI()+"?"+back.Encode(), http.StatusFound)
 }
 
 func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
@@ -123,18 +102,12 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"error": "incorrect_client_credentials", "error_description": "The client_id and/or client_secret passed are incorrect."})
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	code := r.PostForm.Get("code")
-	a, ok := s.codes[code]
+	a, _, ok := s.Redeem(r.PostForm.Get("code"))
 	if !ok {
 		json.NewEncoder(w).Encode(map[string]string{"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})
 		return
 	}
-	delete(s.codes, code)
-	tok := "gho_" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.tokens[tok] = a
-	json.NewEncoder(w).Encode(map[string]string{"access_token": tok, "token_type": "bearer", "scope": "user:email"})
+	json.NewEncoder(w).Encode(map[string]string{"access_token": s.Issue(a), "token_type": "bearer", "scope": "user:email"})
 }
 
 func (s *Server) user(w http.ResponseWriter, r *http.Request) {
@@ -142,8 +115,8 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"Request forbidden by administrative rules. Please make sure your request has a User-Agent header"}`, http.StatusForbidden)
 		return
 	}
+	a, ok := s.Holder(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	s.mu.Lock()
-	a, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 	broken := s.broken
 	s.mu.Unlock()
 	if broken {

@@ -24,10 +24,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"switchyard/internal/fakekit"
 )
@@ -43,24 +41,18 @@ type Account struct {
 	OpenID, UnionID, Name, EnName, Email string
 }
 
-type grant struct {
-	a           Account
-	redirectURI string
-}
-
 // Server is a running fake.
 type Server struct {
 	*httptest.Server
 	// Approvals says who the authorize page approves as (Approve).
 	fakekit.Approvals[Account]
+	// Grants keeps the app's registered redirect URL (SetRedirectURI),
+	// the codes (Code) and the tokens.
+	fakekit.Grants[Account]
 
-	mu          sync.Mutex
-	redirectURI string // the app's registered redirect URL
-	codes       map[string]grant
-	tokens      map[string]Account
-	refusal     *envelope
-	broken      bool
-	sequence    atomic.Int64
+	mu      sync.Mutex
+	refusal *envelope
+	broken  bool
 }
 
 // envelope is Lark's open platform error answer.
@@ -72,35 +64,15 @@ type envelope struct {
 // Start runs a fake whose app is registered with redirectURI (see
 // SetRedirectURI).
 func Start(redirectURI string) *Server {
-	s := &Server{redirectURI: redirectURI, codes: map[string]grant{}, tokens: map[string]Account{}}
+	s := &Server{}
+	s.CodePrefix, s.TokenPrefix = "lark-code-", "u-"
+	s.SetRedirectURI(redirectURI)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /open-apis/authen/v1/index", s.authorize)
 	mux.HandleFunc("POST /suite/passport/oauth/token", s.token)
 	mux.HandleFunc("GET /suite/passport/oauth/userinfo", s.userinfo)
 	s.Server = httptest.NewServer(mux)
 	return s
-}
-
-// SetRedirectURI changes the app's registered redirect URL, for an app
-// whose address is known only once it runs.
-func (s *Server) SetRedirectURI(u string) {
-	s.mu.Lock()
-	s.redirectURI = u
-	s.mu.Unlock()
-}
-
-// Code issues a one-time code for a, granted to the registered redirect
-// URL, as the authorize page would.
-func (s *Server) Code(a Account) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.codeLocked(a)
-}
-
-func (s *Server) codeLocked(a Account) string {
-	c := "lark-code-" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.codes[c] = grant{a, s.redirectURI}
-	return c
 }
 
 // Refuse makes the token endpoint answer Lark's envelope with code and
@@ -125,9 +97,8 @@ func (s *Server) Break() {
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q.Get("app_id") != ClientID || q.Get("redirect_uri") != s.redirectURI {
+	registered := s.RedirectURI()
+	if q.Get("app_id") != ClientID || q.Get("redirect_uri") != registered {
 		http.Error(w, "unknown app_id, or a redirect_uri the app did not register", http.StatusBadRequest)
 		return
 	}
@@ -136,8 +107,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nobody is there to approve the app (fakelark.Approve)", http.StatusForbidden)
 		return
 	}
-	back := url.Values{"code": {s.codeLocked(a)}, "state": {q.Get("state")}}
-	http.Redirect(w, r, s.redirectURI+"?"+back.Encode(), http.StatusFound)
+	back := url.Values{"code": {s.Code(a)}, "state": {q.Get("state")}}
+	http.Redirect(w, r, registered+"?"+back.Encode(), http.StatusFound)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -165,9 +136,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refusal != nil {
-		writeJSON(w, http.StatusBadRequest, s.refusal)
+	refusal := s.refusal
+	s.mu.Unlock()
+	if refusal != nil {
+		writeJSON(w, http.StatusBadRequest, refusal)
 		return
 	}
 	if body.ClientID != ClientID || body.ClientSecret != ClientSecret {
@@ -178,21 +150,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "unsupported_grant_type", "only authorization_code")
 		return
 	}
-	g, ok := s.codes[body.Code]
-	if !ok || g.redirectURI != body.RedirectURI {
+	a, grantedTo, ok := s.Redeem(body.Code)
+	if !ok || grantedTo != body.RedirectURI {
 		oauthError(w, "invalid_grant", "the code is invalid, used or expired, or was issued for another redirect_uri")
 		return
 	}
-	delete(s.codes, body.Code)
-	tok := "u-" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.tokens[tok] = g.a
+	tok := s.Issue(a)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 7200,
 		"refresh_token": "ur-" + tok, "refresh_expires_in": 2592000})
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.Holder(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	s.mu.Lock()
-	a, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 	broken := s.broken
 	s.mu.Unlock()
 	if broken {

@@ -19,10 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"switchyard/internal/fakekit"
 )
@@ -39,28 +36,22 @@ type Account struct {
 	EmailVerified                       bool
 }
 
-type grant struct {
-	a           Account
-	redirectURI string
-}
-
 // Server is a running fake.
 type Server struct {
 	*httptest.Server
 	// Approvals says who the authorize endpoint approves as (Approve).
 	fakekit.Approvals[Account]
-
-	mu          sync.Mutex
-	redirectURI string // the client's registered redirect_uri
-	codes       map[string]grant
-	tokens      map[string]Account
-	sequence    atomic.Int64
+	// Grants keeps the client's registered redirect_uri (SetRedirectURI),
+	// the codes (Code) and the tokens.
+	fakekit.Grants[Account]
 }
 
 // Start runs a fake whose client is registered with redirectURI (see
 // SetRedirectURI).
 func Start(redirectURI string) *Server {
-	s := &Server{redirectURI: redirectURI, codes: map[string]grant{}, tokens: map[string]Account{}}
+	s := &Server{}
+	s.CodePrefix, s.TokenPrefix = "oidc-code-", "at-"
+	s.SetRedirectURI(redirectURI)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /authorize", s.authorize)
 	mux.HandleFunc("POST /token", s.token)
@@ -69,38 +60,16 @@ func Start(redirectURI string) *Server {
 	return s
 }
 
-// SetRedirectURI changes the client's registered redirect_uri.
-func (s *Server) SetRedirectURI(u string) {
-	s.mu.Lock()
-	s.redirectURI = u
-	s.mu.Unlock()
-}
-
-// Code issues a one-time code for a, granted to the registered
-// redirect_uri, as the authorize endpoint would.
-func (s *Server) Code(a Account) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.codeLocked(a, s.redirectURI)
-}
-
-func (s *Server) codeLocked(a Account, redirectURI string) string {
-	c := "oidc-code-" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.codes[c] = grant{a, redirectURI}
-	return c
-}
-
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q.Get("client_id") != ClientID || q.Get("redirect_uri") != s.redirectURI {
+	registered := s.RedirectURI()
+	if q.Get("client_id") != ClientID || q.Get("redirect_uri") != registered {
 		http.Error(w, "unknown client or redirect_uri", http.StatusBadRequest)
 		return
 	}
 	if q.Get("response_type") != "code" || !strings.Contains(" "+q.Get("scope")+" ", " openid ") {
 		back := url.Values{"error": {"invalid_request"}, "state": {q.Get("state")}}
-		http.Redirect(w, r, s.redirectURI+"?"+back.Encode(), http.StatusFound)
+		http.Redirect(w, r, registered+"?"+back.Encode(), http.StatusFound)
 		return
 	}
 	a, ok := s.Next()
@@ -108,8 +77,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nobody is there to approve the client (fakeoidc.Approve)", http.StatusForbidden)
 		return
 	}
-	back := url.Values{"code": {s.codeLocked(a, s.redirectURI)}, "state": {q.Get("state")}}
-	http.Redirect(w, r, s.redirectURI+"?"+back.Encode(), http.StatusFound)
+	back := url.Values{"code": {s.Code(a)}, "state": {q.Get("state")}}
+	http.Redirect(w, r, registered+"?"+back.Encode(), http.StatusFound)
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
@@ -136,26 +105,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only authorization_code")
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	code := r.PostForm.Get("code")
-	g, ok := s.codes[code]
-	if !ok || g.redirectURI != r.PostForm.Get("redirect_uri") {
+	a, grantedTo, ok := s.Redeem(r.PostForm.Get("code"))
+	if !ok || grantedTo != r.PostForm.Get("redirect_uri") {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code is invalid, used, or for another redirect_uri")
 		return
 	}
-	delete(s.codes, code)
-	tok := "at-" + strconv.FormatInt(s.sequence.Add(1), 10)
-	s.tokens[tok] = g.a
+	tok := s.Issue(a)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 300, "id_token": "eyJhbGciOiJSUzI1NiJ9.e30.sig", "scope": "openid profile email"})
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	a, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	s.mu.Unlock()
+	a, ok := s.Holder(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)

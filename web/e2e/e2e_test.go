@@ -225,7 +225,7 @@ func TestConsoleGitHubSignIn(t *testing.T) {
 	gh := fakegithub.Start("")
 	t.Cleanup(gh.Close)
 	app := testkit.Start(t, "sqlite", map[string]string{"GITHUB_URL": gh.URL, "GITHUB_API_URL": gh.URL + "/api"})
-	gh.SetCallback(app.URL + "/oauth/github")
+	gh.SetRedirectURI(app.URL + "/oauth/github")
 	root := app.Root(t)
 	root.SetOption("GitHubClientId", fakegithub.ClientID)
 	root.SetOption("GitHubClientSecret", fakegithub.ClientSecret)
