@@ -210,6 +210,18 @@ func (h *Relay) DeleteDisabledChannels(c *gin.Context) error {
 	return nil
 }
 
+// FixChannelAbilities rebuilds the abilities table from the channels
+// (POST /api/channel/fix, new-api's path). data is new-api's
+// {"success": channels rebuilt, "fails": channels that failed}.
+func (h *Relay) FixChannelAbilities(c *gin.Context) error {
+	fixed, failed, err := h.Store.FixAbilities(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	ok(c, gin.H{"success": fixed, "fails": failed})
+	return nil
+}
+
 // DeleteChannels removes several channels at once (POST
 // /api/channel/batch, new-api's path, body {"ids": [...]}); unknown ids
 // are skipped. data is how many went.

@@ -1,7 +1,12 @@
 package model
 
 import (
+	"context"
+	"log/slog"
+
 	"gorm.io/gorm"
+
+	"switchyard/common/errs"
 )
 
 // Ability says that a channel serves a model to a group: One API's table,
@@ -39,4 +44,35 @@ func rebuildAbilities(tx *gorm.DB, ch *Channel) error {
 		return nil
 	}
 	return tx.CreateInBatches(rows, 200).Error
+}
+
+// FixAbilities rebuilds the abilities table from the channels (POST
+// /api/channel/fix, new-api's repair): rows edited by hand, left by an
+// older build or brought over with a One API database are replaced with
+// what each channel implies, and rows of channels that are gone are
+// removed. Each channel's rows change in a transaction of their own, so a
+// channel that fails keeps its old rows whole; it returns how many
+// channels were rebuilt and how many failed. The relay is not affected
+// either way: it selects from the in-memory index built from the channels.
+func (s *Store) FixAbilities(ctx context.Context) (fixed, failed int, err error) {
+	db := s.DB.WithContext(ctx)
+	var channels []Channel
+	if err := db.Select("id", "status", "models", "group", "priority", "weight").Find(&channels).Error; err != nil {
+		return 0, 0, errs.Internal(err)
+	}
+	if err := db.Where("channel_id NOT IN (?)", db.Model(&Channel{}).Select("id")).Delete(&Ability{}).Error; err != nil {
+		return 0, 0, errs.Internal(err)
+	}
+	for i := range channels {
+		if err := db.Transaction(func(tx *gorm.DB) error { return rebuildAbilities(tx, &channels[i]) }); err != nil {
+			if ctx.Err() != nil {
+				return fixed, failed, errs.Internal(ctx.Err())
+			}
+			slog.Warn("abilities not rebuilt", "channel", channels[i].ID, "err", err)
+			failed++
+			continue
+		}
+		fixed++
+	}
+	return fixed, failed, nil
 }

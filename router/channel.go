@@ -25,6 +25,7 @@ func channelRoutes(api *gin.RouterGroup, d *deps, rh *controller.Relay) {
 	ch.POST("/:id/keys/:index/enable", handle(rh.EnableChannelKey))
 	ch.POST("/batch", handle(rh.DeleteChannels))
 	ch.POST("/copy/:id", handle(rh.CopyChannel))
+	ch.POST("/fix", handle(rh.FixChannelAbilities))
 	ch.DELETE("/disabled", handle(rh.DeleteDisabledChannels))
 	ch.DELETE("/:id", handle(rh.DeleteChannel))
 }
