@@ -1,10 +1,10 @@
 import { useCallback, useState } from 'react';
 
 /**
- * useSubmit is what the sign-in pages share around a form's action: clear
- * the error, refuse with the first failed check's message, hold busy while
- * the call runs and show the call's error (the server's message, or the
- * console's own for a known code).
+ * useSubmit is what every form (sign-in, settings, the list pages' edit
+ * forms) shares around its action: clear the error, refuse with the first
+ * failed check's message, hold busy while the call runs and show the call's
+ * error (the server's message, or the console's own for a known code).
  */
 export function useSubmit() {
   const [error, setError] = useState('');

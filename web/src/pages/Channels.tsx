@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip, Menu, Checkbox, Badge, Anchor,
+  Group, Button, Table, TextInput, Modal, Stack, Alert, Text, TagsInput, Paper, Select, Textarea, NumberInput, Tooltip, Menu, Checkbox, Badge, Anchor,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -10,9 +10,10 @@ import { modelNames, splitList } from '../models';
 import { defaultTestModel, findType, typeName, useChannelTypes } from '../channelTypes';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
+import { useSubmit } from '../useSubmit';
 import StatusBadge from '../components/StatusBadge';
 import ConfirmButton from '../components/ConfirmButton';
-import { EmptyRow, RowActions } from '../components/TableParts';
+import { EmptyRow, ListHeader, RowActions } from '../components/TableParts';
 import { DeletePicked, SelectAllHeader, SelectCell, useSelection } from '../components/Selection';
 import { DISABLED, ENABLED } from '../status';
 import KeyStates from '../components/KeyStates';
@@ -112,11 +113,18 @@ function mappingError(s: string): string | null {
 }
 
 /** rtColor grades a test's response time: quick, slow, very slow. */
-function rtColor(ms: number | undefined): string | undefined {
-  if (!ms) return 'dimmed';
+function rtColor(c: Channel): string | undefined {
+  if (!c.test_time) return 'dimmed';
+  const ms = c.response_time ?? 0;
   if (ms < 1000) return 'green';
   if (ms < 3000) return 'orange';
   return 'red';
+}
+
+/** responseTime shows a tested channel's time; an upstream that answered within the millisecond shows "<1 ms", not "untested". */
+function responseTime(c: Channel): string {
+  if (!c.test_time) return '—';
+  return c.response_time ? `${c.response_time} ms` : '<1 ms';
 }
 
 function inFlight(c: Channel): number | undefined {
@@ -129,10 +137,9 @@ export default function Channels() {
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Channel>('/api/channel/');
   const sel = useSelection(rows);
   const [form, setForm] = useState<Form | null>(null);
-  const [formError, setFormError] = useState('');
+  const submit = useSubmit();
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const types = useChannelTypes(notifyError);
-  const [saving, setSaving] = useState(false);
   const [testing, setTesting] = useState<number | null>(null);
   const [allModels, setAllModels] = useState<string[]>([]);
   const [groups, setGroups] = useState<string[]>(['default']);
@@ -151,13 +158,13 @@ export default function Channels() {
   const modelChoices = useMemo(() => [...new Set([...typeModels, ...allModels])], [typeModels, allModels]);
 
   const openCreate = () => {
-    setFormError('');
+    submit.setError('');
     setFieldErrors({});
     setForm({ ...emptyForm });
   };
 
   const openEdit = async (c: Channel) => {
-    setFormError('');
+    submit.setError('');
     setFieldErrors({});
     try {
       const full = await api<Channel>('GET', `/api/channel/${c.id}`);
@@ -189,7 +196,7 @@ export default function Channels() {
 
   const save = async () => {
     if (!form) return;
-    setFormError('');
+    submit.setError('');
     const ct = findType(types, form.type);
     const fe: FieldErrors = {};
     if (!ct) fe.type = t('This server does not relay to channels of type {type}.', { type: form.type });
@@ -202,9 +209,9 @@ export default function Channels() {
     setFieldErrors(fe);
     if (Object.keys(fe).length) return;
     const me = mappingError(form.model_mapping);
-    if (me) return setFormError(t('Model mapping is not valid: {e}', { e: me }));
+    if (me) return submit.setError(t('Model mapping is not valid: {e}', { e: me }));
     const ce = jsonObjectError(form.config);
-    if (ce) return setFormError(t('Config is not valid JSON: {e}', { e: ce }));
+    if (ce) return submit.setError(t('Config is not valid JSON: {e}', { e: ce }));
     const body: Record<string, unknown> = {
       type: form.type,
       name: form.name.trim(),
@@ -223,19 +230,14 @@ export default function Channels() {
       multi_key_mode: form.multi ? form.rotation : '',
     };
     if (form.key.trim()) body.key = form.multi ? keyLines(form.key).join('\n') : form.key.trim();
-    setSaving(true);
-    try {
+    await submit.run(async () => {
       const n = form.id ? 1 : channelCount(form);
       if (form.id) await api('PUT', '/api/channel/', { id: form.id, ...body });
       else await api('POST', '/api/channel/', body);
       notifyOk(n > 1 ? t('Saved {n} channels', { n }) : t('Saved'));
       setForm(null);
       load();
-    } catch (e) {
-      setFormError((e as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   const setStatus = (c: Channel, status: number) =>
@@ -332,6 +334,16 @@ export default function Channels() {
     }
   };
 
+  // POST /api/channel/fix rebuilds the abilities table (SQL reports read it; the relay does not).
+  const fixAbilities = async () => {
+    try {
+      const d = await api<{ success?: number; fails?: number }>('POST', '/api/channel/fix');
+      notifyOk(t('Abilities rebuilt for {n} channels, {f} failed', { n: d?.success ?? 0, f: d?.fails ?? 0 }));
+    } catch (e) {
+      notifyError(e);
+    }
+  };
+
   const ct = form ? findType(types, form.type) ?? null : null;
 
   // What the key field does, in words, for a new channel or a saved one.
@@ -342,27 +354,17 @@ export default function Channels() {
 
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={3}>{t('Channels')}</Title>
-        <Group gap="xs">
-          <TextInput
-            size="xs"
-            placeholder={t('Search by name, id or key')}
-            value={keyword}
-            onChange={(e) => setKeyword(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') search();
-            }}
-          />
-          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
-          <Button size="xs" variant="default" onClick={testAll}>{t('Test all')}</Button>
-          <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every disabled channel?')} onConfirm={removeDisabled}>
-            {t('Delete disabled')}
-          </ConfirmButton>
-          <DeletePicked sel={sel} path="/api/channel/batch" onDone={load} />
-          <Button size="xs" onClick={openCreate} data-testid="channel-create">{t('New channel')}</Button>
-        </Group>
-      </Group>
+      <ListHeader title={t('Channels')} placeholder={t('Search by name, id or key')} keyword={keyword} setKeyword={setKeyword} onSearch={search}>
+        <Button size="xs" variant="default" onClick={testAll}>{t('Test all')}</Button>
+        <Tooltip label={t('Rebuild the abilities table (who serves which model to which group) from the channels, after the database was edited by hand or brought over.')} multiline w={280}>
+          <Button size="xs" variant="default" onClick={fixAbilities}>{t('Fix abilities')}</Button>
+        </Tooltip>
+        <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every disabled channel?')} onConfirm={removeDisabled}>
+          {t('Delete disabled')}
+        </ConfirmButton>
+        <DeletePicked sel={sel} path="/api/channel/batch" onDone={load} />
+        <Button size="xs" onClick={openCreate} data-testid="channel-create">{t('New channel')}</Button>
+      </ListHeader>
       <Paper withBorder radius="md" className="table-scroll">
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
@@ -416,7 +418,7 @@ export default function Channels() {
                 <Table.Td>{c.weight ?? 0}</Table.Td>
                 <Table.Td className="nowrap" data-testid="channel-response-time">
                   <Tooltip label={t('Tested {time}', { time: fmtTime(c.test_time) })} disabled={!c.test_time}>
-                    <Text size="sm" c={rtColor(c.response_time)}>{c.response_time ? `${c.response_time} ms` : '—'}</Text>
+                    <Text size="sm" c={rtColor(c)}>{responseTime(c)}</Text>
                   </Tooltip>
                 </Table.Td>
                 <Table.Td className="nowrap">
@@ -599,10 +601,10 @@ export default function Channels() {
               error={jsonObjectError(form.config)}
               onChange={(e) => setForm({ ...form, config: e.currentTarget.value })}
             />
-            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            {submit.error && <Alert color="red" data-testid="form-error">{submit.error}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
-              <Button onClick={save} loading={saving} data-testid="channel-save">{t('Save')}</Button>
+              <Button onClick={save} loading={submit.busy} data-testid="channel-save">{t('Save')}</Button>
             </Group>
           </Stack>
         )}

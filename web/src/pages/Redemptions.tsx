@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Paper, NumberInput, Textarea,
+  Group, Button, Table, TextInput, Modal, Stack, Alert, Paper, NumberInput, Textarea,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -8,8 +8,9 @@ import { api } from '../api';
 import { copyText, fmtTime, notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
+import { useSubmit } from '../useSubmit';
 import StatusBadge from '../components/StatusBadge';
-import { EmptyRow, RowActions } from '../components/TableParts';
+import { EmptyRow, ListHeader, RowActions } from '../components/TableParts';
 import { ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
 import ConfirmButton from '../components/ConfirmButton';
@@ -30,8 +31,7 @@ export default function Redemptions() {
   const { t } = useI18n();
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Redemption>('/api/redemption/');
   const [form, setForm] = useState<{ name: string; quota: number; count: number } | null>(null);
-  const [formError, setFormError] = useState('');
-  const [saving, setSaving] = useState(false);
+  const submit = useSubmit();
   const [codes, setCodes] = useState<string[] | null>(null);
   const [fieldErrors, setFieldErrors] = useState<{ name?: string; count?: string; quota?: string }>({});
 
@@ -49,24 +49,19 @@ export default function Redemptions() {
 
   const create = async () => {
     if (!form) return;
-    setFormError('');
+    submit.setError('');
     const fe: typeof fieldErrors = {};
     if (!form.name.trim()) fe.name = t('Name is required.');
     if (form.count < 1 || form.count > 100) fe.count = t('Count must be between 1 and 100.');
     if (form.quota <= 0) fe.quota = t('Quota must be above zero.');
     setFieldErrors(fe);
     if (Object.keys(fe).length) return;
-    setSaving(true);
-    try {
+    await submit.run(async () => {
       const data = await api<unknown>('POST', '/api/redemption/', { name: form.name.trim(), quota: form.quota, count: form.count });
       setCodes(Array.isArray(data) ? data.map(String) : typeof data === 'string' ? [data] : []);
       setForm(null);
       load();
-    } catch (e) {
-      setFormError((e as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   const setStatus = (r: Redemption, status: number) =>
@@ -84,25 +79,12 @@ export default function Redemptions() {
 
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={3}>{t('Redemption codes')}</Title>
-        <Group gap="xs">
-          <TextInput
-            size="xs"
-            placeholder={t('Search by id or name')}
-            value={keyword}
-            onChange={(e) => setKeyword(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') search();
-            }}
-          />
-          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
-          <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every used or disabled code?')} onConfirm={removeInvalid}>
-            {t('Delete used and disabled')}
-          </ConfirmButton>
-          <Button size="xs" onClick={() => { setFormError(''); setFieldErrors({}); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
-        </Group>
-      </Group>
+      <ListHeader title={t('Redemption codes')} placeholder={t('Search by id or name')} keyword={keyword} setKeyword={setKeyword} onSearch={search}>
+        <ConfirmButton size="xs" variant="light" color="red" question={t('Delete every used or disabled code?')} onConfirm={removeInvalid}>
+          {t('Delete used and disabled')}
+        </ConfirmButton>
+        <Button size="xs" onClick={() => { submit.setError(''); setFieldErrors({}); setForm({ name: '', quota: 500000, count: 1 }); }}>{t('New codes')}</Button>
+      </ListHeader>
       <Paper withBorder radius="md" className="table-scroll">
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
@@ -155,10 +137,10 @@ export default function Redemptions() {
             <TextInput label={t('Name')} value={form.name} error={fieldErrors.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} />
             <QuotaInput label={t('Quota per code')} value={form.quota} error={fieldErrors.quota} onChange={(n) => setForm({ ...form, quota: n })} />
             <NumberInput label={t('How many')} min={1} max={100} allowDecimal={false} value={form.count} error={fieldErrors.count} onChange={(v) => setForm({ ...form, count: Number(v) || 0 })} />
-            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            {submit.error && <Alert color="red" data-testid="form-error">{submit.error}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
-              <Button onClick={create} loading={saving}>{t('Create')}</Button>
+              <Button onClick={create} loading={submit.busy}>{t('Create')}</Button>
             </Group>
           </Stack>
         )}

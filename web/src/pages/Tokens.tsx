@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper, Select,
+  Group, Button, Table, TextInput, Modal, Stack, Checkbox, Alert, Code, Text, TagsInput, ActionIcon, Paper, Select,
 } from '@mantine/core';
 import { useApp } from '../state';
 import { useI18n } from '../i18n';
@@ -9,8 +9,9 @@ import { copyText, fmtTime, fromLocalInput, notifyError, notifyOk, toLocalInput 
 import { modelNames, splitList } from '../models';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
+import { useSubmit } from '../useSubmit';
 import StatusBadge from '../components/StatusBadge';
-import { EmptyRow, RowActions } from '../components/TableParts';
+import { EmptyRow, ListHeader, RowActions } from '../components/TableParts';
 import { DeletePicked, SelectAllHeader, SelectCell, useSelection } from '../components/Selection';
 import { DISABLED, ENABLED } from '../status';
 import QuotaInput from '../components/QuotaInput';
@@ -93,8 +94,7 @@ export default function Tokens() {
   const { rows, total, page, setPage, pageSize, setPageSize, keyword, setKeyword, search, loading, load, act } = usePagedList<Token>('/api/token/');
   const sel = useSelection(rows);
   const [form, setForm] = useState<Form | null>(null);
-  const [formError, setFormError] = useState('');
-  const [saving, setSaving] = useState(false);
+  const submit = useSubmit();
   const [newKey, setNewKey] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<{ name?: string; expires?: string; limits?: LimitErrors }>({});
   const [models, setModels] = useState<string[]>([]);
@@ -121,12 +121,12 @@ export default function Tokens() {
   }, [isAdmin, refreshUser, user?.group]);
 
   const openCreate = () => {
-    setFormError('');
+    submit.setError('');
     setFieldErrors({});
     setForm({ ...empty });
   };
   const openEdit = (tk: Token) => {
-    setFormError('');
+    submit.setError('');
     setFieldErrors({});
     setForm({
       id: tk.id,
@@ -144,7 +144,7 @@ export default function Tokens() {
 
   const save = async () => {
     if (!form) return;
-    setFormError('');
+    submit.setError('');
     const fe: typeof fieldErrors = {};
     if (!form.name.trim()) fe.name = t('Name is required.');
     const expired_time = form.never_expires ? -1 : fromLocalInput(form.expires);
@@ -164,8 +164,7 @@ export default function Tokens() {
     };
     // Sent only where the form shows the field, so a user's edit keeps a group an admin set.
     if (isAdmin || groups.length > 0) body.group = form.group;
-    setSaving(true);
-    try {
+    await submit.run(async () => {
       if (form.id) {
         await api('PUT', '/api/token/', { id: form.id, ...body });
         notifyOk(t('Saved'));
@@ -177,11 +176,7 @@ export default function Tokens() {
       }
       setForm(null);
       load();
-    } catch (e) {
-      setFormError((e as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   const setStatus = (tk: Token, status: number) =>
@@ -192,27 +187,12 @@ export default function Tokens() {
 
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={3}>{t('Tokens')}</Title>
-        <Group gap="xs">
-          <TextInput
-            size="xs"
-            placeholder={t('Search by name')}
-            value={keyword}
-            onChange={(e) => setKeyword(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') search();
-            }}
-          />
-          <Button size="xs" variant="default" onClick={search}>
-            {t('Search')}
-          </Button>
-          <DeletePicked sel={sel} path="/api/token/batch" onDone={load} />
-          <Button size="xs" onClick={openCreate} data-testid="token-create">
-            {t('New token')}
-          </Button>
-        </Group>
-      </Group>
+      <ListHeader title={t('Tokens')} placeholder={t('Search by name')} keyword={keyword} setKeyword={setKeyword} onSearch={search}>
+        <DeletePicked sel={sel} path="/api/token/batch" onDone={load} />
+        <Button size="xs" onClick={openCreate} data-testid="token-create">
+          {t('New token')}
+        </Button>
+      </ListHeader>
       <Paper withBorder radius="md" className="table-scroll">
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
@@ -300,10 +280,10 @@ export default function Tokens() {
               />
             )}
             <LimitFields value={form.limits} errors={fieldErrors.limits} onChange={(limits) => setForm({ ...form, limits })} testid="token" />
-            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            {submit.error && <Alert color="red" data-testid="form-error">{submit.error}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setForm(null)}>{t('Cancel')}</Button>
-              <Button onClick={save} loading={saving} data-testid="token-save">{t('Save')}</Button>
+              <Button onClick={save} loading={submit.busy} data-testid="token-save">{t('Save')}</Button>
             </Group>
           </Stack>
         )}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import {
-  Title, Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, Select, PasswordInput, Badge,
+  Group, Button, Table, TextInput, Modal, Stack, Alert, Text, Paper, Select, PasswordInput, Badge,
 } from '@mantine/core';
 import { useApp, ROLE_ADMIN, ROLE_ROOT, type User } from '../state';
 import { useI18n } from '../i18n';
@@ -8,9 +8,10 @@ import { api } from '../api';
 import { notifyError, notifyOk } from '../util';
 import Pager from '../components/Pager';
 import { usePagedList } from '../usePagedList';
+import { useSubmit } from '../useSubmit';
 import StatusBadge from '../components/StatusBadge';
 import QuotaInput from '../components/QuotaInput';
-import { EmptyRow, RowActions } from '../components/TableParts';
+import { EmptyRow, ListHeader, RowActions } from '../components/TableParts';
 import { DISABLED, ENABLED } from '../status';
 import LimitFields from '../components/LimitFields';
 import { LimitsCell } from '../components/LimitCells';
@@ -48,9 +49,8 @@ export default function Users() {
   const [groups, setGroups] = useState<string[]>(['default']);
   const [create, setCreate] = useState<{ username: string; password: string; display_name: string } | null>(null);
   const [edit, setEdit] = useState<EditForm | null>(null);
-  const [formError, setFormError] = useState('');
+  const submit = useSubmit();
   const [limitErrs, setLimitErrs] = useState<LimitErrors>({});
-  const [saving, setSaving] = useState(false);
 
 
   useEffect(() => {
@@ -63,7 +63,7 @@ export default function Users() {
     act(() => api('POST', '/api/user/manage', { username: u.username, action }), t('Done'));
 
   const openEdit = async (u: User) => {
-    setFormError('');
+    submit.setError('');
     setLimitErrs({});
     try {
       const full = await api<User>('GET', `/api/user/${u.id}`);
@@ -85,29 +85,21 @@ export default function Users() {
 
   const saveCreate = async () => {
     if (!create) return;
-    setFormError('');
-    if (!create.username.trim() || !create.password) return setFormError(t('Enter a username and a password.'));
-    setSaving(true);
-    try {
+    await submit.run(async () => {
       await api('POST', '/api/user/', { ...create, username: create.username.trim() });
       notifyOk(t('User created'));
       setCreate(null);
       load();
-    } catch (e) {
-      setFormError((e as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    }, (!create.username.trim() || !create.password) && t('Enter a username and a password.'));
   };
 
   const saveEdit = async () => {
     if (!edit) return;
-    setFormError('');
+    submit.setError('');
     const le = limitErrors(edit.limits, t);
     setLimitErrs(le);
     if (Object.keys(le).length) return;
-    setSaving(true);
-    try {
+    await submit.run(async () => {
       const body: Record<string, unknown> = {
         id: edit.id,
         username: edit.username.trim(),
@@ -122,11 +114,7 @@ export default function Users() {
       notifyOk(t('Saved'));
       setEdit(null);
       load();
-    } catch (e) {
-      setFormError((e as Error).message);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
   // DELETE /api/user/:id/bindings/:type frees the outside account: it can then sign in anew or be bound by another user.
@@ -146,22 +134,9 @@ export default function Users() {
 
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={3}>{t('Users')}</Title>
-        <Group gap="xs">
-          <TextInput
-            size="xs"
-            placeholder={t('Search by id, name or email')}
-            value={keyword}
-            onChange={(e) => setKeyword(e.currentTarget.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') search();
-            }}
-          />
-          <Button size="xs" variant="default" onClick={search}>{t('Search')}</Button>
-          <Button size="xs" onClick={() => { setFormError(''); setCreate({ username: '', password: '', display_name: '' }); }}>{t('New user')}</Button>
-        </Group>
-      </Group>
+      <ListHeader title={t('Users')} placeholder={t('Search by id, name or email')} keyword={keyword} setKeyword={setKeyword} onSearch={search}>
+        <Button size="xs" onClick={() => { submit.setError(''); setCreate({ username: '', password: '', display_name: '' }); }}>{t('New user')}</Button>
+      </ListHeader>
       <Paper withBorder radius="md" className="table-scroll">
         <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
           <Table.Thead>
@@ -229,10 +204,10 @@ export default function Users() {
             <TextInput label={t('Username')} value={create.username} onChange={(e) => setCreate({ ...create, username: e.currentTarget.value })} />
             <TextInput label={t('Display name')} value={create.display_name} onChange={(e) => setCreate({ ...create, display_name: e.currentTarget.value })} />
             <PasswordInput label={t('Password')} value={create.password} onChange={(e) => setCreate({ ...create, password: e.currentTarget.value })} />
-            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            {submit.error && <Alert color="red" data-testid="form-error">{submit.error}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setCreate(null)}>{t('Cancel')}</Button>
-              <Button onClick={saveCreate} loading={saving}>{t('Create')}</Button>
+              <Button onClick={saveCreate} loading={submit.busy}>{t('Create')}</Button>
             </Group>
           </Stack>
         )}
@@ -259,10 +234,10 @@ export default function Users() {
                 ))}
               </Stack>
             )}
-            {formError && <Alert color="red" data-testid="form-error">{formError}</Alert>}
+            {submit.error && <Alert color="red" data-testid="form-error">{submit.error}</Alert>}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setEdit(null)}>{t('Cancel')}</Button>
-              <Button onClick={saveEdit} loading={saving}>{t('Save')}</Button>
+              <Button onClick={saveEdit} loading={submit.busy}>{t('Save')}</Button>
             </Group>
           </Stack>
         )}
