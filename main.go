@@ -22,6 +22,7 @@ import (
 	"switchyard/cli"
 	"switchyard/common/config"
 	"switchyard/controller"
+	"switchyard/middleware"
 	"switchyard/model"
 	"switchyard/router"
 )
@@ -83,6 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, hk hook
 		logOut = os.Stderr
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})))
+	// Access lines are written in batches (middleware/accesslog.go); the
+	// last ones leave before run returns.
+	defer middleware.FlushAccessLog()
 	raiseFileLimit()
 	if cfg.SessionSecretRandom {
 		slog.Warn("SESSION_SECRET is not set: sessions end when the process does, and several nodes cannot share them")

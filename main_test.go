@@ -236,6 +236,11 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if !strings.Contains(in.log.String(), "shutting down") {
 		t.Fatalf("no shutdown line in the log:\n%s", in.log)
 	}
+	// Access lines are written in batches; the last batch leaves before
+	// run returns.
+	if !strings.Contains(in.log.String(), `"path":"/test/slow"`) {
+		t.Fatalf("the in-flight request's access line was not written:\n%s", in.log)
+	}
 }
 
 func TestShutdownDeadlineCutsStuckRequests(t *testing.T) {

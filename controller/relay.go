@@ -36,7 +36,7 @@ func caller(c *gin.Context) relay.Caller {
 		UnlimitedQuota: tok.UnlimitedQuota,
 		AllowsModel:    tok.AllowsModel,
 		PinnedChannel:  c.GetInt(middleware.KeyPinnedChannel),
-		IP:             c.ClientIP(),
+		IP:             middleware.ClientIP(c),
 		RequestID:      c.GetString(errs.RequestIDKey),
 	}
 }

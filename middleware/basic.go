@@ -109,7 +109,7 @@ func Logger() gin.HandlerFunc {
 			slog.String("path", c.Request.URL.Path),
 			slog.Int("status", c.Writer.Status()),
 			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("ip", c.ClientIP()),
+			slog.String("ip", ClientIP(c)),
 		)
 		if id := c.GetInt(KeyUserID); id != 0 {
 			attrs = append(attrs, slog.Int("user_id", id))
@@ -119,8 +119,23 @@ func Logger() gin.HandlerFunc {
 		// source by its message.
 		r := slog.NewRecord(time.Now(), level, "request", 0)
 		r.AddAttrs(attrs...)
-		_ = h.Handle(ctx, r)
+		access.add(r)
 	}
+}
+
+const keyClientIP = "switchyard.client_ip"
+
+// ClientIP is gin's ClientIP (the peer, or the forwarded address when the
+// peer is a trusted proxy), worked out once per request: token auth, the
+// relay's caller and the access log each need it, and each call parsed the
+// peer's address and walked the trusted networks again.
+func ClientIP(c *gin.Context) string {
+	if ip, ok := c.Get(keyClientIP); ok {
+		return ip.(string)
+	}
+	ip := c.ClientIP()
+	c.Set(keyClientIP, ip)
+	return ip
 }
 
 const keyStatic = "switchyard.static"

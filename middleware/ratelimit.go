@@ -40,7 +40,7 @@ func RateLimit(l Limiter, name string, limit int, window time.Duration) gin.Hand
 		return func(c *gin.Context) { c.Next() }
 	}
 	return func(c *gin.Context) {
-		ok, err := l.Allow(c.Request.Context(), name+":"+c.ClientIP(), limit, window)
+		ok, err := l.Allow(c.Request.Context(), name+":"+ClientIP(c), limit, window)
 		if err != nil {
 			// A limiter that cannot count must not take the service down.
 			c.Next()

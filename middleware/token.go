@@ -120,7 +120,7 @@ func (a TokenAuth) Playground() gin.HandlerFunc {
 // network, owner) and puts the caller in the context.
 func (a TokenAuth) admit(c *gin.Context, tok *model.CachedToken, pinned int) {
 	ctx := c.Request.Context()
-	if err := a.usable(ctx, tok, c.ClientIP()); err != nil {
+	if err := a.usable(ctx, tok, ClientIP(c)); err != nil {
 		errs.Render(c, err)
 		return
 	}

@@ -45,7 +45,7 @@ func (t Turnstile) Check() gin.HandlerFunc {
 		form := url.Values{
 			"secret":   {snap.String("TurnstileSecretKey")},
 			"response": {token},
-			"remoteip": {c.ClientIP()},
+			"remoteip": {ClientIP(c)},
 		}
 		req, err := http.NewRequestWithContext(c.Request.Context(), http.MethodPost, t.VerifyURL, strings.NewReader(form.Encode()))
 		if err != nil {
