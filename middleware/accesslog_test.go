@@ -20,8 +20,8 @@ type lineRecorder struct {
 }
 
 func (l *lineRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (l *lineRecorder) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *lineRecorder) WithGroup(string) slog.Handler             { return l }
+func (l *lineRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *lineRecorder) WithGroup(string) slog.Handler            { return l }
 func (l *lineRecorder) Handle(_ context.Context, r slog.Record) error {
 	m := map[string]string{"msg": r.Message}
 	r.Attrs(func(a slog.Attr) bool {
