@@ -87,7 +87,11 @@ func TestConcurrentRedeemCreditsOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := users[i%len(users)].Do("POST", "/api/user/topup", map[string]string{"key": keys[0]})
+				r, err := users[i%len(users)].Try("POST", "/api/user/topup", map[string]string{"key": keys[0]})
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				if r.Success {
 					mu.Lock()
 					wins++

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -76,9 +77,19 @@ func (a *App) NewUser(t testing.TB, role int) *Client {
 }
 
 // Do sends body (JSON-encoded unless it is a string or []byte) and decodes
-// the reply.
+// the reply; a request that cannot be sent ends the test. From a goroutine
+// of the test's own, use Try: t.Fatalf may only be called from the test's.
 func (c *Client) Do(method, path string, body any) *Reply {
 	c.t.Helper()
+	r, err := c.Try(method, path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// Try is Do for any goroutine: it returns what Do would end the test with.
+func (c *Client) Try(method, path string, body any) (*Reply, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -89,13 +100,13 @@ func (c *Client) Do(method, path string, body any) *Reply {
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
-			c.t.Fatalf("encode body: %v", err)
+			return nil, fmt.Errorf("encode body: %w", err)
 		}
 		rd = bytes.NewReader(buf)
 	}
 	req, err := http.NewRequest(method, c.app.URL+path, rd)
 	if err != nil {
-		c.t.Fatalf("build request: %v", err)
+		return nil, fmt.Errorf("build request: %w", err)
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -103,21 +114,29 @@ func (c *Client) Do(method, path string, body any) *Reply {
 	if c.AccessToken != "" {
 		req.Header.Set("Authorization", c.AccessToken)
 	}
-	return c.Send(req)
+	return c.send(req)
 }
 
 // Send sends a prepared request with the client's cookies and decodes the
 // reply.
 func (c *Client) Send(req *http.Request) *Reply {
 	c.t.Helper()
+	r, err := c.send(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+func (c *Client) send(req *http.Request) (*Reply, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.t.Fatalf("%s %s: read: %v", req.Method, req.URL.Path, err)
+		return nil, fmt.Errorf("%s %s: read: %w", req.Method, req.URL.Path, err)
 	}
 	r := &Reply{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	var env struct {
@@ -129,7 +148,7 @@ func (c *Client) Send(req *http.Request) *Reply {
 	if json.Unmarshal(raw, &env) == nil {
 		r.Success, r.Message, r.Data, r.Total = env.Success, env.Message, env.Data, env.Total
 	}
-	return r
+	return r, nil
 }
 
 // Decode unmarshals the envelope's data into dst.
