@@ -1,15 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const web = new URL('..', import.meta.url).pathname;
 const repo = new URL('../..', import.meta.url).pathname;
 
-/** fixture copies the console's sources and the server files the check reads into a fresh directory. */
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** fixture copies the console's sources and the server files the check reads into a fresh directory, removed after the test. */
 function fixture(): { dir: string; src: string } {
   const dir = mkdtempSync(join(tmpdir(), 'check-i18n-'));
+  made.push(dir);
   const src = join(dir, 'web', 'src');
   cpSync(join(web, 'src'), src, { recursive: true });
   mkdirSync(join(dir, 'model'));
