@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"switchyard/internal/testkit"
+	"switchyard/middleware"
 )
 
 // These tests start the real binary's run function on port 0 with SQLite.
@@ -570,6 +571,8 @@ func TestStaticFilesLogAtDebug(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	// Request lines are written in batches (middleware/accesslog.go).
+	middleware.FlushAccessLog()
 	var sawAPI bool
 	for _, l := range in.log.lines(t) {
 		if l["msg"] != "request" {
