@@ -1,8 +1,6 @@
 package anthropic
 
 import (
-	"encoding/json"
-
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/scan"
 	"switchyard/relay/sse"
@@ -42,7 +40,7 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 // judge.
 func (d *Decoder) meterDelta(data, text []byte) ([]byte, bool) {
 	o, ok := scan.ObjectOf(data)
-	if !ok || !json.Valid(data) {
+	if !ok || !scan.Valid(data) {
 		return text, false
 	}
 	var typ, index, delta []byte

@@ -1,8 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
-
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/scan"
 	"switchyard/relay/sse"
@@ -19,7 +17,7 @@ func (d *Decoder) Meter(ev sse.Event, text []byte) ([]byte, adaptor.Metered, err
 		return text, m, nil
 	}
 	o, ok := scan.ObjectOf(ev.Data)
-	if !ok || !json.Valid(ev.Data) {
+	if !ok || !scan.Valid(ev.Data) {
 		// Decode ignores what does not parse; it decides for the rest.
 		evs, err := d.Decode(ev, nil)
 		return adaptor.AppendEventText(text, evs), meteredOf(evs), err

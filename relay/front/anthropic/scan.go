@@ -1,8 +1,6 @@
 package anthropic
 
 import (
-	"encoding/json"
-
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/scan"
 )
@@ -23,7 +21,7 @@ import (
 // and stream (FuzzScanRequest).
 func ScanRequest(raw []byte) (*adaptor.Request, error) {
 	o, ok := scan.ObjectOf(raw)
-	if !ok || !json.Valid(raw) {
+	if !ok || !scan.Valid(raw) {
 		return nil, invalid("the body is not a valid Messages request: not a JSON object")
 	}
 	var model, maxTokens, stream, system, messages, tools []byte

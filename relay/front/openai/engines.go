@@ -38,7 +38,7 @@ func withModel(raw []byte, m string) []byte {
 	if m == "" {
 		return raw
 	}
-	if _, ok := scan.ObjectOf(raw); !ok || !json.Valid(raw) {
+	if _, ok := scan.ObjectOf(raw); !ok || !scan.Valid(raw) {
 		return raw
 	}
 	if v, ok := adaptor.Field(raw, "model"); ok && !scan.IsNull(v) {

@@ -1,8 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
-
 	"switchyard/common/errs"
 	"switchyard/relay/adaptor"
 	"switchyard/relay/adaptor/scan"
@@ -30,7 +28,7 @@ import (
 // (FuzzScanChat).
 func ScanChat(raw []byte, req *adaptor.Request) error {
 	o, ok := scan.ObjectOf(raw)
-	if !ok || !json.Valid(raw) {
+	if !ok || !scan.Valid(raw) {
 		return errs.BadRequest("the body is not a JSON object")
 	}
 	req.Raw = raw
