@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 type lineRecorder struct {
 	mu    sync.Mutex
 	lines []map[string]string
+	// wrote gets a signal (dropped when one is pending) per line.
+	wrote chan struct{}
 }
 
 func (l *lineRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -31,6 +34,10 @@ func (l *lineRecorder) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	l.lines = append(l.lines, m)
 	l.mu.Unlock()
+	select {
+	case l.wrote <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -42,7 +49,7 @@ func (l *lineRecorder) all() []map[string]string {
 
 // recordLog points the default logger at a recorder for the test.
 func recordLog(t *testing.T) *lineRecorder {
-	rec := &lineRecorder{}
+	rec := &lineRecorder{wrote: make(chan struct{}, 1)}
 	old := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	t.Cleanup(func() {
@@ -92,12 +99,10 @@ func TestAccessLinesLeaveWithoutAFlush(t *testing.T) {
 	rec := recordLog(t)
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 	access.add(r)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(rec.all()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a queued access line was never written by its batch's timer")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-rec.wrote:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a queued access line was never written by its batch's timer")
 	}
 }
 
@@ -118,6 +123,9 @@ func TestAFullBatchIsWrittenByTheRequestThatFillsIt(t *testing.T) {
 			access.add(r)
 		}
 	}()
+	// The filling request is blocked in its flush once the queue holds
+	// the bound; nothing signals that, so the test looks, up to a deadline.
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		access.mu.Lock()
 		n := len(access.pending)
@@ -128,7 +136,10 @@ func TestAFullBatchIsWrittenByTheRequestThatFillsIt(t *testing.T) {
 		if n > maxPendingLines {
 			t.Fatalf("%d lines queued, over the bound of %d", n, maxPendingLines)
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue stopped at %d lines", n)
+		}
+		runtime.Gosched()
 	}
 	access.writing.Unlock()
 	wg.Wait()
