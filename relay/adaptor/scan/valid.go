@@ -20,9 +20,41 @@ const maxDepth = 10000
 
 type validator struct {
 	b []byte
-	// open holds one bit per open container, set for an object.
-	open  [maxDepth/64 + 1]uint64
+	// open holds one bit per open container, set for an object: the
+	// first 256 levels in place, so that a body's check neither allocates
+	// nor puts a large frame on the request's stack, deeper ones in deep.
+	open  [4]uint64
+	deep  []uint64
 	depth int
+}
+
+// push opens a container at the current depth.
+func (v *validator) push(obj bool) {
+	w, bit := v.word(v.depth)
+	if obj {
+		*w |= bit
+	} else {
+		*w &^= bit
+	}
+	v.depth++
+}
+
+// inObject reports whether the innermost open container is an object.
+func (v *validator) inObject() bool {
+	w, bit := v.word(v.depth - 1)
+	return *w&bit != 0
+}
+
+func (v *validator) word(d int) (*uint64, uint64) {
+	bit := uint64(1) << (d % 64)
+	if d < 64*len(v.open) {
+		return &v.open[d/64], bit
+	}
+	d -= 64 * len(v.open)
+	for len(v.deep) <= d/64 {
+		v.deep = append(v.deep, 0)
+	}
+	return &v.deep[d/64], bit
 }
 
 // plain marks the bytes a string may hold as they are: not a control
@@ -53,12 +85,7 @@ func (v *validator) value(i int) int {
 				return -1
 			}
 			obj := c == '{'
-			if obj {
-				v.open[v.depth/64] |= 1 << (v.depth % 64)
-			} else {
-				v.open[v.depth/64] &^= 1 << (v.depth % 64)
-			}
-			v.depth++
+			v.push(obj)
 			i = space(b, i+1)
 			if i < len(b) && (obj && b[i] == '}' || !obj && b[i] == ']') {
 				v.depth--
@@ -99,7 +126,7 @@ func (v *validator) value(i int) int {
 			if i >= len(b) {
 				return -1
 			}
-			obj := v.open[(v.depth-1)/64]&(1<<((v.depth-1)%64)) != 0
+			obj := v.inObject()
 			switch c := b[i]; {
 			case c == ',':
 				i = space(b, i+1)
