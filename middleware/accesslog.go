@@ -66,12 +66,6 @@ func (a *accessLog) flush() {
 	a.pending, a.spare = a.spare[:0], nil
 	a.armed = false
 	a.mu.Unlock()
-	if len(batch) == 0 {
-		a.mu.Lock()
-		a.spare = batch
-		a.mu.Unlock()
-		return
-	}
 	h := slog.Default().Handler()
 	for i := range batch {
 		_ = h.Handle(context.Background(), batch[i])

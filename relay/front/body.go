@@ -3,6 +3,7 @@
 package front
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -42,29 +43,16 @@ func readBody(hr *http.Request) ([]byte, error) {
 	case n <= 0:
 		return io.ReadAll(hr.Body)
 	case n > 64<<10:
-		return readFrom(hr.Body, make([]byte, 0, 64<<10))
+		// bytes.Buffer doubles when it fills (io.ReadAll grows by quarters).
+		buf := bytes.NewBuffer(make([]byte, 0, 64<<10))
+		if _, err := buf.ReadFrom(hr.Body); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(hr.Body, buf); err != nil {
 		return nil, err
 	}
 	return buf, nil
-}
-
-// readFrom appends r's bytes to buf until EOF, doubling buf when full.
-func readFrom(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			// Doubling, not append's quarter steps at this size.
-			buf = append(make([]byte, 0, 2*cap(buf)), buf...)
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
 }

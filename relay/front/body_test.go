@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"switchyard/common/errs"
 )
@@ -43,7 +44,7 @@ func TestALargeBodyIsCopiedOnce(t *testing.T) {
 
 func TestABodyThatAnnouncesMoreThanItSendsIsRefused(t *testing.T) {
 	// net/http's body reader reports a short body as an unexpected EOF.
-	short := io.MultiReader(strings.NewReader(`{"model":"x"}`), iotestErr{io.ErrUnexpectedEOF})
+	short := io.MultiReader(strings.NewReader(`{"model":"x"}`), iotest.ErrReader(io.ErrUnexpectedEOF))
 	_, err := ReadJSON(jsonRequest(short, 1<<20))
 	if e := errs.As(err); e == nil || e.Status != http.StatusBadRequest {
 		t.Fatalf("a cut body: %v, want 400", err)
@@ -59,7 +60,3 @@ func TestABodyOverTheLimitIs413(t *testing.T) {
 		t.Fatalf("an oversized body: %v, want 413", err)
 	}
 }
-
-type iotestErr struct{ err error }
-
-func (r iotestErr) Read([]byte) (int, error) { return 0, r.err }
